@@ -1,0 +1,36 @@
+"""The few array operations the structural model needs, for numpy and for PyTensor.
+
+The equations in :mod:`model.structure` take one of these namespaces as ``xp``
+so the same code runs on Monte Carlo arrays and on PyMC tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+from scipy import special
+
+SQRT2 = math.sqrt(2.0)
+
+numpy_ops = SimpleNamespace(
+    name="numpy",
+    exp=np.exp, expm1=np.expm1, log=np.log, abs=np.abs,
+    maximum=np.maximum, minimum=np.minimum, where=np.where,
+    sigmoid=special.expit,
+    normal_cdf=special.ndtr,
+)
+
+
+def pytensor_ops() -> SimpleNamespace:
+    """The PyTensor namespace (imported on demand: PyTensor is slow to import)."""
+    import pytensor.tensor as pt
+
+    return SimpleNamespace(
+        name="pytensor",
+        exp=pt.exp, expm1=pt.expm1, log=pt.log, abs=pt.abs,
+        maximum=pt.maximum, minimum=pt.minimum, where=pt.switch,
+        sigmoid=pt.sigmoid,
+        normal_cdf=lambda x: 0.5 * pt.erfc(-x / SQRT2),
+    )

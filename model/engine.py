@@ -1,0 +1,258 @@
+"""Vectorised Monte Carlo over worlds, in fixed seeded blocks, in constant memory.
+
+Block ``b`` draws its worlds from ``SeedSequence(seed, spawn_key=(b,))``, so the
+result is the same for any number of workers and any grouping of blocks into
+tasks. Each block is reduced to moments, extremes and fixed histograms that
+merge exactly; per-world arrays are kept only when asked for.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import multiprocessing as mp
+import numpy as np
+from scipy import special
+
+from .priors import Priors
+from .structure import outcomes
+from .variables import NAMES
+
+#: Worlds per block. Fixed: changing it changes every random stream.
+BLOCK = 65_536
+
+#: Quantities summarised (names as in summary.json); all per-world probabilities.
+QUANTITIES = ("success", "kicking_the_can", "capability_externalities", "x_risk",
+              "misaligned_contained", "aligned_too_slow", "success_within_horizon",
+              "baseline_success", "plan_solved", "plan_minus_baseline")
+_SIGNED = ("plan_minus_baseline",)  # lives in [-1, 1]; binned as (x + 1)/2
+
+#: Histogram on a logit grid: fine in relative terms near 0 and 1 as well as mid-range.
+_LOGIT_SPAN = 23.0  # expit(-23) ≈ 1e-10
+_BINS = 2**15
+
+
+def block_rng(seed: int, block: int) -> np.random.Generator:
+    """The generator of block ``block``: independent of how blocks are distributed."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """What a worker needs to draw worlds: marginals, copula factor, horizon, target."""
+
+    marginals: tuple  # (name, Marginal) for every variable, in NAMES order
+    copula_index: tuple[int, ...]  # positions (among random variables) in the copula
+    cholesky: np.ndarray
+    horizon: float
+    target: float
+
+    @classmethod
+    def from_priors(cls, priors: Priors, horizon: float | None = None,
+                    target: float | None = None) -> "Sampler":
+        names, corr = priors.copula()
+        random = [n for n in NAMES if priors.variables[n].marginal.family != "point"]
+        index = tuple(random.index(n) for n in names if n in random)
+        sub = corr[np.ix_([names.index(random[i]) for i in index], [names.index(random[i]) for i in index])]
+        return cls(tuple((n, priors.variables[n].marginal) for n in NAMES), index,
+                   np.linalg.cholesky(sub) if index else np.eye(0),
+                   priors.calibration.horizon_years if horizon is None else horizon,
+                   priors.calibration.target if target is None else target)
+
+    def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray | float]:
+        """n worlds: correlated standard normals through each marginal's quantile function."""
+        random = [(name, m) for name, m in self.marginals if m.family != "point"]
+        z = rng.standard_normal((len(random), n))
+        if self.copula_index:
+            idx = list(self.copula_index)
+            z[idx] = self.cholesky @ z[idx]
+        worlds: dict[str, np.ndarray | float] = {name: m.value for name, m in self.marginals
+                                                 if m.family == "point"}
+        for (name, m), row in zip(random, z):
+            worlds[name] = m.from_z(row)
+        return worlds
+
+
+@dataclass
+class _Stats:
+    """Mergeable summary of per-world values: moments (Chan et al. 1979), extremes, histogram."""
+
+    n: int
+    mean: np.ndarray
+    m2: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    below_target: int
+
+    @classmethod
+    def of(cls, values: np.ndarray, below_target: int) -> "_Stats":
+        mean = values.mean(axis=1)
+        return cls(values.shape[1], mean, ((values - mean[:, None]) ** 2).sum(axis=1),
+                   values.min(axis=1), values.max(axis=1), below_target)
+
+    def merge(self, other: "_Stats") -> "_Stats":
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        return _Stats(n, self.mean + delta * other.n / n,
+                      self.m2 + other.m2 + delta**2 * self.n * other.n / n,
+                      np.minimum(self.low, other.low), np.maximum(self.high, other.high),
+                      self.below_target + other.below_target)
+
+
+def _bin(values: np.ndarray) -> np.ndarray:
+    """Histogram bin of each value in [0, 1] on the logit grid (0: below, _BINS+1: above)."""
+    with np.errstate(divide="ignore"):
+        pos = (special.logit(values) + _LOGIT_SPAN) * (_BINS / (2 * _LOGIT_SPAN))
+    return np.clip(np.floor(pos), -1, _BINS).astype(np.intp) + 1
+
+
+def _histograms(values: np.ndarray) -> np.ndarray:
+    out = np.empty((len(QUANTITIES), _BINS + 2), dtype=np.int64)
+    for q, row in enumerate(values):
+        out[q] = np.bincount(_bin(row), minlength=_BINS + 2)
+    return out
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    """Map each quantity onto [0, 1] for binning."""
+    out = values.copy()
+    for q in (QUANTITIES.index(s) for s in _SIGNED):
+        out[q] = (out[q] + 1) / 2
+    return np.clip(out, 0.0, 1.0)
+
+
+def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = False):
+    """Draw and evaluate block ``block`` of ``n`` worlds."""
+    worlds = sampler.draw(block_rng(seed, block), n)
+    out = outcomes(worlds, sampler.horizon)
+    values = np.stack([np.broadcast_to(np.asarray(getattr(out, q), dtype=float), (n,))
+                       for q in QUANTITIES])
+    below = int(np.count_nonzero(values[QUANTITIES.index("success_within_horizon")] <= sampler.target))
+    kept = None
+    if keep:
+        kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in worlds.items()}
+        kept.update({q: values[i].copy() for i, q in enumerate(QUANTITIES)})
+    return _Stats.of(values, below), _histograms(_unit(values)), kept
+
+
+def _run_task(sampler: Sampler, seed: int, blocks: list[tuple[int, int]], keep: bool):
+    stats, hist, kept = [], None, []
+    for block, n in blocks:
+        s, h, k = run_block(sampler, seed, block, n, keep)
+        stats.append((block, s))
+        hist = h if hist is None else hist + h
+        kept.append((block, k))
+    return stats, hist, kept
+
+
+def _context():
+    """Fork where the platform has it (workers only run numpy and scipy; start-up is
+    ~0.1 s instead of ~0.5 s for a fresh interpreter), spawn elsewhere."""
+    return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Mean of a per-world probability with its Monte Carlo error, and its spread."""
+
+    mean: float
+    mcse: float
+    p5: float
+    p50: float
+    p95: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"mean": self.mean, "mcse": self.mcse, "p5": self.p5, "p50": self.p50, "p95": self.p95}
+
+
+@dataclass(frozen=True)
+class Result:
+    samples: int
+    seed: int
+    horizon: float
+    target: float
+    estimates: Mapping[str, Estimate]
+    target_percentile: float  # share of worlds whose success within the horizon is <= target
+    worlds: Mapping[str, np.ndarray] | None = None
+
+
+def _percentile(counts: np.ndarray, q: float, low: float, high: float, signed: bool) -> float:
+    """q-quantile from logit-grid bin counts, interpolated in logit within its bin."""
+    total = counts.sum()
+    cum = np.cumsum(counts)
+    i = int(np.searchsorted(cum, q * total, side="left"))
+    frac = (q * total - (cum[i - 1] if i else 0)) / counts[i]
+    lo_logit = -_LOGIT_SPAN + (i - 1) * (2 * _LOGIT_SPAN / _BINS)
+    if i == 0 or i == _BINS + 1:  # outside the grid: interpolate towards the extremes
+        edge = float(special.expit(-_LOGIT_SPAN if i == 0 else _LOGIT_SPAN))
+        lo_u, hi_u = (0.0, edge) if i == 0 else (edge, 1.0)
+        u = lo_u + frac * (hi_u - lo_u)
+    else:
+        u = float(special.expit(lo_logit + frac * (2 * _LOGIT_SPAN / _BINS)))
+    x = 2 * u - 1 if signed else u
+    return float(min(max(x, low), high))
+
+
+def simulate(priors: Priors, samples: int | None = None, seed: int | None = None,
+             workers: int | None = None, keep_worlds: bool = False,
+             blocks_per_task: int | None = None, horizon: float | None = None,
+             target: float | None = None,
+             progress: Callable[[int], None] | None = None) -> Result:
+    """Monte Carlo estimates of every quantity in QUANTITIES under ``priors``.
+
+    ``progress`` (if given) is called with the number of worlds finished so far.
+    Results depend only on ``priors``, ``samples`` and ``seed``.
+    """
+    samples = priors.simulation.samples if samples is None else int(samples)
+    seed = priors.simulation.seed if seed is None else int(seed)
+    if samples < 1:
+        raise ValueError("samples must be at least 1")
+    sampler = Sampler.from_priors(priors, horizon, target)
+    sizes = [(b, min(BLOCK, samples - b * BLOCK)) for b in range(math.ceil(samples / BLOCK))]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(sizes)))
+    per = blocks_per_task or max(1, math.ceil(len(sizes) / (4 * workers)))
+    tasks = [sizes[i:i + per] for i in range(0, len(sizes), per)]
+
+    by_block: dict[int, _Stats] = {}
+    kept: dict[int, dict] = {}
+    hist = np.zeros((len(QUANTITIES), _BINS + 2), dtype=np.int64)
+    done = 0
+
+    def collect(res, task):
+        nonlocal hist, done
+        stats, h, k = res
+        by_block.update(stats)
+        kept.update((b, d) for b, d in k if d is not None)
+        hist += h
+        done += sum(n for _, n in task)
+        if progress:
+            progress(done)
+
+    if workers == 1:
+        for task in tasks:
+            collect(_run_task(sampler, seed, task, keep_worlds), task)
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+            futures = {pool.submit(_run_task, sampler, seed, t, keep_worlds): t for t in tasks}
+            for f in as_completed(futures):
+                collect(f.result(), futures[f])
+
+    total = None
+    for b in sorted(by_block):  # merge in block order: bit-identical for any scheduling
+        total = by_block[b] if total is None else total.merge(by_block[b])
+    sd = np.sqrt(total.m2 / max(total.n - 1, 1))
+    estimates = {}
+    for i, q in enumerate(QUANTITIES):
+        signed = q in _SIGNED
+        p5, p50, p95 = (_percentile(hist[i], f, float(total.low[i]), float(total.high[i]), signed)
+                        for f in (0.05, 0.5, 0.95))
+        estimates[q] = Estimate(float(total.mean[i]), float(sd[i] / math.sqrt(total.n)), p5, p50, p95)
+    worlds = None
+    if keep_worlds:
+        worlds = {k: np.concatenate([kept[b][k] for b in sorted(kept)]) for k in kept[0]}
+    return Result(samples, seed, sampler.horizon, sampler.target, estimates,
+                  total.below_target / total.n, worlds)

@@ -1,0 +1,266 @@
+"""The priors file's schema (MODEL.md §4) as strict, frozen pydantic models.
+
+A family table is validated by its own model (one per family, each with its
+parametrisations); ``to_marginal`` turns a validated table into the numeric
+distribution of :mod:`model.families`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from . import families as fam
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Interval = Annotated[list[Finite], Field(min_length=2, max_length=2)]  # [5th, 95th percentile]
+
+#: Largest miss of a tail mass allowed when a family is fitted to a 90% interval.
+FIT_TOLERANCE = 1e-4
+#: Smallest probability mass a truncation may keep.
+MIN_KEPT_MASS = 1e-9
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class _Family(_Strict):
+    lower: Finite | None = None
+    upper: Finite | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.lower is not None and self.upper is not None and self.lower >= self.upper:
+            raise ValueError(f"lower ({self.lower}) must be below upper ({self.upper})")
+        return self
+
+    def _base(self) -> fam.Marginal:  # pragma: no cover - every family overrides
+        raise NotImplementedError
+
+    def to_marginal(self) -> fam.Marginal:
+        base = self._base()
+        if self.lower is None and self.upper is None:
+            return base
+        t = fam.Truncated(base, -math.inf if self.lower is None else self.lower,
+                          math.inf if self.upper is None else self.upper)
+        if not t.kept_mass > MIN_KEPT_MASS:
+            raise ValueError(f"truncation to [{self.lower}, {self.upper}] keeps no probability "
+                             f"mass of this {base.family} (kept {t.kept_mass:.3g})")
+        return t
+
+
+def _one_form(model, forms: dict[str, tuple[str, ...]]):
+    """Exactly one parametrisation must be complete, and no keys of another."""
+    given = {k for k in model.model_fields_set if k not in ("dist", "lower", "upper", "source")}
+    full = [name for name, keys in forms.items() if set(keys) <= given]
+    hint = " or ".join(" + ".join(keys) for keys in forms.values())
+    if len(full) != 1 or any(k not in forms[full[0]] for k in given):
+        raise ValueError(f"give exactly one of: {hint} (got {', '.join(sorted(given)) or 'none'})")
+
+
+def _ordered(a: float, b: float, what: str = "ci90"):
+    if not a < b:
+        raise ValueError(f"{what} = [{a}, {b}] needs its first value below its second")
+
+
+class PointSpec(_Family):
+    dist: Literal["point"]
+    value: Finite
+
+    def _base(self):
+        return fam.Point(self.value)
+
+
+class NormalSpec(_Family):
+    dist: Literal["normal"]
+    mean: Finite | None = None
+    sd: Positive | None = None
+    ci90: Interval | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        _one_form(self, {"mean/sd": ("mean", "sd"), "ci90": ("ci90",)})
+        if self.ci90:
+            _ordered(*self.ci90)
+        return self
+
+    def _base(self):
+        return fam.Normal.from_ci90(*self.ci90) if self.ci90 else fam.Normal(self.mean, self.sd)
+
+
+class LogNormalSpec(_Family):
+    dist: Literal["lognormal"]
+    ci90: Interval | None = None
+    mu: Finite | None = None
+    sigma: Positive | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        _one_form(self, {"ci90": ("ci90",), "mu/sigma": ("mu", "sigma")})
+        if self.ci90:
+            _ordered(*self.ci90)
+            if self.ci90[0] <= 0:
+                raise ValueError(f"a lognormal's ci90 must be positive (got {list(self.ci90)})")
+        return self
+
+    def _base(self):
+        return fam.LogNormal.from_ci90(*self.ci90) if self.ci90 else fam.LogNormal(self.mu, self.sigma)
+
+
+def _unit_interval(ci):
+    _ordered(*ci)
+    if not (0 < ci[0] and ci[1] < 1):
+        raise ValueError(f"ci90 must lie inside (0, 1) (got {list(ci)})")
+
+
+class BetaSpec(_Family):
+    dist: Literal["beta"]
+    alpha: Positive | None = None
+    beta: Positive | None = None
+    ci90: Interval | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        _one_form(self, {"alpha/beta": ("alpha", "beta"), "ci90": ("ci90",)})
+        if self.ci90:
+            _unit_interval(self.ci90)
+        return self
+
+    def _base(self):
+        if not self.ci90:
+            return fam.Beta(self.alpha, self.beta)
+        dist, miss = fam.beta_from_ci90(*self.ci90)
+        if miss > FIT_TOLERANCE:
+            raise ValueError(f"no beta distribution has the 90% interval {list(self.ci90)} "
+                             f"(best fit misses a tail mass by {miss:.2g})")
+        return dist
+
+
+class LogitNormalSpec(_Family):
+    dist: Literal["logitnormal"]
+    ci90: Interval
+
+    @model_validator(mode="after")
+    def _check(self):
+        _unit_interval(self.ci90)
+        return self
+
+    def _base(self):
+        return fam.LogitNormal.from_ci90(*self.ci90)
+
+
+class UniformSpec(_Family):
+    dist: Literal["uniform"]
+    low: Finite
+    high: Finite
+
+    @model_validator(mode="after")
+    def _check(self):
+        _ordered(self.low, self.high, "low, high")
+        return self
+
+    def _base(self):
+        return fam.Uniform(self.low, self.high)
+
+
+class _ThreePoint(_Family):
+    min: Finite
+    mode: Finite
+    max: Finite
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not (self.min <= self.mode <= self.max and self.min < self.max):
+            raise ValueError(f"needs min <= mode <= max with min < max "
+                             f"(got {self.min}, {self.mode}, {self.max})")
+        return self
+
+
+class TriangularSpec(_ThreePoint):
+    dist: Literal["triangular"]
+
+    def _base(self):
+        return fam.Triangular(self.min, self.mode, self.max)
+
+
+class PertSpec(_ThreePoint):
+    dist: Literal["pert"]
+
+    def _base(self):
+        return fam.Pert(self.min, self.mode, self.max)
+
+
+class GammaSpec(_Family):
+    dist: Literal["gamma"]
+    shape: Positive
+    scale: Positive
+
+    def _base(self):
+        return fam.Gamma(self.shape, self.scale)
+
+
+class ToSpec(_Family):
+    """``"a to b"``: lognormal with 5th/95th percentiles a, b; normal when a <= 0."""
+
+    dist: Literal["to"] = "to"
+    ci90: Interval
+
+    @model_validator(mode="after")
+    def _check(self):
+        _ordered(*self.ci90, what='"a to b"')
+        return self
+
+    def _base(self):
+        a, b = self.ci90
+        return fam.LogNormal.from_ci90(a, b) if a > 0 else fam.Normal.from_ci90(a, b)
+
+
+class MixtureSpec(_Family):
+    dist: Literal["mixture"]
+    components: list[object] = Field(min_length=1)
+    weights: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+
+    @model_validator(mode="after")
+    def _check(self):
+        if len(self.weights) != len(self.components):
+            raise ValueError(f"{len(self.components)} components but {len(self.weights)} weights")
+        if abs(sum(self.weights) - 1) > 1e-9:
+            raise ValueError(f"weights must sum to 1 (they sum to {sum(self.weights):.10g})")
+        return self
+
+    def _base(self):  # components are parsed by the loader, which reports their keys
+        raise NotImplementedError
+
+
+FAMILIES: dict[str, type[_Family]] = {
+    "point": PointSpec, "normal": NormalSpec, "lognormal": LogNormalSpec, "beta": BetaSpec,
+    "logitnormal": LogitNormalSpec, "uniform": UniformSpec, "triangular": TriangularSpec,
+    "pert": PertSpec, "gamma": GammaSpec, "mixture": MixtureSpec,
+}
+
+_NUMBER = r"[-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+TO_PATTERN = re.compile(rf"^\s*({_NUMBER})\s+to\s+({_NUMBER})\s*$")
+
+
+class Meta(_Strict):
+    name: str | None = None
+    description: str = ""
+    base: str | None = None
+
+
+class Calibration(_Strict):
+    target: Annotated[float, Field(gt=0, lt=1)] = 0.14
+    horizon_years: Positive = 4.0
+    trust: Positive = 20.0
+    source: str = "Manifold market, as cited in the essay (Aug 2023)"
+
+
+class Simulation(_Strict):
+    samples: Annotated[int, Field(ge=1)] = 1_000_000
+    seed: Annotated[int, Field(ge=0)] = 2023

@@ -1,0 +1,117 @@
+"""Per-world outcome probabilities of the AAR plan (MODEL.md §3).
+
+Pure functions of arrays over a leading world axis. ``xp`` is a namespace from
+:mod:`model.backend`, so the same equations run on numpy arrays (Monte Carlo)
+and on PyTensor tensors (PyMC). Everything is smooth in the world variables so
+that NUTS can differentiate it.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, NamedTuple
+
+from .backend import numpy_ops
+
+#: Width of the logistic step at the danger threshold, in capability units.
+DANGER_WIDTH = 0.1
+#: 1 - p is kept at least this large, so s = 1/(1 - p) stays finite (MODEL.md §4).
+MIN_UNAUTOMATED = 1e-12
+#: Below this |β·C| the climb term uses its series, avoiding 0/0.
+_SERIES = 1e-8
+
+
+class Outcomes(NamedTuple):
+    """Per-world probabilities and the intermediate quantities behind them."""
+
+    p_align: object
+    catastrophic: object
+    speedup: object
+    capability_speedup: object
+    t_solve: object
+    t_agi: object
+    win: object
+    win_without_uplift: object
+    success: object
+    kicking_the_can: object
+    misaligned_contained: object
+    aligned_too_slow: object
+    capability_externalities: object
+    x_risk: object
+    success_within_horizon: object
+    baseline_success: object
+    plan_solved: object
+    plan_minus_baseline: object
+
+
+def climb(c, beta, xp=numpy_ops):
+    """Integrated loop hazard per unit λ0: ∫₀ᶜ e^{βx} dx = expm1(β·C)/β, → C as β → 0.
+
+    Essay: "The feedback loop could break down ... deception could prevent
+    operators from getting honest feedback", more so at higher capability.
+    """
+    bc = beta * c
+    small = xp.abs(bc) < _SERIES
+    safe = xp.where(small, 1.0, bc)  # keeps the untaken branch (and its gradient) finite
+    return c * xp.where(small, 1.0 + bc / 2.0, xp.expm1(safe) / safe)
+
+
+def amdahl(p, xp=numpy_ops):
+    """Amdahl's law: automating a fraction p of the work speeds it up 1/(1 − p).
+
+    Essay: "50% automated -> 2x ... 99.9% automated -> 1000x".
+    """
+    return 1.0 / xp.maximum(1.0 - p, MIN_UNAUTOMATED)
+
+
+def finish_time(total, built, speedup, xp=numpy_ops):
+    """Years to finish ``total`` years of work that runs ``speedup``× faster after ``built``.
+
+    min(T, T_b) + (T − T_b)⁺ / s: equal to T when the work ends before the AAR exists.
+    """
+    return xp.minimum(total, built) + xp.maximum(total - built, 0.0) / speedup
+
+
+def outcomes(w: Mapping[str, object], horizon: float, xp=numpy_ops) -> Outcomes:
+    """All per-world probabilities for worlds ``w`` (a mapping of variable name → array).
+
+    Equations of MODEL.md §3 items 1–8; ``horizon`` is the market's h in years.
+    """
+    c, r = w["capability_needed"], w["relative_difficulty"]
+    # 1. Aligned: the initial technique reaches the AAR's difficulty R·H, and the
+    #    bootstrapping loop survives the climb from GPT-4 (C = 0) to C.
+    technique_ok = xp.sigmoid((w["technique_strength"] - r * w["alignment_difficulty"]) / w["sharpness"])
+    p_align = technique_ok * xp.exp(-w["loop_hazard"] * climb(c, w["hazard_growth"], xp))
+    # 2. A misaligned AAR past the danger threshold that is not contained.
+    catastrophic = xp.sigmoid((c - w["danger_threshold"]) / DANGER_WIDTH) * (1.0 - w["containment"])
+    # 3. Speed-ups: alignment by Amdahl; capabilities through overlap and leakage.
+    s = amdahl(w["automation_fraction"], xp)
+    s_cap = 1.0 + w["skill_overlap"] * w["leakage"] * (s - 1.0)
+    # 4. When alignment is solved, and when AGI arrives, once the AAR exists at T_b.
+    t_b, t_g = w["years_to_build"], w["years_to_agi"]
+    t_solve = finish_time(w["field_years"], t_b, s, xp)
+    t_agi = finish_time(t_g, t_b, s_cap, xp)
+    # 5. The race, log-normal timing noise shared by both races.
+    sigma = w["timing_noise"]
+    log_solve = xp.log(t_solve)
+    win = xp.normal_cdf((xp.log(t_agi) - log_solve) / sigma)
+    win0 = xp.normal_cdf((xp.log(t_g) - log_solve) / sigma)
+    # 6. The four outcomes (exclusive and exhaustive).
+    x_risk = (1.0 - p_align) * catastrophic
+    contained = (1.0 - p_align) * (1.0 - catastrophic)
+    too_slow = p_align * (1.0 - win0)
+    externalities = p_align * (win0 - win)
+    success = p_align * win
+    # 7. Success within the market's horizon.
+    success_h = p_align * xp.normal_cdf((xp.log(xp.minimum(t_agi, horizon)) - log_solve) / sigma)
+    # 8. Today's field alone, and the plan's chance that alignment is solved before AGI.
+    baseline = xp.normal_cdf((xp.log(t_g) - xp.log(w["field_years"])) / sigma)
+    plan_solved = success + contained * baseline
+    return Outcomes(
+        p_align=p_align, catastrophic=catastrophic, speedup=s, capability_speedup=s_cap,
+        t_solve=t_solve, t_agi=t_agi, win=win, win_without_uplift=win0,
+        success=success, kicking_the_can=contained + too_slow,
+        misaligned_contained=contained, aligned_too_slow=too_slow,
+        capability_externalities=externalities, x_risk=x_risk,
+        success_within_horizon=success_h, baseline_success=baseline,
+        plan_solved=plan_solved, plan_minus_baseline=plan_solved - baseline,
+    )
