@@ -79,16 +79,17 @@ def run(priors, samples, seed, out, workers, quiet, as_json):
 
     from .engine import simulate
     from .errors import OutputError
-    from .output import write_folder
+    from .output import check_writable, write_folder
     from .report import markdown
     from .summary import build
 
     n = samples or spec.simulation.samples
     console = Console(stderr=True)
     try:
+        check_writable(out)
         with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} worlds"),
                       TimeRemainingColumn(), console=console, transient=True,
-                      disable=quiet or as_json) as bar:
+                      disable=quiet or as_json or not console.is_terminal) as bar:
             task = bar.add_task("run", total=n)
             result = simulate(spec, samples=n, seed=seed, workers=workers,
                               progress=lambda done: bar.update(task, completed=done))
@@ -104,7 +105,7 @@ def run(priors, samples, seed, out, workers, quiet, as_json):
     if as_json:
         click.echo(text)
     elif not quiet:
-        _print_table(console, summary)
+        _print_table(Console(), summary)
     _err(f"report written to {out}/ (report.md, summary.json)")
 
 

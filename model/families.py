@@ -61,7 +61,7 @@ class _Base:
             return None
         from scipy.interpolate import CubicHermiteSpline
 
-        for nodes in (2049, 8193):
+        for nodes in (2049, 8193, 32769):
             z = np.linspace(*Z_TABLE, nodes)
             x = self._exact_from_z(z)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -27,6 +27,26 @@ def _recover(out: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _reason(exc: OSError, out: Path) -> str:
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        for parent in out.parents:
+            if parent.exists() and not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+    return (exc.strerror or exc.__class__.__name__) + (f" ({exc.filename})" if exc.filename else "")
+
+
+def check_writable(out: Path) -> None:
+    """Fail before any work if the report folder cannot be written."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"cannot write the report to {out}: it exists and is not a folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.check-", dir=out.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write the report to {out}: {_reason(exc, out)}") from None
+
+
 def write_folder(out: Path, files: Mapping[str, str | bytes]) -> Path:
     """Replace folder ``out`` by one holding ``files`` (relative path → content)."""
     out = Path(out)
@@ -55,10 +75,8 @@ def write_folder(out: Path, files: Mapping[str, str | bytes]) -> Path:
             shutil.rmtree(old, ignore_errors=True)
             old = None
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise OutputError(f"cannot write the report to {out}: {reason}"
-                          + (f" ({exc.filename})" if exc.filename else "")
-                          + "; the earlier report, if any, is unchanged") from None
+        raise OutputError(f"cannot write the report to {out}: {_reason(exc, out)}; "
+                          "the earlier report, if any, is unchanged") from None
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -107,7 +107,9 @@ class _Locator:
                 self.lines.setdefault((table, k.group(1) or k.group(2)), no)
 
     def line(self, key: str) -> int | None:
-        parts = key.split(".")
+        parts = [p.strip('"') for p in re.findall(r'"[^"]*"|[^.]+', key)]
+        if (".".join(parts), "") in self.lines:  # a table header
+            return self.lines[(".".join(parts), "")]
         for cut in range(len(parts) - 1, -1, -1):  # deepest table first
             table, rest = ".".join(parts[:cut]), parts[cut:]
             head = re.sub(r"\[\d+\]$", "", rest[0]) if rest else ""
@@ -192,7 +194,10 @@ class _Loader:
                 value = {}
             tables[table] = value
 
-        meta = self._model(Meta, tables["meta"], path, "meta", at) or Meta()
+        meta = self._model(Meta, tables["meta"], path, "meta", at)
+        if meta is None:  # keep a usable base so its variables still count
+            raw = tables["meta"].get("base")
+            meta = Meta(base=raw if isinstance(raw, str) else None)
         parent = None
         base_path = None
         if meta.base is not None:

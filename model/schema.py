@@ -50,7 +50,7 @@ class _Family(_Strict):
         t = fam.Truncated(base, -math.inf if self.lower is None else self.lower,
                           math.inf if self.upper is None else self.upper)
         if not t.kept_mass > MIN_KEPT_MASS:
-            raise ValueError(f"truncation to [{self.lower}, {self.upper}] keeps no probability "
+            raise ValueError(f"truncation to [{t.lower:g}, {t.upper:g}] keeps no probability "
                              f"mass of this {base.family} (kept {t.kept_mass:.3g})")
         return t
 

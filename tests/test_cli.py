@@ -1,0 +1,102 @@
+"""aar-risk end to end, in a temporary folder, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXTURES, ROOT
+
+OUTCOME_FIELDS = {"mean", "mcse", "p5", "p50", "p95"}
+
+
+def aar(*args, cwd: Path, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "model", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_run_with_the_default_priors(tmp_path):
+    r = aar("run", "-n", 20_000, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "reports" / "author"
+    assert "report written to reports/author/" in r.stderr
+    s = json.loads((out / "summary.json").read_text())
+    assert s["samples"] == 20_000 and s["seed"] == 2023 and s["name"] == "Essay author"
+    assert set(s["outcomes"]) == {"success", "kicking_the_can", "capability_externalities", "x_risk"}
+    assert set(s["kicking_the_can_parts"]) == {"misaligned_contained", "aligned_too_slow"}
+    for block in [*s["outcomes"].values(), *s["kicking_the_can_parts"].values(),
+                  *(s[k] for k in ("success_within_horizon", "baseline_success", "plan_solved",
+                                   "plan_minus_baseline"))]:
+        assert set(block) == OUTCOME_FIELDS
+        assert block["p5"] <= block["p50"] <= block["p95"]
+    assert sum(v["mean"] for v in s["outcomes"].values()) == pytest.approx(1.0, abs=1e-12)
+    assert s["calibration_target"]["target"] == 0.14 and s["calibration_target"]["horizon_years"] == 4
+    assert 0 <= s["calibration_target"]["percentile"] <= 1
+    assert {"model", "numpy", "scipy"} <= set(s["versions"])
+    md = (out / "report.md").read_text()
+    assert "## The four outcomes" in md and "seed 2023" in md and "20,000 worlds" in md
+
+
+def test_options_and_worker_independence(tmp_path):
+    preset = ROOT / "priors" / "pessimist.toml"
+    a = aar("run", preset, "-n", 70_000, "--seed", 9, "-o", "one", "--workers", 1, "-q", cwd=tmp_path)
+    b = aar("run", preset, "-n", 70_000, "--seed", 9, "-o", "two", "--workers", 2, "-q", cwd=tmp_path)
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    one, two = (tmp_path / d / "summary.json" for d in ("one", "two"))
+    assert one.read_bytes() == two.read_bytes()
+    assert json.loads(one.read_text())["seed"] == 9
+    assert a.stdout == ""  # --quiet prints only where the report went (on stderr)
+
+
+def test_json_to_stdout(tmp_path):
+    r = aar("run", "-n", 5000, "--json", "-o", "j", cwd=tmp_path)
+    assert r.returncode == 0
+    assert json.loads(r.stdout) == json.loads((tmp_path / "j" / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["syntax", "unknown_variable", "multiple", "correlation_not_pd"])
+def test_bad_priors_exit_2_without_traceback(tmp_path, name):
+    path = FIXTURES / "bad" / f"{name}.toml"
+    r = aar("run", path, "-n", 1000, "-o", "out", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and str(path) in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_keeps_going_nowhere(tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
+    r = aar("run", "-n", 1000, "-o", "a_file/report", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and "cannot write the report to a_file/report" in r.stderr
+    assert (tmp_path / "a_file").read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_keeps_the_earlier_report(tmp_path, sig):
+    assert aar("run", "-n", 2000, "-o", "rep", "-q", cwd=tmp_path).returncode == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "rep").iterdir()}
+    proc = subprocess.Popen([sys.executable, "-m", "model", "run", "-n", "50000000", "-o", "rep",
+                             "--workers", "1"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "Traceback" not in err and "interrupted" in err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "rep").iterdir()} == before
+    assert sorted(os.listdir(tmp_path)) == ["rep"]  # no temporary folders left
+
+
+def test_help_is_light(tmp_path):
+    code = ("import sys; sys.argv = ['aar-risk', '--help']\nimport model.cli\n"
+            "try:\n    model.cli.main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'scipy', 'pymc', 'pytensor') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert "run" in r.stdout and r.stdout.strip().endswith("[]")
