@@ -1,14 +1,16 @@
 """The ``aar-risk`` command line: parse arguments, call the library, print.
 
-Heavy modules (numpy, scipy, the engine) are imported inside commands so that
-``aar-risk --help`` answers at once.
+Heavy modules (numpy, scipy, matplotlib, the engine) are imported inside
+commands so that ``aar-risk --help`` answers at once.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -17,6 +19,7 @@ from . import __version__
 
 EXIT_BAD_INPUT = 2
 EXIT_OUTPUT = 1
+EXIT_INTERRUPTED = 130
 
 
 def _default_priors() -> Path:
@@ -50,6 +53,32 @@ def _load(path: Path):
         sys.exit(EXIT_BAD_INPUT)
 
 
+@contextmanager
+def _guarded(out: Path):
+    """Turn output errors and interruptions into one line and an exit status."""
+    from .errors import OutputError
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    except OutputError as exc:
+        _err(f"error: {exc}")
+        sys.exit(EXIT_OUTPUT)
+    except KeyboardInterrupt:
+        _err(f"interrupted: nothing was written; {out} is as it was")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _progress(quiet: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    return Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeElapsedColumn(), console=console, transient=True,
+                    disable=quiet or not console.is_terminal)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aar-risk")
 def main():
@@ -58,58 +87,65 @@ def main():
     externalities and existential risk."""
 
 
+def _simulate(spec, bar, label, **kw):
+    from .engine import simulate
+
+    n = kw.get("samples") or spec.simulation.samples
+    task = bar.add_task(label, total=n)
+    result = simulate(spec, progress=lambda done: bar.update(task, completed=done), **kw)
+    bar.remove_task(task)
+    return result
+
+
 @main.command()
-@click.argument("priors", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("priors", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--samples", "-n", type=click.IntRange(min=1), help="Worlds to simulate [priors file; 1,000,000].")
 @click.option("--seed", "-s", type=click.IntRange(min=0), help="Random seed [priors file; 2023].")
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
-              help="Report folder [reports/<priors file stem>/].")
+              help="Report folder [reports/<priors file stem>/]; one PRIORS file only.")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores].")
 @click.option("--quiet", "-q", is_flag=True, help="Print only where the report went.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 def run(priors, samples, seed, out, workers, quiet, as_json):
-    """Simulate PRIORS (default priors/author.toml) and write summary.json and report.md."""
-    signal.signal(signal.SIGTERM, _terminate)
-    priors = priors or _default_priors()
-    spec = _load(priors)
-    out = out or Path("reports") / priors.stem
+    """Simulate PRIORS (default priors/author.toml) and write its report:
+    report.html, report.md with figures/, and summary.json.
 
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    Several PRIORS files write one report each, under reports/<stem>/."""
+    files = list(priors) or [_default_priors()]
+    if out is not None and len(files) > 1:
+        raise click.UsageError("--out takes one PRIORS file; without it each goes to reports/<stem>/")
+    specs = [(f, _load(f)) for f in files]  # every file is checked before any work
+    for path, spec in specs:
+        target = out or Path("reports") / path.stem
+        with _guarded(target):
+            summary = _run_one(spec, target, samples, seed, workers, quiet or as_json)
+        if as_json:
+            click.echo(json.dumps(summary, indent=2))
+        elif not quiet:
+            _print_table(summary)
+        _err(f"report written to {target}/ (report.html, report.md, summary.json, figures/)")
 
-    from .engine import simulate
-    from .errors import OutputError
+
+def _run_one(spec, out: Path, samples, seed, workers, quiet) -> dict:
+    from .figures import render_all
     from .output import check_writable, write_folder
-    from .report import markdown
+    from .report import files
     from .summary import build
 
-    n = samples or spec.simulation.samples
-    console = Console(stderr=True)
-    try:
-        check_writable(out)
-        with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} worlds"),
-                      TimeRemainingColumn(), console=console, transient=True,
-                      disable=quiet or as_json or not console.is_terminal) as bar:
-            task = bar.add_task("run", total=n)
-            result = simulate(spec, samples=n, seed=seed, workers=workers,
-                              progress=lambda done: bar.update(task, completed=done))
+    check_writable(out)
+    with _progress(quiet) as bar:
+        result = _simulate(spec, bar, f"simulating {spec.path.stem}", samples=samples, seed=seed,
+                           workers=workers)
+        task = bar.add_task("drawing figures", total=None)
         summary = build(spec, result)
-        text = json.dumps(summary, indent=2)
-        write_folder(out, {"summary.json": text + "\n", "report.md": markdown(summary)})
-    except OutputError as exc:
-        _err(f"error: {exc}")
-        sys.exit(EXIT_OUTPUT)
-    except KeyboardInterrupt:
-        _err(f"interrupted: nothing was written; {out} is as it was")
-        sys.exit(130)
-    if as_json:
-        click.echo(text)
-    elif not quiet:
-        _print_table(Console(), summary)
-    _err(f"report written to {out}/ (report.md, summary.json)")
+        content = files(summary, render_all(spec, result))
+        bar.remove_task(task)
+    write_folder(out, content)
+    return summary
 
 
-def _print_table(console, summary) -> None:
+def _print_table(summary) -> None:
+    from rich.console import Console
     from rich.table import Table
 
     from .report import LABELS, pct_pm, spread
@@ -122,4 +158,122 @@ def _print_table(console, summary) -> None:
             *[(k, summary[k]) for k in ("success_within_horizon", "baseline_success", "plan_minus_baseline")]]
     for key, est in rows:
         table.add_row(LABELS[key], pct_pm(est), spread(est))
+    Console().print(table)
+
+
+@main.command()
+@click.argument("priors", type=click.Path(path_type=Path, dir_okay=False))
+def validate(priors):
+    """Check PRIORS and show every variable's prior: family, parameters, percentiles, source."""
+    spec = _load(priors)
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from .variables import BY_NAME
+
+    table = Table(title=f"{spec.name} ({priors})")
+    for col in ("variable", "family", "parameters", "5th", "50th", "95th", "source", "from"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("family", "5th", "50th", "95th"))
+    for name, prior in spec.variables.items():
+        m = prior.marginal
+        q = m.ppf(np.array([0.05, 0.5, 0.95]))
+        params = ", ".join(f"{k}={v:.4g}" for k, v in m.params().items())
+        table.add_row(name + (" ★" if BY_NAME[name].crux else ""), m.family, params,
+                      *(f"{v:.4g}" for v in q), _short(prior.source or "—", 48),
+                      f"inherited ({prior.origin.name})" if spec.inherited(name) else "this file")
+    console = Console()
     console.print(table)
+    for (a, b), rho in spec.correlations.items():
+        console.print(f"rank correlation {a}, {b} = {rho}")
+    console.print(f"[green]{priors}: valid[/green] (★ = crux)")
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@main.command()
+@click.argument("name")
+def init(name):
+    """Write priors/NAME.toml: a commented template that inherits the default priors."""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_\-]*", name):
+        _err(f"error: NAME must be letters, digits, '_' or '-' (got {name!r})")
+        sys.exit(EXIT_BAD_INPUT)
+    from .template import template
+
+    path = Path("priors") / f"{name}.toml"
+    if path.exists():
+        _err(f"error: {path} already exists; choose another NAME or edit it")
+        sys.exit(EXIT_OUTPUT)
+    base = _load(_default_priors())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8") as fh:
+            fh.write(template(name, base))
+    except OSError as exc:
+        _err(f"error: cannot write {path}: {exc.strerror or exc}")
+        sys.exit(EXIT_OUTPUT)
+    _err(f"wrote {path}: edit it, then run: aar-risk run {path}")
+
+
+@main.command()
+@click.argument("priors", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--samples", "-n", type=click.IntRange(min=1), help="Worlds per file [priors file; 1,000,000].")
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Random seed [first file; 2023].")
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Report folder [reports/compare-<stem>-<stem>…/].")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores].")
+@click.option("--quiet", "-q", is_flag=True, help="Print only where the report went.")
+@click.option("--json", "as_json", is_flag=True, help="Print compare.json to stdout.")
+def compare(priors, samples, seed, out, workers, quiet, as_json):
+    """Compare two or more PRIORS files: outcomes side by side, and why they differ
+    (each pair's differences attributed to variables with Shapley values)."""
+    if len(priors) < 2:
+        raise click.UsageError("compare needs at least two PRIORS files")
+    specs = [_load(p) for p in priors]
+    out = out or Path("reports") / ("compare-" + "-".join(p.stem for p in priors))
+    from .compare import attribute
+    from .compare_report import build, files
+    from .output import check_writable, write_folder
+
+    seed = seed if seed is not None else specs[0].simulation.seed
+    with _guarded(out):
+        check_writable(out)
+        with _progress(quiet or as_json) as bar:
+            runs = [(s, _simulate(s, bar, f"simulating {s.path.stem}", samples=samples, seed=seed,
+                                  workers=workers)) for s in specs]
+            pairs = list(zip(specs, specs[1:]))
+            task = bar.add_task("attributing differences", total=len(pairs))
+            attributions = []
+            for a, b in pairs:
+                attributions.append(attribute(a, b, seed=seed))
+                bar.advance(task)
+        summary = build(runs, attributions)
+        write_folder(out, files(summary))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    elif not quiet:
+        _print_compare(summary)
+    _err(f"comparison written to {out}/ (compare.html, compare.md, compare.json, figures/)")
+
+
+def _print_compare(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .report import LABELS
+
+    console = Console()
+    table = Table(title="Outcomes side by side (mean)")
+    table.add_column("outcome")
+    for f in summary["files"]:
+        table.add_column(summary["names"][f], justify="right")
+    for q in next(iter(summary["outcomes"].values())):
+        table.add_row(LABELS[q], *(f"{100 * summary['outcomes'][f][q]:.1f}%" for f in summary["files"]))
+    console.print(table)
+    for pair in summary["attribution"]:
+        by = pair["outcomes"]["success"]["by_variable"]
+        top = sorted(by, key=lambda k: -abs(by[k]))[:3]
+        console.print(f"{pair['from']} → {pair['to']}: success {100 * pair['outcomes']['success']['total']:+.1f} pp, "
+                      "mostly " + ", ".join(f"{k} {100 * by[k]:+.1f}" for k in top))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import multiprocessing as mp
@@ -35,6 +35,11 @@ _SIGNED = ("plan_minus_baseline",)  # lives in [-1, 1]; binned as (x + 1)/2
 _LOGIT_SPAN = 23.0  # expit(-23) ≈ 1e-10
 _BINS = 2**15
 
+#: The crux map: per-cell sums of these over a grid of (capability_needed, relative_difficulty).
+MAP_QUANTITIES = ("success", "kicking_the_can", "capability_externalities", "x_risk",
+                  "success_within_horizon")
+MAP_CELLS = 48
+
 
 def block_rng(seed: int, block: int) -> np.random.Generator:
     """The generator of block ``block``: independent of how blocks are distributed."""
@@ -50,6 +55,7 @@ class Sampler:
     cholesky: np.ndarray
     horizon: float
     target: float
+    map_edges: tuple[np.ndarray, np.ndarray]  # cell edges in C and in R
 
     @classmethod
     def from_priors(cls, priors: Priors, horizon: float | None = None,
@@ -61,7 +67,9 @@ class Sampler:
         return cls(tuple((n, priors.variables[n].marginal) for n in NAMES), index,
                    np.linalg.cholesky(sub) if index else np.eye(0),
                    priors.calibration.horizon_years if horizon is None else horizon,
-                   priors.calibration.target if target is None else target)
+                   priors.calibration.target if target is None else target,
+                   tuple(_map_edges(priors.variables[n].marginal)
+                         for n in ("capability_needed", "relative_difficulty")))
 
     def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray | float]:
         """n worlds: correlated standard normals through each marginal's quantile function."""
@@ -77,6 +85,29 @@ class Sampler:
         return worlds
 
 
+def _map_edges(marginal) -> np.ndarray:
+    """Crux-map cell edges spanning the central 99% of a crux's prior (a unit cell if a point)."""
+    lo, hi = (float(v) for v in marginal.ppf(np.array([0.005, 0.995])))
+    if not hi > lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    return np.linspace(lo, hi, MAP_CELLS + 1)
+
+
+def _map_sums(worlds, values, edges, n):
+    """Per-cell world counts and sums of MAP_QUANTITIES (the last cell collects the outside)."""
+    c = np.broadcast_to(worlds["capability_needed"], (n,))
+    r = np.broadcast_to(worlds["relative_difficulty"], (n,))
+    i = np.searchsorted(edges[0], c, side="right") - 1
+    j = np.searchsorted(edges[1], r, side="right") - 1
+    inside = (i >= 0) & (i < MAP_CELLS) & (j >= 0) & (j < MAP_CELLS)
+    cell = np.where(inside, i * MAP_CELLS + j, MAP_CELLS * MAP_CELLS)
+    size = MAP_CELLS * MAP_CELLS + 1
+    counts = np.bincount(cell, minlength=size)
+    sums = np.stack([np.bincount(cell, weights=values[QUANTITIES.index(q)], minlength=size)
+                     for q in MAP_QUANTITIES])
+    return counts, sums
+
+
 @dataclass
 class _Stats:
     """Mergeable summary of per-world values: moments (Chan et al. 1979), extremes, histogram."""
@@ -87,12 +118,14 @@ class _Stats:
     low: np.ndarray
     high: np.ndarray
     below_target: int
+    map_counts: np.ndarray
+    map_sums: np.ndarray
 
     @classmethod
-    def of(cls, values: np.ndarray, below_target: int) -> "_Stats":
+    def of(cls, values: np.ndarray, below_target: int, map_counts, map_sums) -> "_Stats":
         mean = values.mean(axis=1)
         return cls(values.shape[1], mean, ((values - mean[:, None]) ** 2).sum(axis=1),
-                   values.min(axis=1), values.max(axis=1), below_target)
+                   values.min(axis=1), values.max(axis=1), below_target, map_counts, map_sums)
 
     def merge(self, other: "_Stats") -> "_Stats":
         n = self.n + other.n
@@ -100,7 +133,8 @@ class _Stats:
         return _Stats(n, self.mean + delta * other.n / n,
                       self.m2 + other.m2 + delta**2 * self.n * other.n / n,
                       np.minimum(self.low, other.low), np.maximum(self.high, other.high),
-                      self.below_target + other.below_target)
+                      self.below_target + other.below_target, self.map_counts + other.map_counts,
+                      self.map_sums + other.map_sums)
 
 
 def _bin(values: np.ndarray) -> np.ndarray:
@@ -136,7 +170,8 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     if keep:
         kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in worlds.items()}
         kept.update({q: values[i].copy() for i, q in enumerate(QUANTITIES)})
-    return _Stats.of(values, below), _histograms(_unit(values)), kept
+    counts, sums = _map_sums(worlds, values, sampler.map_edges, n)
+    return _Stats.of(values, below, counts, sums), _histograms(_unit(values)), kept
 
 
 def _run_task(sampler: Sampler, seed: int, blocks: list[tuple[int, int]], keep: bool):
@@ -177,7 +212,19 @@ class Result:
     target: float
     estimates: Mapping[str, Estimate]
     target_percentile: float  # share of worlds whose success within the horizon is <= target
-    worlds: Mapping[str, np.ndarray] | None = None
+    histograms: np.ndarray = field(repr=False, compare=False)  # QUANTITIES × logit-grid bins
+    crux_map: "CruxMap" = field(repr=False, compare=False)
+    worlds: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class CruxMap:
+    """Worlds and mean outcomes on a grid of the two cruxes (the essay's chart)."""
+
+    c_edges: np.ndarray
+    r_edges: np.ndarray
+    counts: np.ndarray  # (cells_c, cells_r)
+    means: Mapping[str, np.ndarray]  # quantity -> (cells_c, cells_r), NaN where no world fell
 
 
 def _percentile(counts: np.ndarray, q: float, low: float, high: float, signed: bool) -> float:
@@ -251,8 +298,14 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
         p5, p50, p95 = (_percentile(hist[i], f, float(total.low[i]), float(total.high[i]), signed)
                         for f in (0.05, 0.5, 0.95))
         estimates[q] = Estimate(float(total.mean[i]), float(sd[i] / math.sqrt(total.n)), p5, p50, p95)
+    shape = (MAP_CELLS, MAP_CELLS)
+    counts = total.map_counts[:-1].reshape(shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = {q: np.where(counts > 0, total.map_sums[k, :-1].reshape(shape) / counts, np.nan)
+                 for k, q in enumerate(MAP_QUANTITIES)}
+    crux_map = CruxMap(*sampler.map_edges, counts, means)
     worlds = None
     if keep_worlds:
         worlds = {k: np.concatenate([kept[b][k] for b in sorted(kept)]) for k in kept[0]}
     return Result(samples, seed, sampler.horizon, sampler.target, estimates,
-                  total.below_target / total.n, worlds)
+                  total.below_target / total.n, hist, crux_map, worlds)

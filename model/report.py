@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+import base64
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from .variables import BY_NAME
 
@@ -46,12 +48,27 @@ def spread(est: dict[str, float]) -> str:
 
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("model", "templates"), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      autoescape=select_autoescape(["html.j2"]))
     env.filters.update(pct_pm=pct_pm, spread=spread, pct=lambda v, d=1: pct(v, d))
     env.globals.update(labels=LABELS, variables=BY_NAME)
     return env
 
 
 def markdown(summary: dict[str, Any]) -> str:
-    """report.md for one run."""
+    """report.md for one run (figures referenced from figures/)."""
     return _env().get_template("report.md.j2").render(s=summary)
+
+
+def html(summary: dict[str, Any], figures: dict[str, bytes]) -> str:
+    """report.html for one run: self-contained, figures embedded, no external requests."""
+    encoded = {k: base64.b64encode(v).decode("ascii") for k, v in figures.items()}
+    return _env().get_template("report.html.j2").render(s=summary, figures=encoded)
+
+
+def files(summary: dict[str, Any], figures: dict[str, bytes]) -> dict[str, str | bytes]:
+    """Every file of a run's report folder, by relative path."""
+    import json
+
+    return {"summary.json": json.dumps(summary, indent=2) + "\n", "report.md": markdown(summary),
+            "report.html": html(summary, figures), **{f"figures/{k}": v for k, v in figures.items()}}

@@ -42,6 +42,9 @@ def test_run_with_the_default_priors(tmp_path):
     assert {"model", "numpy", "scipy"} <= set(s["versions"])
     md = (out / "report.md").read_text()
     assert "## The four outcomes" in md and "seed 2023" in md and "20,000 worlds" in md
+    assert (out / "report.html").stat().st_size > 50_000
+    assert sorted(p.name for p in (out / "figures").iterdir()) == sorted(
+        ["amdahl.png", "crux_map.png", "horizon.png", "outcomes.png", "plan_vs_baseline.png", "priors.png"])
 
 
 def test_options_and_worker_independence(tmp_path):
@@ -82,7 +85,7 @@ def test_unwritable_output_keeps_going_nowhere(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_keeps_the_earlier_report(tmp_path, sig):
     assert aar("run", "-n", 2000, "-o", "rep", "-q", cwd=tmp_path).returncode == 0
-    before = {p.name: p.read_bytes() for p in (tmp_path / "rep").iterdir()}
+    before = {p: p.read_bytes() for p in (tmp_path / "rep").rglob("*") if p.is_file()}
     proc = subprocess.Popen([sys.executable, "-m", "model", "run", "-n", "50000000", "-o", "rep",
                              "--workers", "1"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     time.sleep(3)
@@ -90,8 +93,50 @@ def test_interrupted_run_keeps_the_earlier_report(tmp_path, sig):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert "Traceback" not in err and "interrupted" in err
-    assert {p.name: p.read_bytes() for p in (tmp_path / "rep").iterdir()} == before
+    assert {p: p.read_bytes() for p in (tmp_path / "rep").rglob("*") if p.is_file()} == before
     assert sorted(os.listdir(tmp_path)) == ["rep"]  # no temporary folders left
+
+
+def test_several_priors_files_in_one_run(tmp_path):
+    r = aar("run", ROOT / "priors/openai.toml", ROOT / "priors/pessimist.toml", "-n", 3000, "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(tmp_path / "reports")) == ["openai", "pessimist"]
+    r = aar("run", ROOT / "priors/openai.toml", ROOT / "priors/pessimist.toml", "-o", "x", cwd=tmp_path)
+    assert r.returncode == 2 and "one PRIORS file" in r.stderr
+
+
+def test_validate(tmp_path):
+    r = aar("validate", ROOT / "priors/openai.toml", cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "capability_needed" in r.stdout and "inherited (author.toml)" in r.stdout and "valid" in r.stdout
+    bad = aar("validate", FIXTURES / "bad" / "multiple.toml", cwd=tmp_path)
+    assert bad.returncode == 2 and "3 problems" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_init_writes_a_template_that_runs_and_refuses_to_overwrite(tmp_path):
+    r = aar("init", "mine", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "priors" / "mine.toml").read_text()
+    assert 'base = "author"' in text and text.count("#   scale:") == 16
+    run = aar("run", "priors/mine.toml", "-n", 2000, "-q", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    again = aar("init", "mine", cwd=tmp_path)
+    assert again.returncode != 0 and "already exists" in again.stderr
+    assert (tmp_path / "priors" / "mine.toml").read_text() == text
+
+
+def test_compare_end_to_end(tmp_path):
+    files = [ROOT / "priors" / f"{n}.toml" for n in ("author", "openai")]
+    r = aar("compare", *files, "-n", 20_000, "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "reports" / "compare-author-openai"
+    data = json.loads((out / "compare.json").read_text())
+    assert len(data["files"]) == 2 and set(data["outcomes"]) == set(data["files"])
+    pair = data["attribution"][0]
+    assert pair["method"] == "shapley" and pair["from"] == data["files"][0]
+    total = pair["outcomes"]["success"]["total"]
+    assert sum(pair["outcomes"]["success"]["by_variable"].values()) == pytest.approx(total, abs=1e-12)
+    assert {"compare.html", "compare.md", "figures"} <= set(os.listdir(out))
 
 
 def test_help_is_light(tmp_path):

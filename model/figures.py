@@ -1,0 +1,246 @@
+"""The report's figures, drawn with matplotlib from engine results (no I/O here).
+
+Each function takes results and returns a matplotlib Figure; ``render_all``
+turns them into PNG bytes keyed by file name.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from scipy import special
+
+from .engine import _BINS, _LOGIT_SPAN, QUANTITIES, Result
+from .priors import Priors
+from .variables import BY_NAME, NAMES
+
+OUTCOME_COLORS = {"success": "#2a9d8f", "kicking_the_can": "#e9c46a",
+                  "capability_externalities": "#f4a261", "x_risk": "#e76f51"}
+LABELS = {"success": "success", "kicking_the_can": "kicking the can",
+          "misaligned_contained": "  misaligned, contained", "aligned_too_slow": "  aligned, too slow",
+          "capability_externalities": "capability externalities", "x_risk": "existential risk"}
+ESSAY_WEEK = 52_000  # "a thousand years of work in a week": 52 × 1000
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "axes.spines.top": False,
+                         "axes.spines.right": False})
+    return plt
+
+
+def outcomes(result: Result):
+    """Mean (with ±2 MC errors) and 5–95% spread of per-world probabilities, per outcome."""
+    plt = _plt()
+    keys = ["success", "kicking_the_can", "misaligned_contained", "aligned_too_slow",
+            "capability_externalities", "x_risk"]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for y, k in enumerate(reversed(keys)):
+        e = result.estimates[k]
+        color = OUTCOME_COLORS.get(k, "#b8a14a")
+        ax.plot([100 * e.p5, 100 * e.p95], [y, y], color=color, lw=6, alpha=0.35, solid_capstyle="butt")
+        ax.plot([100 * e.p50], [y], "|", color=color, ms=14, mew=2)
+        ax.errorbar([100 * e.mean], [y], xerr=[200 * e.mcse], fmt="o", color="black", ms=5, capsize=3)
+        ax.annotate(f"{100 * e.mean:.1f}%", (100 * e.mean, y), xytext=(0, 7), textcoords="offset points",
+                    ha="center", fontsize=8)
+    ax.set_yticks(range(len(keys)), [LABELS[k] for k in reversed(keys)])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("probability (%)   ● mean ± 2 MC errors   | median world   bar: 5th–95th percentile of worlds",
+                  fontsize=8)
+    ax.set_title("The four outcomes of the AAR plan")
+    fig.tight_layout()
+    return fig
+
+
+def crux_map(result: Result, priors: Priors):
+    """The essay's chart: capability needed × relative difficulty, shaded by P(success)."""
+    plt = _plt()
+    from scipy.ndimage import gaussian_filter
+
+    m = result.crux_map
+    # light smoothing (one cell) of the per-cell sums and counts; cells with few worlds are blank
+    counts = gaussian_filter(m.counts.astype(float), 1.0)
+    smooth = {k: np.where(counts >= 5, gaussian_filter(np.nan_to_num(v) * m.counts, 1.0) / np.maximum(counts, 1e-300),
+                          np.nan) for k, v in m.means.items()}
+    fig, ax = plt.subplots(figsize=(7, 5.2))
+    mesh = ax.pcolormesh(m.c_edges, m.r_edges, smooth["success"].T, cmap="viridis", vmin=0, vmax=1,
+                         shading="flat")
+    fig.colorbar(mesh, ax=ax, label="P(success) given the two cruxes")
+    cc = (m.c_edges[1:] + m.c_edges[:-1]) / 2
+    rc = (m.r_edges[1:] + m.r_edges[:-1]) / 2
+    names = ["success", "kicking_the_can", "capability_externalities", "x_risk"]
+    stack = np.stack([np.nan_to_num(smooth[k], nan=-1) for k in names])
+    best = np.where(np.isfinite(smooth["success"]), stack.argmax(axis=0), -1)
+    for k, name in enumerate(names):  # label each most-likely-outcome region at its centre
+        mask = best == k
+        if mask.sum() >= 4:
+            i, j = np.argwhere(mask).mean(axis=0)
+            ax.text(np.interp(i, np.arange(len(cc)), cc), np.interp(j, np.arange(len(rc)), rc),
+                    f"most likely:\n{LABELS[name].strip()}", ha="center", va="center", fontsize=8,
+                    color="white", bbox={"facecolor": OUTCOME_COLORS[name], "alpha": 0.75, "lw": 0})
+    if (best >= 0).any() and len(np.unique(best[best >= 0])) > 1:
+        ax.contour(cc, rc, np.ma.masked_less(best.T, 0).astype(float), levels=np.arange(len(names)) + 0.5, colors="white",
+                   linewidths=1.2, linestyles="--")
+    if m.counts.sum() > 0 and np.count_nonzero(m.counts) > 4:
+        density = gaussian_filter(m.counts.astype(float), 1.2)
+        levels = np.quantile(density[density > 0], [0.5, 0.8, 0.95])
+        ax.contour(cc, rc, density.T, levels=np.unique(levels), colors="black", linewidths=0.8, alpha=0.7)
+    for x, label in ((1.0, "AGI-complete (C = 1)"),):
+        if m.c_edges[0] < x < m.c_edges[-1]:
+            ax.axvline(x, color="white", lw=0.8, alpha=0.6)
+            ax.text(x, m.r_edges[-1], label, color="white", fontsize=7, ha="left", va="top", rotation=90)
+    if m.r_edges[0] < 1 < m.r_edges[-1]:
+        ax.axhline(1, color="white", lw=0.8, alpha=0.6)
+        ax.text(m.c_edges[0], 1, " no easier than AGI (R = 1)", color="white", fontsize=7, va="bottom")
+    ax.set_xlabel("capability needed, C (0 = GPT-4, 1 = top human alignment researcher)")
+    ax.set_ylabel("relative difficulty, R (aligning the AAR ÷ aligning AGI)")
+    ax.set_title("The two cruxes (black contours: your prior's density, 50/80/95% levels)")
+    fig.tight_layout()
+    return fig
+
+
+def amdahl(priors: Priors):
+    """Amdahl's law with the user's distribution of speed-ups and P(s ≥ 52,000)."""
+    plt = _plt()
+    p_marg = priors.variables["automation_fraction"].marginal
+    fig, ax = plt.subplots(figsize=(7, 4))
+    p = special.expit(np.linspace(-1, 12, 400))
+    ax.plot(p, 1 / (1 - p), color="black", lw=1.5, label="speed-up s = 1/(1 − p)")
+    for q, s in ((0.5, 2), (0.9, 10), (0.99, 100), (0.999, 1000), (1 - 1 / ESSAY_WEEK, ESSAY_WEEK)):
+        ax.plot([q], [s], "o", color="black", ms=4)
+        ax.annotate(f"{s:,}×", (q, s), xytext=(-6, 6), textcoords="offset points", ha="right", fontsize=8)
+    ax.set_xscale("logit")
+    ax.set_yscale("log")
+    ax.set_xlabel("fraction of alignment-research work automated, p")
+    ax.set_ylabel("speed-up")
+    twin = ax.twinx()
+    u = np.linspace(0.0005, 0.9995, 2000)
+    draws = np.asarray(p_marg.ppf(u), dtype=float)
+    draws = draws[(draws > p[0]) & (draws < p[-1])]
+    if draws.size:
+        twin.hist(draws, bins=special.expit(np.linspace(-1, 12, 80)), color="#2a9d8f", alpha=0.35,
+                  density=False, weights=np.full(draws.size, 1 / u.size))
+    twin.set_ylabel("your prior: share of worlds", color="#2a9d8f")
+    twin.spines["right"].set_visible(True)
+    reach = float(1 - p_marg.cdf(1 - 1 / ESSAY_WEEK))
+    ax.set_title(f"Amdahl's law: P(speed-up ≥ 52,000×, 'a thousand years in a week') = {reach:.2g}")
+    ax.legend(loc="upper left", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _coarse(result: Result, quantity: str, groups: int = 256):
+    counts = result.histograms[QUANTITIES.index(quantity)]
+    inner = counts[1:-1].reshape(-1, groups).sum(axis=1)
+    edges = special.expit(np.linspace(-_LOGIT_SPAN, _LOGIT_SPAN, _BINS // groups + 1))
+    return edges, inner, counts.sum()
+
+
+def horizon(result: Result):
+    """Per-world success within the horizon against the market's target."""
+    plt = _plt()
+    edges, counts, total = _coarse(result, "success_within_horizon")
+    keep = (edges[1:] > 1e-6) & (edges[:-1] < 1 - 1e-6)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.stairs(counts[keep] / total, edges[np.append(keep, False) | np.insert(keep, 0, False)],
+              fill=True, color="#2a9d8f", alpha=0.5, label="your worlds")
+    e = result.estimates["success_within_horizon"]
+    ax.axvline(result.target, color="#e76f51", lw=2,
+               label=f"market {100 * result.target:.0f}% (at your {100 * result.target_percentile:.0f}th percentile)")
+    ax.axvline(e.mean, color="black", lw=1.5, ls="--", label=f"your mean {100 * e.mean:.1f}%")
+    ax.set_xscale("logit")
+    ax.set_xlabel(f"success within {result.horizon:g} years, per world")
+    ax.set_ylabel("share of worlds")
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title("Your view against the market")
+    fig.tight_layout()
+    return fig
+
+
+def plan_vs_baseline(result: Result):
+    """What building the AAR adds to the chance of solving alignment in time, and to risk."""
+    plt = _plt()
+    est = result.estimates
+    rows = [("no AAR: field alone\nsolves alignment in time", est["baseline_success"], "#8d99ae"),
+            ("with the plan:\nsolved in time", est["plan_solved"], "#2a9d8f"),
+            ("what the plan adds", est["plan_minus_baseline"], "#264653"),
+            ("existential risk\nthe plan adds", est["x_risk"], "#e76f51")]
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for y, (label, e, color) in enumerate(reversed(rows)):
+        ax.barh(y, 100 * e.mean, color=color, alpha=0.8, xerr=200 * e.mcse, capsize=3)
+        ax.plot([100 * e.p5, 100 * e.p95], [y, y], color="black", lw=1, alpha=0.6)
+        ax.annotate(f"{100 * e.mean:+.1f}" if "adds" in label else f"{100 * e.mean:.1f}%",
+                    (max(100 * e.mean, 0), y), xytext=(4, 6), textcoords="offset points", fontsize=8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)])
+    ax.set_xlabel("percent (bar: mean ± 2 MC errors; line: 5th–95th percentile of worlds)")
+    ax.set_title("The plan against no AAR")
+    fig.tight_layout()
+    return fig
+
+
+def priors_grid(priors: Priors):
+    """Every prior as written: density, 90% interval, point masses."""
+    plt = _plt()
+    fig, axes = plt.subplots(4, 4, figsize=(10, 8.5))
+    for ax, name in zip(axes.flat, NAMES):
+        m = priors.variables[name].marginal
+        lo, hi = (float(v) for v in m.ppf(np.array([0.05, 0.95])))
+        var = BY_NAME[name]
+        ax.set_title(f"{name} ({var.symbol})" + ("  · crux" if var.crux else ""), fontsize=8,
+                     color="#264653" if var.crux else "black", fontweight="bold" if var.crux else None)
+        atoms = [(v, w) for v, w in m.atoms if w > 0]
+        if atoms and sum(w for _, w in atoms) >= 1 - 1e-12:
+            for v, w in atoms:
+                ax.vlines(v, 0, w, color="#264653", lw=3)
+            span = max(abs(hi), 1.0) * 0.5
+            ax.set_xlim(min(v for v, _ in atoms) - span, max(v for v, _ in atoms) + span)
+            ax.set_ylim(0, 1.1)
+        else:
+            a, b = (float(v) for v in m.ppf(np.array([0.002, 0.998])))
+            x = np.linspace(a, b, 300)
+            y = np.asarray(m.pdf(x), dtype=float)
+            y = np.where(np.isfinite(y), y, np.nan)
+            ax.plot(x, y, color="#264653")
+            inside = (x >= lo) & (x <= hi)
+            ax.fill_between(x[inside], 0, y[inside], color="#2a9d8f", alpha=0.35)
+            for v, w in atoms:
+                ax.vlines(v, 0, np.nanmax(y) * w, color="#e76f51", lw=3)
+            ax.set_ylim(bottom=0)
+        ax.text(0.98, 0.95, f"90%: {lo:.3g} – {hi:.3g}", transform=ax.transAxes, ha="right", va="top",
+                fontsize=7)
+        ax.set_yticks([])
+        ax.tick_params(labelsize=7)
+    fig.suptitle("Your priors (shaded: 90% interval; sources are in the table below)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+FIGURES = {
+    "outcomes.png": "The four outcomes",
+    "crux_map.png": "The crux map",
+    "amdahl.png": "Amdahl's law",
+    "horizon.png": "Against the market",
+    "plan_vs_baseline.png": "The plan against no AAR",
+    "priors.png": "Your priors",
+}
+
+
+def render_all(priors: Priors, result: Result) -> dict[str, bytes]:
+    """Every figure as PNG bytes, keyed by file name."""
+    plt = _plt()
+    made = {"outcomes.png": outcomes(result), "crux_map.png": crux_map(result, priors),
+            "amdahl.png": amdahl(priors), "horizon.png": horizon(result),
+            "plan_vs_baseline.png": plan_vs_baseline(result), "priors.png": priors_grid(priors)}
+    out = {}
+    for name, fig in made.items():
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        plt.close(fig)
+        out[name] = buf.getvalue()
+    return out

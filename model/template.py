@@ -1,0 +1,37 @@
+"""The commented priors template written by ``aar-risk init``."""
+
+from __future__ import annotations
+
+from .priors import Priors
+from .variables import VARIABLES
+
+
+def template(name: str, base: Priors) -> str:
+    """A priors file that inherits ``base`` and lists every variable, commented out."""
+    lines = [
+        f"# {name}: my view of the automated alignment researcher (AAR) plan.",
+        "#",
+        f"# Every variable is inherited from the default priors ({base.path.name}) until you",
+        "# uncomment its line and state your own belief. Families: see README.md,",
+        '# "Writing your priors". Run:  aar-risk run ' + f"priors/{name}.toml",
+        "",
+        "[meta]",
+        f'name = "{name}"',
+        'description = ""',
+        f'base = "{base.path.stem}"',
+    ]
+    for table, crux in (("cruxes", True), ("parameters", False)):
+        lines += ["", f"[{table}]"]
+        for v in VARIABLES:
+            if v.crux != crux:
+                continue
+            prior = base.variables[v.name]
+            lines += [
+                "",
+                f"# {v.name} ({v.symbol}): {v.meaning}.",
+                f"#   scale: {v.scale}",
+                f"#   default: {prior.written}",
+                f"# {v.name} = {prior.written}",
+            ]
+    lines += ["", "# [correlations]", '# "capability_needed, relative_difficulty" = 0.3', ""]
+    return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""Reports people read: figures, self-contained HTML, compare attributions, template."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.compare import CORRELATIONS, attribute, players
+from model.engine import simulate
+from model.figures import FIGURES, render_all
+from model.priors import load
+from model.report import files
+from model.summary import build
+from model.template import template
+
+from .conftest import MIDDLE_WORLD, ROOT, write_priors
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def author_report():
+    p = load(ROOT / "priors" / "author.toml")
+    r = simulate(p, samples=100_000, workers=1)
+    figures = render_all(p, r)
+    return p, r, figures, files(build(p, r), figures)
+
+
+def test_every_figure_is_drawn(author_report):
+    _, _, figures, _ = author_report
+    assert set(figures) == set(FIGURES)
+    for name, png in figures.items():
+        assert png.startswith(PNG) and len(png) > 10_000, name
+
+
+def test_point_priors_draw_too(tmp_path):
+    p = load(write_priors(tmp_path, "points", MIDDLE_WORLD))
+    figures = render_all(p, simulate(p, samples=1000, workers=1))
+    assert all(png.startswith(PNG) for png in figures.values())
+
+
+def test_html_is_self_contained(author_report):
+    html = author_report[3]["report.html"]
+    assert html.count('src="data:image/png;base64,') == len(FIGURES)
+    assert not re.search(r'(src|href)\s*=\s*["\'](?!data:|#)', html)
+    assert "url(" not in html and "<script" not in html and "<link" not in html and "@import" not in html
+
+
+def test_markdown_links_every_figure(author_report):
+    content = author_report[3]
+    md = content["report.md"]
+    for name in FIGURES:
+        assert f"(figures/{name})" in md and f"figures/{name}" in content
+
+
+def test_html_escapes_user_text(tmp_path):
+    world = {**MIDDLE_WORLD}
+    path = write_priors(tmp_path, "x", world)
+    path.write_text(path.read_text().replace('name = "x"', 'name = "<script>alert(1)</script>"'))
+    p = load(path)
+    html = files(build(p, simulate(p, samples=100, workers=1)), {k: b"" for k in FIGURES})["report.html"]
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def _browser():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("AAR_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (AAR_REQUIRE_BROWSER is set) but not installed")
+        pytest.skip("chromium not installed")
+    pytest.importorskip("playwright")
+    return exe
+
+
+def test_html_renders_in_headless_chromium(author_report, tmp_path):
+    exe = _browser()
+    from playwright.sync_api import sync_playwright
+
+    page_path = tmp_path / "report.html"
+    page_path.write_text(author_report[3]["report.html"])
+    errors, requests = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_path.as_uri())
+        page.wait_for_load_state("load")
+        sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+        page.screenshot(path=str(tmp_path / "shot.png"), full_page=True)
+        browser.close()
+    assert errors == []
+    assert len(sizes) == len(FIGURES) and all(ok and w > 300 and h > 200 for ok, w, h in sizes)
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+
+
+def test_compare_attributions_add_up(tmp_path):
+    a, b = load(ROOT / "priors/author.toml"), load(ROOT / "priors/openai.toml")
+    at = attribute(a, b, samples=65_536, seed=4)
+    assert at.method == "shapley" and CORRELATIONS not in at.players
+    assert set(at.players) == {n for n in a.variables if a.variables[n].marginal != b.variables[n].marginal}
+    ra, rb = simulate(a, samples=200_000, seed=8, workers=1), simulate(b, samples=200_000, seed=9, workers=1)
+    for q, by in at.by_variable.items():
+        assert sum(by.values()) == pytest.approx(at.total[q], abs=1e-12)  # exact efficiency
+        diff = rb.estimates[q].mean - ra.estimates[q].mean
+        err = np.sqrt(rb.estimates[q].mcse ** 2 + ra.estimates[q].mcse ** 2 + at.total_se[q] ** 2)
+        assert abs(at.total[q] - diff) < 4 * err, (q, at.total[q], diff, err)
+
+
+def test_a_single_difference_takes_the_whole_total(tmp_path):
+    base = write_priors(tmp_path, "a", {**MIDDLE_WORLD, "capability_needed": '"0.5 to 1.5"'})
+    other = tmp_path / "b.toml"
+    other.write_text(f'[meta]\nbase = "a.toml"\n[parameters]\ncontainment = 0.9\n')
+    at = attribute(load(base), load(other), samples=16_384)
+    assert at.players == ("containment",)
+    for q in at.total:
+        assert at.by_variable[q]["containment"] == pytest.approx(at.total[q], abs=1e-15)
+
+
+def test_many_players_use_sampled_orderings():
+    a, c = load(ROOT / "priors/openai.toml"), load(ROOT / "priors/pessimist.toml")
+    assert len(players(a, c)) > 8
+    at = attribute(a, c, samples=16_384, orderings=4)
+    assert "sampled orderings" in at.method
+    for q, by in at.by_variable.items():
+        assert sum(by.values()) == pytest.approx(at.total[q], abs=1e-12)
+
+
+def test_init_template_runs_and_equals_its_base(tmp_path):
+    base = load(ROOT / "priors/author.toml")
+    (tmp_path / "author.toml").write_text((ROOT / "priors/author.toml").read_text())
+    path = tmp_path / "mine.toml"
+    path.write_text(template("mine", base))
+    mine = load(path)
+    assert all(mine.variables[n].marginal == base.variables[n].marginal for n in base.variables)
+    # every commented default line is itself valid: uncomment all of them
+    text = "\n".join(l[2:] if re.match(r"# [a-z_]+ = ", l) else l for l in path.read_text().splitlines())
+    path.write_text(text)
+    again = load(path)
+    assert all(not again.inherited(n) for n in again.variables)
+    assert all(again.variables[n].marginal == base.variables[n].marginal for n in base.variables)
