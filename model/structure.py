@@ -66,9 +66,10 @@ def amdahl(p, xp=numpy_ops):
 def finish_time(total, built, speedup, xp=numpy_ops):
     """Years to finish ``total`` years of work that runs ``speedup``× faster after ``built``.
 
-    min(T, T_b) + (T − T_b)⁺ / s: equal to T when the work ends before the AAR exists.
+    T − (T − T_b)⁺·(1 − 1/s), which is T_b + (T − T_b)/s when T > T_b and T otherwise
+    (MODEL.md §3 item 4); written so that s = 1 gives exactly T, with no rounding.
     """
-    return xp.minimum(total, built) + xp.maximum(total - built, 0.0) / speedup
+    return total - xp.maximum(total - built, 0.0) * (1.0 - 1.0 / speedup)
 
 
 def outcomes(w: Mapping[str, object], horizon: float, xp=numpy_ops) -> Outcomes:

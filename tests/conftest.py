@@ -37,3 +37,10 @@ def write_priors(folder: Path, name: str, values: dict, extra: str = "") -> Path
     path = folder / f"{name}.toml"
     path.write_text("\n".join(body) + "\n" + extra)
     return path
+
+
+# Property tests draw the same examples on every run, so CI is reproducible.
+from hypothesis import settings as _settings  # noqa: E402
+
+_settings.register_profile("repro", derandomize=True, deadline=None)
+_settings.load_profile("repro")
