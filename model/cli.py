@@ -20,6 +20,7 @@ from . import __version__
 EXIT_BAD_INPUT = 2
 EXIT_OUTPUT = 1
 EXIT_INTERRUPTED = 130
+EXIT_NOT_CONVERGED = 3
 
 
 def _default_priors() -> Path:
@@ -140,7 +141,7 @@ def _run_one(spec, out: Path, samples, seed, workers, quiet) -> dict:
         summary = build(spec, result)
         content = files(summary, render_all(spec, result))
         bar.remove_task(task)
-    write_folder(out, content)
+    write_folder(out, content, keep=("calibration",))
     return summary
 
 
@@ -187,6 +188,86 @@ def validate(priors):
     for (a, b), rho in spec.correlations.items():
         console.print(f"rank correlation {a}, {b} = {rho}")
     console.print(f"[green]{priors}: valid[/green] (★ = crux)")
+
+
+@main.command()
+@click.argument("priors", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="The market's probability [priors file; 0.14].")
+@click.option("--horizon", type=click.FloatRange(0, min_open=True), help="Years [priors file; 4].")
+@click.option("--trust", type=click.FloatRange(0, min_open=True),
+              help="How many observations the market is worth [priors file; 20].")
+@click.option("--method", type=click.Choice(["nuts", "reweight", "tilt", "all"]), default="all",
+              show_default=True)
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Report folder; calibration goes in its calibration/ [reports/<stem>/].")
+@click.option("--samples", "-n", type=click.IntRange(min=1), help="Monte Carlo worlds [priors file].")
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Random seed [priors file].")
+@click.option("--draws", type=click.IntRange(min=100), default=1000, show_default=True, help="NUTS draws per chain.")
+@click.option("--chains", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="Print only where the report went.")
+@click.option("--json", "as_json", is_flag=True, help="Print calibration.json to stdout.")
+def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws, chains, quiet, as_json):
+    """Calibrate PRIORS against the market: how would your beliefs have to move to agree
+    with it, given how much you trust it, and what would that do to the four outcomes?
+
+    Exits 3 (and says so at the top of the report) if NUTS fails a convergence check."""
+    priors = priors or _default_priors()
+    spec = _load(priors)
+    from .calibrate import Market
+    from .tensor import CalibrationError
+
+    market = Market.from_priors(spec, target, horizon, trust)
+    methods = ("nuts", "reweight", "tilt") if method == "all" else (method,)
+    folder = (out or Path("reports") / priors.stem) / "calibration"
+    if "nuts" in methods:
+        from .calibrate import random_variables
+        from .tensor import check
+
+        try:
+            for n in random_variables(spec):
+                check(n, spec.variables[n].marginal)
+        except CalibrationError as exc:
+            _err(f"error: {priors}: {exc}")
+            sys.exit(EXIT_BAD_INPUT)
+    from .calibration_report import make
+    from .output import check_writable, write_folder
+
+    with _guarded(folder):
+        check_writable(folder)
+        with _progress(quiet or as_json) as bar:
+            task = bar.add_task("calibrating", total=None)
+            summary, content, converged = make(
+                spec, market, methods, samples or spec.simulation.samples,
+                spec.simulation.seed if seed is None else seed, draws=draws, chains=chains,
+                step=lambda label: bar.update(task, description=label))
+        write_folder(folder, content)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    elif not quiet:
+        _print_calibration(summary)
+    _err(f"calibration written to {folder}/ (report.html, report.md, calibration.json"
+         + (", calibration.nc" if "nuts" in methods else "")
+         + (f", {summary['calibrated_priors']['path']}" if summary["calibrated_priors"] else "") + ")")
+    if not converged:
+        _err("error: NUTS did not converge: " + "; ".join(summary["methods"]["nuts"]["failed"]))
+        sys.exit(EXIT_NOT_CONVERGED)
+
+
+def _print_calibration(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{summary['name']}: calibrated to {100 * summary['target']:.0f}% in "
+                        f"{summary['horizon_years']:g} years (trust {summary['trust']:g})")
+    cols = ["success_within_horizon", "success", "kicking_the_can", "capability_externalities", "x_risk"]
+    table.add_column("")
+    for c in cols:
+        table.add_column(c.replace("_", " "), justify="right")
+    table.add_row("prior", *(f"{100 * summary['prior']['outcomes'][c]:.1f}%" for c in cols))
+    for name, m in summary["methods"].items():
+        table.add_row(name, *(f"{100 * m['outcomes'][c]:.1f}%" for c in cols))
+    Console().print(table)
 
 
 def _short(text: str, width: int) -> str:

@@ -47,8 +47,12 @@ def check_writable(out: Path) -> None:
         raise OutputError(f"cannot write the report to {out}: {_reason(exc, out)}") from None
 
 
-def write_folder(out: Path, files: Mapping[str, str | bytes]) -> Path:
-    """Replace folder ``out`` by one holding ``files`` (relative path → content)."""
+def write_folder(out: Path, files: Mapping[str, str | bytes], keep: tuple[str, ...] = ()) -> Path:
+    """Replace folder ``out`` by one holding ``files`` (relative path → content).
+
+    Subfolders named in ``keep`` (e.g. an earlier ``calibration/``) are carried over
+    into the new folder as hard links, so they survive the swap unchanged.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"cannot write the report to {out}: it exists and is not a folder")
@@ -65,6 +69,9 @@ def write_folder(out: Path, files: Mapping[str, str | bytes]) -> Path:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        for name in keep:
+            if (out / name).is_dir() and name not in {Path(r).parts[0] for r in files}:
+                shutil.copytree(out / name, tmp / name, copy_function=os.link)
         os.chmod(tmp, 0o755)
         if out.exists():
             old = out.parent / f".{out.name}.old-{os.getpid()}"

@@ -47,7 +47,8 @@ def test_point_priors_draw_too(tmp_path):
 def test_html_is_self_contained(author_report):
     html = author_report[3]["report.html"]
     assert html.count('src="data:image/png;base64,') == len(FIGURES)
-    assert not re.search(r'(src|href)\s*=\s*["\'](?!data:|#)', html)
+    assert not re.search(r'src\s*=\s*["\'](?!data:)', html)  # every image embedded
+    assert not re.search(r'(src|href)\s*=\s*["\'](https?:|//)', html)  # no network at all
     assert "url(" not in html and "<script" not in html and "<link" not in html and "@import" not in html
 
 

@@ -1,0 +1,257 @@
+"""Calibration against the market (MODEL.md §5): NUTS, importance reweighting, entropic tilting.
+
+The market is a noisy observation of the world's success within the horizon:
+``target ~ Beta(1 + trust·s_h, 1 + trust·(1 − s_h))``, a Beta whose mode is s_h and
+whose concentration grows with trust (docs/model.md explains the "1 +", which makes
+trust → 0 leave the prior unchanged). Three ways to condition on it:
+
+* ``nuts``: the world variables are latent (a Gaussian copula in z-space, each
+  marginal its quantile transform in PyTensor, :mod:`model.tensor`) and PyMC's
+  NUTS samples the posterior;
+* ``reweight``: the same likelihood as importance weights on the Monte Carlo
+  worlds (no compilation);
+* ``tilt``: the distribution closest to the prior in KL divergence whose mean
+  success within the horizon equals the target exactly (entropic tilting;
+  Robertson, Tallman & Whiteman 2005, J. Forecasting 24:383).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+from scipy import optimize, special, stats
+
+from .engine import QUANTITIES, Sampler
+from .priors import Priors
+from .structure import outcomes
+from .variables import NAMES
+
+#: PyMC's and ArviZ's own thresholds (Vehtari et al. 2021; Betancourt 2016).
+GATES = {"r_hat_max": ("<=", 1.01), "ess_bulk_min": (">=", 400.0), "ess_tail_min": (">=", 400.0),
+         "divergences": ("<=", 0), "bfmi_min": (">=", 0.3)}
+REPORTED = ("success", "kicking_the_can", "capability_externalities", "x_risk",
+            "success_within_horizon", "baseline_success", "plan_minus_baseline")
+KL_BINS = 20
+ESS_WARNING = 1000
+
+
+@dataclass(frozen=True)
+class Market:
+    target: float
+    horizon: float
+    trust: float
+
+    @classmethod
+    def from_priors(cls, priors: Priors, target=None, horizon=None, trust=None) -> "Market":
+        c = priors.calibration
+        return cls(c.target if target is None else float(target),
+                   c.horizon_years if horizon is None else float(horizon),
+                   c.trust if trust is None else float(trust))
+
+
+def log_likelihood(success_h, market: Market):
+    """log Beta(target; 1 + trust·s_h, 1 + trust·(1 − s_h)): the market reading given s_h."""
+    s = np.clip(success_h, 0.0, 1.0)
+    return stats.beta.logpdf(market.target, 1 + market.trust * s, 1 + market.trust * (1 - s))
+
+
+def random_variables(priors: Priors) -> list[str]:
+    return [n for n in NAMES if priors.variables[n].marginal.family != "point"]
+
+
+# -- weighted Monte Carlo -------------------------------------------------------------------
+
+def normalise_log(logw: np.ndarray) -> np.ndarray:
+    w = np.exp(logw - logw.max())
+    return w / w.sum()
+
+
+def kish_ess(w: np.ndarray) -> float:
+    """Kish's effective sample size (Σw)² / Σw² of importance weights."""
+    return float(w.sum() ** 2 / (w ** 2).sum())
+
+
+def reweight(worlds: Mapping[str, np.ndarray], market: Market) -> np.ndarray:
+    """Normalised importance weights: the market likelihood of each prior world."""
+    return normalise_log(log_likelihood(worlds["success_within_horizon"], market))
+
+
+def tilt(success_h: np.ndarray, target: float) -> tuple[np.ndarray, float, float]:
+    """Entropic tilting: weights ∝ exp(λ·s_h) with Σ w·s_h = target.
+
+    Returns the weights, λ and KL(tilted ‖ prior) = λ·target − log E[exp(λ·s_h)] in nats.
+    """
+    s = np.asarray(success_h, dtype=float)
+    if not s.min() < target < s.max():
+        raise ValueError(f"no tilt of the prior reaches {target}: per-world success within the "
+                         f"horizon spans only [{s.min():.3g}, {s.max():.3g}]")
+
+    def gap(lam):
+        w = normalise_log(lam * s)
+        return float(w @ s) - target
+
+    lo, hi = -1.0, 1.0
+    while gap(lo) > 0:
+        lo *= 2
+    while gap(hi) < 0:
+        hi *= 2
+    lam = optimize.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=500)
+    w = normalise_log(lam * s)
+    log_mean = special.logsumexp(lam * s) - math.log(s.size)
+    return w, float(lam), float(lam * target - log_mean)
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q) -> np.ndarray:
+    order = np.argsort(x, kind="stable")
+    cw = np.cumsum(w[order])
+    cw /= cw[-1]
+    return np.interp(q, cw - w[order] / (2 * cw[-1] if cw[-1] else 1), x[order])
+
+
+def variable_shift(prior_x: np.ndarray, post_x: np.ndarray, post_w: np.ndarray | None,
+                   marginal) -> dict[str, float]:
+    """Median shift in prior standard deviations, and KL(posterior ‖ prior) per variable.
+
+    The KL is estimated on the prior's quantile scale u = F(x), where the prior is
+    uniform, with KL_BINS equal bins.
+    """
+    w = np.full(post_x.size, 1 / post_x.size) if post_w is None else post_w
+    prior_median = float(np.median(prior_x))
+    post_median = float(weighted_quantile(post_x, w, 0.5))
+    sd = float(np.std(prior_x))
+    u = np.clip(marginal.cdf(post_x), 0, 1 - 1e-15)
+    p = np.bincount((u * KL_BINS).astype(int), weights=w, minlength=KL_BINS)[:KL_BINS]
+    p = p / p.sum()
+    kl = float(np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) * KL_BINS), 0.0)))
+    post_mean = float(w @ post_x)
+    return {"prior_median": prior_median, "posterior_median": post_median,
+            "shift_sd": (post_median - prior_median) / sd if sd > 0 else 0.0,
+            "prior_mean": float(prior_x.mean()), "posterior_mean": post_mean, "prior_sd": sd, "kl": kl}
+
+
+def weighted_summary(worlds, w, priors: Priors) -> dict:
+    """Calibrated outcome probabilities and variable shifts under weights ``w``."""
+    out = {q: float(w @ worlds[q]) for q in REPORTED}
+    # importance-sampling MC error of each weighted mean: sqrt(Σ w² (x − μ)²)
+    mcse = {q: float(np.sqrt(np.sum(w ** 2 * (worlds[q] - out[q]) ** 2))) for q in REPORTED}
+    variables = {}
+    for n in random_variables(priors):
+        x = worlds[n]
+        v = variable_shift(x, x, w, priors.variables[n].marginal)
+        v["mcse"] = float(np.sqrt(np.sum(w ** 2 * (x - v["posterior_mean"]) ** 2)))
+        variables[n] = v
+    return {"success_within_horizon": out["success_within_horizon"], "outcomes": out, "mcse": mcse,
+            "variables": variables}
+
+
+# -- NUTS -----------------------------------------------------------------------------------
+
+def build_model(priors: Priors, market: Market):
+    """The PyMC model: latent copula normals, quantile transforms, the core's equations."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    from .backend import pytensor_ops
+    from .tensor import check, from_z_tensor
+
+    random = random_variables(priors)
+    for n in random:
+        check(n, priors.variables[n].marginal)
+    sampler = Sampler.from_priors(priors)
+    chol = np.eye(len(random))
+    if sampler.copula_index:
+        idx = list(sampler.copula_index)
+        chol[np.ix_(idx, idx)] = sampler.cholesky
+    with pm.Model(coords={"variable": random}) as model:
+        z = pm.Normal("z", 0.0, 1.0, dims="variable")
+        zc = pt.dot(chol, z) if sampler.copula_index else z
+        worlds = {}
+        for n in NAMES:
+            m = priors.variables[n].marginal
+            if m.family == "point":
+                worlds[n] = pt.constant(m.value, dtype="float64")
+            else:
+                worlds[n] = pm.Deterministic(n, from_z_tensor(m, zc[random.index(n)]))
+        o = outcomes(worlds, market.horizon, xp=pytensor_ops())
+        for q in REPORTED:
+            pm.Deterministic(q, getattr(o, q))
+        s = pt.clip(o.success_within_horizon, 0.0, 1.0)
+        pm.Beta("market", alpha=1 + market.trust * s, beta=1 + market.trust * (1 - s), observed=market.target)
+    return model
+
+
+def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, chains: int = 4,
+         cores: int | None = None, seed: int = 2023, progressbar: bool = False,
+         prior_draws: int = 1000, target_accept: float = 0.9):
+    """Sample the posterior with NUTS; returns ArviZ InferenceData (prior, posterior, sample_stats)."""
+    import logging
+    import os
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice of its 1.0 refactor
+        warnings.filterwarnings("ignore", message=".*BLAS.*")
+        import pymc as pm
+
+        logging.getLogger("pymc").setLevel(logging.WARNING)
+        model = build_model(priors, market)
+        cores = min(chains, cores or os.cpu_count() or 1)
+        # forkserver: PyMC's workers must not inherit a forked PyTensor/BLAS state
+        idata = pm.sample(model=model, draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
+                          progressbar=progressbar, target_accept=target_accept,
+                          mp_ctx="forkserver" if cores > 1 else None, compute_convergence_checks=False)
+        if prior_draws:
+            idata.extend(pm.sample_prior_predictive(draws=prior_draws, model=model, random_seed=seed + 1))
+    return idata
+
+
+def diagnostics(idata) -> dict:
+    """r̂, bulk and tail ESS over every latent and outcome, divergences, E-BFMI."""
+    import arviz as az
+
+    names = ["z", *[v for v in idata.posterior.data_vars if v in REPORTED]]
+    rhat = az.rhat(idata, var_names=names)
+    bulk = az.ess(idata, var_names=names, method="bulk")
+    tail = az.ess(idata, var_names=names, method="tail")
+    flat = lambda ds: np.concatenate([np.ravel(ds[v].values) for v in ds.data_vars])
+    return {"r_hat_max": float(np.nanmax(flat(rhat))), "ess_bulk_min": float(np.nanmin(flat(bulk))),
+            "ess_tail_min": float(np.nanmin(flat(tail))),
+            "divergences": int(idata.sample_stats["diverging"].values.sum()),
+            "bfmi_min": float(np.min(az.bfmi(idata)))}
+
+
+def failed_gates(diag: dict) -> list[str]:
+    failed = []
+    for key, (op, limit) in GATES.items():
+        ok = diag[key] <= limit if op == "<=" else diag[key] >= limit
+        if not ok:
+            failed.append(f"{key} = {diag[key]:.4g} (needs {op} {limit})")
+    return failed
+
+
+def nuts_summary(idata, priors: Priors, prior_worlds) -> dict:
+    import arviz as az
+
+    post = idata.posterior
+    out = {q: float(post[q].mean()) for q in REPORTED}
+    mcse = {q: float(az.mcse(idata, var_names=[q], method="mean")[q]) for q in REPORTED}
+    variables = {}
+    for n in random_variables(priors):
+        x = post[n].values.ravel()
+        v = variable_shift(prior_worlds[n], x, None, priors.variables[n].marginal)
+        v["mcse"] = float(az.mcse(idata, var_names=[n], method="mean")[n])
+        variables[n] = v
+    return {"success_within_horizon": out["success_within_horizon"], "outcomes": out, "mcse": mcse,
+            "variables": variables}
+
+
+def prior_summary(worlds) -> dict:
+    out = {q: float(np.mean(worlds[q])) for q in REPORTED}
+    return {"success_within_horizon": out["success_within_horizon"], "outcomes": out}
+
+
+__all__ = ["Market", "GATES", "QUANTITIES", "build_model", "nuts", "diagnostics", "failed_gates",
+           "reweight", "tilt", "kish_ess", "weighted_summary", "nuts_summary", "prior_summary"]

@@ -1,0 +1,187 @@
+"""A priors file of the posterior: each variable's family refitted to weighted samples.
+
+Rules, family by family (the family is kept, so the file reads like the original):
+
+* normal, lognormal, logitnormal, beta, ``"a to b"``: the posterior's 5th and 95th
+  percentiles become ``ci90`` (beta and logit-normal need them inside (0, 1));
+* gamma: moments (shape = m²/v, scale = v/m);
+* triangular and PERT: min and max kept, the mode moved so the median matches;
+* uniform: low and high become the posterior's 0.5th and 99.5th percentiles;
+* mixture: the components kept, the weights replaced by the posterior
+  responsibilities; truncated families keep their bounds;
+* point: unchanged.
+
+Posterior rank correlations between variables become ``[correlations]``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize
+
+from . import families as fam
+from .calibrate import weighted_quantile
+from .priors import Priors, _written
+from .variables import CRUXES, NAMES
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _ci(lo, hi, extra=""):
+    return f"ci90 = [{_fmt(lo)}, {_fmt(hi)}]{extra}"
+
+
+def refit(m, x: np.ndarray, w: np.ndarray) -> str:
+    """TOML value (inline table) of marginal ``m``'s family refitted to samples x, weights w."""
+    if isinstance(m, fam.Point):
+        return _fmt(m.value)
+    bounds = ""
+    base = m
+    if isinstance(m, fam.Truncated):
+        base = m.base
+        bounds = "".join(f", {k} = {_fmt(v)}" for k, v in (("lower", m.lower), ("upper", m.upper))
+                         if math.isfinite(v))
+    q05, q50, q95 = weighted_quantile(x, w, [0.05, 0.5, 0.95])
+    if isinstance(base, (fam.Normal, fam.LogNormal, fam.LogitNormal, fam.Beta)):
+        if isinstance(base, (fam.LogitNormal, fam.Beta)):
+            q05, q95 = max(q05, 1e-9), min(q95, 1 - 1e-9)
+        if isinstance(base, fam.LogNormal):
+            q05 = max(q05, 1e-12)
+        if not q95 > q05:
+            return _fmt(q50)
+        return f'{{ dist = "{base.family}", {_ci(q05, q95, bounds)} }}'
+    if isinstance(base, fam.Gamma):
+        mean = float(w @ x)
+        var = float(w @ (x - mean) ** 2)
+        return f'{{ dist = "gamma", shape = {_fmt(mean**2 / var)}, scale = {_fmt(var / mean)}{bounds} }}'
+    if isinstance(base, (fam.Triangular, fam.Pert)):
+        def gap(mode):
+            return float(type(base)(base.min, mode, base.max).ppf(np.array([0.5]))[0]) - q50
+        lo, hi = base.min, base.max
+        if gap(lo) >= 0:
+            mode = lo
+        elif gap(hi) <= 0:
+            mode = hi
+        else:
+            mode = optimize.brentq(gap, lo, hi, xtol=1e-10)
+        return (f'{{ dist = "{base.family}", min = {_fmt(base.min)}, mode = {_fmt(mode)}, '
+                f'max = {_fmt(base.max)}{bounds} }}')
+    if isinstance(base, fam.Uniform):
+        lo, hi = weighted_quantile(x, w, [0.005, 0.995])
+        return f'{{ dist = "uniform", low = {_fmt(lo)}, high = {_fmt(hi)}{bounds} }}'
+    if isinstance(base, fam.Mixture):
+        resp = []
+        for c, wc in zip(base.components, base.weights):
+            if c.family == "point":
+                dens = (x == c.value).astype(float)
+            else:
+                dens = c.pdf(x)
+            resp.append(wc * dens)
+        total = np.sum(resp, axis=0)
+        new = [float(w @ np.divide(r, total, out=np.zeros_like(r), where=total > 0)) for r in resp]
+        new = [v / sum(new) for v in new]
+        comps = ", ".join(_component(c) for c in base.components)
+        return f'{{ dist = "mixture", weights = [{_fix_sum(new)}], components = [{comps}]{bounds} }}'
+    raise TypeError(f"no refit rule for {base.family}")
+
+
+def _fix_sum(weights: list[float]) -> str:
+    """Weights printed so that they sum to 1 within the loader's tolerance."""
+    rounded = [round(v, 12) for v in weights]
+    rounded[-1] = round(1 - sum(rounded[:-1]), 12)
+    return ", ".join(repr(v) for v in rounded)
+
+
+def _component(c) -> str:
+    if isinstance(c, fam.Point):
+        return _fmt(c.value)
+    if isinstance(c, fam.Truncated):
+        raise TypeError("truncated mixture components cannot be written back")
+    if isinstance(c, fam.LogitNormal):  # the file format knows it only by its interval
+        lo, hi = c.ppf(np.array([0.05, 0.95]))
+        return f'{{ dist = "logitnormal", {_ci(lo, hi)} }}'
+    params = ", ".join(f"{k} = {v!r}" for k, v in c.params().items())
+    return f'{{ dist = "{c.family}", {params} }}'
+
+
+def rank_correlations(samples: dict[str, np.ndarray], w: np.ndarray, names: list[str],
+                      threshold: float = 0.05) -> dict[tuple[str, str], float]:
+    """Weighted Spearman correlations of the posterior, kept where |ρ| ≥ threshold, positive definite."""
+    ranks = {}
+    for n in names:
+        order = np.argsort(samples[n], kind="stable")
+        cw = np.empty_like(w)
+        cw[order] = np.cumsum(w[order]) - w[order] / 2
+        ranks[n] = cw
+    out = {}
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ra, rb = ranks[a], ranks[b]
+            ma, mb = w @ ra, w @ rb
+            cov = w @ ((ra - ma) * (rb - mb))
+            rho = cov / math.sqrt((w @ (ra - ma) ** 2) * (w @ (rb - mb) ** 2))
+            if abs(rho) >= threshold:
+                out[(a, b)] = round(float(rho), 3)
+    for shrink in np.linspace(1.0, 0.0, 21):  # keep the matrix positive definite
+        trial = {k: round(v * shrink, 3) for k, v in out.items()}
+        if _positive_definite(trial):
+            return {k: v for k, v in trial.items() if abs(v) >= threshold}
+    return {}
+
+
+def _positive_definite(corr) -> bool:
+    names = sorted({n for pair in corr for n in pair}, key=NAMES.index)
+    m = np.eye(len(names))
+    for (a, b), rho in corr.items():
+        i, j = names.index(a), names.index(b)
+        m[i, j] = m[j, i] = 2 * math.sin(math.pi * rho / 6)
+    return not names or np.linalg.eigvalsh(m).min() > 1e-8
+
+
+def calibrated_file(priors: Priors, samples: dict[str, np.ndarray], w: np.ndarray, method: str,
+                    market, summary: dict) -> str:
+    """The text of a complete priors file (no base) describing the posterior."""
+    random = [n for n in NAMES if priors.variables[n].marginal.family != "point"]
+    lines = [
+        f"# Posterior of {priors.path.name} after calibrating to the market ({method}).",
+        f"# Target {market.target:g} success within {market.horizon:g} years, trust {market.trust:g}.",
+        f"# Calibrated success within the horizon: {summary['success_within_horizon']:.4f}.",
+        "# Each family is refitted to the posterior (rules: model/refit.py); run it with aar-risk run.",
+        "",
+        "[meta]",
+        f'name = {_toml_str(priors.name + " (calibrated)")}',
+        f'description = {_toml_str(f"{priors.name} calibrated to {market.target:g} in {market.horizon:g} years (trust {market.trust:g}, {method})")}',
+    ]
+    for table, crux in (("cruxes", True), ("parameters", False)):
+        lines += ["", f"[{table}]"]
+        for n in NAMES:
+            if (n in CRUXES) != crux:
+                continue
+            p = priors.variables[n]
+            value = refit(p.marginal, samples[n], w) if n in random else _written(
+                _point_value(p.marginal))
+            note = f"calibrated ({method}) from {p.written}"
+            if value.startswith("{"):
+                value = value[:-1].rstrip() + f", source = {_toml_str(note)} }}"
+            lines.append(f"{n} = {value}")
+    corr = rank_correlations(samples, w, random)
+    if corr:
+        lines += ["", "[correlations]"]
+        lines += [f'"{a}, {b}" = {rho}' for (a, b), rho in corr.items()]
+    lines += ["", "[calibration]", f"target = {market.target!r}", f"horizon_years = {market.horizon!r}",
+              f"trust = {market.trust!r}", f"source = {_toml_str(priors.calibration.source)}",
+              "", "[simulation]", f"samples = {priors.simulation.samples}", f"seed = {priors.simulation.seed}", ""]
+    return "\n".join(lines)
+
+
+def _point_value(m):
+    return float(m.value)
+
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+

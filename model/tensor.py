@@ -1,0 +1,153 @@
+"""Quantile transforms of every prior family in PyTensor, for the PyMC calibration.
+
+``from_z_tensor(marginal, z)`` maps the copula's standard normals to the
+variable, like :meth:`model.families.Marginal.from_z` does in numpy. Families
+with a closed-form or special-function quantile use PyTensor's own operations
+(``erfcinv``, ``betaincinv``, ``gammaincinv``), so gradients flow to NUTS.
+Continuous mixtures have no closed-form quantile: a small Op evaluates the
+numpy quantile and supplies its exact derivative φ(z)/f(x). Point masses
+inside a mixture make the transform a step function, which NUTS cannot
+differentiate: those raise :class:`CalibrationError`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import families as fam
+
+SQRT2 = math.sqrt(2.0)
+
+
+class CalibrationError(Exception):
+    """A priors file that the Bayesian (NUTS) calibration cannot handle."""
+
+
+def _pt():
+    import pytensor.tensor as pt
+
+    return pt
+
+
+def normal_cdf(x):
+    return 0.5 * _pt().erfc(-x / SQRT2)
+
+
+def ndtri(u):
+    """Standard normal quantile, accurate in the lower tail: −√2·erfcinv(2u)."""
+    return -SQRT2 * _pt().erfcinv(2.0 * u)
+
+
+def ppf_tensor(m, u):
+    """F⁻¹(u) of marginal ``m`` as a PyTensor expression of ``u``."""
+    pt = _pt()
+    if isinstance(m, fam.Point):
+        return pt.zeros_like(u) + m.value
+    if isinstance(m, fam.Normal):
+        return m.mean + m.sd * ndtri(u)
+    if isinstance(m, fam.LogNormal):
+        return pt.exp(m.mu + m.sigma * ndtri(u))
+    if isinstance(m, fam.LogitNormal):
+        return pt.sigmoid(m.mu + m.sigma * ndtri(u))
+    if isinstance(m, fam.Uniform):
+        return m.low + (m.high - m.low) * u
+    if isinstance(m, fam.Triangular):
+        width = m.max - m.min
+        c = (m.mode - m.min) / width
+        left = m.min + pt.sqrt(u * width * (m.mode - m.min))
+        right = m.max - pt.sqrt((1.0 - u) * width * (m.max - m.mode))
+        return pt.switch(u < c, left, right)
+    if isinstance(m, fam.Beta):
+        return pt.betaincinv(m.alpha, m.beta, u)
+    if isinstance(m, fam.Pert):
+        a, b = m.frozen.args
+        return m.min + (m.max - m.min) * pt.betaincinv(a, b, u)
+    if isinstance(m, fam.Gamma):
+        return m.scale * pt.gammaincinv(m.shape, u)
+    if isinstance(m, fam.Truncated):
+        lo, hi = m._mass
+        return pt.clip(ppf_tensor(m.base, lo + u * (hi - lo)), m.lower, m.upper)
+    if isinstance(m, fam.Mixture):
+        return _numeric_ppf(m, u)
+    raise CalibrationError(f"no PyTensor quantile for family {m.family!r}")
+
+
+def from_z_tensor(m, z):
+    """The variable at copula coordinate ``z`` (a PyTensor expression)."""
+    pt = _pt()
+    if isinstance(m, fam.Normal):
+        return m.mean + m.sd * z
+    if isinstance(m, fam.LogNormal):
+        return pt.exp(m.mu + m.sigma * z)
+    if isinstance(m, fam.LogitNormal):
+        return pt.sigmoid(m.mu + m.sigma * z)
+    if isinstance(m, fam.Mixture):
+        return NumericQuantile(m)(z)
+    return ppf_tensor(m, normal_cdf(z))
+
+
+def check(name: str, m) -> None:
+    """Raise CalibrationError if NUTS cannot use variable ``name``'s prior."""
+    base = m.base if isinstance(m, fam.Truncated) else m
+    if isinstance(base, fam.Mixture) and any(w > 0 for _, w in base.atoms):
+        raise CalibrationError(
+            f"{name}: a mixture with a point mass is a step function of the latent variable, which "
+            "NUTS cannot differentiate; use --method reweight (or tilt) for this priors file")
+
+
+def _numeric_ppf(m, u):
+    return NumericQuantile(m)(ndtri(u))
+
+
+def _op_classes():
+    from pytensor.graph.basic import Apply
+    from pytensor.graph.op import Op
+
+    class _Quantile(Op):
+        """x = F⁻¹(Φ(z)) evaluated by the numpy marginal; gradient φ(z)/f(x)."""
+
+        __props__ = ("marginal",)
+
+        def __init__(self, marginal):
+            self.marginal = marginal
+
+        def make_node(self, z):
+            z = _pt().as_tensor_variable(z)
+            return Apply(self, [z], [z.type()])
+
+        def perform(self, node, inputs, outputs):
+            z = np.asarray(inputs[0], dtype=float)
+            outputs[0][0] = np.asarray(self.marginal.from_z(np.atleast_1d(z)), dtype=float).reshape(z.shape)
+
+        def grad(self, inputs, grads):
+            return [grads[0] * _Slope(self.marginal)(inputs[0])]
+
+    class _Slope(Op):
+        __props__ = ("marginal",)
+
+        def __init__(self, marginal):
+            self.marginal = marginal
+
+        def make_node(self, z):
+            z = _pt().as_tensor_variable(z)
+            return Apply(self, [z], [z.type()])
+
+        def perform(self, node, inputs, outputs):
+            z = np.atleast_1d(np.asarray(inputs[0], dtype=float))
+            x = self.marginal.from_z(z)
+            slope = np.exp(-z**2 / 2) / math.sqrt(2 * math.pi) / self.marginal.pdf(x)
+            outputs[0][0] = np.asarray(slope, dtype=float).reshape(np.shape(inputs[0]))
+
+    return _Quantile
+
+
+_QUANTILE = None
+
+
+def NumericQuantile(marginal):  # noqa: N802 - behaves like the Op class it returns
+    global _QUANTILE
+    if _QUANTILE is None:
+        _QUANTILE = _op_classes()
+    return _QUANTILE(marginal)

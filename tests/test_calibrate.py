@@ -1,0 +1,139 @@
+"""Calibration against the market: NUTS, reweighting and tilting agree where they should."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from model import calibrate as cal
+from model import families as fam
+from model.engine import simulate
+from model.priors import load
+
+from .conftest import ROOT
+
+AUTHOR = ROOT / "priors" / "author.toml"
+
+pytensor = pytest.importorskip("pytensor")
+
+
+@pytest.fixture(scope="module")
+def author():
+    return load(AUTHOR)
+
+
+@pytest.fixture(scope="module")
+def author_worlds(author):
+    return simulate(author, samples=400_000, seed=17, workers=1, keep_worlds=True).worlds
+
+
+@pytest.fixture(scope="module")
+def author_nuts(author):
+    market = cal.Market.from_priors(author)
+    return cal.nuts(author, market, draws=1000, tune=1000, chains=4, seed=3, prior_draws=0)
+
+
+FAMILIES = [fam.Normal(1, 2), fam.LogNormal(0.1, 0.5), fam.LogitNormal(0.3, 1.2), fam.Uniform(-1, 2),
+            fam.Triangular(1, 2, 6), fam.Beta(2.5, 7), fam.Beta(0.5, 0.6), fam.Pert(2, 6, 10),
+            fam.Gamma(0.7, 2), fam.Truncated(fam.Normal(1.05, 0.1), 0.9), fam.Truncated(fam.LogNormal(0, 1), 0.5, 3),
+            fam.Mixture((fam.LogNormal(0, 0.2), fam.LogNormal(-1.2, 0.4)), (0.7, 0.3))]
+
+
+@pytest.mark.parametrize("m", FAMILIES, ids=lambda m: m.family)
+def test_pytensor_quantiles_match_scipy(m):
+    import pytensor.tensor as pt
+
+    from model.tensor import from_z_tensor, ppf_tensor
+
+    u = pt.dvector("u")
+    grid = np.linspace(1e-6, 1 - 1e-6, 2001)
+    got = pytensor.function([u], ppf_tensor(m, u))(grid)
+    np.testing.assert_allclose(got, m.ppf(grid), rtol=0, atol=1e-8)
+    z = pt.dvector("z")
+    zz = np.linspace(-5, 5, 201)
+    np.testing.assert_allclose(pytensor.function([z], from_z_tensor(m, z))(zz), m.from_z(zz), atol=1e-8)
+    grad = pytensor.function([z], pytensor.grad(from_z_tensor(m, z).sum(), z))(zz)
+    assert np.all(np.isfinite(grad)) and np.all(grad >= 0)  # quantiles are increasing
+
+
+def test_point_mass_in_a_mixture_points_to_reweight():
+    from model.tensor import CalibrationError, check
+
+    with pytest.raises(CalibrationError, match="--method reweight"):
+        check("capability_needed", fam.Mixture((fam.Point(0.0), fam.LogNormal(0, 1)), (0.5, 0.5)))
+
+
+def test_tilt_hits_the_target(author_worlds):
+    s = author_worlds["success_within_horizon"]
+    for target in (0.05, 0.14, 0.4):
+        w, lam, kl = cal.tilt(s, target)
+        assert abs(w @ s - target) < 1e-6
+        assert kl >= 0 and (lam > 0) == (target > s.mean())
+        # KL of the tilted weights against the uniform prior weights, computed directly
+        assert kl == pytest.approx(float(np.sum(w * np.log(w * s.size))), rel=1e-6, abs=1e-9)
+
+
+def test_no_trust_means_no_update(author, author_worlds):
+    w = cal.reweight(author_worlds, cal.Market(0.14, 4.0, 1e-9))
+    np.testing.assert_allclose(w, 1 / w.size, rtol=1e-6)
+    out = cal.weighted_summary(author_worlds, w, author)
+    assert out["outcomes"]["success"] == pytest.approx(author_worlds["success"].mean(), rel=1e-6)
+
+
+def test_reweighting_moves_towards_the_market(author, author_worlds):
+    w = cal.reweight(author_worlds, cal.Market(0.14, 4.0, 2000.0))
+    assert abs(w @ author_worlds["success_within_horizon"] - 0.14) < 0.02
+    assert cal.kish_ess(w) < w.size
+
+
+def test_nuts_converges_and_agrees_with_reweighting(author, author_nuts):
+    diag = cal.diagnostics(author_nuts)
+    assert cal.failed_gates(diag) == [], diag
+    big = simulate(author, samples=1_000_000, seed=23, keep_worlds=True).worlds
+    rw = cal.weighted_summary(big, cal.reweight(big, cal.Market.from_priors(author)), author)
+    nu = cal.nuts_summary(author_nuts, author, big)
+    for name, a in rw["variables"].items():
+        b = nu["variables"][name]
+        tol = max(3 * math.hypot(a["mcse"], b["mcse"]), 0.02 * a["prior_sd"])
+        assert abs(a["posterior_mean"] - b["posterior_mean"]) <= tol, (name, a, b)
+    for q in cal.REPORTED:
+        assert abs(rw["outcomes"][q] - nu["outcomes"][q]) <= 0.01, q
+
+
+def test_nuts_with_no_trust_samples_the_prior(author, author_worlds):
+    idata = cal.nuts(author, cal.Market(0.14, 4.0, 1e-6), draws=1000, tune=500, chains=2, seed=5,
+                     prior_draws=0)
+    for name in ("capability_needed", "relative_difficulty", "automation_fraction", "years_to_agi"):
+        x = idata.posterior[name].values.ravel()
+        assert stats.ks_2samp(x, author_worlds[name]).pvalue > 0.001, name
+
+
+def test_nuts_with_huge_trust_reaches_the_target(author):
+    idata = cal.nuts(author, cal.Market(0.14, 4.0, 5000.0), draws=500, tune=1000, chains=2, seed=9,
+                     prior_draws=0)
+    assert abs(float(idata.posterior["success_within_horizon"].mean()) - 0.14) < 0.02
+
+
+def test_calibrated_priors_file_runs(tmp_path, author):
+    from model.calibration_report import make
+
+    summary, content, converged = make(author, cal.Market.from_priors(author), ("reweight", "tilt"),
+                                       samples=100_000, seed=1, workers=1)
+    assert converged and set(summary["methods"]) == {"reweight", "tilt"}
+    path = tmp_path / "author.calibrated.toml"
+    path.write_text(content["priors/author.calibrated.toml"])
+    calibrated = load(path)
+    assert calibrated.base is None and "calibrated" in calibrated.name
+    res = simulate(calibrated, samples=20_000, workers=1)
+    assert 0 < res.estimates["success_within_horizon"].mean < 1
+    data = json.loads(content["calibration.json"])
+    assert data["target"] == 0.14 and data["horizon_years"] == 4 and data["trust"] == 20
+    assert set(data["prior"]["outcomes"]) >= {"success", "kicking_the_can", "capability_externalities", "x_risk"}
+    tilt = data["methods"]["tilt"]
+    assert abs(tilt["success_within_horizon"] - 0.14) < 1e-6 and tilt["kl"] > 0
+    first = list(data["methods"]["reweight"]["variables"])[:2]
+    assert first == ["capability_needed", "relative_difficulty"]  # cruxes first
