@@ -149,8 +149,12 @@ def weighted_summary(worlds, w, priors: Priors) -> dict:
 
 # -- NUTS -----------------------------------------------------------------------------------
 
-def build_model(priors: Priors, market: Market):
-    """The PyMC model: latent copula normals, quantile transforms, the core's equations."""
+def build_model(priors: Priors, market: Market, settable_target: bool = False):
+    """The PyMC model: latent copula normals, quantile transforms, the core's equations.
+
+    With ``settable_target`` the market reading is ``pm.Data("market_target")``, so one
+    compiled model can be conditioned on many readings (simulation-based calibration).
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -179,7 +183,8 @@ def build_model(priors: Priors, market: Market):
         for q in REPORTED:
             pm.Deterministic(q, getattr(o, q))
         s = pt.clip(o.success_within_horizon, 0.0, 1.0)
-        pm.Beta("market", alpha=1 + market.trust * s, beta=1 + market.trust * (1 - s), observed=market.target)
+        observed = pm.Data("market_target", market.target) if settable_target else market.target
+        pm.Beta("market", alpha=1 + market.trust * s, beta=1 + market.trust * (1 - s), observed=observed)
     return model
 
 

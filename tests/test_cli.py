@@ -145,3 +145,36 @@ def test_help_is_light(tmp_path):
             "print(sorted(m for m in ('numpy', 'scipy', 'pymc', 'pytensor') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert "run" in r.stdout and r.stdout.strip().endswith("[]")
+
+
+def test_calibrate_reweight_end_to_end_and_run_keeps_it(tmp_path):
+    r = aar("calibrate", "-n", 50_000, "--method", "reweight", "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    folder = tmp_path / "reports" / "author" / "calibration"
+    data = json.loads((folder / "calibration.json").read_text())
+    assert set(data["methods"]) == {"reweight"} and data["methods"]["reweight"]["ess"] > 1000
+    calibrated = folder / "priors" / "author.calibrated.toml"
+    assert aar("run", calibrated, "-n", 5000, "-o", "cal-run", "-q", cwd=tmp_path).returncode == 0
+    before = (folder / "calibration.json").read_bytes()
+    assert aar("run", "-n", 3000, "-q", cwd=tmp_path).returncode == 0  # rewrites reports/author/
+    assert (folder / "calibration.json").read_bytes() == before
+    assert "calibration/report.md" in (tmp_path / "reports" / "author" / "report.md").read_text()
+
+
+def test_calibrate_refuses_nuts_on_a_point_mass_mixture(tmp_path):
+    path = tmp_path / "atoms.toml"
+    path.write_text(f'[meta]\nbase = "{(ROOT / "priors/author.toml").as_posix()}"\n[cruxes]\n'
+                    'capability_needed = { dist = "mixture", components = [0.0, "0.5 to 1.5"], weights = [0.2, 0.8] }\n')
+    r = aar("calibrate", path, "--method", "nuts", cwd=tmp_path)
+    assert r.returncode == 2 and "--method reweight" in r.stderr and "Traceback" not in r.stderr
+    ok = aar("calibrate", path, "--method", "reweight", "-n", 20_000, "-q", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_unconverged_nuts_exits_3_and_says_so(tmp_path):
+    r = aar("calibrate", "--method", "nuts", "--draws", 100, "--chains", 2, "-n", 20_000, "-q", cwd=tmp_path)
+    assert r.returncode == 3, r.stderr
+    report = (tmp_path / "reports" / "author" / "calibration" / "report.md").read_text()
+    assert report.splitlines()[2].startswith("> **NUTS did not converge")
+    data = json.loads((tmp_path / "reports" / "author" / "calibration" / "calibration.json").read_text())
+    assert data["methods"]["nuts"]["converged"] is False and data["calibrated_priors"] is None
