@@ -105,9 +105,11 @@ def _simulate(spec, bar, label, **kw):
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Report folder [reports/<priors file stem>/]; one PRIORS file only.")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores].")
+@click.option("--sensitivity", is_flag=True,
+              help="Add the sensitivity section and sensitivity.json (about 2-3 s more).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only where the report went.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
-def run(priors, samples, seed, out, workers, quiet, as_json):
+def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
     """Simulate PRIORS (default priors/author.toml) and write its report:
     report.html, report.md with figures/, and summary.json.
 
@@ -119,7 +121,7 @@ def run(priors, samples, seed, out, workers, quiet, as_json):
     for path, spec in specs:
         target = out or Path("reports") / path.stem
         with _guarded(target):
-            summary = _run_one(spec, target, samples, seed, workers, quiet or as_json)
+            summary = _run_one(spec, target, samples, seed, workers, quiet or as_json, sensitivity)
         if as_json:
             click.echo(json.dumps(summary, indent=2))
         elif not quiet:
@@ -127,7 +129,7 @@ def run(priors, samples, seed, out, workers, quiet, as_json):
         _err(f"report written to {target}/ (report.html, report.md, summary.json, figures/)")
 
 
-def _run_one(spec, out: Path, samples, seed, workers, quiet) -> dict:
+def _run_one(spec, out: Path, samples, seed, workers, quiet, sensitivity=False) -> dict:
     from .figures import render_all
     from .output import check_writable, write_folder
     from .report import files
@@ -136,10 +138,20 @@ def _run_one(spec, out: Path, samples, seed, workers, quiet) -> dict:
     check_writable(out)
     with _progress(quiet) as bar:
         result = _simulate(spec, bar, f"simulating {spec.path.stem}", samples=samples, seed=seed,
-                           workers=workers)
-        task = bar.add_task("drawing figures", total=None)
+                           workers=workers, utilities=spec.decision.utilities if sensitivity else None)
         summary = build(spec, result)
-        content = files(summary, render_all(spec, result))
+        figures = render_all(spec, result)
+        sens = None
+        if sensitivity:
+            task = bar.add_task("sensitivity (SALib, EVPI)", total=None)
+            from .sensitivity import analyse
+            from .sensitivity_figures import render
+
+            sens = analyse(spec, result, seed=result.seed)
+            figures.update(render(sens, {q: e.mean for q, e in result.estimates.items()}))
+            bar.remove_task(task)
+        task = bar.add_task("drawing figures", total=None)
+        content = files(summary, figures, sens)
         bar.remove_task(task)
     write_folder(out, content, keep=("calibration",))
     return summary
@@ -160,6 +172,52 @@ def _print_table(summary) -> None:
     for key, est in rows:
         table.add_row(LABELS[key], pct_pm(est), spread(est))
     Console().print(table)
+
+
+@main.command()
+@click.argument("priors", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--samples", "-n", type=click.IntRange(min=1), help="Worlds to simulate [priors file; 1,000,000].")
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Random seed [priors file; 2023].")
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+              help="Report folder [reports/<priors file stem>/].")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores].")
+@click.option("--quiet", "-q", is_flag=True, help="Print only where the report went.")
+@click.option("--json", "as_json", is_flag=True, help="Print sensitivity.json to stdout.")
+def sensitivity(priors, samples, seed, out, workers, quiet, as_json):
+    """Which belief drives each outcome, and which crux is most worth resolving:
+    Sobol indices (SALib), given-data indices, tornado, partial EVPI. Writes the
+    run report of PRIORS with its sensitivity section, and sensitivity.json beside it."""
+    path = priors or _default_priors()
+    spec = _load(path)
+    target = out or Path("reports") / path.stem
+    with _guarded(target):
+        _run_one(spec, target, samples, seed, workers, quiet or as_json, sensitivity=True)
+    if as_json:
+        click.echo((target / "sensitivity.json").read_text(), nl=False)
+    elif not quiet:
+        _print_sensitivity(json.loads((target / "sensitivity.json").read_text()))
+    _err(f"report written to {target}/ (report.html, report.md, summary.json, sensitivity.json, figures/)")
+
+
+def _print_sensitivity(sens) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Which belief matters (total Sobol index; given-data first order)")
+    table.add_column("variable")
+    outs = ["success", "kicking_the_can", "capability_externalities", "x_risk"]
+    for q in outs:
+        table.add_column(q.replace("_", " "), justify="right")
+    total = sens["outcomes"]["success"]["total"]
+    for v in sorted(total, key=lambda k: -total[k]["value"])[:8]:
+        table.add_row(v, *(f"{sens['outcomes'][q]['total'][v]['value']:.2f}; "
+                           f"{sens['outcomes'][q]['given_data_first_order'][v]:.2f}" for q in outs))
+    console = Console()
+    console.print(table)
+    d = sens["decision"]
+    top = sorted(d["evppi"], key=lambda k: -d["evppi"][k])[:3]
+    console.print(f"best action: {d['best_action']}; EVPI {d['evpi']:.3g}; most worth learning: "
+                  + ", ".join(f"{k} ({d['evppi'][k]:.3g})" for k in top))
 
 
 @main.command()

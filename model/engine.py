@@ -56,6 +56,7 @@ class Sampler:
     horizon: float
     target: float
     map_edges: tuple[np.ndarray, np.ndarray]  # cell edges in C and in R
+    utilities: tuple[float, float, float] | None = None  # set: accumulate sensitivity bins
 
     @classmethod
     def from_priors(cls, priors: Priors, horizon: float | None = None,
@@ -71,8 +72,11 @@ class Sampler:
                    tuple(_map_edges(priors.variables[n].marginal)
                          for n in ("capability_needed", "relative_difficulty")))
 
-    def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray | float]:
-        """n worlds: correlated standard normals through each marginal's quantile function."""
+    def draw(self, rng: np.random.Generator, n: int, copula_u: bool = False):
+        """n worlds: correlated standard normals through each marginal's quantile function.
+
+        With ``copula_u`` also returns u = Φ(z) of every random variable (rows in NAMES order).
+        """
         random = [(name, m) for name, m in self.marginals if m.family != "point"]
         z = rng.standard_normal((len(random), n))
         if self.copula_index:
@@ -82,6 +86,8 @@ class Sampler:
                                                  if m.family == "point"}
         for (name, m), row in zip(random, z):
             worlds[name] = m.from_z(row)
+        if copula_u:
+            return worlds, special.ndtr(z)
         return worlds
 
 
@@ -120,12 +126,13 @@ class _Stats:
     below_target: int
     map_counts: np.ndarray
     map_sums: np.ndarray
+    sens: tuple | None = None  # binned.accumulate's arrays, plus Σ max(NB, 0) and #(NB > 0)
 
     @classmethod
-    def of(cls, values: np.ndarray, below_target: int, map_counts, map_sums) -> "_Stats":
+    def of(cls, values: np.ndarray, below_target: int, map_counts, map_sums, sens=None) -> "_Stats":
         mean = values.mean(axis=1)
         return cls(values.shape[1], mean, ((values - mean[:, None]) ** 2).sum(axis=1),
-                   values.min(axis=1), values.max(axis=1), below_target, map_counts, map_sums)
+                   values.min(axis=1), values.max(axis=1), below_target, map_counts, map_sums, sens)
 
     def merge(self, other: "_Stats") -> "_Stats":
         n = self.n + other.n
@@ -134,7 +141,8 @@ class _Stats:
                       self.m2 + other.m2 + delta**2 * self.n * other.n / n,
                       np.minimum(self.low, other.low), np.maximum(self.high, other.high),
                       self.below_target + other.below_target, self.map_counts + other.map_counts,
-                      self.map_sums + other.map_sums)
+                      self.map_sums + other.map_sums,
+                      None if self.sens is None else tuple(a + b for a, b in zip(self.sens, other.sens)))
 
 
 def _bin(values: np.ndarray) -> np.ndarray:
@@ -161,7 +169,10 @@ def _unit(values: np.ndarray) -> np.ndarray:
 
 def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = False):
     """Draw and evaluate block ``block`` of ``n`` worlds."""
-    worlds = sampler.draw(block_rng(seed, block), n)
+    sens = sampler.utilities is not None
+    worlds = sampler.draw(block_rng(seed, block), n, copula_u=sens)
+    if sens:
+        worlds, u = worlds
     out = outcomes(worlds, sampler.horizon)
     values = np.stack([np.broadcast_to(np.asarray(getattr(out, q), dtype=float), (n,))
                        for q in QUANTITIES])
@@ -171,7 +182,25 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
         kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in worlds.items()}
         kept.update({q: values[i].copy() for i, q in enumerate(QUANTITIES)})
     counts, sums = _map_sums(worlds, values, sampler.map_edges, n)
-    return _Stats.of(values, below, counts, sums), _histograms(_unit(values)), kept
+    extra = _sensitivity_sums(sampler, u, values, n) if sens else None
+    return _Stats.of(values, below, counts, sums, extra), _histograms(_unit(values)), kept
+
+
+def _sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: int) -> tuple:
+    from . import binned
+
+    named = {q: np.broadcast_to(values[i], (n,)) for i, q in enumerate(QUANTITIES)}
+    nb = binned.net_benefit(named, sampler.utilities)
+    outputs = np.stack([named[q] if q != "net_benefit" else nb for q in binned.OUTPUTS])
+    random = [name for name, m in sampler.marginals if m.family != "point"]
+    joint = None
+    if "capability_needed" in random and "relative_difficulty" in random:
+        joint = (random.index("capability_needed"), random.index("relative_difficulty"))
+    counts, sums, jc, js = binned.accumulate(u, outputs, joint)
+    if jc is None:
+        jc, js = np.zeros(binned.JOINT_BINS**2, np.int64), np.zeros((binned.JOINT_BINS**2, len(binned.OUTPUTS)))
+    return (counts, sums, jc, js, np.array([np.maximum(nb, 0).sum()]), np.array([np.count_nonzero(nb > 0)]),
+            (outputs ** 2).sum(axis=1), outputs.sum(axis=1))
 
 
 def _run_task(sampler: Sampler, seed: int, blocks: list[tuple[int, int]], keep: bool):
@@ -214,6 +243,7 @@ class Result:
     target_percentile: float  # share of worlds whose success within the horizon is <= target
     histograms: np.ndarray = field(repr=False, compare=False)  # QUANTITIES × logit-grid bins
     crux_map: "CruxMap" = field(repr=False, compare=False)
+    sensitivity: tuple | None = field(default=None, repr=False, compare=False)  # merged binned sums
     worlds: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
 
@@ -247,7 +277,7 @@ def _percentile(counts: np.ndarray, q: float, low: float, high: float, signed: b
 def simulate(priors: Priors, samples: int | None = None, seed: int | None = None,
              workers: int | None = None, keep_worlds: bool = False,
              blocks_per_task: int | None = None, horizon: float | None = None,
-             target: float | None = None,
+             target: float | None = None, utilities: tuple[float, float, float] | None = None,
              progress: Callable[[int], None] | None = None) -> Result:
     """Monte Carlo estimates of every quantity in QUANTITIES under ``priors``.
 
@@ -259,6 +289,10 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
     if samples < 1:
         raise ValueError("samples must be at least 1")
     sampler = Sampler.from_priors(priors, horizon, target)
+    if utilities is not None:  # accumulate the bins of model.binned as well
+        from dataclasses import replace
+
+        sampler = replace(sampler, utilities=tuple(float(x) for x in utilities))
     sizes = [(b, min(BLOCK, samples - b * BLOCK)) for b in range(math.ceil(samples / BLOCK))]
     workers = max(1, min(workers or os.cpu_count() or 1, len(sizes)))
     per = blocks_per_task or max(1, math.ceil(len(sizes) / (4 * workers)))
@@ -308,4 +342,4 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
     if keep_worlds:
         worlds = {k: np.concatenate([kept[b][k] for b in sorted(kept)]) for k in kept[0]}
     return Result(samples, seed, sampler.horizon, sampler.target, estimates,
-                  total.below_target / total.n, hist, crux_map, worlds)
+                  total.below_target / total.n, hist, crux_map, total.sens, worlds)

@@ -21,10 +21,10 @@ from pydantic import ValidationError
 
 from . import families as fam
 from .errors import PriorsError, Problem
-from .schema import FAMILIES, TO_PATTERN, Calibration, Meta, MixtureSpec, Simulation, ToSpec
+from .schema import FAMILIES, TO_PATTERN, Calibration, Decision, Meta, MixtureSpec, Simulation, ToSpec
 from .variables import BY_NAME, CRUXES, NAMES, PARAMETERS
 
-TABLES = ("meta", "cruxes", "parameters", "correlations", "calibration", "simulation")
+TABLES = ("meta", "cruxes", "parameters", "correlations", "calibration", "decision", "simulation")
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "priors"
 _PACKAGED_PRESETS = Path(__file__).resolve().parent / "presets"
 
@@ -50,6 +50,7 @@ class Priors:
     correlations: Mapping[tuple[str, str], float]
     calibration: Calibration
     simulation: Simulation
+    decision: Decision
 
     def copula(self) -> tuple[tuple[str, ...], np.ndarray]:
         """Variables in the copula and its Pearson correlation matrix.
@@ -246,12 +247,14 @@ class _Loader:
                                                 **tables["calibration"]}, path, "calibration", at)
         simulation = self._model(Simulation, {**(parent.simulation.model_dump() if parent else {}),
                                               **tables["simulation"]}, path, "simulation", at)
+        decision = self._model(Decision, {**(parent.decision.model_dump(exclude_none=True) if parent else {}),
+                                          **tables["decision"]}, path, "decision", at)
         if self.problems:
             return None
         return Priors(path=path, name=meta.name or path.stem, description=meta.description,
                       base=base_path, variables=MappingProxyType({n: variables[n] for n in NAMES}),
                       correlations=MappingProxyType(correlations), calibration=calibration,
-                      simulation=simulation)
+                      simulation=simulation, decision=decision)
 
     @staticmethod
     def _base_path(base: str, path: Path) -> Path:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import math
 from typing import Any
 
-import base64
-
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from .variables import BY_NAME
+from .variables import BY_NAME, CRUXES
 
 LABELS = {
     "success": "Success", "kicking_the_can": "Kicking the can",
@@ -51,24 +50,27 @@ def _env() -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       autoescape=select_autoescape(["html.j2"]))
     env.filters.update(pct_pm=pct_pm, spread=spread, pct=lambda v, d=1: pct(v, d))
-    env.globals.update(labels=LABELS, variables=BY_NAME)
+    env.globals.update(labels=LABELS, variables=BY_NAME, cruxes=CRUXES)
     return env
 
 
-def markdown(summary: dict[str, Any]) -> str:
+def markdown(summary: dict[str, Any], sens: dict | None = None) -> str:
     """report.md for one run (figures referenced from figures/)."""
-    return _env().get_template("report.md.j2").render(s=summary)
+    return _env().get_template("report.md.j2").render(s=summary, sens=sens)
 
 
-def html(summary: dict[str, Any], figures: dict[str, bytes]) -> str:
+def html(summary: dict[str, Any], figures: dict[str, bytes], sens: dict | None = None) -> str:
     """report.html for one run: self-contained, figures embedded, no external requests."""
     encoded = {k: base64.b64encode(v).decode("ascii") for k, v in figures.items()}
-    return _env().get_template("report.html.j2").render(s=summary, figures=encoded)
+    return _env().get_template("report.html.j2").render(s=summary, figures=encoded, sens=sens)
 
 
-def files(summary: dict[str, Any], figures: dict[str, bytes]) -> dict[str, str | bytes]:
-    """Every file of a run's report folder, by relative path."""
+def files(summary: dict[str, Any], figures: dict[str, bytes], sens: dict | None = None) -> dict[str, str | bytes]:
+    """Every file of a run's report folder, by relative path (sensitivity.json when ``sens``)."""
     import json
 
-    return {"summary.json": json.dumps(summary, indent=2) + "\n", "report.md": markdown(summary),
-            "report.html": html(summary, figures), **{f"figures/{k}": v for k, v in figures.items()}}
+    out = {"summary.json": json.dumps(summary, indent=2) + "\n", "report.md": markdown(summary, sens),
+           "report.html": html(summary, figures, sens), **{f"figures/{k}": v for k, v in figures.items()}}
+    if sens is not None:
+        out["sensitivity.json"] = json.dumps(sens, indent=2) + "\n"
+    return out

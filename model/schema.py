@@ -261,6 +261,25 @@ class Calibration(_Strict):
     source: str = "Manifold market, as cited in the essay (Aug 2023)"
 
 
+class Decision(_Strict):
+    """Utilities for the decision "build the AAR or not" (docs/model.md, Sensitivity).
+
+    Building is worth value_of_success × (plan's chance alignment is solved in time −
+    the field's chance alone), minus the costs of the catastrophes and capability
+    externalities it causes. The defaults count an AAR-caused catastrophe as a full
+    loss of what success would win, and a lost race half of it.
+    """
+
+    value_of_success: Positive = 1.0
+    cost_of_catastrophe: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
+    cost_of_capability_externalities: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.5
+    source: str | None = None
+
+    @property
+    def utilities(self) -> tuple[float, float, float]:
+        return (self.value_of_success, self.cost_of_catastrophe, self.cost_of_capability_externalities)
+
+
 class Simulation(_Strict):
     samples: Annotated[int, Field(ge=1)] = 1_000_000
     seed: Annotated[int, Field(ge=0)] = 2023

@@ -178,3 +178,19 @@ def test_unconverged_nuts_exits_3_and_says_so(tmp_path):
     assert report.splitlines()[2].startswith("> **NUTS did not converge")
     data = json.loads((tmp_path / "reports" / "author" / "calibration" / "calibration.json").read_text())
     assert data["methods"]["nuts"]["converged"] is False and data["calibrated_priors"] is None
+
+
+def test_sensitivity_end_to_end(tmp_path):
+    r = aar("sensitivity", "-n", 100_000, "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "reports" / "author"
+    sens = json.loads((out / "sensitivity.json").read_text())
+    assert set(sens["outcomes"]) == {"success", "kicking_the_can", "capability_externalities", "x_risk",
+                                     "success_within_horizon", "plan_minus_baseline"}
+    assert sens["decision"]["evpi"] >= max(sens["decision"]["evppi"].values())
+    md = (out / "report.md").read_text()
+    assert "## Which belief matters" in md and "(figures/tornado.png)" in md
+    for f in ("tornado.png", "crux_curves.png", "sobol.png", "value_of_information.png"):
+        assert (out / "figures" / f).stat().st_size > 10_000
+    html = (out / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 10

@@ -1,0 +1,103 @@
+"""Figures of the sensitivity section: tornado, crux curves, Sobol indices, value of information."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .figures import LABELS, OUTCOME_COLORS, _plt
+from .variables import CRUXES
+
+FOUR = ("success", "kicking_the_can", "capability_externalities", "x_risk")
+
+
+def tornado(sens: dict, means: dict, top: int = 8):
+    """Each outcome's mean when one belief sits at its 5th and its 95th percentile."""
+    plt = _plt()
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.4))
+    for ax, q in zip(axes.flat, FOUR):
+        t = sens["outcomes"][q]["tornado"]
+        swing = sorted(t, key=lambda v: abs(t[v]["p95"] - t[v]["p5"]))[-top:]
+        base = 100 * means[q]
+        for y, v in enumerate(swing):
+            lo, hi = 100 * t[v]["p5"], 100 * t[v]["p95"]
+            ax.barh(y, hi - base, left=base, color=OUTCOME_COLORS[q], alpha=0.85)
+            ax.barh(y, lo - base, left=base, color="#8d99ae", alpha=0.85)
+        ax.axvline(base, color="black", lw=0.8)
+        ax.set_yticks(range(len(swing)), [v + (" ★" if v in CRUXES else "") for v in swing], fontsize=7)
+        ax.set_title(f"{LABELS[q]} (mean {base:.1f}%)", fontsize=9)
+        ax.set_xlabel("percent; grey: belief at its 5th percentile, colour: at its 95th", fontsize=7)
+    fig.suptitle("Tornado: which belief moves each outcome (correlations respected; ★ crux)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def crux_curves(sens: dict):
+    """E[outcome | crux] along each crux's prior, the four outcomes on one figure."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    for ax, v in zip(axes, CRUXES):
+        for q in FOUR:
+            curve = sens["outcomes"][q]["curves"].get(v)
+            if curve:
+                ax.plot(curve["x"], 100 * np.asarray(curve["y"]), color=OUTCOME_COLORS[q], label=LABELS[q])
+        ax.set_xlabel(v)
+        ax.set_title(f"given {v}", fontsize=9)
+    axes[0].set_ylabel("percent")
+    axes[0].legend(frameon=False, fontsize=7)
+    fig.suptitle("The two cruxes: each outcome as the crux moves across its prior", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def sobol_bars(sens: dict, output: str = "success", top: int = 10):
+    plt = _plt()
+    block = sens["outcomes"][output]
+    names = sorted(block["total"], key=lambda v: block["total"][v]["value"])[-top:]
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    y = np.arange(len(names))
+    for off, key, color, label in ((-0.2, "first_order", "#2a9d8f", "first order (SALib)"),
+                                   (0.2, "total", "#264653", "total (SALib)")):
+        vals = [block[key][v]["value"] for v in names]
+        err = np.array([[vals[i] - block[key][v]["ci"][0], block[key][v]["ci"][1] - vals[i]]
+                        for i, v in enumerate(names)]).T
+        ax.barh(y + off, vals, 0.38, xerr=err, color=color, label=label, capsize=2)
+    ax.plot([block["given_data_first_order"][v] for v in names], y, "D", color="#e76f51", ms=5,
+            label="first order, given data (respects correlations)")
+    ax.set_yticks(y, [v + (" ★" if v in CRUXES else "") for v in names], fontsize=7)
+    ax.set_xlabel("share of the variance of P(success) across worlds")
+    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    ax.set_title("Sobol indices for success (95% bootstrap intervals)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def value_of_information(sens: dict, top: int = 10):
+    plt = _plt()
+    d = sens["decision"]
+    names = sorted(d["evppi"], key=lambda v: d["evppi"][v])[-top:]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.barh(range(len(names)), [d["evppi"][v] for v in names],
+            color=["#e76f51" if v == "cruxes_jointly" else "#264653" for v in names])
+    ax.axvline(d["evpi"], color="black", ls="--", lw=1, label=f"EVPI (everything) {d['evpi']:.3g}")
+    ax.set_yticks(range(len(names)), [f"{v} (flip {100 * d['flip_probability'][v]:.0f}%)" for v in names],
+                  fontsize=7)
+    ax.set_xlabel("expected value of perfect information (utility units)")
+    ax.legend(frameon=False, fontsize=7)
+    ax.set_title(f"What is worth learning before deciding? (best now: {d['best_action']})", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def render(sens: dict, means: dict) -> dict[str, bytes]:
+    import io
+
+    plt = _plt()
+    made = {"tornado.png": tornado(sens, means), "crux_curves.png": crux_curves(sens),
+            "sobol.png": sobol_bars(sens), "value_of_information.png": value_of_information(sens)}
+    out = {}
+    for name, fig in made.items():
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        plt.close(fig)
+        out[name] = buf.getvalue()
+    return out

@@ -1,0 +1,104 @@
+"""Sensitivity: Sobol indices (SALib), given-data indices, tornado and value of information."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import binned
+from model.engine import simulate
+from model.priors import load
+from model.sensitivity import analyse, salib_sobol
+from model.variables import NAMES
+
+from .conftest import MIDDLE_WORLD, ROOT, write_priors
+
+ISHIGAMI_S1 = (0.3139, 0.4424, 0.0)  # a = 7, b = 0.1 (Ishigami & Homma 1990)
+ISHIGAMI_ST = (0.5576, 0.4424, 0.2437)
+
+
+def ishigami(x):
+    return np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def test_salib_sobol_reproduces_ishigami():
+    res = salib_sobol(["x1", "x2", "x3"], lambda u: {"y": ishigami(-np.pi + 2 * np.pi * u)}, base=8192, seed=3)
+    for i, name in enumerate(["x1", "x2", "x3"]):
+        assert res["y"]["first_order"][name]["value"] == pytest.approx(ISHIGAMI_S1[i], abs=0.03)
+        assert res["y"]["total"][name]["value"] == pytest.approx(ISHIGAMI_ST[i], abs=0.03)
+        lo, hi = res["y"]["first_order"][name]["ci"]
+        assert lo < hi
+
+
+def test_given_data_estimator_reproduces_ishigami():
+    rng = np.random.default_rng(11)
+    u = rng.random((3, 1_000_000))
+    y = ishigami((-np.pi + 2 * np.pi * u).T)
+    counts, sums, _, _ = binned.accumulate(u, y[None, :], None)
+    s1 = binned.first_order(counts, sums, np.array([[y.var()]]))[:, 0]
+    np.testing.assert_allclose(s1, ISHIGAMI_S1, atol=0.01)
+
+
+@pytest.fixture(scope="module")
+def author_sens():
+    p = load(ROOT / "priors" / "author.toml")
+    r = simulate(p, samples=300_000, seed=4, workers=1, utilities=p.decision.utilities)
+    return p, r, analyse(p, r, seed=4)
+
+
+def test_json_shape(author_sens):
+    _, _, sens = author_sens
+    for q in ("success", "kicking_the_can", "capability_externalities", "x_risk", "success_within_horizon",
+              "plan_minus_baseline"):
+        block = sens["outcomes"][q]
+        for key in ("first_order", "total", "given_data_first_order", "tornado"):
+            assert set(block[key]) == set(NAMES), (q, key)
+        assert set(block["first_order"]["capability_needed"]) == {"value", "ci"}
+        assert set(block["tornado"]["capability_needed"]) == {"p5", "p95"}
+    d = sens["decision"]
+    assert d["best_action"] in ("build", "don't build")
+    assert {"capability_needed", "cruxes_jointly"} <= set(d["evppi"]) and set(d["flip_probability"]) == set(d["evppi"])
+
+
+def test_every_partial_evpi_is_at_most_the_evpi(author_sens):
+    d = author_sens[2]["decision"]
+    assert d["evpi"] >= 0
+    assert all(0 <= v <= d["evpi"] + 1e-12 for v in d["evppi"].values())
+
+
+def test_first_order_indices_sum_to_at_most_one(author_sens):
+    for q, block in author_sens[2]["outcomes"].items():
+        assert sum(v["ci"][0] for v in block["first_order"].values()) <= 1.0, q
+        assert sum(block["given_data_first_order"].values()) <= 1.02, q
+
+
+def test_one_varying_belief_explains_everything(tmp_path):
+    p = load(write_priors(tmp_path, "only_c", {**MIDDLE_WORLD, "capability_needed": '"0.3 to 1.6"'}))
+    r = simulate(p, samples=200_000, workers=1, utilities=p.decision.utilities)
+    sens = analyse(p, r)
+    block = sens["outcomes"]["success"]
+    assert block["first_order"]["capability_needed"]["value"] >= 0.95
+    assert block["total"]["capability_needed"]["value"] >= 0.95
+    assert block["given_data_first_order"]["capability_needed"] >= 0.95
+    for v in NAMES:
+        if v != "capability_needed":
+            assert block["first_order"][v]["value"] <= 0.02 and block["total"][v]["value"] <= 0.02, v
+
+
+def test_a_belief_that_cannot_change_the_decision_is_worth_nothing(tmp_path):
+    # fully contained: the danger threshold cannot matter, so learning it is worth nothing
+    world = {**MIDDLE_WORLD, "containment": 1.0, "danger_threshold": '"0.5 to 1.5"',
+             "capability_needed": '"0.3 to 1.6"'}
+    p = load(write_priors(tmp_path, "contained", world))
+    r = simulate(p, samples=200_000, workers=1, utilities=p.decision.utilities)
+    d = analyse(p, r)["decision"]
+    assert d["evppi"]["danger_threshold"] == pytest.approx(0.0, abs=1e-3 * max(d["evpi"], 1e-6))
+    assert d["flip_probability"]["danger_threshold"] == 0.0
+
+
+def test_sensitivity_bins_do_not_depend_on_workers():
+    p = load(ROOT / "priors" / "pessimist.toml")
+    a = simulate(p, samples=140_000, seed=2, workers=1, utilities=(1, 1, 0.5))
+    b = simulate(p, samples=140_000, seed=2, workers=2, utilities=(1, 1, 0.5))
+    for x, y in zip(a.sensitivity, b.sensitivity):
+        np.testing.assert_array_equal(x, y)
