@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import tempfile
@@ -43,12 +42,9 @@ def _pymc_versions(methods) -> dict:
 
 
 def _png(fig) -> bytes:
-    from .figures import _plt
+    from .figures import png
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    _plt().close(fig)
-    return buf.getvalue()
+    return png(fig)
 
 
 def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:

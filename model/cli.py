@@ -80,6 +80,23 @@ def _progress(quiet: bool):
                     disable=quiet or not console.is_terminal)
 
 
+def _simulation_options(json_help: str, out_help: str = "Report folder [reports/<priors file stem>/]."):
+    """The options every simulating command shares."""
+    def wrap(f):
+        for option in reversed([
+            click.option("--samples", "-n", type=click.IntRange(min=1),
+                         help="Worlds to simulate [priors file; 1,000,000]."),
+            click.option("--seed", "-s", type=click.IntRange(min=0), help="Random seed [priors file; 2023]."),
+            click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), help=out_help),
+            click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores]."),
+            click.option("--quiet", "-q", is_flag=True, help="Print only where the report went."),
+            click.option("--json", "as_json", is_flag=True, help=json_help),
+        ]):
+            f = option(f)
+        return f
+    return wrap
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aar-risk")
 def main():
@@ -100,15 +117,10 @@ def _simulate(spec, bar, label, **kw):
 
 @main.command()
 @click.argument("priors", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--samples", "-n", type=click.IntRange(min=1), help="Worlds to simulate [priors file; 1,000,000].")
-@click.option("--seed", "-s", type=click.IntRange(min=0), help="Random seed [priors file; 2023].")
-@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
-              help="Report folder [reports/<priors file stem>/]; one PRIORS file only.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores].")
+@_simulation_options("Print summary.json to stdout.",
+                     "Report folder [reports/<priors file stem>/]; one PRIORS file only.")
 @click.option("--sensitivity", is_flag=True,
-              help="Add the sensitivity section and sensitivity.json (about 2-3 s more).")
-@click.option("--quiet", "-q", is_flag=True, help="Print only where the report went.")
-@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
+              help="Add the sensitivity section and sensitivity.json (about 2 s more).")
 def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
     """Simulate PRIORS (default priors/author.toml) and write its report:
     report.html, report.md with figures/, and summary.json.
@@ -176,13 +188,7 @@ def _print_table(summary) -> None:
 
 @main.command()
 @click.argument("priors", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--samples", "-n", type=click.IntRange(min=1), help="Worlds to simulate [priors file; 1,000,000].")
-@click.option("--seed", "-s", type=click.IntRange(min=0), help="Random seed [priors file; 2023].")
-@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
-              help="Report folder [reports/<priors file stem>/].")
-@click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores].")
-@click.option("--quiet", "-q", is_flag=True, help="Print only where the report went.")
-@click.option("--json", "as_json", is_flag=True, help="Print sensitivity.json to stdout.")
+@_simulation_options("Print sensitivity.json to stdout.")
 def sensitivity(priors, samples, seed, out, workers, quiet, as_json):
     """Which belief drives each outcome, and which crux is most worth resolving:
     Sobol indices (SALib), given-data indices, tornado, partial EVPI. Writes the
@@ -358,13 +364,7 @@ def init(name):
 
 @main.command()
 @click.argument("priors", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--samples", "-n", type=click.IntRange(min=1), help="Worlds per file [priors file; 1,000,000].")
-@click.option("--seed", "-s", type=click.IntRange(min=0), help="Random seed [first file; 2023].")
-@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
-              help="Report folder [reports/compare-<stem>-<stem>…/].")
-@click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores].")
-@click.option("--quiet", "-q", is_flag=True, help="Print only where the report went.")
-@click.option("--json", "as_json", is_flag=True, help="Print compare.json to stdout.")
+@_simulation_options("Print compare.json to stdout.", "Report folder [reports/compare-<stem>-<stem>…/].")
 def compare(priors, samples, seed, out, workers, quiet, as_json):
     """Compare two or more PRIORS files: outcomes side by side, and why they differ
     (each pair's differences attributed to variables with Shapley values)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -37,7 +36,7 @@ def build(runs: list[tuple[Priors, Result]], attributions: list[Attribution]) ->
 
 
 def figure(summary: dict[str, Any]) -> bytes:
-    from .figures import OUTCOME_COLORS, _plt
+    from .figures import OUTCOME_COLORS, _plt, png
 
     plt = _plt()
     files = summary["files"]
@@ -65,10 +64,7 @@ def figure(summary: dict[str, Any]) -> bytes:
                      f"(total {100 * pair['outcomes']['success']['total']:+.1f} pp)", fontsize=9)
         ax.tick_params(labelsize=7)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return png(fig)
 
 
 def files(summary: dict[str, Any]) -> dict[str, str | bytes]:

@@ -34,6 +34,14 @@ def _plt():
     return plt
 
 
+def png(fig) -> bytes:
+    """A figure as PNG bytes (no timestamp metadata, so reruns are byte-identical); closes it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    _plt().close(fig)
+    return buf.getvalue()
+
+
 def outcomes(result: Result):
     """Mean (with ±2 MC errors) and 5–95% spread of per-world probabilities, per outcome."""
     plt = _plt()
@@ -233,14 +241,6 @@ FIGURES = {
 
 def render_all(priors: Priors, result: Result) -> dict[str, bytes]:
     """Every figure as PNG bytes, keyed by file name."""
-    plt = _plt()
-    made = {"outcomes.png": outcomes(result), "crux_map.png": crux_map(result, priors),
-            "amdahl.png": amdahl(priors), "horizon.png": horizon(result),
-            "plan_vs_baseline.png": plan_vs_baseline(result), "priors.png": priors_grid(priors)}
-    out = {}
-    for name, fig in made.items():
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
-        plt.close(fig)
-        out[name] = buf.getvalue()
-    return out
+    return {"outcomes.png": png(outcomes(result)), "crux_map.png": png(crux_map(result, priors)),
+            "amdahl.png": png(amdahl(priors)), "horizon.png": png(horizon(result)),
+            "plan_vs_baseline.png": png(plan_vs_baseline(result)), "priors.png": png(priors_grid(priors))}

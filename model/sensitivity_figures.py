@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .figures import LABELS, OUTCOME_COLORS, _plt
+from .figures import LABELS, OUTCOME_COLORS, _plt, png
 from .variables import CRUXES
 
 FOUR = ("success", "kicking_the_can", "capability_externalities", "x_risk")
@@ -89,15 +89,6 @@ def value_of_information(sens: dict, top: int = 10):
 
 
 def render(sens: dict, means: dict) -> dict[str, bytes]:
-    import io
-
-    plt = _plt()
-    made = {"tornado.png": tornado(sens, means), "crux_curves.png": crux_curves(sens),
-            "sobol.png": sobol_bars(sens), "value_of_information.png": value_of_information(sens)}
-    out = {}
-    for name, fig in made.items():
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
-        plt.close(fig)
-        out[name] = buf.getvalue()
-    return out
+    """Every sensitivity figure as PNG bytes, keyed by file name."""
+    return {"tornado.png": png(tornado(sens, means)), "crux_curves.png": png(crux_curves(sens)),
+            "sobol.png": png(sobol_bars(sens)), "value_of_information.png": png(value_of_information(sens))}

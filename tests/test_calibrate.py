@@ -113,7 +113,7 @@ def test_nuts_with_no_trust_samples_the_prior(author, author_worlds):
 
 
 def test_nuts_with_huge_trust_reaches_the_target(author):
-    idata = cal.nuts(author, cal.Market(0.14, 4.0, 5000.0), draws=500, tune=1000, chains=2, seed=9,
+    idata = cal.nuts(author, cal.Market(0.14, 4.0, 1000.0), draws=300, tune=500, chains=2, seed=9,
                      prior_draws=0)
     assert abs(float(idata.posterior["success_within_horizon"].mean()) - 0.14) < 0.02
 

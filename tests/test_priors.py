@@ -96,6 +96,7 @@ BAD = {
     "cycle_a": ("meta.base", "form a cycle"),
     "samples": ("simulation.samples", "greater than or equal to 1"),
     "calibration_target": ("calibration.target", "less than 1"),
+    "decision_negative": ("decision.cost_of_catastrophe", "greater than or equal to 0"),
 }
 
 

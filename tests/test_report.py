@@ -143,7 +143,10 @@ def test_init_template_runs_and_equals_its_base(tmp_path):
     mine = load(path)
     assert all(mine.variables[n].marginal == base.variables[n].marginal for n in base.variables)
     # every commented default line is itself valid: uncomment all of them
-    text = "\n".join(l[2:] if re.match(r"# [a-z_]+ = ", l) else l for l in path.read_text().splitlines())
+    from model.variables import NAMES
+
+    text = "\n".join(l[2:] if (m := re.match(r"# ([a-z_]+) = ", l)) and m.group(1) in NAMES else l
+                     for l in path.read_text().splitlines())
     path.write_text(text)
     again = load(path)
     assert all(not again.inherited(n) for n in again.variables)
