@@ -24,7 +24,7 @@ from typing import Mapping
 import numpy as np
 from scipy import optimize, special, stats
 
-from .engine import QUANTITIES, Sampler
+from .engine import Sampler
 from .priors import Priors
 from .structure import outcomes
 from .variables import NAMES
@@ -257,6 +257,3 @@ def prior_summary(worlds) -> dict:
     out = {q: float(np.mean(worlds[q])) for q in REPORTED}
     return {"success_within_horizon": out["success_within_horizon"], "outcomes": out}
 
-
-__all__ = ["Market", "GATES", "QUANTITIES", "build_model", "nuts", "diagnostics", "failed_gates",
-           "reweight", "tilt", "kish_ess", "weighted_summary", "nuts_summary", "prior_summary"]

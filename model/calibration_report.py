@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .calibrate import GATES, REPORTED, Market, weighted_quantile
+from .calibrate import GATES, REPORTED, Market
 from .priors import Priors
 from .report import _env
 from .summary import display_path, versions
@@ -136,8 +136,6 @@ def files(summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml:
         out[f"priors/{stem}.calibrated.toml"] = calibrated_toml
     return out
 
-
-__all__ = ["build", "files", "crux_figure", "outcome_figure", "rank_figure", "weighted_quantile"]
 
 
 def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int, seed: int,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Sampler, block_rng
+from .engine import BLOCK, block_rng
 from .priors import Priors
 from .structure import outcomes
 from .variables import NAMES
@@ -50,8 +50,8 @@ def players(a: Priors, b: Priors) -> tuple[str, ...]:
 
 def _common_normals(a: Priors, b: Priors, n: int, seed: int):
     """One set of standard normals per world and variable, put through each file's copula."""
-    z = np.concatenate([block_rng(seed, k).standard_normal((len(NAMES), min(65_536, n - k * 65_536)))
-                        for k in range(math.ceil(n / 65_536))], axis=1)
+    z = np.concatenate([block_rng(seed, k).standard_normal((len(NAMES), min(BLOCK, n - k * BLOCK)))
+                        for k in range(math.ceil(n / BLOCK))], axis=1)
     out = {}
     for tag, p in (("a", a), ("b", b)):
         names, corr = p.copula()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,7 +118,7 @@ def test_compare_attributions_add_up(tmp_path):
 def test_a_single_difference_takes_the_whole_total(tmp_path):
     base = write_priors(tmp_path, "a", {**MIDDLE_WORLD, "capability_needed": '"0.5 to 1.5"'})
     other = tmp_path / "b.toml"
-    other.write_text(f'[meta]\nbase = "a.toml"\n[parameters]\ncontainment = 0.9\n')
+    other.write_text('[meta]\nbase = "a.toml"\n[parameters]\ncontainment = 0.9\n')
     at = attribute(load(base), load(other), samples=16_384)
     assert at.players == ("containment",)
     for q in at.total:
