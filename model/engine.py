@@ -170,9 +170,8 @@ def _unit(values: np.ndarray) -> np.ndarray:
 def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = False):
     """Draw and evaluate block ``block`` of ``n`` worlds."""
     sens = sampler.utilities is not None
-    worlds = sampler.draw(block_rng(seed, block), n, copula_u=sens)
-    if sens:
-        worlds, u = worlds
+    worlds, u = sampler.draw(block_rng(seed, block), n, copula_u=True) if (sens or keep) else (
+        sampler.draw(block_rng(seed, block), n), None)
     out = outcomes(worlds, sampler.horizon)
     values = np.stack([np.broadcast_to(np.asarray(getattr(out, q), dtype=float), (n,))
                        for q in QUANTITIES])
@@ -181,6 +180,8 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     if keep:
         kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in worlds.items()}
         kept.update({q: values[i].copy() for i, q in enumerate(QUANTITIES)})
+        random = [name for name, m in sampler.marginals if m.family != "point"]
+        kept.update({f"u:{name}": row for name, row in zip(random, u)})  # copula coordinates Φ(z)
     counts, sums = _map_sums(worlds, values, sampler.map_edges, n)
     extra = _sensitivity_sums(sampler, u, values, n) if sens else None
     return _Stats.of(values, below, counts, sums, extra), _histograms(_unit(values)), kept
