@@ -105,8 +105,8 @@ def _op_classes():
     from pytensor.graph.basic import Apply
     from pytensor.graph.op import Op
 
-    class _Quantile(Op):
-        """x = F⁻¹(Φ(z)) evaluated by the numpy marginal; gradient φ(z)/f(x)."""
+    class _Elementwise(Op):
+        """An elementwise function of z defined by a numpy marginal (hashed by it)."""
 
         __props__ = ("marginal",)
 
@@ -116,6 +116,9 @@ def _op_classes():
         def make_node(self, z):
             z = _pt().as_tensor_variable(z)
             return Apply(self, [z], [z.type()])
+
+    class _Quantile(_Elementwise):
+        """x = F⁻¹(Φ(z)) evaluated by the numpy marginal; gradient φ(z)/f(x)."""
 
         def perform(self, node, inputs, outputs):
             z = np.asarray(inputs[0], dtype=float)
@@ -124,15 +127,8 @@ def _op_classes():
         def grad(self, inputs, grads):
             return [grads[0] * _Slope(self.marginal)(inputs[0])]
 
-    class _Slope(Op):
-        __props__ = ("marginal",)
-
-        def __init__(self, marginal):
-            self.marginal = marginal
-
-        def make_node(self, z):
-            z = _pt().as_tensor_variable(z)
-            return Apply(self, [z], [z.type()])
+    class _Slope(_Elementwise):
+        """dx/dz = φ(z)/f(x)."""
 
         def perform(self, node, inputs, outputs):
             z = np.atleast_1d(np.asarray(inputs[0], dtype=float))
