@@ -58,8 +58,12 @@ def log_likelihood(success_h, market: Market):
     return stats.beta.logpdf(market.target, 1 + market.trust * s, 1 + market.trust * (1 - s))
 
 
-def random_variables(priors: Priors) -> list[str]:
-    return [n for n in NAMES if priors.variables[n].marginal.family != "point"]
+def check_nuts(priors: Priors) -> None:
+    """Raise CalibrationError if NUTS cannot use some prior (see model.tensor.check)."""
+    from .tensor import check
+
+    for n in priors.random_names():
+        check(n, priors.variables[n].marginal)
 
 
 # -- weighted Monte Carlo -------------------------------------------------------------------
@@ -149,7 +153,7 @@ def weighted_summary(worlds, w, priors: Priors) -> dict:
     mcse = {q: float(np.sqrt(np.sum(w ** 2 * (worlds[q] - out[q]) ** 2))) for q in REPORTED}
     variables = {n: variable_shift(priors.variables[n].marginal, worlds[n], w, worlds.get(f"u:{n}"),
                                    float(np.std(worlds[n])))
-                 for n in random_variables(priors)}
+                 for n in priors.random_names()}
     return {"success_within_horizon": out["success_within_horizon"], "outcomes": out, "mcse": mcse,
             "variables": variables}
 
@@ -166,11 +170,10 @@ def build_model(priors: Priors, market: Market, settable_target: bool = False):
     import pytensor.tensor as pt
 
     from .backend import pytensor_ops
-    from .tensor import check, from_z_tensor
+    from .tensor import from_z_tensor
 
-    random = random_variables(priors)
-    for n in random:
-        check(n, priors.variables[n].marginal)
+    check_nuts(priors)
+    random = list(priors.random_names())
     sampler = Sampler.from_priors(priors)
     chol = np.eye(len(random))
     if sampler.copula_index:
@@ -251,7 +254,7 @@ def nuts_summary(idata, priors: Priors, prior_worlds) -> dict:
     out = {q: float(post[q].mean()) for q in REPORTED}
     mcse = {q: float(az.mcse(idata, var_names=[q], method="mean")[q]) for q in REPORTED}
     variables = {}
-    for n in random_variables(priors):
+    for n in priors.random_names():
         v = variable_shift(priors.variables[n].marginal, post[n].values.ravel(),
                            prior_sd=float(np.std(prior_worlds[n])))
         v["mcse"] = float(az.mcse(idata, var_names=[n], method="mean")[n])  # autocorrelation-aware

@@ -153,7 +153,6 @@ def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int,
     prior = cal.prior_summary(worlds)
     results: dict[str, dict] = {}
     posteriors: dict[str, tuple[dict, np.ndarray | None]] = {}
-    weights: dict[str, np.ndarray] = {}
     idata = None
     converged = True
     if "nuts" in methods:
@@ -164,8 +163,7 @@ def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int,
         converged = not failed
         results["nuts"] = {**cal.nuts_summary(idata, priors, worlds), "converged": converged,
                            "failed": failed, "diagnostics": diag}
-        post = {n: idata.posterior[n].values.ravel() for n in cal.random_variables(priors)}
-        posteriors["nuts"] = (post, None)
+        posteriors["nuts"] = ({n: idata.posterior[n].values.ravel() for n in priors.random_names()}, None)
     if "reweight" in methods:
         step("reweighting")
         w = cal.reweight(worlds, market)
@@ -173,25 +171,21 @@ def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int,
         results["reweight"] = {**cal.weighted_summary(worlds, w, priors), "ess": ess,
                                "warning": ess < cal.ESS_WARNING}
         posteriors["reweight"] = (worlds, w)
-        weights["reweight"] = w
     if "tilt" in methods:
         step("tilting")
         w, lam, kl = cal.tilt(worlds["success_within_horizon"], market.target)
         results["tilt"] = {**cal.weighted_summary(worlds, w, priors), "kl": kl, "lambda": lam,
                            "ess": cal.kish_ess(w)}
         posteriors["tilt"] = (worlds, w)
-        weights["tilt"] = w
 
     step("writing the calibrated priors file")
     calibrated = toml = None
     source = "nuts" if "nuts" in results and converged else next((m for m in ("reweight", "tilt") if m in results), None)
     if source is not None:
-        if source == "nuts":
-            post = {n: idata.posterior[n].values.ravel() for n in cal.random_variables(priors)}
-            w = np.full(next(iter(post.values())).size, 1 / next(iter(post.values())).size)
-            samples_for_refit = {**post}
-        else:
-            samples_for_refit, w = worlds, weights[source]
+        samples_for_refit, w = posteriors[source]
+        if w is None:  # NUTS draws weigh equally
+            size = next(iter(samples_for_refit.values())).size
+            w = np.full(size, 1 / size)
         toml = calibrated_file(priors, samples_for_refit, w, source, market, results[source])
         check = _run_calibrated(toml, priors, market, seed)
         calibrated = {"path": f"priors/{priors.path.stem}.calibrated.toml", "method": source,
@@ -200,7 +194,7 @@ def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int,
     summary = build(priors, market, mc.samples, mc.seed, prior, results, calibrated)
     step("drawing figures")
     figures = {"outcomes.png": outcome_figure(summary),
-               "cruxes.png": crux_figure(priors, worlds, {k: v for k, v in posteriors.items()})}
+               "cruxes.png": crux_figure(priors, worlds, posteriors)}
     if idata is not None:
         figures["ranks.png"] = rank_figure(idata)
     return summary, files(summary, figures, idata, toml, priors.path.stem), converged

@@ -285,12 +285,10 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
     methods = ("nuts", "reweight", "tilt") if method == "all" else (method,)
     folder = (out or Path("reports") / priors.stem) / "calibration"
     if "nuts" in methods:
-        from .calibrate import random_variables
-        from .tensor import check
+        from .calibrate import check_nuts
 
         try:
-            for n in random_variables(spec):
-                check(n, spec.variables[n].marginal)
+            check_nuts(spec)
         except CalibrationError as exc:
             _err(f"error: {priors}: {exc}")
             sys.exit(EXIT_BAD_INPUT)

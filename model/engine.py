@@ -51,6 +51,7 @@ class Sampler:
     """What a worker needs to draw worlds: marginals, copula factor, horizon, target."""
 
     marginals: tuple  # (name, Marginal) for every variable, in NAMES order
+    random: tuple[str, ...]  # the variables that are not point masses, in NAMES order
     copula_index: tuple[int, ...]  # positions (among random variables) in the copula
     cholesky: np.ndarray
     horizon: float
@@ -62,10 +63,10 @@ class Sampler:
     def from_priors(cls, priors: Priors, horizon: float | None = None,
                     target: float | None = None) -> "Sampler":
         names, corr = priors.copula()
-        random = [n for n in NAMES if priors.variables[n].marginal.family != "point"]
+        random = priors.random_names()
         index = tuple(random.index(n) for n in names if n in random)
         sub = corr[np.ix_([names.index(random[i]) for i in index], [names.index(random[i]) for i in index])]
-        return cls(tuple((n, priors.variables[n].marginal) for n in NAMES), index,
+        return cls(tuple((n, priors.variables[n].marginal) for n in NAMES), random, index,
                    np.linalg.cholesky(sub) if index else np.eye(0),
                    priors.calibration.horizon_years if horizon is None else horizon,
                    priors.calibration.target if target is None else target,
@@ -77,15 +78,15 @@ class Sampler:
 
         With ``copula_u`` also returns u = Φ(z) of every random variable (rows in NAMES order).
         """
-        random = [(name, m) for name, m in self.marginals if m.family != "point"]
-        z = rng.standard_normal((len(random), n))
+        z = rng.standard_normal((len(self.random), n))
         if self.copula_index:
             idx = list(self.copula_index)
             z[idx] = self.cholesky @ z[idx]
         worlds: dict[str, np.ndarray | float] = {name: m.value for name, m in self.marginals
                                                  if m.family == "point"}
-        for (name, m), row in zip(random, z):
-            worlds[name] = m.from_z(row)
+        marginals = dict(self.marginals)
+        for name, row in zip(self.random, z):
+            worlds[name] = marginals[name].from_z(row)
         if copula_u:
             return worlds, special.ndtr(z)
         return worlds
@@ -180,8 +181,7 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     if keep:
         kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in worlds.items()}
         kept.update({q: values[i].copy() for i, q in enumerate(QUANTITIES)})
-        random = [name for name, m in sampler.marginals if m.family != "point"]
-        kept.update({f"u:{name}": row for name, row in zip(random, u)})  # copula coordinates Φ(z)
+        kept.update({f"u:{name}": row for name, row in zip(sampler.random, u)})  # copula coordinates Φ(z)
     counts, sums = _map_sums(worlds, values, sampler.map_edges, n)
     extra = _sensitivity_sums(sampler, u, values, n) if sens else None
     return _Stats.of(values, below, counts, sums, extra), _histograms(_unit(values)), kept
@@ -193,7 +193,7 @@ def _sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: in
     named = {q: np.broadcast_to(values[i], (n,)) for i, q in enumerate(QUANTITIES)}
     nb = binned.net_benefit(named, sampler.utilities)
     outputs = np.stack([named[q] if q != "net_benefit" else nb for q in binned.OUTPUTS])
-    random = [name for name, m in sampler.marginals if m.family != "point"]
+    random = sampler.random
     joint = None
     if "capability_needed" in random and "relative_difficulty" in random:
         joint = (random.index("capability_needed"), random.index("relative_difficulty"))

@@ -62,6 +62,10 @@ class Priors:
         names = tuple(n for n in NAMES if any(n in pair for pair in self.correlations))
         return names, _pearson(names, self.correlations)
 
+    def random_names(self) -> tuple[str, ...]:
+        """Variables whose prior is not a point mass, in NAMES order."""
+        return tuple(n for n in NAMES if self.variables[n].marginal.family != "point")
+
     def inherited(self, name: str) -> bool:
         return self.variables[name].origin != self.path
 

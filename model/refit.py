@@ -23,7 +23,7 @@ from scipy import optimize
 
 from . import families as fam
 from .calibrate import weighted_quantile
-from .priors import Priors, _written
+from .priors import Priors
 from .variables import CRUXES, NAMES
 
 
@@ -145,7 +145,7 @@ def _positive_definite(corr) -> bool:
 def calibrated_file(priors: Priors, samples: dict[str, np.ndarray], w: np.ndarray, method: str,
                     market, summary: dict) -> str:
     """The text of a complete priors file (no base) describing the posterior."""
-    random = [n for n in NAMES if priors.variables[n].marginal.family != "point"]
+    random = list(priors.random_names())
     lines = [
         f"# Posterior of {priors.path.name} after calibrating to the market ({method}).",
         f"# Target {market.target:g} success within {market.horizon:g} years, trust {market.trust:g}.",
@@ -162,8 +162,7 @@ def calibrated_file(priors: Priors, samples: dict[str, np.ndarray], w: np.ndarra
             if (n in CRUXES) != crux:
                 continue
             p = priors.variables[n]
-            value = refit(p.marginal, samples[n], w) if n in random else _written(
-                _point_value(p.marginal))
+            value = refit(p.marginal, samples[n], w) if n in random else repr(float(p.marginal.value))
             note = f"calibrated ({method}) from {p.written}"
             if value.startswith("{"):
                 value = value[:-1].rstrip() + f", source = {_toml_str(note)} }}"
@@ -176,10 +175,6 @@ def calibrated_file(priors: Priors, samples: dict[str, np.ndarray], w: np.ndarra
               f"trust = {market.trust!r}", f"source = {_toml_str(priors.calibration.source)}",
               "", "[simulation]", f"samples = {priors.simulation.samples}", f"seed = {priors.simulation.seed}", ""]
     return "\n".join(lines)
-
-
-def _point_value(m):
-    return float(m.value)
 
 
 def _toml_str(s: str) -> str:

@@ -24,10 +24,6 @@ SOBOL_BASE = 4096
 RESAMPLES = 100
 
 
-def random_variables(priors: Priors) -> list[str]:
-    return [n for n in NAMES if priors.variables[n].marginal.family != "point"]
-
-
 def salib_sobol(names: list[str], model, base: int = SOBOL_BASE, seed: int = 2023,
                 resamples: int = RESAMPLES) -> dict[str, dict]:
     """First-order and total Sobol indices with 95% bootstrap intervals, via SALib.
@@ -60,7 +56,7 @@ def salib_sobol(names: list[str], model, base: int = SOBOL_BASE, seed: int = 202
 def sobol(priors: Priors, base: int = SOBOL_BASE, seed: int = 2023, resamples: int = RESAMPLES,
           horizon: float | None = None) -> dict:
     """Sobol indices of every variable for each output (point priors: exactly 0)."""
-    names = random_variables(priors)
+    names = list(priors.random_names())
     fixed = {n: priors.variables[n].marginal.value for n in NAMES if n not in names}
     h = priors.calibration.horizon_years if horizon is None else horizon
 
@@ -83,7 +79,7 @@ def sobol(priors: Priors, base: int = SOBOL_BASE, seed: int = 2023, resamples: i
 def given_data(priors: Priors, result: Result) -> dict:
     """First-order indices, tornado swings and conditional curves from the binned MC sample."""
     counts, sums, *_rest, sq, tot = result.sensitivity
-    names = random_variables(priors)
+    names = list(priors.random_names())
     n = result.samples
     means = tot / n
     var = sq / n - means ** 2
@@ -108,7 +104,7 @@ def given_data(priors: Priors, result: Result) -> dict:
 def decision(priors: Priors, result: Result) -> dict:
     """EVPI, partial EVPI of each variable and of the two cruxes jointly, and flip probabilities."""
     counts, sums, jc, js, nb_plus, nb_pos, _sq, tot = result.sensitivity
-    names = random_variables(priors)
+    names = list(priors.random_names())
     n = result.samples
     k = binned.OUTPUTS.index("net_benefit")
     mean_nb = float(tot[k] / n)
