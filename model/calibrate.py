@@ -58,8 +58,13 @@ def log_likelihood(success_h, market: Market):
     return stats.beta.logpdf(market.target, 1 + market.trust * s, 1 + market.trust * (1 - s))
 
 
+class CalibrationInterrupted(KeyboardInterrupt):
+    """NUTS returned fewer draws than asked (PyMC stops quietly on Ctrl-C): write nothing."""
+
+
 def check_nuts(priors: Priors) -> None:
     """Raise CalibrationError if NUTS cannot use some prior (see model.tensor.check)."""
+    ensure_compiledir()
     from .tensor import check
 
     for n in priors.random_names():
@@ -198,13 +203,62 @@ def build_model(priors: Priors, market: Market, settable_target: bool = False):
     return model
 
 
+def ensure_compiledir() -> None:
+    """Point PyTensor at a private temporary compile folder when its usual one
+    (``PYTENSOR_FLAGS`` compiledir / base_compiledir, else ``~/.pytensor``) cannot be
+    written, e.g. a read-only HOME. Must run before PyTensor is first imported."""
+    import os
+    import sys
+    import tempfile
+
+    if "pytensor" in sys.modules:
+        return
+    flags = [f for f in os.environ.get("PYTENSOR_FLAGS", "").split(",") if f.strip()]
+    given = dict(f.split("=", 1) for f in flags if "=" in f)
+    folder = given.get("compiledir") or given.get("base_compiledir") or os.path.join(
+        os.path.expanduser("~"), ".pytensor")
+    if _writable(folder):
+        return
+    private = tempfile.mkdtemp(prefix="aar-pytensor-")
+    kept = [f for f in flags if f.split("=", 1)[0].strip() not in ("compiledir", "base_compiledir")]
+    os.environ["PYTENSOR_FLAGS"] = ",".join([*kept, f"base_compiledir={private}"])
+
+
+def _writable(folder: str) -> bool:
+    """Whether ``folder`` exists and takes a new file, or can be created."""
+    import os
+    import tempfile
+
+    probe = folder
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return False
+        probe = parent
+    if not os.path.isdir(probe):
+        return False
+    try:
+        if probe == folder:  # exists: try a real write (access() is fooled by read-only mounts)
+            fd, name = tempfile.mkstemp(dir=folder, prefix=".aar-probe-")
+            os.close(fd)
+            os.unlink(name)
+        return os.access(probe, os.W_OK | os.X_OK)
+    except OSError:
+        return False
+
+
 def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, chains: int = 4,
          cores: int | None = None, seed: int = 2023, progressbar: bool = False,
-         prior_draws: int = 1000, target_accept: float = 0.9):
-    """Sample the posterior with NUTS; returns ArviZ InferenceData (prior, posterior, sample_stats)."""
+         prior_draws: int = 1000, target_accept: float = 0.9, progress=None):
+    """Sample the posterior with NUTS; returns ArviZ InferenceData (prior, posterior, sample_stats).
+
+    ``progress(done, total)`` is called as draws (tuning included) arrive, from every chain.
+    """
     import logging
     import os
     import warnings
+
+    ensure_compiledir()
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice of its 1.0 refactor
@@ -215,9 +269,19 @@ def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, ch
         model = build_model(priors, market)
         cores = min(chains, cores or os.cpu_count() or 1)
         # forkserver: PyMC's workers must not inherit a forked PyTensor/BLAS state
+        total, done = chains * (tune + draws), [0]
+
+        def callback(trace, draw):
+            done[0] += 1
+            if progress is not None and (done[0] % 50 == 0 or done[0] == total):
+                progress(done[0], total)
+
         idata = pm.sample(model=model, draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
-                          progressbar=progressbar, target_accept=target_accept,
+                          progressbar=progressbar, target_accept=target_accept, callback=callback,
                           mp_ctx="forkserver" if cores > 1 else None, compute_convergence_checks=False)
+        got = idata.posterior.sizes
+        if got.get("chain") != chains or got.get("draw") != draws:  # a sampler stopped early
+            raise CalibrationInterrupted(f"NUTS stopped after {got.get('draw')} of {draws} draws")
         if prior_draws:
             idata.extend(pm.sample_prior_predictive(draws=prior_draws, model=model, random_seed=seed + 1))
     return idata

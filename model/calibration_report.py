@@ -140,15 +140,17 @@ def files(summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml:
 
 def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int, seed: int,
          draws: int = 1000, tune: int = 1000, chains: int = 4, workers: int | None = None,
-         step=lambda label: None) -> tuple[dict, dict[str, str | bytes], bool]:
+         step=lambda label: None, progress=None) -> tuple[dict, dict[str, str | bytes], bool]:
     """Run the requested methods; return calibration.json's dict, the folder's files, converged."""
     from . import calibrate as cal
     from .engine import simulate
     from .refit import calibrated_file
 
     step("simulating prior worlds")
+    tell = progress or (lambda label, done, total: None)
     mc = simulate(priors, samples=samples, seed=seed, workers=workers, keep_worlds=True,
-                  horizon=market.horizon, target=market.target)
+                  horizon=market.horizon, target=market.target,
+                  progress=lambda done: tell("prior worlds", done, samples))
     worlds = mc.worlds
     prior = cal.prior_summary(worlds)
     results: dict[str, dict] = {}
@@ -157,11 +159,13 @@ def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int,
     converged = True
     if "nuts" in methods:
         step("NUTS (compiling, then sampling)")
-        idata = cal.nuts(priors, market, draws=draws, tune=tune, chains=chains, seed=seed)
+        idata = cal.nuts(priors, market, draws=draws, tune=tune, chains=chains, seed=seed,
+                         progress=lambda done, total: tell("NUTS draws", done, total))
         diag = cal.diagnostics(idata)
         failed = cal.failed_gates(diag)
         converged = not failed
-        results["nuts"] = {**cal.nuts_summary(idata, priors, worlds), "converged": converged,
+        results["nuts"] = {**cal.nuts_summary(idata, priors, worlds), "draws": draws, "tune": tune,
+                           "chains": chains, "converged": converged,
                            "failed": failed, "diagnostics": diag}
         posteriors["nuts"] = ({n: idata.posterior[n].values.ravel() for n in priors.random_names()}, None)
     if "reweight" in methods:

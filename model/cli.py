@@ -7,9 +7,11 @@ commands so that ``aar-risk --help`` answers at once.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,8 +21,86 @@ from . import __version__
 
 EXIT_BAD_INPUT = 2
 EXIT_OUTPUT = 1
-EXIT_INTERRUPTED = 130
 EXIT_NOT_CONVERGED = 3
+#: The most worlds a run accepts (about 1.3 days on 2 cores).
+MAX_SAMPLES = 10**11
+#: Runs expected to take longer than this many seconds are announced first.
+LONG_RUN = 60.0
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM. Not a KeyboardInterrupt, so no library (PyMC) can swallow it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.code = 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM
+
+
+_stop = {"signalled": False, "said": False, "message": "interrupted: nothing was written"}
+_say_lock = threading.Lock()
+
+
+def _say_interrupted() -> None:
+    with _say_lock:
+        if not _stop["said"]:
+            _stop["said"] = True
+            try:
+                click.echo(_stop["message"], err=True)
+            except Exception:  # noqa: BLE001 - a closed stderr must not stop the exit
+                pass
+
+
+def _on_signal(signum, frame):
+    """First signal: unwind (workers are killed, staging removed). Any later one, or
+    a clean-up that overruns 1 s, ends the process at once; the kernel drops the lock,
+    the workers die with their parent, and the next run removes the staging folder."""
+    code = 128 + signum
+    if _stop["signalled"]:
+        _say_interrupted()
+        os._exit(code)
+    _stop["signalled"] = True
+
+    def overrun():
+        _say_interrupted()
+        os._exit(code)
+
+    timer = threading.Timer(0.9, overrun)
+    timer.daemon = True
+    timer.start()
+    raise Interrupted(signum)
+
+
+def _install_signals() -> None:
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+
+class _Count(click.ParamType):
+    """A number of worlds: 1000000, 1_000_000, 1e6 or 1,000,000; at most MAX_SAMPLES."""
+
+    name = "N"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            n = value
+        else:
+            text = str(value).strip().replace("_", "").replace(",", "")
+            try:
+                x = float(text)
+            except ValueError:
+                self.fail(f"{value!r} is not a number of worlds (write 1000000, 1_000_000 or 1e6)", param, ctx)
+            if not x.is_integer():
+                self.fail(f"{value!r} is not a whole number of worlds", param, ctx)
+            n = int(x)
+        if n < 1:
+            self.fail(f"{value!r}: at least 1 world", param, ctx)
+        if n > MAX_SAMPLES:
+            self.fail(f"{value!r}: at most {MAX_SAMPLES:.0e} worlds (10^11 would take about a day "
+                      "on 2 cores); the Monte Carlo error at 10^8 is already below 0.01 pp", param, ctx)
+        return n
+
+
+COUNT = _Count()
 
 
 def _default_priors() -> Path:
@@ -30,10 +110,6 @@ def _default_priors() -> Path:
     from .priors import preset_path
 
     return preset_path("author")
-
-
-def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, keep old reports
-    raise KeyboardInterrupt
 
 
 def _err(message: str) -> None:
@@ -48,44 +124,83 @@ def _load(path: Path):
         return load(path)
     except PriorsError as exc:
         n = len(exc.problems)
-        _err(f"error: {path} has {n} problem{'s' if n > 1 else ''}:")
+        _err(f"error: {_plain(str(path))} has {n} problem{'s' if n > 1 else ''}:")
         for p in exc.problems:
-            _err(f"  {p}")
+            _err(f"  {_plain(str(p))}")
         sys.exit(EXIT_BAD_INPUT)
 
 
-@contextmanager
-def _guarded(out: Path):
-    """Turn output errors and interruptions into one line and an exit status."""
-    from .errors import OutputError
+def _plain(text: str) -> str:
+    """User text made safe for a terminal: control characters shown as escapes."""
+    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
 
-    signal.signal(signal.SIGTERM, _terminate)
+
+@contextmanager
+def _guarded(*folders):
+    """Prepare report folders before any work; turn output errors and interruptions
+    into one line and an exit status (1, 130 or 143). Yields the prepared folders."""
+    from .errors import OutputError
+    from .output import ReportFolder
+
+    _install_signals()
+    shown = ", ".join(str(f.shown if isinstance(f, ReportFolder) else f) for f in folders)
+    _stop["message"] = f"interrupted: nothing was written; {_plain(shown)} is as it was"
+    prepared = []
     try:
-        yield
+        for f in folders:
+            prepared.append(f.prepare() if isinstance(f, ReportFolder) else f)
+        yield prepared
     except OutputError as exc:
-        _err(f"error: {exc}")
+        _err(f"error: {_plain(str(exc))}")
         sys.exit(EXIT_OUTPUT)
-    except KeyboardInterrupt:
-        _err(f"interrupted: nothing was written; {out} is as it was")
-        sys.exit(EXIT_INTERRUPTED)
+    except (Interrupted, KeyboardInterrupt) as exc:  # KeyboardInterrupt: PyMC stopped early
+        for f in prepared:
+            if hasattr(f, "release"):
+                f.release()
+        _say_interrupted()
+        _exit_now(getattr(exc, "code", 130))
+    finally:
+        for f in prepared:
+            if hasattr(f, "release"):
+                f.release()
 
 
 def _progress(quiet: bool):
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    return Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                    TimeElapsedColumn(), console=console, transient=True,
+    return Progress(TextColumn("{task.description:<28}"), BarColumn(), TaskProgressColumn(),
+                    TimeElapsedColumn(), console=console, transient=True, refresh_per_second=4,
                     disable=quiet or not console.is_terminal)
+
+
+def _announce(spec, samples, workers, quiet: bool) -> None:
+    """Say before a long run how long it will take, and how to stop it."""
+    from .engine import estimate_seconds, usable_cores
+
+    n = samples or spec.simulation.samples
+    if workers and workers > usable_cores():
+        _err(f"note: --workers {workers} capped at the {usable_cores()} usable cores")
+    seconds = estimate_seconds(spec, n, workers)
+    if seconds > LONG_RUN:
+        _err(f"note: {n:,} worlds will take about {_duration(seconds)}; Ctrl-C stops at once "
+             "and keeps the earlier report")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} seconds"
 
 
 def _simulation_options(json_help: str, out_help: str = "Report folder [reports/<priors file stem>/]."):
     """The options every simulating command shares."""
     def wrap(f):
         for option in reversed([
-            click.option("--samples", "-n", type=click.IntRange(min=1),
-                         help="Worlds to simulate [priors file; 1,000,000]."),
+            click.option("--samples", "-n", type=COUNT,
+                         help="Worlds to simulate: 1000000, 1_000_000 or 1e6 [priors file; 1e6]."),
             click.option("--seed", "-s", type=click.IntRange(min=0), help="Random seed [priors file; 2023]."),
             click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), help=out_help),
             click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores]."),
@@ -99,7 +214,7 @@ def _simulation_options(json_help: str, out_help: str = "Report folder [reports/
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aar-risk")
-def main():
+def cli():
     """Turn your beliefs about the automated alignment researcher (AAR) plan into
     probabilities of its four outcomes: success, kicking the can, capability
     externalities and existential risk."""
@@ -115,9 +230,22 @@ def _simulate(spec, bar, label, **kw):
     return result
 
 
-@main.command()
+def _targets(files: list[Path], out: Path | None) -> list[Path]:
+    """Each file's report folder; two files may not share one."""
+    targets = [out or Path("reports") / f.stem for f in files]
+    seen: dict[str, Path] = {}
+    for f, t in zip(files, targets):
+        key = os.path.realpath(t)
+        if key in seen:
+            raise click.UsageError(f"{seen[key]} and {f} would both write {t}/; run them one at a "
+                                   "time with --out, or rename one")
+        seen[key] = f
+    return targets
+
+
+@cli.command()
 @click.argument("priors", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-@_simulation_options("Print summary.json to stdout.",
+@_simulation_options("Print summary.json to stdout (a list of them for several PRIORS).",
                      "Report folder [reports/<priors file stem>/]; one PRIORS file only.")
 @click.option("--sensitivity", is_flag=True,
               help="Add the sensitivity section and sensitivity.json (about 2 s more).")
@@ -126,33 +254,40 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
     report.html, report.md with figures/, and summary.json.
 
     Several PRIORS files write one report each, under reports/<stem>/."""
+    from .output import ReportFolder
+
     files = list(priors) or [_default_priors()]
     if out is not None and len(files) > 1:
         raise click.UsageError("--out takes one PRIORS file; without it each goes to reports/<stem>/")
-    specs = [(f, _load(f)) for f in files]  # every file is checked before any work
-    for path, spec in specs:
-        target = out or Path("reports") / path.stem
-        with _guarded(target):
-            summary = _run_one(spec, target, samples, seed, workers, quiet or as_json, sensitivity)
-        if as_json:
-            click.echo(json.dumps(summary, indent=2))
-        elif not quiet:
-            _print_table(summary)
-        _err(f"report written to {target}/ (report.html, report.md, summary.json, figures/)")
+    targets = _targets(files, out)
+    specs = [_load(f) for f in files]  # every file is checked before any work
+    summaries = []
+    with _guarded(*(ReportFolder(t, "run") for t in targets)) as folders:
+        for spec in specs:
+            _announce(spec, samples, workers, quiet or as_json)
+        for spec, folder in zip(specs, folders):
+            summary, _ = _run_one(spec, folder, samples, seed, workers, quiet or as_json, sensitivity)
+            summaries.append(summary)
+            if not (quiet or as_json):
+                _print_table(summary)
+            _err(f"report written to {_plain(str(folder.shown))}/ (report.html, report.md, summary.json, figures/)")
+    if as_json:
+        click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2))
 
 
-def _run_one(spec, out: Path, samples, seed, workers, quiet, sensitivity=False) -> dict:
+def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> tuple[dict, dict | None]:
+    """Simulate, summarise, draw and write one run report into a prepared folder."""
     from .figures import render_all
-    from .output import check_writable, write_folder
     from .report import files
     from .summary import build
 
-    check_writable(out)
     with _progress(quiet) as bar:
-        result = _simulate(spec, bar, f"simulating {spec.path.stem}", samples=samples, seed=seed,
+        result = _simulate(spec, bar, f"simulating {_plain(spec.path.stem)[:20]}", samples=samples, seed=seed,
                            workers=workers, utilities=spec.decision.utilities if sensitivity else None)
         summary = build(spec, result)
+        task = bar.add_task("drawing figures", total=None)
         figures = render_all(spec, result)
+        bar.remove_task(task)
         sens = None
         if sensitivity:
             task = bar.add_task("sensitivity (SALib, EVPI)", total=None)
@@ -162,99 +297,56 @@ def _run_one(spec, out: Path, samples, seed, workers, quiet, sensitivity=False) 
             sens = analyse(spec, result, seed=result.seed)
             figures.update(render(sens, {q: e.mean for q, e in result.estimates.items()}))
             bar.remove_task(task)
-        task = bar.add_task("drawing figures", total=None)
         content = files(summary, figures, sens)
-        bar.remove_task(task)
-    write_folder(out, content, keep=("calibration",))
-    return summary
+    folder.commit(content)
+    return summary, sens
 
 
 def _print_table(summary) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from . import terminal
 
-    from .report import LABELS, pct_pm, spread
-
-    table = Table(title=f"{summary['name']} — {summary['samples']:,} worlds, seed {summary['seed']}")
-    table.add_column("outcome")
-    table.add_column("mean ± MC error", justify="right")
-    table.add_column("5th / 50th / 95th across worlds", justify="right")
-    rows = [*summary["outcomes"].items(),
-            *[(k, summary[k]) for k in ("success_within_horizon", "baseline_success", "plan_minus_baseline")]]
-    for key, est in rows:
-        table.add_row(LABELS[key], pct_pm(est), spread(est))
-    Console().print(table)
+    terminal.outcomes(summary)
 
 
-@main.command()
+@cli.command()
 @click.argument("priors", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @_simulation_options("Print sensitivity.json to stdout.")
 def sensitivity(priors, samples, seed, out, workers, quiet, as_json):
     """Which belief drives each outcome, and which crux is most worth resolving:
     Sobol indices (SALib), given-data indices, tornado, partial EVPI. Writes the
     run report of PRIORS with its sensitivity section, and sensitivity.json beside it."""
+    from .output import ReportFolder
+
     path = priors or _default_priors()
+    target = _targets([path], out)[0]
     spec = _load(path)
-    target = out or Path("reports") / path.stem
-    with _guarded(target):
-        _run_one(spec, target, samples, seed, workers, quiet or as_json, sensitivity=True)
+    with _guarded(ReportFolder(target, "run")) as (folder,):
+        _announce(spec, samples, workers, quiet or as_json)
+        _, sens = _run_one(spec, folder, samples, seed, workers, quiet or as_json, sensitivity=True)
     if as_json:
-        click.echo((target / "sensitivity.json").read_text(), nl=False)
+        click.echo(json.dumps(sens, indent=2))
     elif not quiet:
-        _print_sensitivity(json.loads((target / "sensitivity.json").read_text()))
-    _err(f"report written to {target}/ (report.html, report.md, summary.json, sensitivity.json, figures/)")
+        _print_sensitivity(sens)
+    _err(f"report written to {_plain(str(target))}/ (report.html, report.md, summary.json, sensitivity.json, figures/)")
 
 
 def _print_sensitivity(sens) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from . import terminal
 
-    table = Table(title="Which belief matters (total Sobol index; given-data first order)")
-    table.add_column("variable")
-    outs = ["success", "kicking_the_can", "capability_externalities", "x_risk"]
-    for q in outs:
-        table.add_column(q.replace("_", " "), justify="right")
-    total = sens["outcomes"]["success"]["total"]
-    for v in sorted(total, key=lambda k: -total[k]["value"])[:8]:
-        table.add_row(v, *(f"{sens['outcomes'][q]['total'][v]['value']:.2f}; "
-                           f"{sens['outcomes'][q]['given_data_first_order'][v]:.2f}" for q in outs))
-    console = Console()
-    console.print(table)
-    d = sens["decision"]
-    top = sorted(d["evppi"], key=lambda k: -d["evppi"][k])[:3]
-    console.print(f"best action: {d['best_action']}; EVPI {d['evpi']:.3g}; most worth learning: "
-                  + ", ".join(f"{k} ({d['evppi'][k]:.3g})" for k in top))
+    terminal.sensitivity(sens)
 
 
-@main.command()
+@cli.command()
 @click.argument("priors", type=click.Path(path_type=Path, dir_okay=False))
 def validate(priors):
     """Check PRIORS and show every variable's prior: family, parameters, percentiles, source."""
     spec = _load(priors)
-    import numpy as np
-    from rich.console import Console
-    from rich.table import Table
+    from . import terminal
 
-    from .variables import BY_NAME
-
-    table = Table(title=f"{spec.name} ({priors})")
-    for col in ("variable", "family", "parameters", "5th", "50th", "95th", "source", "from"):
-        table.add_column(col, overflow="fold", no_wrap=col in ("family", "5th", "50th", "95th"))
-    for name, prior in spec.variables.items():
-        m = prior.marginal
-        q = m.ppf(np.array([0.05, 0.5, 0.95]))
-        params = ", ".join(f"{k}={v:.4g}" for k, v in m.params().items())
-        table.add_row(name + (" ★" if BY_NAME[name].crux else ""), m.family, params,
-                      *(f"{v:.4g}" for v in q), _short(prior.source or "—", 48),
-                      f"inherited ({prior.origin.name})" if spec.inherited(name) else "this file")
-    console = Console()
-    console.print(table)
-    for (a, b), rho in spec.correlations.items():
-        console.print(f"rank correlation {a}, {b} = {rho}")
-    console.print(f"[green]{priors}: valid[/green] (★ = crux)")
+    terminal.validate(spec, priors)
 
 
-@main.command()
+@cli.command()
 @click.argument("priors", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="The market's probability [priors file; 0.14].")
@@ -265,8 +357,8 @@ def validate(priors):
               show_default=True)
 @click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Report folder; calibration goes in its calibration/ [reports/<stem>/].")
-@click.option("--samples", "-n", type=click.IntRange(min=1), help="Monte Carlo worlds [priors file].")
-@click.option("--seed", "-s", type=click.IntRange(min=0), help="Random seed [priors file].")
+@click.option("--samples", "-n", type=COUNT, help="Monte Carlo worlds: 1e6, 1_000_000 [priors file].")
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=2**63 - 1), help="Random seed [priors file].")
 @click.option("--draws", type=click.IntRange(min=100), default=1000, show_default=True, help="NUTS draws per chain.")
 @click.option("--chains", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print only where the report went.")
@@ -283,7 +375,7 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
 
     market = Market.from_priors(spec, target, horizon, trust)
     methods = ("nuts", "reweight", "tilt") if method == "all" else (method,)
-    folder = (out or Path("reports") / priors.stem) / "calibration"
+    folder = _targets([priors], out)[0] / "calibration"
     if "nuts" in methods:
         from .calibrate import check_nuts
 
@@ -293,17 +385,25 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
             _err(f"error: {priors}: {exc}")
             sys.exit(EXIT_BAD_INPUT)
     from .calibration_report import make
-    from .output import check_writable, write_folder
+    from .output import ReportFolder
 
-    with _guarded(folder):
-        check_writable(folder)
+    # calibration/ is a sub-report: it takes its parent report's lock, so a run of the
+    # parent and a calibration never write at the same time
+    with _guarded(ReportFolder(folder, "calibration", lock_at=folder.parent)) as (prepared,):
         with _progress(quiet or as_json) as bar:
-            task = bar.add_task("calibrating", total=None)
+            steps = bar.add_task("calibrating", total=None)
+            bars: dict[str, object] = {}
+
+            def progress(label: str, done: int, total: int) -> None:
+                if label not in bars:
+                    bars[label] = bar.add_task(label, total=total)
+                bar.update(bars[label], completed=done)
+
             summary, content, converged = make(
                 spec, market, methods, samples or spec.simulation.samples,
                 spec.simulation.seed if seed is None else seed, draws=draws, chains=chains,
-                step=lambda label: bar.update(task, description=label))
-        write_folder(folder, content)
+                step=lambda label: bar.update(steps, description=label), progress=progress)
+        prepared.commit(content)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     elif not quiet:
@@ -317,26 +417,18 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
 
 
 def _print_calibration(summary) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from . import terminal
 
-    table = Table(title=f"{summary['name']}: calibrated to {100 * summary['target']:.0f}% in "
-                        f"{summary['horizon_years']:g} years (trust {summary['trust']:g})")
-    cols = ["success_within_horizon", "success", "kicking_the_can", "capability_externalities", "x_risk"]
-    table.add_column("")
-    for c in cols:
-        table.add_column(c.replace("_", " "), justify="right")
-    table.add_row("prior", *(f"{100 * summary['prior']['outcomes'][c]:.1f}%" for c in cols))
-    for name, m in summary["methods"].items():
-        table.add_row(name, *(f"{100 * m['outcomes'][c]:.1f}%" for c in cols))
-    Console().print(table)
+    terminal.calibration(summary)
 
 
 def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    from .terminal import short
+
+    return short(text, width)
 
 
-@main.command()
+@cli.command()
 @click.argument("name")
 def init(name):
     """Write priors/NAME.toml: a commented template that inherits the default priors."""
@@ -360,7 +452,7 @@ def init(name):
     _err(f"wrote {path}: edit it, then run: aar-risk run {path}")
 
 
-@main.command()
+@cli.command()
 @click.argument("priors", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @_simulation_options("Print compare.json to stdout.", "Report folder [reports/compare-<stem>-<stem>…/].")
 def compare(priors, samples, seed, out, workers, quiet, as_json):
@@ -369,16 +461,17 @@ def compare(priors, samples, seed, out, workers, quiet, as_json):
     if len(priors) < 2:
         raise click.UsageError("compare needs at least two PRIORS files")
     specs = [_load(p) for p in priors]
-    out = out or Path("reports") / ("compare-" + "-".join(p.stem for p in priors))
+    out = out or Path("reports") / _compare_name(priors)
     from .compare import attribute
     from .compare_report import build, files
-    from .output import check_writable, write_folder
+    from .output import ReportFolder
 
     seed = seed if seed is not None else specs[0].simulation.seed
-    with _guarded(out):
-        check_writable(out)
+    with _guarded(ReportFolder(out, "compare")) as (folder,):
+        for spec in specs:
+            _announce(spec, samples, workers, quiet or as_json)
         with _progress(quiet or as_json) as bar:
-            runs = [(s, _simulate(s, bar, f"simulating {s.path.stem}", samples=samples, seed=seed,
+            runs = [(s, _simulate(s, bar, f"simulating {_plain(s.path.stem)[:20]}", samples=samples, seed=seed,
                                   workers=workers)) for s in specs]
             pairs = list(zip(specs, specs[1:]))
             task = bar.add_task("attributing differences", total=len(pairs))
@@ -387,7 +480,7 @@ def compare(priors, samples, seed, out, workers, quiet, as_json):
                 attributions.append(attribute(a, b, seed=seed))
                 bar.advance(task)
         summary = build(runs, attributions)
-        write_folder(out, files(summary))
+        folder.commit(files(summary))
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     elif not quiet:
@@ -395,22 +488,38 @@ def compare(priors, samples, seed, out, workers, quiet, as_json):
     _err(f"comparison written to {out}/ (compare.html, compare.md, compare.json, figures/)")
 
 
+def _compare_name(priors) -> str:
+    """compare-<stem>-<stem>…, shortened with a hash where it would be too long for a folder."""
+    import hashlib
+
+    name = "compare-" + "-".join(p.stem for p in priors)
+    if len(name.encode("utf-8", "surrogateescape")) > 120:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+        name = name.encode("utf-8", "surrogateescape")[:100].decode("utf-8", "ignore") + "-" + digest
+    return name
+
+
 def _print_compare(summary) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from . import terminal
 
-    from .report import LABELS
+    terminal.compare(summary)
 
-    console = Console()
-    table = Table(title="Outcomes side by side (mean)")
-    table.add_column("outcome")
-    for f in summary["files"]:
-        table.add_column(summary["names"][f], justify="right")
-    for q in next(iter(summary["outcomes"].values())):
-        table.add_row(LABELS[q], *(f"{100 * summary['outcomes'][f][q]:.1f}%" for f in summary["files"]))
-    console.print(table)
-    for pair in summary["attribution"]:
-        by = pair["outcomes"]["success"]["by_variable"]
-        top = sorted(by, key=lambda k: -abs(by[k]))[:3]
-        console.print(f"{pair['from']} → {pair['to']}: success {100 * pair['outcomes']['success']['total']:+.1f} pp, "
-                      "mostly " + ", ".join(f"{k} {100 * by[k]:+.1f}" for k in top))
+
+def main() -> None:
+    """The ``aar-risk`` entry point: one line and 130/143 for an interrupt at any moment."""
+    try:
+        cli()
+    except Interrupted as exc:
+        _say_interrupted()
+        _exit_now(exc.code)
+
+
+def _exit_now(code: int) -> None:
+    """Exit without the interpreter's finalisation, which restores default signal
+    handlers: a second signal during it would end the process with -15 instead of 143."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001
+            pass
+    os._exit(code)

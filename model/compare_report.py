@@ -36,7 +36,7 @@ def build(runs: list[tuple[Priors, Result]], attributions: list[Attribution]) ->
 
 
 def figure(summary: dict[str, Any]) -> bytes:
-    from .figures import OUTCOME_COLORS, _plt, png
+    from .figures import OUTCOME_COLORS, _plt, label, png, text
 
     plt = _plt()
     files = summary["files"]
@@ -46,7 +46,7 @@ def figure(summary: dict[str, Any]) -> bytes:
     width = 0.8 / len(files)
     for i, f in enumerate(files):
         vals = [100 * summary["outcomes"][f][q] for q in OUTCOMES]
-        ax.bar([k + i * width for k in range(len(OUTCOMES))], vals, width, label=summary["names"][f],
+        ax.bar([k + i * width for k in range(len(OUTCOMES))], vals, width, label=label(summary["names"][f]),
                alpha=0.85)
     ax.set_xticks([k + 0.4 - width / 2 for k in range(len(OUTCOMES))], [LABELS[q] for q in OUTCOMES], fontsize=8)
     ax.set_ylabel("percent")
@@ -60,7 +60,7 @@ def figure(summary: dict[str, Any]) -> bytes:
                 color=[OUTCOME_COLORS["success"] if by[k] >= 0 else OUTCOME_COLORS["x_risk"] for k in names])
         ax.axvline(0, color="black", lw=0.8)
         ax.set_xlabel("percentage points of success")
-        ax.set_title(f"Why success differs: {summary['names'][pair['from']]} → {summary['names'][pair['to']]} "
+        ax.set_title(f"Why success differs: {text(summary['names'][pair['from']])} → {text(summary['names'][pair['to']])} "
                      f"(total {100 * pair['outcomes']['success']['total']:+.1f} pp)", fontsize=9)
         ax.tick_params(labelsize=7)
     fig.tight_layout()

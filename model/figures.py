@@ -30,8 +30,27 @@ def _plt():
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "axes.spines.top": False,
-                         "axes.spines.right": False})
+                         "axes.spines.right": False, "text.usetex": False})
     return plt
+
+
+def text(s: object) -> str:
+    """User text (a name, a file name) as matplotlib shows it verbatim: on one line, control
+    characters as escapes, and every ``$`` escaped so that nothing is read as mathtext."""
+    from .terminal import one_line
+
+    return one_line(s).replace("$", r"\$")
+
+
+def label(s: object) -> str:
+    """:func:`text` for a legend entry (which matplotlib drops when it starts with ``_``)."""
+    t = text(s) or " "
+    return " " + t if t.startswith("_") else t
+
+
+def twice_mcse(e) -> float:
+    """2 × the Monte Carlo error for error bars; 0 where it could not be estimated."""
+    return 0.0 if e.mcse is None or not np.isfinite(e.mcse) else 2 * e.mcse
 
 
 def png(fig) -> bytes:
@@ -53,7 +72,7 @@ def outcomes(result: Result):
         color = OUTCOME_COLORS.get(k, "#b8a14a")
         ax.plot([100 * e.p5, 100 * e.p95], [y, y], color=color, lw=6, alpha=0.35, solid_capstyle="butt")
         ax.plot([100 * e.p50], [y], "|", color=color, ms=14, mew=2)
-        ax.errorbar([100 * e.mean], [y], xerr=[200 * e.mcse], fmt="o", color="black", ms=5, capsize=3)
+        ax.errorbar([100 * e.mean], [y], xerr=[100 * twice_mcse(e)], fmt="o", color="black", ms=5, capsize=3)
         ax.annotate(f"{100 * e.mean:.1f}%", (100 * e.mean, y), xytext=(0, 7), textcoords="offset points",
                     ha="center", fontsize=8)
     ax.set_yticks(range(len(keys)), [LABELS[k] for k in reversed(keys)])
@@ -180,7 +199,7 @@ def plan_vs_baseline(result: Result):
             ("existential risk\nthe plan adds", est["x_risk"], "#e76f51")]
     fig, ax = plt.subplots(figsize=(7, 3.4))
     for y, (label, e, color) in enumerate(reversed(rows)):
-        ax.barh(y, 100 * e.mean, color=color, alpha=0.8, xerr=200 * e.mcse, capsize=3)
+        ax.barh(y, 100 * e.mean, color=color, alpha=0.8, xerr=100 * twice_mcse(e), capsize=3)
         ax.plot([100 * e.p5, 100 * e.p95], [y, y], color="black", lw=1, alpha=0.6)
         ax.annotate(f"{100 * e.mean:+.1f}" if "adds" in label else f"{100 * e.mean:.1f}%",
                     (max(100 * e.mean, 0), y), xytext=(4, 6), textcoords="offset points", fontsize=8)

@@ -1,92 +1,369 @@
-"""Write a report folder whole or not at all.
+"""Report folders: write only where this program wrote before, whole or not at all.
 
-The new report is written into a hidden sibling folder and swapped in by two
-renames; a failure or interruption removes it and leaves the earlier report
-byte-identical. Leftovers of a killed run are cleaned up by the next one.
+The protocol (docs/reports.md):
+
+* A report folder holds a marker file, ``.aar-report`` (JSON: the kind of report
+  and the list of files the program wrote there).
+* A folder may be written if it does not exist, is empty, or is marked. Anything
+  else (a folder of the user's own files, the current folder or one above it, a
+  mount point, ``/``) is refused before any work, with a message.
+* Replacing a marked folder replaces only the files its marker lists. Marked
+  sub-reports (such as ``calibration/``) and any file the program did not write
+  are carried into the new folder unchanged (as hard links).
+* The new report is built in a hidden sibling ``.aar-<hash>.new`` and swapped in
+  with one atomic ``renameat2(RENAME_EXCHANGE)``; where the file system lacks it,
+  by two renames, which the next run repairs if a kill falls between them.
+* A lock ``.aar-<hash>.lock`` beside the folder (so renaming the folder does not
+  lose it) makes a second writer of the same folder stop with a message.
+
+Sibling names use a hash of the folder's name, so a legal 255-byte name still
+fits, and no user path is ever used as a glob pattern.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
+import hashlib
+import json
 import os
 import shutil
-import tempfile
+import stat
 from pathlib import Path
 from typing import Mapping
 
 from .errors import OutputError
 
-
-def _recover(out: Path) -> None:
-    """Undo what a killed run left: restore a moved-away report, drop temporary folders."""
-    for old in out.parent.glob(f".{out.name}.old-*"):
-        if not out.exists():
-            os.rename(old, out)
-        else:
-            shutil.rmtree(old, ignore_errors=True)
-    for tmp in out.parent.glob(f".{out.name}.tmp-*"):
-        shutil.rmtree(tmp, ignore_errors=True)
+#: The file that marks a folder as a report this program wrote.
+MARKER = ".aar-report"
+_TOOL = "aar-cruxes"
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
 
 
-def _reason(exc: OSError, out: Path) -> str:
-    if isinstance(exc, (FileExistsError, NotADirectoryError)):
-        for parent in out.parents:
+def _sibling(folder: Path, suffix: str) -> Path:
+    """``.aar-<hash>.<suffix>`` beside ``folder``: fixed length, whatever the name."""
+    digest = hashlib.sha256(folder.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return folder.parent / f".aar-{digest}.{suffix}"
+
+
+def _is_ours_name(name: str) -> bool:
+    """A lock, staging or set-aside folder of this program (by exact shape, no glob)."""
+    head, _, suffix = name.rpartition(".")
+    return (suffix in ("lock", "new", "old") and head.startswith(".aar-") and len(head) == 21
+            and all(c in "0123456789abcdef" for c in head[5:]))
+
+
+def read_marker(folder: Path) -> dict | None:
+    """The marker of ``folder`` if it is a report this program wrote, else None."""
+    path = Path(folder) / MARKER
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode) or os.lstat(path).st_size > 1 << 20:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("tool") != _TOOL or not isinstance(data.get("files"), list):
+        return None
+    return data
+
+
+def _mount_points() -> set[str]:
+    points = set()
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) > 4:
+                    points.add(parts[4].encode().decode("unicode_escape"))
+    except OSError:
+        pass
+    return points
+
+
+def _reason(exc: OSError) -> str:
+    text = exc.strerror or exc.__class__.__name__
+    if exc.errno == errno.ENAMETOOLONG:
+        text = "the name is too long for the file system"
+    return text
+
+
+class ReportFolder:
+    """Exclusive, all-or-nothing writing of one report folder.
+
+    Use ``prepare()`` before any work (it refuses unsafe folders, takes the lock
+    and checks that the folder can be written), then ``commit(files)`` once, and
+    ``release()`` always (or use it as a context manager).
+
+    ``lock_at`` names the folder whose lock is taken (default: ``out`` itself); a
+    sub-report such as ``calibration/`` locks its parent report, so the two are
+    never written at the same time.
+    """
+
+    def __init__(self, out: Path, kind: str, lock_at: Path | None = None):
+        self.shown = Path(out)
+        self.kind = kind
+        self.path = Path(os.path.realpath(os.path.abspath(out)))  # a symlinked --out writes its target
+        self.lock_at = Path(os.path.realpath(os.path.abspath(lock_at))) if lock_at else self.path
+        self._lock_fd: int | None = None
+        self._lock_path: Path | None = None
+        self._staging: Path | None = None
+
+    # -- context manager -------------------------------------------------------------
+    def __enter__(self) -> "ReportFolder":
+        self.prepare()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    # -- checks ----------------------------------------------------------------------
+    def _fail(self, why: str) -> OutputError:
+        return OutputError(f"cannot write the report to {self.shown}: {why}")
+
+    def _refuse_unsafe(self) -> None:
+        p = self.path
+        if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in p.parts):
+            raise self._fail("a name in it is too long for the file system (at most 255 bytes)")
+        if p == p.parent:
+            raise self._fail("it is the root folder; choose a new folder for the report")
+        cwd = Path(os.path.realpath(os.getcwd()))
+        if p == cwd or p in cwd.parents:
+            raise self._fail("it is the current folder or contains it, which cannot be replaced; "
+                             "choose a new folder, e.g. --out ./report")
+        if str(p) in _mount_points() or os.path.ismount(p):
+            raise self._fail("it is a mount point, which cannot be replaced atomically; "
+                             f"write to a folder inside it, e.g. --out {self.shown / 'report'}")
+        for parent in p.parents:
             if parent.exists() and not parent.is_dir():
-                return f"{parent} is a file, not a folder"
-    return (exc.strerror or exc.__class__.__name__) + (f" ({exc.filename})" if exc.filename else "")
+                raise self._fail(f"{parent} is a file, not a folder")
+        if p.exists() and not p.is_dir():
+            raise self._fail("it exists and is not a folder")
+
+    def _check_contents(self) -> None:
+        """Refuse a folder that is neither new, empty, ours, nor a holder of our sub-reports."""
+        p = self.path
+        if not p.exists() or read_marker(p) is not None:
+            return
+        try:
+            entries = sorted(os.listdir(p))
+        except OSError as exc:
+            raise self._fail(_reason(exc)) from None
+        foreign = [e for e in entries if not _is_ours_name(e) and read_marker(p / e) is None]
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise self._fail(f"it holds files this program did not write ({shown}); nothing was "
+                             "changed. Choose a new or empty folder, or one aar-risk wrote before")
+
+    # -- lock ------------------------------------------------------------------------
+    def _lock(self) -> None:
+        path = _sibling(self.lock_at, "lock")
+        for _ in range(20):
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise self._fail(f"another aar-risk is writing {self.lock_at} (lock {path}); "
+                                 "wait for it to finish or choose another --out") from None
+            try:  # the holder before us may have removed the file: lock the file that is there
+                same = os.path.samestat(os.fstat(fd), os.stat(path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()} {self.lock_at.name}\n".encode("utf-8", "surrogateescape"))
+                self._lock_fd, self._lock_path = fd, path
+                return
+            os.close(fd)
+        raise self._fail(f"could not take the lock {path}")
+
+    def _unlock(self) -> None:
+        if self._lock_fd is None:
+            return
+        try:
+            os.unlink(self._lock_path)
+        except OSError:
+            pass
+        os.close(self._lock_fd)
+        self._lock_fd = None
+
+    # -- recovery --------------------------------------------------------------------
+    def _recover(self) -> None:
+        """Repair what a killed run left beside the folder (we hold the lock)."""
+        new, old = _sibling(self.path, "new"), _sibling(self.path, "old")
+        if old.is_dir() and read_marker(old) is not None:
+            if not self.path.exists():
+                os.rename(old, self.path)  # killed between the two renames: put it back
+            else:
+                shutil.rmtree(old)
+        if new.is_dir() and read_marker(new) is not None:
+            shutil.rmtree(new)
+
+    # -- public ----------------------------------------------------------------------
+    def prepare(self) -> "ReportFolder":
+        """Refuse unsafe folders, lock, repair leftovers and check we can write. No work yet."""
+        try:
+            self._refuse_unsafe()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.lock_at != self.path and not self.lock_at.exists():  # a holder for sub-reports
+                self.lock_at.mkdir(parents=True)
+                _write(self.lock_at / MARKER, _marker("folder", []))
+            self._lock()
+            self._recover()
+            self._check_contents()
+            staging = _sibling(self.path, "new")
+            os.mkdir(staging)
+            self._staging = staging
+            _write(staging / MARKER, _marker("staging", [], self.path.name))
+        except OutputError:
+            self.release()
+            raise
+        except OSError as exc:
+            self.release()
+            raise self._fail(_reason(exc) + (f" ({exc.filename})" if exc.filename else "")) from None
+        return self
+
+    def commit(self, files: Mapping[str, str | bytes]) -> Path:
+        """Swap in a folder holding ``files`` (relative path → content), keeping what we did not write."""
+        if self._staging is None:
+            raise RuntimeError("prepare() first")
+        staging = self._staging
+        try:
+            for rel in files:
+                _check_relative(rel)
+                _write(staging / rel, files[rel])
+            if self.path.exists():
+                _carry_over(self.path, staging, set(files))
+            _write(staging / MARKER, _marker(self.kind, sorted(files)))
+            os.chmod(staging, 0o755)
+            _fsync_dir(staging)
+            self._swap(staging)
+            self._staging = None
+        except OSError as exc:
+            raise self._fail(f"{_reason(exc)}; the earlier report, if any, is unchanged") from None
+        return self.path
+
+    def _swap(self, staging: Path) -> None:
+        if not self.path.exists():
+            os.rename(staging, self.path)
+        elif _exchange(staging, self.path):
+            shutil.rmtree(staging)  # now holds the earlier report
+        else:  # no atomic exchange here: two renames, repaired by _recover if killed between
+            old = _sibling(self.path, "old")
+            os.rename(self.path, old)
+            os.rename(staging, self.path)
+            shutil.rmtree(old)
+        _fsync_dir(self.path.parent)
+
+    def release(self) -> None:
+        """Drop an unfinished staging folder and the lock; the earlier report is untouched."""
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+        self._unlock()
+
+
+def _marker(kind: str, files: list[str], name: str | None = None) -> str:
+    data = {"tool": _TOOL, "kind": kind, "files": files}
+    if name is not None:
+        data["name"] = name
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def _check_relative(rel: str) -> None:
+    parts = Path(rel).parts
+    if not parts or Path(rel).is_absolute() or ".." in parts or parts[0] == MARKER:
+        raise ValueError(f"not a relative report path: {rel!r}")
+
+
+def _write(path: Path, content: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def _carry_over(old: Path, new: Path, written: set[str]) -> None:
+    """Carry into ``new`` everything of ``old`` the program did not write (as hard links).
+
+    Files the earlier marker lists are replaced; marked sub-reports and the user's
+    own files are kept. A user's file where the new report writes one is an error.
+    """
+    marker = read_marker(old)
+    ours = set(marker["files"]) if marker else set()
+
+    def walk(rel: Path) -> None:
+        for entry in sorted(os.listdir(old / rel)):
+            r = rel / entry
+            src, dst = old / r, new / r
+            key = r.as_posix()
+            if rel == Path(".") and (entry == MARKER or _is_ours_name(entry)):
+                continue
+            if key in ours:
+                continue
+            if os.path.isdir(src) and not os.path.islink(src):
+                if read_marker(src) is not None or not any(f.startswith(key + "/") for f in ours | written):
+                    if os.path.lexists(dst):
+                        raise OSError(errno.EEXIST, f"{key} exists in both the earlier and the new report")
+                    shutil.copytree(src, dst, symlinks=True, copy_function=_link_or_copy)
+                else:
+                    dst.mkdir(parents=True, exist_ok=True)
+                    walk(r)
+            elif key in written or os.path.lexists(dst):
+                raise OSError(errno.EEXIST, f"the new report would replace {key}, which this program did not write")
+            else:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(str(src), str(dst))
+
+    walk(Path("."))
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2); False where not supported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def write_folder(out: Path, files: Mapping[str, str | bytes], kind: str = "report") -> Path:
+    """Prepare, commit and release in one call (for callers with no long work)."""
+    with ReportFolder(out, kind) as folder:
+        return folder.commit(files)
 
 
 def check_writable(out: Path) -> None:
-    """Fail before any work if the report folder cannot be written."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"cannot write the report to {out}: it exists and is not a folder")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.check-", dir=out.parent))
-    except OSError as exc:
-        raise OutputError(f"cannot write the report to {out}: {_reason(exc, out)}") from None
-
-
-def write_folder(out: Path, files: Mapping[str, str | bytes], keep: tuple[str, ...] = ()) -> Path:
-    """Replace folder ``out`` by one holding ``files`` (relative path → content).
-
-    Subfolders named in ``keep`` (e.g. an earlier ``calibration/``) are carried over
-    into the new folder as hard links, so they survive the swap unchanged.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"cannot write the report to {out}: it exists and is not a folder")
-    tmp = old = None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _recover(out)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        for rel, content in files.items():
-            target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            data = content.encode("utf-8") if isinstance(content, str) else content
-            with open(target, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        for name in keep:
-            if (out / name).is_dir() and name not in {Path(r).parts[0] for r in files}:
-                shutil.copytree(out / name, tmp / name, copy_function=os.link)
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.rename(out, old)
-        os.rename(tmp, out)
-        tmp = None
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-            old = None
-    except OSError as exc:
-        raise OutputError(f"cannot write the report to {out}: {_reason(exc, out)}; "
-                          "the earlier report, if any, is unchanged") from None
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not out.exists():
-            os.rename(old, out)
-    return out
+    """Fail as ``prepare`` would, without keeping the lock (for early checks)."""
+    ReportFolder(out, "report").prepare().release()

@@ -27,24 +27,25 @@ from .priors import Priors
 from .variables import CRUXES, NAMES
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+def _fmt(x: float) -> float:
+    """A refitted number, rounded to 6 significant digits so that the file reads well."""
+    return float(f"{x:.6g}")
 
 
-def _ci(lo, hi, extra=""):
-    return f"ci90 = [{_fmt(lo)}, {_fmt(hi)}]{extra}"
+def _ci(lo, hi, extra=None) -> dict:
+    return {"ci90": [_fmt(lo), _fmt(hi)], **(extra or {})}
 
 
-def refit(m, x: np.ndarray, w: np.ndarray) -> str:
-    """TOML value (inline table) of marginal ``m``'s family refitted to samples x, weights w."""
+def refit(m, x: np.ndarray, w: np.ndarray) -> float | dict:
+    """Marginal ``m``'s family refitted to samples x, weights w: a number (a point) or the
+    table of a distribution, as the priors file writes it."""
     if isinstance(m, fam.Point):
         return _fmt(m.value)
-    bounds = ""
+    bounds = {}
     base = m
     if isinstance(m, fam.Truncated):
         base = m.base
-        bounds = "".join(f", {k} = {_fmt(v)}" for k, v in (("lower", m.lower), ("upper", m.upper))
-                         if math.isfinite(v))
+        bounds = {k: _fmt(v) for k, v in (("lower", m.lower), ("upper", m.upper)) if math.isfinite(v)}
     q05, q50, q95 = weighted_quantile(x, w, [0.05, 0.5, 0.95])
     if isinstance(base, (fam.Normal, fam.LogNormal, fam.LogitNormal, fam.Beta)):
         if isinstance(base, (fam.LogitNormal, fam.Beta)):
@@ -53,11 +54,11 @@ def refit(m, x: np.ndarray, w: np.ndarray) -> str:
             q05 = max(q05, 1e-12)
         if not q95 > q05:
             return _fmt(q50)
-        return f'{{ dist = "{base.family}", {_ci(q05, q95, bounds)} }}'
+        return {"dist": base.family, **_ci(q05, q95, bounds)}
     if isinstance(base, fam.Gamma):
         mean = float(w @ x)
         var = float(w @ (x - mean) ** 2)
-        return f'{{ dist = "gamma", shape = {_fmt(mean**2 / var)}, scale = {_fmt(var / mean)}{bounds} }}'
+        return {"dist": "gamma", "shape": _fmt(mean**2 / var), "scale": _fmt(var / mean), **bounds}
     if isinstance(base, (fam.Triangular, fam.Pert)):
         def gap(mode):
             return float(type(base)(base.min, mode, base.max).ppf(np.array([0.5]))[0]) - q50
@@ -68,11 +69,10 @@ def refit(m, x: np.ndarray, w: np.ndarray) -> str:
             mode = hi
         else:
             mode = optimize.brentq(gap, lo, hi, xtol=1e-10)
-        return (f'{{ dist = "{base.family}", min = {_fmt(base.min)}, mode = {_fmt(mode)}, '
-                f'max = {_fmt(base.max)}{bounds} }}')
+        return {"dist": base.family, "min": _fmt(base.min), "mode": _fmt(mode), "max": _fmt(base.max), **bounds}
     if isinstance(base, fam.Uniform):
         lo, hi = weighted_quantile(x, w, [0.005, 0.995])
-        return f'{{ dist = "uniform", low = {_fmt(lo)}, high = {_fmt(hi)}{bounds} }}'
+        return {"dist": "uniform", "low": _fmt(lo), "high": _fmt(hi), **bounds}
     if isinstance(base, fam.Mixture):
         resp = []
         for c, wc in zip(base.components, base.weights):
@@ -84,28 +84,27 @@ def refit(m, x: np.ndarray, w: np.ndarray) -> str:
         total = np.sum(resp, axis=0)
         new = [float(w @ np.divide(r, total, out=np.zeros_like(r), where=total > 0)) for r in resp]
         new = [v / sum(new) for v in new]
-        comps = ", ".join(_component(c) for c in base.components)
-        return f'{{ dist = "mixture", weights = [{_fix_sum(new)}], components = [{comps}]{bounds} }}'
+        return {"dist": "mixture", "weights": _fix_sum(new), "components": [_component(c) for c in base.components],
+                **bounds}
     raise TypeError(f"no refit rule for {base.family}")
 
 
-def _fix_sum(weights: list[float]) -> str:
-    """Weights printed so that they sum to 1 within the loader's tolerance."""
+def _fix_sum(weights: list[float]) -> list[float]:
+    """Weights rounded so that they sum to 1 within the loader's tolerance."""
     rounded = [round(v, 12) for v in weights]
     rounded[-1] = round(1 - sum(rounded[:-1]), 12)
-    return ", ".join(repr(v) for v in rounded)
+    return rounded
 
 
-def _component(c) -> str:
+def _component(c) -> float | dict:
     if isinstance(c, fam.Point):
         return _fmt(c.value)
     if isinstance(c, fam.Truncated):
         raise TypeError("truncated mixture components cannot be written back")
     if isinstance(c, fam.LogitNormal):  # the file format knows it only by its interval
         lo, hi = c.ppf(np.array([0.05, 0.95]))
-        return f'{{ dist = "logitnormal", {_ci(lo, hi)} }}'
-    params = ", ".join(f"{k} = {v!r}" for k, v in c.params().items())
-    return f'{{ dist = "{c.family}", {params} }}'
+        return {"dist": "logitnormal", **_ci(lo, hi)}
+    return {"dist": c.family, **{k: float(v) for k, v in c.params().items()}}
 
 
 def rank_correlations(samples: dict[str, np.ndarray], w: np.ndarray, names: list[str],
@@ -144,39 +143,70 @@ def _positive_definite(corr) -> bool:
 
 def calibrated_file(priors: Priors, samples: dict[str, np.ndarray], w: np.ndarray, method: str,
                     market, summary: dict) -> str:
-    """The text of a complete priors file (no base) describing the posterior."""
+    """The text of a complete priors file (no base) describing the posterior.
+
+    Written with tomlkit, so that any name, description or source (quotes, backslashes,
+    newlines, control characters) reads back exactly."""
+    import tomlkit
+
     random = list(priors.random_names())
-    lines = [
-        f"# Posterior of {priors.path.name} after calibrating to the market ({method}).",
-        f"# Target {market.target:g} success within {market.horizon:g} years, trust {market.trust:g}.",
-        f"# Calibrated success within the horizon: {summary['success_within_horizon']:.4f}.",
-        "# Each family is refitted to the posterior (rules: model/refit.py); run it with aar-risk run.",
-        "",
-        "[meta]",
-        f'name = {_toml_str(priors.name + " (calibrated)")}',
-        f'description = {_toml_str(f"{priors.name} calibrated to {market.target:g} in {market.horizon:g} years (trust {market.trust:g}, {method})")}',
-    ]
+    doc = tomlkit.document()
+    for line in (
+        f"Posterior of {priors.path.name} after calibrating to the market ({method}).",
+        f"Target {market.target:g} success within {market.horizon:g} years, trust {market.trust:g}.",
+        f"Calibrated success within the horizon: {summary['success_within_horizon']:.4f}.",
+        "Each family is refitted to the posterior (rules: model/refit.py); run it with aar-risk run.",
+    ):
+        doc.add(tomlkit.comment(_comment(line)))
+    doc.add(tomlkit.nl())
+    meta = tomlkit.table()
+    meta.add("name", priors.name + " (calibrated)")
+    meta.add("description", f"{priors.name} calibrated to {market.target:g} in {market.horizon:g} years "
+                            f"(trust {market.trust:g}, {method})")
+    doc.add("meta", meta)
     for table, crux in (("cruxes", True), ("parameters", False)):
-        lines += ["", f"[{table}]"]
+        section = tomlkit.table()
         for n in NAMES:
             if (n in CRUXES) != crux:
                 continue
             p = priors.variables[n]
-            value = refit(p.marginal, samples[n], w) if n in random else repr(float(p.marginal.value))
-            note = f"calibrated ({method}) from {p.written}"
-            if value.startswith("{"):
-                value = value[:-1].rstrip() + f", source = {_toml_str(note)} }}"
-            lines.append(f"{n} = {value}")
+            value = refit(p.marginal, samples[n], w) if n in random else float(p.marginal.value)
+            if isinstance(value, dict):
+                value = {**value, "source": f"calibrated ({method}) from {p.written}"}
+            section.add(n, _inline(value))
+        doc.add(table, section)
     corr = rank_correlations(samples, w, random)
     if corr:
-        lines += ["", "[correlations]"]
-        lines += [f'"{a}, {b}" = {rho}' for (a, b), rho in corr.items()]
-    lines += ["", "[calibration]", f"target = {market.target!r}", f"horizon_years = {market.horizon!r}",
-              f"trust = {market.trust!r}", f"source = {_toml_str(priors.calibration.source)}",
-              "", "[simulation]", f"samples = {priors.simulation.samples}", f"seed = {priors.simulation.seed}", ""]
-    return "\n".join(lines)
+        section = tomlkit.table()
+        for (a, b), rho in corr.items():
+            section.add(f"{a}, {b}", rho)
+        doc.add("correlations", section)
+    calibration = tomlkit.table()
+    calibration.update({"target": float(market.target), "horizon_years": float(market.horizon),
+                        "trust": float(market.trust), "source": priors.calibration.source})
+    doc.add("calibration", calibration)
+    simulation = tomlkit.table()
+    simulation.update({"samples": int(priors.simulation.samples), "seed": int(priors.simulation.seed)})
+    doc.add("simulation", simulation)
+    return tomlkit.dumps(doc)
 
 
-def _toml_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _inline(value):
+    """Dicts as inline tables (one line per variable, as people write priors files)."""
+    import tomlkit
 
+    if isinstance(value, dict):
+        table = tomlkit.inline_table()
+        for k, v in value.items():
+            table.append(k, _inline(v))
+        return table
+    if isinstance(value, list):
+        return [_inline(v) for v in value]
+    return value
+
+
+def _comment(text: str) -> str:
+    """Text safe in a TOML comment: one line, no control characters."""
+    from .terminal import one_line
+
+    return one_line(text)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from .terminal import visible
 from .variables import BY_NAME, CRUXES
 
 LABELS = {
@@ -22,34 +24,102 @@ LABELS = {
 }
 
 
-def decimals(mcse: float, scale: float = 100.0) -> int:
+def _has_error(mcse) -> bool:
+    """Whether a Monte Carlo error was estimated: None (a single world), 0 and NaN mean "no error"."""
+    return mcse is not None and math.isfinite(mcse) and mcse > 0
+
+
+def decimals(mcse: float | None, scale: float = 100.0) -> int:
     """Decimals (of ``value × scale``) that the Monte Carlo error supports: two significant
-    digits of the error, at most 6."""
-    err = mcse * scale
-    if not err > 0 or not math.isfinite(err):
+    digits of the error, at most 6 (2 where there is no error)."""
+    if not _has_error(mcse) or not math.isfinite(mcse * scale) or not mcse * scale > 0:
         return 2
-    return int(min(6, max(0, 1 - math.floor(math.log10(err)))))
+    return int(min(6, max(0, 1 - math.floor(math.log10(mcse * scale)))))
 
 
 def pct(value: float, digits: int) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
-def pct_pm(est: dict[str, float]) -> str:
-    d = decimals(est["mcse"])
-    return f"{pct(est['mean'], d)} ± {100 * est['mcse']:.{d}f} pp"
+def pct_pm(est: dict[str, float | None]) -> str:
+    """``mean ± error pp``; the mean alone where no error could be estimated."""
+    mcse = est.get("mcse")
+    d = decimals(mcse)
+    if not _has_error(mcse):
+        return pct(est["mean"], d)
+    return f"{pct(est['mean'], d)} ± {100 * mcse:.{d}f} pp"
 
 
-def spread(est: dict[str, float]) -> str:
-    d = max(decimals(est["mcse"]) - 1, 1)
+def pm(se: float | None, fmt: str = "%.2f", scale: float = 100.0) -> str:
+    """`` ± se`` (times ``scale``) or nothing where no error could be estimated."""
+    return f" ± {fmt % (scale * se)}" if _has_error(se) else ""
+
+
+def spread(est: dict[str, float | None]) -> str:
+    d = max(decimals(est.get("mcse")) - 1, 1)
     return " / ".join(pct(est[k], d) for k in ("p5", "p50", "p95"))
+
+
+# --- Markdown escaping -------------------------------------------------------------------
+# User text (names, descriptions, sources, file names) reaches report.md, compare.md and
+# calibration.md only through these filters, as it reaches the HTML only through autoescape.
+
+#: Characters that can start Markdown syntax anywhere in a line (CommonMark lets any ASCII
+#: punctuation be backslash-escaped; these are the ones that do something mid-line, in GFM
+#: tables (|), strikethrough (~) and the math extensions ($) included).
+_MD_ACTIVE = re.compile(r"([\\`*_\[\]#|!~$])")
+#: What makes a line a block (list item, heading underline, thematic break) when it starts it.
+_MD_LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_NEWLINES = re.compile(r"\r\n?|\n|\u2028|\u2029|\x85|\x0b|\x0c")
+
+
+def _md_line(line: str) -> str:
+    line = visible(line.replace("\t", " ")).strip()
+    line = "".join(_HTML.get(c, c) for c in line)
+    line = _MD_ACTIVE.sub(r"\\\1", line)
+    return _MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", line)
+
+
+def md(text: Any) -> str:
+    """User text as one line of Markdown text: shown exactly as written, never as markup.
+
+    Safe in a paragraph, a heading and a table cell: newlines become spaces, ``|`` is
+    escaped, ``&``, ``<`` and ``>`` become entities, every other active character is
+    backslash-escaped."""
+    if text is None:
+        return ""
+    return _md_line(" ".join(_NEWLINES.split(str(text))))
+
+
+def md_quote(text: Any) -> str:
+    """User text as a Markdown block quote: every line kept inside the quote (``> ``)."""
+    lines = [_md_line(line) for line in _NEWLINES.split("" if text is None else str(text))]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(f"> {line}" if line else ">" for line in lines) or ">"
+
+
+def md_code(text: Any, table: bool = False) -> str:
+    """User text as a Markdown code span (backticks included), on one line; ``table=True``
+    escapes ``|``, which GFM reads as a cell border even inside a code span."""
+    s = visible(" ".join(_NEWLINES.split("" if text is None else str(text))))
+    if table:
+        s = s.replace("|", "\\|")
+    if not s.strip():
+        return md(s)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", s)), default=0) + 1)
+    if s[0] in "` " or s[-1] in "` ":
+        s = f" {s} "
+    return f"{fence}{s}{fence}"
 
 
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("model", "templates"), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       autoescape=select_autoescape(["html.j2"]))
-    env.filters.update(pct_pm=pct_pm, spread=spread, pct=lambda v, d=1: pct(v, d))
+    env.filters.update(pct_pm=pct_pm, spread=spread, pct=lambda v, d=1: pct(v, d), pm=pm,
+                       md=md, md_quote=md_quote, md_code=md_code)
     env.globals.update(labels=LABELS, variables=BY_NAME, cruxes=CRUXES)
     return env
 

@@ -1,0 +1,345 @@
+"""What the CLI prints to stdout: rich tables at a terminal, plain aligned text when piped.
+
+Two rules hold for every table:
+
+* names and numbers are never wrapped, folded or cut: at a terminal their columns are
+  ``no_wrap`` and as wide as their longest cell; long text (sources, parameters) is cut
+  with an ellipsis to fit, or left out of the table, and then given in full below it;
+* user text (names, descriptions, sources, file names) is never read as rich markup
+  (cells are :class:`rich.text.Text`, consoles have ``markup=False``) and never reaches
+  the terminal with control characters in it: ESC, CR, the other C0 and C1 controls and
+  the bidi overrides are shown as escapes such as ``\\x1b`` (:func:`visible`).
+
+When stdout is not a terminal the tables are plain text: no box drawing, no ANSI codes,
+one row per line, columns separated by at least two spaces, so ``grep`` and ``awk`` work.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from typing import IO, Iterable, Sequence
+
+#: Control characters, C0 and C1, DEL, and the invisible bidi controls ("Trojan source").
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\r": "\\r", "\x0b": "\\v", "\x0c": "\\f", "\x1b": "\\x1b"}
+_LINE_BREAK = re.compile(r"\r?\n")
+_SPACES = re.compile(r"\s+")
+
+#: A cut text column is never narrower than this; below it the column leaves the table.
+MIN_TEXT = 12
+ELLIPSIS = "…"
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return _NAMED.get(ch) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def visible(text: object) -> str:
+    """``text`` with tabs as spaces and every other control character (but newlines) shown
+    as an escape: ``"a\\x1b[31mb"`` prints as ``a\\x1b[31mb``, not in red."""
+    return _CONTROL.sub(lambda m: _escape(m[0]), str(text).replace("\t", " "))
+
+
+def one_line(text: object) -> str:
+    """User text made safe for one line of a terminal: :func:`visible`, newlines and runs of
+    white space as single spaces, trimmed."""
+    return _SPACES.sub(" ", " ".join(visible(line) for line in _LINE_BREAK.split(str(text)))).strip()
+
+
+def short(text: object, width: int) -> str:
+    """:func:`one_line` cut to ``width`` cells with an ellipsis."""
+    from rich.cells import cell_len, set_cell_size
+
+    s = one_line(text)
+    if cell_len(s) <= width:
+        return s
+    return set_cell_size(s, max(width - 1, 0)).rstrip() + ELLIPSIS
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column.
+
+    kind: ``"name"`` and ``"number"`` never wrap nor are cut; ``"label"`` is fixed prose
+    that may wrap between words at a narrow terminal; ``"text"`` is long (user) text: cut
+    with an ellipsis at a terminal and given in full below the table under ``below``.
+    ``inline``: whether a text column stays in the row when piped (else only below).
+    ``header_max``: at a terminal, headers longer than this are cut (and named in full below).
+    """
+
+    header: str
+    kind: str = "name"
+    justify: str = "left"
+    below: str | None = None
+    inline: bool = False
+    header_max: int | None = None
+    priority: int = 0  # text columns with a lower priority get the room first
+
+
+@dataclass
+class Grid:
+    title: str
+    columns: Sequence[Column]
+    rows: list[list[str]]
+    keys: list[str] | None = None  # what names a row below the table [its first cell]
+
+
+def _cells(text: object) -> str:
+    return one_line(text) or "—"
+
+
+def _header_lines(text: str) -> list[str]:
+    return [one_line(line) for line in _LINE_BREAK.split(str(text))]
+
+
+def is_terminal(stream: IO | None = None) -> bool:
+    stream = stream or sys.stdout
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def emit(grids: Grid | Iterable[Grid], after: Iterable = (), *, file: IO | None = None,
+         terminal: bool | None = None, width: int | None = None) -> None:
+    """Print ``grids`` then the lines ``after`` (``str`` or :class:`rich.text.Text`, never
+    markup) to ``file`` [stdout]: rich tables at a terminal, plain text otherwise."""
+    file = file or sys.stdout
+    grids = [grids] if isinstance(grids, Grid) else list(grids)
+    terminal = is_terminal(file) if terminal is None else terminal
+    if terminal:
+        from rich.console import Console
+
+        console = Console(file=file, width=width, markup=False, emoji=False, highlight=False,
+                          force_terminal=True if width is not None else None)
+        for grid in grids:
+            _rich(console, grid)
+        for line in after:
+            console.print(_text(line))
+    else:
+        lines = []
+        for grid in grids:
+            lines += _plain(grid)
+        lines += [one_line(_text(line).plain) for line in after]
+        file.write("".join(line.rstrip() + "\n" for line in lines))
+        file.flush()
+
+
+def render(grids: Grid | Iterable[Grid], after: Iterable = (), *, terminal: bool, width: int = 80) -> str:
+    """What :func:`emit` prints, as a string (ANSI codes included at a terminal)."""
+    import io
+
+    buf = io.StringIO()
+    emit(grids, after, file=buf, terminal=terminal, width=width)
+    return buf.getvalue()
+
+
+def _text(line):
+    from rich.text import Text
+
+    if isinstance(line, Text):
+        return line
+    return Text(one_line(line))
+
+
+def _full_below(grid: Grid, col: int, which: list[int]) -> list[str]:
+    keys = grid.keys or [row[0] for row in grid.rows]
+    heading = grid.columns[col].below or grid.columns[col].header
+    return [f"{one_line(heading)}:"] + [f"  {_cells(keys[i])}: {_cells(grid.rows[i][col])}" for i in which
+                                       if one_line(grid.rows[i][col])]
+
+
+# --- plain text ------------------------------------------------------------------------------
+
+def _plain(grid: Grid) -> list[str]:
+    from rich.cells import cell_len
+
+    shown = [i for i, c in enumerate(grid.columns) if c.kind != "text" or c.inline]
+    table = [[" ".join(_header_lines(grid.columns[i].header)) or "—" for i in shown]]
+    table += [[_cells(row[i]) for i in shown] for row in grid.rows]
+    widths = [max(cell_len(r[j]) for r in table) for j in range(len(shown))]
+    out = [one_line(grid.title)] if one_line(grid.title) else []
+    for r in table:
+        cells = []
+        for j, (cell, w) in enumerate(zip(r, widths)):
+            pad = " " * (w - cell_len(cell))
+            right = grid.columns[shown[j]].justify == "right"
+            cells.append(pad + cell if right else cell + pad)
+        out.append("  ".join(cells))
+    for i, c in enumerate(grid.columns):
+        if i not in shown:
+            out += _full_below(grid, i, list(range(len(grid.rows))))
+    return out
+
+
+# --- rich, at a terminal ---------------------------------------------------------------------
+
+def _rich(console, grid: Grid) -> None:
+    from rich import box
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    cols = grid.columns
+    rows = [[_cells(cell) for cell in row] for row in grid.rows]
+    headers = []
+    cut_headers = []
+    for c in cols:
+        lines = _header_lines(c.header)
+        if c.header_max is not None and any(cell_len(line) > c.header_max for line in lines):
+            cut_headers.append(" ".join(lines))
+            lines = [short(line, c.header_max) for line in lines]
+        headers.append(lines)
+    content = [max([cell_len(line) for line in headers[j]] + [cell_len(r[j]) for r in rows]) for j in range(len(cols))]
+    label_min = [max([max((cell_len(w) for w in line.split()), default=0) for line in headers[j]]
+                     + [max((cell_len(w) for w in r[j].split()), default=0) for r in rows])
+                 for j in range(len(cols))]
+
+    def overhead(n):  # "│ " + " │" per column, shared borders
+        return 3 * n + 1
+
+    fixed = [j for j, c in enumerate(cols) if c.kind != "text"]
+    need = sum(content[j] if cols[j].kind != "label" else label_min[j] for j in fixed)
+    if need + overhead(len(fixed)) > console.width:  # not even names and numbers fit: plain text
+        for line in _plain(grid):
+            console.print(Text(line), crop=False, soft_wrap=True)
+        return
+    # text columns, in order, take what the names, numbers and (unwrapped) labels leave
+    room = max(0, console.width - overhead(len(fixed)) - sum(content[j] for j in fixed))
+    budget = {}
+    for j, c in sorted(enumerate(cols), key=lambda jc: (jc[1].priority, jc[0])):
+        if c.kind == "text":
+            w = min(content[j], room - 3)
+            if w >= min(content[j], MIN_TEXT):
+                budget[j] = w
+                room -= w + 3
+    shown = [j for j in range(len(cols)) if cols[j].kind != "text" or j in budget]
+    title = one_line(grid.title)
+    span = min(console.width, overhead(len(shown)) + sum(budget.get(j, content[j]) for j in shown))
+    if cell_len(title) > span:  # a title wider than the table is not wrapped into it
+        console.print(Text(title), soft_wrap=True)
+        title = ""
+    table = Table(title=Text(title) if title else None, box=box.HEAVY_HEAD)
+    for j in shown:
+        c = cols[j]
+        kw = {"no_wrap": True, "overflow": "ellipsis", "min_width": content[j]}
+        if c.kind == "label":
+            kw = {"no_wrap": False, "overflow": "ellipsis", "min_width": label_min[j]}
+        elif c.kind == "text":
+            kw = {"no_wrap": True, "overflow": "ellipsis", "max_width": budget[j], "min_width": None}
+        table.add_column(Text("\n".join(headers[j])), justify=c.justify, **kw)
+    for r in rows:
+        table.add_row(*(Text(r[j]) if cols[j].kind != "text" else Text(short(r[j], budget[j])) for j in shown))
+    console.print(table)
+    for j, c in enumerate(cols):
+        if c.kind != "text":
+            continue
+        cut = [i for i, r in enumerate(rows) if (j not in budget or cell_len(r[j]) > budget[j]) and r[j] != "—"]
+        if cut:  # in full, with a hanging indent
+            keys = grid.keys or [row[0] for row in grid.rows]
+            console.print(Text(f"{one_line(c.below or c.header)}:"))
+            listing = Table.grid(padding=(0, 2), pad_edge=True)
+            listing.add_column(no_wrap=True, min_width=max(cell_len(_cells(keys[i])) for i in cut))
+            listing.add_column(overflow="fold")
+            for i in cut:
+                listing.add_row(Text(_cells(keys[i]) + ":"), Text(rows[i][j]))
+            console.print(listing)
+    if cut_headers:
+        console.print(Text("columns: " + "; ".join(cut_headers)))
+
+
+# --- the CLI's tables ------------------------------------------------------------------------
+
+def outcomes(summary: dict, **kw) -> None:
+    """``aar-risk run``: each outcome's mean ± Monte Carlo error and spread across worlds."""
+    from .report import LABELS, pct_pm, spread
+
+    rows = [*summary["outcomes"].items(),
+            *[(k, summary[k]) for k in ("success_within_horizon", "baseline_success", "plan_minus_baseline")]]
+    grid = Grid(f"{summary['name']} — {summary['samples']:,} worlds, seed {summary['seed']}",
+                [Column("outcome", "label"), Column("mean ± MC error", "number", "right"),
+                 Column("5th / 50th / 95th\nacross worlds", "number", "right")],
+                [[LABELS[k], pct_pm(est), spread(est)] for k, est in rows])
+    emit(grid, **kw)
+
+
+_FOUR = ("success", "kicking_the_can", "capability_externalities", "x_risk")
+_HEADERS = {"success": "success", "kicking_the_can": "kicking\nthe can",
+            "capability_externalities": "capability\nexternalities", "x_risk": "x risk",
+            "success_within_horizon": "success within\nhorizon"}
+
+
+def sensitivity(sens: dict, **kw) -> None:
+    """``aar-risk sensitivity``: the eight beliefs that matter most, and the decision."""
+    total = sens["outcomes"]["success"]["total"]
+    top = sorted(total, key=lambda k: -total[k]["value"])[:8]
+    grid = Grid("Which belief matters (total Sobol index; given-data first order)",
+                [Column("variable"), *(Column(_HEADERS[q], "number", "right") for q in _FOUR)],
+                [[v, *(f"{sens['outcomes'][q]['total'][v]['value']:.2f}; "
+                       f"{sens['outcomes'][q]['given_data_first_order'][v]:.2f}" for q in _FOUR)] for v in top])
+    d = sens["decision"]
+    best = sorted(d["evppi"], key=lambda k: -d["evppi"][k])[:3]
+    emit(grid, [f"best action: {d['best_action']}; EVPI {d['evpi']:.3g}; most worth learning: "
+                + ", ".join(f"{k} ({d['evppi'][k]:.3g})" for k in best)], **kw)
+
+
+def validate(spec, path, **kw) -> None:
+    """``aar-risk validate``: every variable's prior, its percentiles, its source."""
+    import numpy as np
+    from rich.text import Text
+
+    from .variables import BY_NAME
+
+    rows, keys = [], []
+    for name, prior in spec.variables.items():
+        m = prior.marginal
+        q = m.ppf(np.array([0.05, 0.5, 0.95]))
+        params = ", ".join(f"{k}={v:.4g}" for k, v in m.params().items())
+        keys.append(name)
+        rows.append([name + (" ★" if BY_NAME[name].crux else ""), m.family, params, *(f"{v:.4g}" for v in q),
+                     prior.source or "—",
+                     f"inherited ({prior.origin.name})" if spec.inherited(name) else "this file"])
+    grid = Grid(f"{spec.name} ({path})",
+                [Column("variable"), Column("family"),
+                 Column("parameters", "text", below="parameters", inline=True, priority=0),
+                 Column("5th", "number", "right"), Column("50th", "number", "right"),
+                 Column("95th", "number", "right"),
+                 Column("source", "text", below="sources", priority=2),
+                 Column("from", "text", below="from", inline=True, priority=1)],
+                rows, keys)
+    after = [f"rank correlation {a}, {b} = {rho}" for (a, b), rho in spec.correlations.items()]
+    after.append(Text.assemble((f"{one_line(path)}: valid", "green"), " (★ = crux)"))
+    emit(grid, after, **kw)
+
+
+def calibration(summary: dict, **kw) -> None:
+    """``aar-risk calibrate``: the outcomes, prior and calibrated by each method."""
+    cols = ["success_within_horizon", *_FOUR]
+    grid = Grid(f"{summary['name']}: calibrated to {100 * summary['target']:.0f}% in "
+                f"{summary['horizon_years']:g} years (trust {summary['trust']:g})",
+                [Column("method"), *(Column(_HEADERS[c], "number", "right") for c in cols)],
+                [["prior", *(f"{100 * summary['prior']['outcomes'][c]:.1f}%" for c in cols)]]
+                + [[name, *(f"{100 * m['outcomes'][c]:.1f}%" for c in cols)] for name, m in summary["methods"].items()])
+    emit(grid, **kw)
+
+
+def compare(summary: dict, **kw) -> None:
+    """``aar-risk compare``: outcomes side by side, and what drives each difference in success."""
+    from .report import LABELS
+
+    files = summary["files"]
+    grid = Grid("Outcomes side by side (mean)",
+                [Column("outcome", "label"),
+                 *(Column(one_line(summary["names"][f]), "number", "right", header_max=24) for f in files)],
+                [[LABELS[q], *(f"{100 * summary['outcomes'][f][q]:.1f}%" for f in files)]
+                 for q in next(iter(summary["outcomes"].values()))])
+    after = []
+    for pair in summary["attribution"]:
+        by = pair["outcomes"]["success"]["by_variable"]
+        top = sorted(by, key=lambda k: -abs(by[k]))[:3]
+        after.append(f"{pair['from']} → {pair['to']}: success {100 * pair['outcomes']['success']['total']:+.1f} pp"
+                     + (", mostly " + ", ".join(f"{k} {100 * by[k]:+.1f}" for k in top) if top else ""))
+    emit(grid, after, **kw)
