@@ -225,24 +225,16 @@ def ensure_compiledir() -> None:
 
 
 def _writable(folder: str) -> bool:
-    """Whether ``folder`` exists and takes a new file, or can be created."""
+    """Whether PyTensor could use ``folder``: create it (as PyTensor would) and write a file."""
     import os
     import tempfile
 
-    probe = folder
-    while not os.path.exists(probe):
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            return False
-        probe = parent
-    if not os.path.isdir(probe):
-        return False
     try:
-        if probe == folder:  # exists: try a real write (access() is fooled by read-only mounts)
-            fd, name = tempfile.mkstemp(dir=folder, prefix=".aar-probe-")
-            os.close(fd)
-            os.unlink(name)
-        return os.access(probe, os.W_OK | os.X_OK)
+        os.makedirs(folder, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".aar-probe-")  # access() is fooled by read-only mounts
+        os.close(fd)
+        os.unlink(name)
+        return True
     except OSError:
         return False
 

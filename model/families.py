@@ -50,6 +50,10 @@ class _Base:
         # keep u inside (0, 1): a z beyond 8.3 would round Φ(z) to exactly 1
         return self.ppf(np.clip(special.ndtr(z), 1e-300, 1 - 2**-53))
 
+    def exact_from_z(self, z):
+        """``from_z`` without building the quantile table: cheap at a few points."""
+        return self._exact_from_z(np.asarray(z, dtype=float))
+
     @cached_property
     def _z_table(self):
         """Cubic Hermite interpolant of z ↦ F⁻¹(Φ(z)) with exact slopes φ(z)/f(x).
@@ -128,7 +132,7 @@ class Point(_Base):
     def ppf(self, u):
         return np.full(np.shape(u), self.value, dtype=float)
 
-    from_z = ppf
+    from_z = exact_from_z = ppf
 
     def cdf(self, x):
         return (np.asarray(x) >= self.value).astype(float)
@@ -158,6 +162,8 @@ class Normal(_Scipy):
     def from_z(self, z):
         return self.mean + self.sd * z
 
+    exact_from_z = from_z
+
     @classmethod
     def from_ci90(cls, a: float, b: float) -> "Normal":
         return cls((a + b) / 2, (b - a) / (2 * Z95))
@@ -178,6 +184,8 @@ class LogNormal(_Scipy):
     def from_z(self, z):
         return np.exp(self.mu + self.sigma * z)
 
+    exact_from_z = from_z
+
     @classmethod
     def from_ci90(cls, a: float, b: float) -> "LogNormal":
         la, lb = np.log(a), np.log(b)
@@ -194,6 +202,8 @@ class LogitNormal(_Base):
 
     def from_z(self, z):
         return special.expit(self.mu + self.sigma * z)
+
+    exact_from_z = from_z
 
     def ppf(self, u):
         return self.from_z(special.ndtri(u))
@@ -433,23 +443,29 @@ class Mixture(_Base):
         return {f"w{i}": w for i, w in enumerate(self.weights)}
 
 
+#: ln α and ln β of an interval-fitted beta stay within ±12 (α, β from 6e-6 to 1.6e5).
+BETA_LOG_BOUND = 12.0
+
+
 def beta_from_ci90(a: float, b: float) -> tuple[Beta, float]:
     """The beta whose 5th and 95th percentiles are ``a`` and ``b``.
 
     Returns the distribution and the largest miss of the achieved tail masses
-    (0.05 and 0.95) so the caller can refuse a poor fit (STYLE habit 3).
+    (0.05 and 0.95) so the caller can refuse a poor fit (STYLE habit 3). The fit
+    keeps ln α, ln β within ±BETA_LOG_BOUND; an interval that needs more misses.
     """
     from scipy.optimize import least_squares
 
     m, s = (a + b) / 2, (b - a) / (2 * Z95)
     nu = max(m * (1 - m) / s**2 - 1, 0.5)
-    x0 = np.log([max(m * nu, 0.05), max((1 - m) * nu, 0.05)])
+    bound = BETA_LOG_BOUND
+    x0 = np.clip(np.log([max(m * nu, 0.05), max((1 - m) * nu, 0.05)]), -bound + 1e-6, bound - 1e-6)
 
     def resid(t):
         al, be = np.exp(t)
         return [special.betainc(al, be, a) - 0.05, special.betainc(al, be, b) - 0.95]
 
-    sol = least_squares(resid, x0, xtol=1e-15, ftol=1e-15, gtol=1e-15, bounds=(-12, 12))
+    sol = least_squares(resid, x0, xtol=1e-15, ftol=1e-15, gtol=1e-15, bounds=(-bound, bound))
     al, be = np.exp(sol.x)
     dist = Beta(float(al), float(be))
     return dist, float(np.max(np.abs(resid(sol.x))))

@@ -206,10 +206,10 @@ class ReportFolder:
         """Refuse unsafe folders, lock, repair leftovers and check we can write. No work yet."""
         try:
             self._refuse_unsafe()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.lock_at != self.path and not self.lock_at.exists():  # a holder for sub-reports
                 self.lock_at.mkdir(parents=True)
                 _write(self.lock_at / MARKER, _marker("folder", []))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock()
             self._recover()
             self._check_contents()

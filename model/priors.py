@@ -7,10 +7,14 @@ the line where it can be found) and what was expected.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import math
+import os
 import re
+import stat
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -27,6 +31,23 @@ from .variables import BY_NAME, CRUXES, NAMES, PARAMETERS
 TABLES = ("meta", "cruxes", "parameters", "correlations", "calibration", "decision", "simulation")
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "priors"
 _PACKAGED_PRESETS = Path(__file__).resolve().parent / "presets"
+
+#: Largest priors file read (a priors file is a few kilobytes).
+MAX_BYTES = 1_000_000
+#: Deepest nesting of arrays and inline tables (a mixture needs 4).
+MAX_NESTING = 50
+#: Longest chain of base files (a file, its base, that file's base, ...).
+MAX_BASE_DEPTH = 32
+#: A preset named by ``base`` (no .toml suffix): letters, digits, '_' and '-' only.
+PRESET_NAME = re.compile(r"[A-Za-z0-9_-]+")
+#: Every variable's values must lie within ±VALUE_LIMIT, and a positive one above POSITIVE_FLOOR,
+#: so that no product or quotient in the model overflows.
+VALUE_LIMIT = 1e100
+POSITIVE_FLOOR = 1e-100
+#: The far tails probed: z = ±9 is a 1-in-10^19 draw, beyond any simulation's reach.
+PROBE_Z = 9.0
+#: Quasi-random worlds of the trial run (plus each variable alone at its extremes).
+TRIAL_WORLDS = 256
 
 
 @dataclass(frozen=True)
@@ -78,38 +99,217 @@ def _pearson(names, correlations) -> np.ndarray:
     return m
 
 
-def preset_path(name: str) -> Path:
-    """Where a preset named ``name`` lives (the repository's priors/ or the installed copy)."""
+def preset_path(name: str, exclude: Path | None = None) -> Path:
+    """Where a preset named ``name`` lives (the repository's priors/ or the installed copy).
+
+    ``exclude`` (a file asking for its base) is skipped, so a file never inherits from itself.
+    """
     for folder in (PRESETS_DIR, _PACKAGED_PRESETS):
-        if (folder / f"{name}.toml").is_file():
-            return folder / f"{name}.toml"
+        candidate = folder / f"{name}.toml"
+        if _file_kind(candidate) is None and not (exclude and _same_file(candidate, exclude)):
+            return candidate
     return PRESETS_DIR / f"{name}.toml"
+
+
+def _file_kind(path: Path) -> str | None:
+    """None for a regular file; otherwise what ``path`` is ("missing", "a folder", ...)."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except (OSError, ValueError) as exc:
+        return f"unreadable ({getattr(exc, 'strerror', None) or exc})"
+    if stat.S_ISREG(st.st_mode):
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return "a folder"
+    return "a device, pipe or socket"
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a name too long
+        return path.absolute()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return _resolved(a) == _resolved(b)
 
 
 def load(path: str | Path) -> Priors:
     """Parse and validate ``path`` and its bases; raise PriorsError with every problem."""
     problems: list[Problem] = []
-    priors = _Loader(problems).load(Path(path), chain=())
+    loader = _Loader(problems)
+    priors = loader.load(Path(path), chain=())
+    if priors is not None and not problems:
+        loader.trial(priors)
     if problems or priors is None:
         raise PriorsError(problems)
     return priors
 
 
-class _Locator:
-    """Best-effort line numbers of keys, so messages point into the file."""
+@dataclass(frozen=True)
+class _Statement:
+    """One top-level TOML statement: a ``[table]`` header or a ``key = value``."""
 
-    _HEADER = re.compile(r'^\s*\[\s*([^\]]+?)\s*\]\s*(?:#.*)?$')
-    _KEY = re.compile(r'^\s*(?:"([^"]*)"|([A-Za-z0-9_\-]+))\s*=')
+    start: int  # offset of its first character
+    line: int
+    path: tuple[str, ...]  # the absolute key: table parts, then the key's parts
+    table: int  # how many parts of ``path`` name the table
+    header: bool
+
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+_BLANK = re.compile(r"[ \t\r\n]*")
+_SPACE = re.compile(r"[ \t]*")
+_SPECIAL = re.compile(r"[\"'\[\]{}#\n]")
+_BASIC = re.compile(r'["\\\n]')
+
+
+def _line_end(text: str, i: int) -> int:
+    j = text.find("\n", i)
+    return len(text) if j < 0 else j
+
+
+def _basic_end(text: str, i: int) -> int:
+    """End of the one-line basic string opening at ``i``."""
+    j = i + 1
+    while m := _BASIC.search(text, j):
+        if m.group() == "\\":
+            j = m.end() + 1
+        else:
+            return m.end() if m.group() == '"' else m.start()
+    return len(text)
+
+
+def _string_end(text: str, i: int) -> int:
+    """End of the string (of any of TOML's four kinds) opening at ``i``."""
+    q = text[i]
+    if text.startswith(q * 3, i):
+        j = i + 3
+        while True:
+            k = text.find(q * 3, j)
+            if k < 0:
+                return len(text)
+            backslashes = len(text[j:k]) - len(text[j:k].rstrip("\\"))
+            if q == "'" or backslashes % 2 == 0:
+                k += 3
+                for _ in range(2):  # up to two quotes may close the content
+                    k += text.startswith(q, k)
+                return k
+            j = k + 1
+    if q == '"':
+        return _basic_end(text, i)
+    k = text.find("'", i + 1)
+    return min(_line_end(text, i), len(text) if k < 0 else k + 1)
+
+
+def _value_end(text: str, i: int) -> int:
+    """Offset of the newline that ends the value starting at ``i`` (arrays may span lines)."""
+    depth = 0
+    while m := _SPECIAL.search(text, i):
+        c, j = m.group(), m.start()
+        if c == "\n" and depth <= 0:
+            return j
+        if c in "\"'":
+            i = _string_end(text, j)
+            continue
+        if c == "#":
+            i = _line_end(text, j)
+            continue
+        depth += (c in "[{") - (c in "]}")
+        i = j + 1
+    return len(text)
+
+
+def _key_at(text: str, i: int) -> tuple[tuple[str, ...], int]:
+    """The dotted key starting at ``i`` (its parts unquoted) and where it ends."""
+    parts: list[str] = []
+    while True:
+        i = _SPACE.match(text, i).end()
+        if text.startswith('"', i):
+            j = _basic_end(text, i)
+            try:
+                parts.append(tomllib.loads(f"k = {text[i:j]}")["k"])
+            except (tomllib.TOMLDecodeError, ValueError):
+                parts.append(text[i + 1:j - 1])
+        elif text.startswith("'", i):
+            j = _string_end(text, i)
+            parts.append(text[i + 1:j - 1])
+        elif m := _BARE.match(text, i):
+            j = m.end()
+            parts.append(m.group())
+        else:
+            return tuple(parts), i
+        i = _SPACE.match(text, j).end()
+        if not text.startswith(".", i):
+            return tuple(parts), i
+        i += 1
+
+
+def _statements(text: str) -> list[_Statement]:
+    """Every top-level statement, with its line; strings, arrays and comments are skipped whole."""
+    out: list[_Statement] = []
+    table: tuple[str, ...] = ()
+    i, line, counted = 0, 1, 0
+    while (i := _BLANK.match(text, i).end()) < len(text):
+        line += text.count("\n", counted, i)
+        counted = i
+        if text[i] == "#":
+            i = _line_end(text, i)
+            continue
+        header = text[i] == "["
+        parts, j = _key_at(text, i + 1 + text.startswith("[[", i) if header else i)
+        if not parts:  # not a statement (the text is broken here): skip the line
+            i = _line_end(text, max(j, i + 1))
+            continue
+        if header:
+            table = parts
+            out.append(_Statement(i, line, parts, len(parts), True))
+            i = _line_end(text, j)
+        else:
+            out.append(_Statement(i, line, table + parts, len(table), False))
+            j = _SPACE.match(text, j).end()
+            i = _value_end(text, j + text.startswith("=", j))
+    return out
+
+
+def _dotted(parts) -> str:
+    """A key path as the file would write it: bare parts as they are, others quoted."""
+    return ".".join(p if _BARE.fullmatch(p) else '"' + p.replace('"', '\\"') + '"' for p in parts)
+
+
+def _nesting(text: str) -> tuple[int, int]:
+    """The deepest nesting of arrays and inline tables, and the line where it is reached."""
+    depth = deepest = 0
+    where, i = 0, 0
+    while m := _SPECIAL.search(text, i):
+        c, j = m.group(), m.start()
+        if c in "\"'":
+            i = _string_end(text, j)
+            continue
+        if c == "#":
+            i = _line_end(text, j)
+            continue
+        depth = max(depth + (c in "[{") - (c in "]}"), 0)
+        if depth > deepest:
+            deepest, where = depth, j
+        i = j + 1
+    return deepest, text.count("\n", 0, where) + 1
+
+
+class _Locator:
+    """Line numbers of keys, so messages point into the file."""
 
     def __init__(self, text: str):
+        self.statements = _statements(text)
         self.lines: dict[tuple[str, str], int] = {}
-        table = ""
-        for no, line in enumerate(text.splitlines(), start=1):
-            if h := self._HEADER.match(line):
-                table = h.group(1).replace(" ", "").replace('"', "")
-                self.lines.setdefault((table, ""), no)
-            elif k := self._KEY.match(line):
-                self.lines.setdefault((table, k.group(1) or k.group(2)), no)
+        for s in self.statements:
+            if s.header:
+                self.lines.setdefault((".".join(s.path), ""), s.line)
+            for cut in range(s.table, len(s.path)):
+                self.lines.setdefault((".".join(s.path[:cut]), s.path[cut]), s.line)
 
     def line(self, key: str) -> int | None:
         parts = [p.strip('"') for p in re.findall(r'"[^"]*"|[^.]+', key)]
@@ -121,6 +321,45 @@ class _Locator:
             if (table, head) in self.lines:
                 return self.lines[(table, head)]
         return None
+
+
+def _clash(first: _Statement, then: _Statement) -> bool:
+    """Whether ``then`` redefines what ``first`` defined (TOML forbids it)."""
+    if first.path == then.path:
+        return True
+    if not first.header and then.path[:len(first.path)] == first.path:  # reaches inside a value
+        return True
+    if not then.header and first.path[:len(then.path)] == then.path:  # a value over a table
+        return True
+    made = {first.path[:k] for k in range(first.table + 1, len(first.path))}  # tables a dotted key made
+    return then.header and then.path in made
+
+
+def _redefinition(text: str, line: int, column: int, message: str) -> tuple[str, str, int] | None:
+    """Key, message and line for tomllib's "Cannot overwrite a value" and its kin, or None."""
+    statements = _statements(text)
+    starts = text.split("\n")
+    pos = sum(len(s) + 1 for s in starts[:line - 1]) + column - 1
+    here = [s for s in statements if s.start < pos]
+    if not here:
+        return None
+    then = here[-1]
+    key = _dotted(then.path)
+    if m := re.fullmatch(r"Duplicate inline table key '(.*)'", message):
+        inner = re.escape(m.group(1))
+        lines = [text.count("\n", 0, then.start + k.start()) + 1 for k in
+                 re.finditer(rf"(?<![\w-])[\"']?{inner}[\"']?\s*=", text[then.start:pos + 1])]
+        where = f"first at line {lines[0]}, again at line {lines[-1]}" if len(lines) > 1 else f"at line {line}"
+        return f"{key}.{_dotted([m.group(1)])}", f"set twice in the same table: {where}; keep one", then.line
+    first = next((s for s in here[:-1] if _clash(s, then)), None)
+    if first is None:
+        return None
+    if first.path == then.path:
+        what = f"table [{key}] is declared" if then.header and first.header else "set"
+        return key, (f"{what} twice: first at line {first.line}, again at line {then.line}; "
+                     "keep one"), then.line
+    return key, (f"clashes with {_dotted(first.path)} at line {first.line}: a key cannot be both a "
+                 f"value and a table (first at line {first.line}, again at line {then.line})"), then.line
 
 
 def _suggest(word: str, options) -> str:
@@ -161,24 +400,74 @@ class _Loader:
 
     # -- files -----------------------------------------------------------------------------
     def _read(self, path: Path) -> tuple[str, dict] | None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            self._add(path, "", "no such priors file")
+        text = self._text(path)
+        if text is None:
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            self._add(path, "", f"cannot read the file ({exc.__class__.__name__}: {exc})")
+        depth, line = _nesting(text)
+        if depth > MAX_NESTING:
+            self.problems.append(Problem(path, "", f"TOML nested too deeply: arrays or inline tables "
+                                         f"{depth} levels inside each other (at most {MAX_NESTING})", line))
             return None
         try:
             return text, tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(exc))
-            if m:
-                self.problems.append(Problem(path, "", f"TOML syntax error: {m.group(1)}",
-                                             int(m.group(2)), int(m.group(3))))
-            else:
-                self._add(path, "", f"TOML syntax error: {exc}")
+            self._syntax(path, text, str(exc))
+        except RecursionError:
+            self._add(path, "", "TOML nested too deeply: arrays or inline tables inside each other")
+        except ValueError as exc:  # an integer with more digits than Python converts
+            long = re.search(r"\d[\d_]{999,}", text)
+            self.problems.append(Problem(path, "", f"a number cannot be read ({exc})".split(";")[0],
+                                         text.count("\n", 0, long.start()) + 1 if long else None))
+        return None
+
+    def _text(self, path: Path) -> str | None:
+        """The file's text: a regular file of at most MAX_BYTES, UTF-8 (a byte-order mark is dropped)."""
+        kind = _file_kind(path)
+        if kind == "missing":
+            self._add(path, "", "no such priors file")
             return None
+        if kind is not None:
+            self._add(path, "", f"cannot read it: it is {kind}, not a priors file")
+            return None
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_BYTES + 1)
+        except OSError as exc:
+            self._add(path, "", f"cannot read the file ({exc.strerror or exc})")
+            return None
+        if len(data) > MAX_BYTES:
+            self._add(path, "", f"the file is larger than {MAX_BYTES:,} bytes; a priors file is a few "
+                      "kilobytes of TOML")
+            return None
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            self._add(path, "", "the file is UTF-16 text; save it as UTF-8")
+            return None
+        try:
+            return data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            at = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+            line_start = data.rfind(b"\n", 0, at) + 1
+            self.problems.append(Problem(
+                path, "", f"not UTF-8 text (byte 0x{data[at]:02x} cannot be read); save the file as UTF-8",
+                data.count(b"\n", 0, at) + 1, at - line_start + 1))
+            return None
+
+    def _syntax(self, path: Path, text: str, error: str):
+        """A tomllib error as a problem with its line, naming the key when a value is set twice."""
+        m = re.search(r"^(.*) \(at (?:line (\d+), column (\d+)|end of document)\)$", error, re.S)
+        if not m:
+            self._add(path, "", f"TOML syntax error: {error}")
+            return
+        message = m.group(1)
+        line, column = (int(m.group(2)), int(m.group(3))) if m.group(2) else (
+            text.count("\n") + 1, len(text) - text.rfind("\n"))
+        if re.match(r"Cannot overwrite|Cannot declare|Cannot redefine|Cannot mutate|Duplicate inline", message):
+            found = _redefinition(text, line, column, message)
+            if found:
+                key, what, at = found
+                self.problems.append(Problem(path, _escape(key), what, at))
+                return
+        self.problems.append(Problem(path, "", _escape(f"TOML syntax error: {message}"), line, column))
 
     def load(self, path: Path, chain: tuple[Path, ...]) -> Priors | None:
         path = Path(path)

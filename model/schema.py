@@ -9,15 +9,52 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from . import families as fam
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Interval = Annotated[list[Finite], Field(min_length=2, max_length=2)]  # [5th, 95th percentile]
+
+#: Longest ``[meta] name``: names become folder names and titles.
+MAX_NAME = 200
+#: Most worlds a priors file may ask for.
+MAX_SAMPLES = 10**11
+#: Largest magnitude of a utility, horizon or trust (beyond it sums overflow).
+MAX_SETTING = 1e100
+
+
+def _controls(text: str, allowed: str) -> list[str]:
+    """Control characters (and line/paragraph separators) in ``text`` other than ``allowed``."""
+    return sorted({c for c in text if c not in allowed and (
+        unicodedata.category(c) in ("Cc", "Zl", "Zp"))})
+
+
+def _plain_text(text: str) -> str:
+    """Descriptions and sources: several lines are fine, terminal control characters are not."""
+    if bad := _controls(text, "\n\t"):
+        raise ValueError("contains control characters (" + ", ".join(repr(c) for c in bad[:5])
+                         + "); only line breaks and tabs are allowed in text")
+    return text
+
+
+def _name(text: str) -> str:
+    """A name is one short line: it titles reports and names folders."""
+    if len(text) > MAX_NAME:
+        raise ValueError(f"is {len(text)} characters long; a name may have at most {MAX_NAME}")
+    if bad := _controls(text, ""):
+        raise ValueError("must be one line without control characters (found "
+                         + ", ".join(repr(c) for c in bad[:5]) + "); put longer text in description")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_plain_text)]
+Name = Annotated[str, AfterValidator(_name)]
+Setting = Annotated[float, Field(gt=0, le=MAX_SETTING, allow_inf_nan=False)]
 
 #: Largest miss of a tail mass allowed when a family is fitted to a 90% interval.
 FIT_TOLERANCE = 1e-4
@@ -32,7 +69,7 @@ class _Strict(BaseModel):
 class _Family(_Strict):
     lower: Finite | None = None
     upper: Finite | None = None
-    source: str | None = None
+    source: Text | None = None
 
     @model_validator(mode="after")
     def _bounds(self):
@@ -72,6 +109,13 @@ def _ordered(a: float, b: float, what: str = "ci90"):
 class PointSpec(_Family):
     dist: Literal["point"]
     value: Finite
+
+    @model_validator(mode="after")
+    def _untruncated(self):
+        if self.lower is not None or self.upper is not None:
+            raise ValueError("a point value cannot be truncated: lower/upper bound a distribution, "
+                             "and a point mass has nothing to cut (remove lower and upper)")
+        return self
 
     def _base(self):
         return fam.Point(self.value)
@@ -137,9 +181,19 @@ class BetaSpec(_Family):
             return fam.Beta(self.alpha, self.beta)
         dist, miss = fam.beta_from_ci90(*self.ci90)
         if miss > FIT_TOLERANCE:
-            raise ValueError(f"no beta distribution has the 90% interval {list(self.ci90)} "
-                             f"(best fit misses a tail mass by {miss:.2g})")
+            raise ValueError(_beta_misfit(self.ci90, dist, miss))
         return dist
+
+
+def _beta_misfit(ci90, dist: fam.Beta, miss: float) -> str:
+    """Why no beta fits ``ci90``, in the file's terms."""
+    a, b = ci90
+    top = math.exp(fam.BETA_LOG_BOUND)
+    if max(dist.alpha, dist.beta) > 0.999 * top:
+        return (f"ci90 = [{a:g}, {b:g}] is too narrow for a beta: the fit would need alpha or beta "
+                f"above {top:.3g}; use a point value, a wider interval or a logitnormal")
+    return (f"no beta distribution has the 90% interval [{a:g}, {b:g}] (best fit misses a tail "
+            f"mass by {miss:.2g}); use a logitnormal, or give alpha and beta")
 
 
 class LogitNormalSpec(_Family):
@@ -244,21 +298,22 @@ FAMILIES: dict[str, type[_Family]] = {
     "pert": PertSpec, "gamma": GammaSpec, "mixture": MixtureSpec,
 }
 
-_NUMBER = r"[-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+# unambiguous (no two repeats can trade characters), so a long string cannot make it backtrack
+_NUMBER = r"[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 TO_PATTERN = re.compile(rf"^\s*({_NUMBER})\s+to\s+({_NUMBER})\s*$")
 
 
 class Meta(_Strict):
-    name: str | None = None
-    description: str = ""
-    base: str | None = None
+    name: Name | None = None
+    description: Text = ""
+    base: str | None = None  # checked by the loader, which resolves it
 
 
 class Calibration(_Strict):
     target: Annotated[float, Field(gt=0, lt=1)] = 0.14
-    horizon_years: Positive = 4.0
-    trust: Positive = 20.0
-    source: str = "Manifold market, as cited in the essay (Aug 2023)"
+    horizon_years: Setting = 4.0
+    trust: Setting = 20.0
+    source: Text = "Manifold market, as cited in the essay (Aug 2023)"
 
 
 class Decision(_Strict):
@@ -270,16 +325,33 @@ class Decision(_Strict):
     loss of what success would win, and a lost race half of it.
     """
 
-    value_of_success: Positive = 1.0
-    cost_of_catastrophe: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
-    cost_of_capability_externalities: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.5
-    source: str | None = None
+    value_of_success: Setting = 1.0
+    cost_of_catastrophe: Annotated[float, Field(ge=0, le=MAX_SETTING, allow_inf_nan=False)] = 1.0
+    cost_of_capability_externalities: Annotated[float, Field(ge=0, le=MAX_SETTING, allow_inf_nan=False)] = 0.5
+    source: Text | None = None
 
     @property
     def utilities(self) -> tuple[float, float, float]:
         return (self.value_of_success, self.cost_of_catastrophe, self.cost_of_capability_externalities)
 
 
+def _samples(n: int) -> int:
+    if n > MAX_SAMPLES:
+        raise ValueError(f"at most {MAX_SAMPLES:,} worlds (got {_big(n)})")
+    return n
+
+
+def _seed(n: int) -> int:
+    if n >= 2**63:
+        raise ValueError(f"a seed is a whole number from 0 to 2**63 - 1 (got {_big(n)})")
+    return n
+
+
+def _big(n: int) -> str:
+    """``n`` with thousands separators, or its size when it has too many digits to print."""
+    return f"{n:,}" if n.bit_length() <= 200 else f"a number of about {int(n.bit_length() * 0.30103)} digits"
+
+
 class Simulation(_Strict):
-    samples: Annotated[int, Field(ge=1)] = 1_000_000
-    seed: Annotated[int, Field(ge=0)] = 2023
+    samples: Annotated[int, Field(ge=1), AfterValidator(_samples)] = 1_000_000
+    seed: Annotated[int, Field(ge=0), AfterValidator(_seed)] = 2023

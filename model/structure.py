@@ -18,6 +18,10 @@ DANGER_WIDTH = 0.1
 MIN_UNAUTOMATED = 1e-12
 #: Below this |β·C| the climb term uses its series, avoiding 0/0.
 _SERIES = 1e-8
+#: Above this β·C the loop hazard is computed on the log scale, so e^{β·C} cannot overflow.
+_STEEP = 30.0
+#: Largest log of the integrated hazard kept: e^{-e^{700}} is 0 already.
+_LOG_HAZARD_CAP = 700.0
 
 
 class Outcomes(NamedTuple):
@@ -55,6 +59,25 @@ def climb(c, beta, xp=numpy_ops):
     return c * xp.where(small, 1.0 + bc / 2.0, xp.expm1(safe) / safe)
 
 
+def survival(lam, c, beta, xp=numpy_ops):
+    """exp(−λ0·climb): the chance the bootstrapping loop survives the climb to C.
+
+    Exactly 1 when λ0 = 0 (for any β·C), and 0 when the hazard is too large to
+    represent. Past β·C = _STEEP the hazard is taken on the log scale,
+    ln λ0 + ln C + β·C − ln(β·C) + ln(1 − e^{−β·C}), so nothing overflows; the
+    untaken branches get harmless inputs so their gradients stay finite.
+    """
+    bc = beta * c
+    steep = bc > _STEEP
+    on = steep & (lam > 0)
+    hazard = lam * climb(c, xp.where(steep, 0.0, beta), xp)
+    x = xp.where(on, bc, _STEEP + 1.0)
+    log_hazard = (xp.log(xp.where(on, lam, 1.0)) + xp.log(xp.where(on, c, 1.0))
+                  + x - xp.log(x) + xp.log(-xp.expm1(-x)))
+    steep_hazard = xp.where(on, xp.exp(xp.minimum(log_hazard, _LOG_HAZARD_CAP)), 0.0)
+    return xp.exp(-xp.where(steep, steep_hazard, hazard))
+
+
 def amdahl(p, xp=numpy_ops):
     """Amdahl's law: automating a fraction p of the work speeds it up 1/(1 − p).
 
@@ -81,7 +104,7 @@ def outcomes(w: Mapping[str, object], horizon: float, xp=numpy_ops) -> Outcomes:
     # 1. Aligned: the initial technique reaches the AAR's difficulty R·H, and the
     #    bootstrapping loop survives the climb from GPT-4 (C = 0) to C.
     technique_ok = xp.sigmoid((w["technique_strength"] - r * w["alignment_difficulty"]) / w["sharpness"])
-    p_align = technique_ok * xp.exp(-w["loop_hazard"] * climb(c, w["hazard_growth"], xp))
+    p_align = technique_ok * survival(w["loop_hazard"], c, w["hazard_growth"], xp)
     # 2. A misaligned AAR past the danger threshold that is not contained.
     catastrophic = xp.sigmoid((c - w["danger_threshold"]) / DANGER_WIDTH) * (1.0 - w["containment"])
     # 3. Speed-ups: alignment by Amdahl; capabilities through overlap and leakage.

@@ -303,7 +303,7 @@ def validate(spec, path, **kw) -> None:
                      prior.source or "—",
                      f"inherited ({prior.origin.name})" if spec.inherited(name) else "this file"])
     grid = Grid(f"{spec.name} ({path})",
-                [Column("variable"), Column("family"),
+                [Column("variable"), Column("family", "text", below="families", inline=True, priority=-1),
                  Column("parameters", "text", below="parameters", inline=True, priority=0),
                  Column("5th", "number", "right"), Column("50th", "number", "right"),
                  Column("95th", "number", "right"),

@@ -291,3 +291,42 @@ def test_progress_is_reported_at_least_every_four_blocks():
     calls = []
     simulate(load(AUTHOR), samples=40 * BLOCK, seed=1, workers=2, progress=calls.append)
     assert len(calls) >= 10 and calls == sorted(calls) and calls[-1] == 40 * BLOCK
+
+
+# -- calibration -------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_an_interrupted_calibration_writes_nothing(tmp_path):
+    r = aar("calibrate", AUTHOR, "--method", "reweight", "-n", 20_000, "-o", "rep", "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    before = snapshot(tmp_path / "rep")
+    proc = start("calibrate", AUTHOR, "--method", "nuts", "-n", 20_000, "-o", "rep", "--draws", 20_000,
+                 cwd=tmp_path)
+    deadline = time.time() + 240
+    while time.time() < deadline and len(tree(proc.pid)) < 3:  # PyMC's forkserver and chains are up
+        time.sleep(0.2)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert snapshot(tmp_path / "rep") == before
+
+
+@pytest.mark.slow
+def test_a_calibration_records_its_draws_and_chains(tmp_path):
+    r = aar("calibrate", AUTHOR, "--method", "nuts", "-n", 20_000, "-o", "rep", "--draws", 200,
+            "--chains", 2, "--json", cwd=tmp_path)
+    assert r.returncode in (0, 3), r.stderr
+    nuts = json.loads(r.stdout)["methods"]["nuts"]
+    assert nuts["draws"] == 200 and nuts["chains"] == 2 and nuts["tune"] == 1000
+
+
+def test_an_unwritable_pytensor_folder_falls_back_to_a_private_one(tmp_path):
+    code = ("from model.calibrate import ensure_compiledir; ensure_compiledir(); "
+            "import pytensor; print(pytensor.config.compiledir)")
+    for env in ({"HOME": "/proc"}, {"PYTENSOR_FLAGS": "compiledir=/proc/aar-cannot-write"}):
+        full = {k: v for k, v in os.environ.items() if k != "PYTENSOR_FLAGS"} | env
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, cwd=ROOT,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip().startswith(os.environ.get("TMPDIR", "/tmp")), r.stdout
