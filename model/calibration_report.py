@@ -49,14 +49,14 @@ def _png(fig) -> bytes:
 
 def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
     """Prior against posterior density of the two cruxes, one curve per method."""
-    from .figures import _plt
+    from .figures import _plt, text
 
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for ax, name in zip(axes, CRUXES):
         x0 = prior_worlds[name]
         if np.ptp(x0) == 0:
-            ax.set_title(f"{name}: a point prior")
+            ax.set_title(f"{text(name)}: a point prior")
             continue
         lo, hi = np.quantile(x0, [0.002, 0.998])
         bins = np.linspace(lo, hi, 60)
@@ -65,7 +65,7 @@ def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
         for method, (x, w) in posteriors.items():
             ax.hist(x[name], bins=bins, weights=w, density=True, histtype="step", lw=1.6,
                     color=METHOD_COLORS[method], label=method)
-        ax.set_title(name)
+        ax.set_title(text(name))
         ax.set_yticks([])
     axes[0].legend(frameon=False, fontsize=8)
     fig.suptitle("The two cruxes: prior against calibrated")

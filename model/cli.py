@@ -170,7 +170,7 @@ def _progress(quiet: bool):
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    return Progress(TextColumn("{task.description:<28}"), BarColumn(), TaskProgressColumn(),
+    return Progress(TextColumn("{task.description:<28}", markup=False), BarColumn(), TaskProgressColumn(),
                     TimeElapsedColumn(), console=console, transient=True, refresh_per_second=4,
                     disable=quiet or not console.is_terminal)
 
@@ -507,6 +507,7 @@ def _print_compare(summary) -> None:
 
 def main() -> None:
     """The ``aar-risk`` entry point: one line and 130/143 for an interrupt at any moment."""
+    _install_signals()
     try:
         cli()
     except Interrupted as exc:

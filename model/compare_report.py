@@ -56,11 +56,12 @@ def figure(summary: dict[str, Any]) -> bytes:
         ax = axes[row, 0]
         by = pair["outcomes"]["success"]["by_variable"]
         names = sorted(by, key=lambda k: abs(by[k]))
-        ax.barh(names, [100 * by[k] for k in names],
+        ax.barh([text(k) for k in names], [100 * by[k] for k in names],
                 color=[OUTCOME_COLORS["success"] if by[k] >= 0 else OUTCOME_COLORS["x_risk"] for k in names])
         ax.axvline(0, color="black", lw=0.8)
         ax.set_xlabel("percentage points of success")
-        ax.set_title(f"Why success differs: {text(summary['names'][pair['from']])} → {text(summary['names'][pair['to']])} "
+        ends = {k: text(summary["names"][pair[k]]) for k in ("from", "to")}
+        ax.set_title(f"Why success differs: {ends['from']} → {ends['to']} "
                      f"(total {100 * pair['outcomes']['success']['total']:+.1f} pp)", fontsize=9)
         ax.tick_params(labelsize=7)
     fig.tight_layout()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .figures import LABELS, OUTCOME_COLORS, _plt, png
+from .figures import LABELS, OUTCOME_COLORS, _plt, png, text
 from .variables import CRUXES
 
 FOUR = ("success", "kicking_the_can", "capability_externalities", "x_risk")
@@ -23,7 +23,7 @@ def tornado(sens: dict, means: dict, top: int = 8):
             ax.barh(y, hi - base, left=base, color=OUTCOME_COLORS[q], alpha=0.85)
             ax.barh(y, lo - base, left=base, color="#8d99ae", alpha=0.85)
         ax.axvline(base, color="black", lw=0.8)
-        ax.set_yticks(range(len(swing)), [v + (" ★" if v in CRUXES else "") for v in swing], fontsize=7)
+        ax.set_yticks(range(len(swing)), [text(v) + (" ★" if v in CRUXES else "") for v in swing], fontsize=7)
         ax.set_title(f"{LABELS[q]} (mean {base:.1f}%)", fontsize=9)
         ax.set_xlabel("percent; grey: belief at its 5th percentile, colour: at its 95th", fontsize=7)
     fig.suptitle("Tornado: which belief moves each outcome (correlations respected; ★ crux)", fontsize=10)
@@ -40,8 +40,8 @@ def crux_curves(sens: dict):
             curve = sens["outcomes"][q]["curves"].get(v)
             if curve:
                 ax.plot(curve["x"], 100 * np.asarray(curve["y"]), color=OUTCOME_COLORS[q], label=LABELS[q])
-        ax.set_xlabel(v)
-        ax.set_title(f"given {v}", fontsize=9)
+        ax.set_xlabel(text(v))
+        ax.set_title(f"given {text(v)}", fontsize=9)
     axes[0].set_ylabel("percent")
     axes[0].legend(frameon=False, fontsize=7)
     fig.suptitle("The two cruxes: each outcome as the crux moves across its prior", fontsize=10)
@@ -63,7 +63,7 @@ def sobol_bars(sens: dict, output: str = "success", top: int = 10):
         ax.barh(y + off, vals, 0.38, xerr=err, color=color, label=label, capsize=2)
     ax.plot([block["given_data_first_order"][v] for v in names], y, "D", color="#e76f51", ms=5,
             label="first order, given data (respects correlations)")
-    ax.set_yticks(y, [v + (" ★" if v in CRUXES else "") for v in names], fontsize=7)
+    ax.set_yticks(y, [text(v) + (" ★" if v in CRUXES else "") for v in names], fontsize=7)
     ax.set_xlabel("share of the variance of P(success) across worlds")
     ax.legend(frameon=False, fontsize=7, loc="lower right")
     ax.set_title("Sobol indices for success (95% bootstrap intervals)", fontsize=9)
@@ -79,11 +79,11 @@ def value_of_information(sens: dict, top: int = 10):
     ax.barh(range(len(names)), [d["evppi"][v] for v in names],
             color=["#e76f51" if v == "cruxes_jointly" else "#264653" for v in names])
     ax.axvline(d["evpi"], color="black", ls="--", lw=1, label=f"EVPI (everything) {d['evpi']:.3g}")
-    ax.set_yticks(range(len(names)), [f"{v} (flip {100 * d['flip_probability'][v]:.0f}%)" for v in names],
+    ax.set_yticks(range(len(names)), [f"{text(v)} (flip {100 * d['flip_probability'][v]:.0f}%)" for v in names],
                   fontsize=7)
     ax.set_xlabel("expected value of perfect information (utility units)")
     ax.legend(frameon=False, fontsize=7)
-    ax.set_title(f"What is worth learning before deciding? (best now: {d['best_action']})", fontsize=9)
+    ax.set_title(f"What is worth learning before deciding? (best now: {text(d['best_action'])})", fontsize=9)
     fig.tight_layout()
     return fig
 
