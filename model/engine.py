@@ -70,7 +70,7 @@ class Sampler:
                    np.linalg.cholesky(sub) if index else np.eye(0),
                    priors.calibration.horizon_years if horizon is None else horizon,
                    priors.calibration.target if target is None else target,
-                   tuple(_map_edges(priors.variables[n].marginal)
+                   tuple(_map_edges(n, priors.variables[n].marginal)
                          for n in ("capability_needed", "relative_difficulty")))
 
     def draw(self, rng: np.random.Generator, n: int, copula_u: bool = False):
@@ -92,12 +92,16 @@ class Sampler:
         return worlds
 
 
-def _map_edges(marginal) -> np.ndarray:
-    """Crux-map cell edges spanning the central 99% of a crux's prior (a unit cell if a point)."""
-    lo, hi = (float(v) for v in marginal.ppf(np.array([0.005, 0.995])))
-    if not hi > lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    return np.linspace(lo, hi, MAP_CELLS + 1)
+#: The crux map's default axes (the essay's chart): C from GPT-4 (0) to twice AGI, R from
+#: trivial to half again as hard as aligning AGI. Fixed, so two views' maps compare.
+MAP_AXES = {"capability_needed": (0.0, 2.0), "relative_difficulty": (0.0, 1.5)}
+
+
+def _map_edges(name: str, marginal) -> np.ndarray:
+    """Crux-map cell edges: the default axis, widened to the prior's 0.5th and 99.5th percentiles."""
+    lo, hi = MAP_AXES[name]
+    p_lo, p_hi = (float(v) for v in marginal.ppf(np.array([0.005, 0.995])))
+    return np.linspace(min(lo, p_lo), max(hi, p_hi), MAP_CELLS + 1)
 
 
 def _map_sums(worlds, values, edges, n):

@@ -47,8 +47,10 @@ class _Base:
     _tabulate = True  # families whose quantile is costly (beta, gamma, mixtures) tabulate it
 
     def _exact_from_z(self, z):
-        # keep u inside (0, 1): a z beyond 8.3 would round Φ(z) to exactly 1
-        return self.ppf(np.clip(special.ndtr(z), 1e-300, 1 - 2**-53))
+        # keep u inside (0, 1): a z beyond 8.3 would round Φ(z) to exactly 1; far tails may
+        # overflow inside scipy (the loader checks that the values it probes are finite)
+        with np.errstate(over="ignore", under="ignore"):
+            return self.ppf(np.clip(special.ndtr(z), 1e-300, 1 - 2**-53))
 
     def exact_from_z(self, z):
         """``from_z`` without building the quantile table: cheap at a few points."""
@@ -68,7 +70,7 @@ class _Base:
         for nodes in (2049, 8193, 32769):
             z = np.linspace(*Z_TABLE, nodes)
             x = self._exact_from_z(z)
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 slope = stats.norm.pdf(z) / self.pdf(x)
             if not (np.all(np.isfinite(x)) and np.all(np.isfinite(slope)) and np.all(np.diff(x) >= 0)):
                 return None

@@ -16,6 +16,7 @@ import stat
 import tomllib
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -39,7 +40,7 @@ MAX_NESTING = 50
 #: Longest chain of base files (a file, its base, that file's base, ...).
 MAX_BASE_DEPTH = 32
 #: A preset named by ``base`` (no .toml suffix): letters, digits, '_' and '-' only.
-PRESET_NAME = re.compile(r"[A-Za-z0-9_-]+")
+PRESET_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
 #: Every variable's values must lie within ±VALUE_LIMIT, and a positive one above POSITIVE_FLOOR,
 #: so that no product or quotient in the model overflows.
 VALUE_LIMIT = 1e100
@@ -349,8 +350,11 @@ def _redefinition(text: str, line: int, column: int, message: str) -> tuple[str,
         inner = re.escape(m.group(1))
         lines = [text.count("\n", 0, then.start + k.start()) + 1 for k in
                  re.finditer(rf"(?<![\w-])[\"']?{inner}[\"']?\s*=", text[then.start:pos + 1])]
-        where = f"first at line {lines[0]}, again at line {lines[-1]}" if len(lines) > 1 else f"at line {line}"
-        return f"{key}.{_dotted([m.group(1)])}", f"set twice in the same table: {where}; keep one", then.line
+        lines = lines if len(lines) > 1 else [line, line]
+        where = (f"first at line {lines[0]}, again at line {lines[-1]}" if lines[0] != lines[-1]
+                 else f"both on line {lines[0]}")
+        return (f"{key}.{_dotted([m.group(1)])}", f"set twice in the same inline table ({where}); keep one",
+                lines[-1])
     first = next((s for s in here[:-1] if _clash(s, then)), None)
     if first is None:
         return None
@@ -358,13 +362,38 @@ def _redefinition(text: str, line: int, column: int, message: str) -> tuple[str,
         what = f"table [{key}] is declared" if then.header and first.header else "set"
         return key, (f"{what} twice: first at line {first.line}, again at line {then.line}; "
                      "keep one"), then.line
-    return key, (f"clashes with {_dotted(first.path)} at line {first.line}: a key cannot be both a "
-                 f"value and a table (first at line {first.line}, again at line {then.line})"), then.line
+    shorter, longer = sorted((first.path, then.path), key=len)
+    return key, (f"{_dotted(shorter)} is set twice: first at line {first.line}, again at line {then.line} "
+                 f"(through {_dotted(longer)}: a key cannot be both a value and a table); keep one"), then.line
 
 
 def _suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1)
+    close = difflib.get_close_matches(word[:100], list(options), n=1)
     return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _escape(text: str, width: int = 400) -> str:
+    """User text fit for a one-line message: control characters escaped, long text cut."""
+    out = "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp")
+                  else c for c in text)
+    return out if len(out) <= width else out[:width - 1] + "…"
+
+
+def _shown(value: Any, width: int = 60) -> str:
+    """``repr(value)`` for a message, short (and safe for integers too long to print)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        text = f"<an integer of {value.bit_length()} bits>"
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _finite(value) -> bool:
+    """A finite int or float (an int too large for a float is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _written(value: Any) -> str:
@@ -378,13 +407,67 @@ def _written(value: Any) -> str:
     return repr(value)
 
 
+#: What each outcome of model.structure may be: probabilities in [0, 1], one difference in [-1, 1].
+_RANGES = {"plan_minus_baseline": (-1.0, 1.0), **{q: (0.0, 1.0) for q in (
+    "p_align", "catastrophic", "win", "win_without_uplift", "success", "kicking_the_can",
+    "misaligned_contained", "aligned_too_slow", "capability_externalities", "x_risk",
+    "success_within_horizon", "baseline_success", "plan_solved")}}
+
+
+@lru_cache(maxsize=1024)
+def _values_at(marginal: fam.Marginal, z: tuple[float, ...]) -> np.ndarray:
+    """``marginal.exact_from_z(z)``, remembered: load is called often on the same files."""
+    with np.errstate(all="ignore"):
+        x = np.asarray(marginal.exact_from_z(np.array(z)), dtype=float)
+    x.setflags(write=False)
+    return x
+
+
+def _trial_z(k: int) -> np.ndarray:
+    """Copula coordinates (k variables × worlds) of the trial run.
+
+    The median world, each variable alone at -PROBE_Z and +PROBE_Z, all at once at
+    either end, and TRIAL_WORLDS points of Roberts' R_k sequence spread over [-PROBE_Z, PROBE_Z]^k.
+    """
+    g = 2.0
+    for _ in range(60):  # the root of g^(k+1) = g + 1
+        g = (1 + g) ** (1 / (k + 1))
+    u = (0.5 + np.outer((1 / g) ** np.arange(1, k + 1), np.arange(1, TRIAL_WORLDS + 1))) % 1
+    alone = np.zeros((k, 2 * k))
+    alone[np.arange(k), 2 * np.arange(k)] = -PROBE_Z
+    alone[np.arange(k), 2 * np.arange(k) + 1] = PROBE_Z
+    return np.hstack([np.zeros((k, 1)), alone, np.full((k, 1), -PROBE_Z), np.full((k, 1), PROBE_Z),
+                      PROBE_Z * (2 * u - 1)])
+
+
+def _broken(priors: Priors, names: tuple[str, ...], z: np.ndarray) -> dict[int, str]:
+    """Worlds (columns of ``z``) where an outcome is not a finite number in its range, and why."""
+    from .structure import outcomes
+
+    n = z.shape[1]
+    worlds = {v: _values_at(priors.variables[v].marginal, tuple(z[names.index(v)] if v in names else np.zeros(n)))
+              for v in NAMES}
+    with np.errstate(all="ignore"):
+        out = outcomes(worlds, priors.calibration.horizon_years)
+    bad: dict[int, str] = {}
+    for field in out._fields:
+        v = np.broadcast_to(np.asarray(getattr(out, field), dtype=float), (n,))
+        lo, hi = _RANGES.get(field, (-math.inf, math.inf))
+        for i in np.flatnonzero(~np.isfinite(v) | (v < lo - 1e-9) | (v > hi + 1e-9)):
+            bad.setdefault(int(i), f"{field} is {v[i]:.3g}" + ("" if math.isnan(v[i]) or not math.isfinite(v[i])
+                                                                 else f", outside [{lo:g}, {hi:g}]"))
+    return bad
+
+
 class _Loader:
     def __init__(self, problems: list[Problem]):
         self.problems = problems
+        self.locators: dict[Path, _Locator] = {}
 
     # -- reporting -------------------------------------------------------------------------
     def _add(self, file: Path, key: str, message: str, locator: _Locator | None = None):
-        self.problems.append(Problem(file, key, message, locator.line(key) if locator else None))
+        self.problems.append(Problem(file, _escape(key), _escape(message, 2000),
+                                     locator.line(key) if locator else None))
 
     def _add_validation(self, file, key, err: ValidationError, locator):
         for e in err.errors():
@@ -393,7 +476,7 @@ class _Loader:
             msg = e["msg"].removeprefix("Value error, ")
             if e["type"] not in ("value_error", "missing", "extra_forbidden") and not isinstance(
                     e.get("input"), (dict, list)):
-                msg += f" (got {e.get('input')!r})"
+                msg += f" (got {_shown(e.get('input'))})"
             if e["type"] == "extra_forbidden":
                 msg = "unknown key"
             self._add(file, full, msg, locator)
@@ -416,8 +499,8 @@ class _Loader:
             self._add(path, "", "TOML nested too deeply: arrays or inline tables inside each other")
         except ValueError as exc:  # an integer with more digits than Python converts
             long = re.search(r"\d[\d_]{999,}", text)
-            self.problems.append(Problem(path, "", f"a number cannot be read ({exc})".split(";")[0],
-                                         text.count("\n", 0, long.start()) + 1 if long else None))
+            self.problems.append(Problem(path, "", f"a number has too many digits to read ({exc})".split(":")[0]
+                                         + ")", text.count("\n", 0, long.start()) + 1 if long else None))
         return None
 
     def _text(self, path: Path) -> str | None:
@@ -475,7 +558,7 @@ class _Loader:
         if got is None:
             return None
         text, data = got
-        at = _Locator(text)
+        at = self.locators[path] = _Locator(text)
         for table in data:
             if table not in TABLES:
                 self._add(path, table, f"unknown table{_suggest(table, TABLES)}; expected one of "
@@ -493,16 +576,15 @@ class _Loader:
             raw = tables["meta"].get("base")
             meta = Meta(base=raw if isinstance(raw, str) else None)
         parent = None
-        base_path = None
-        if meta.base is not None:
-            base_path = self._base_path(meta.base, path)
-            resolved = [p.resolve() for p in (*chain, path)]
-            if base_path.resolve() in resolved:
+        base_path = self._base_path(meta.base, path, at) if meta.base is not None else None
+        if base_path is not None:
+            if _resolved(base_path) in [_resolved(p) for p in (*chain, path)]:
                 self._add(path, "meta.base", "base files form a cycle: " + " -> ".join(
                     str(p) for p in (*chain, path, base_path)), at)
-            elif not base_path.is_file():
-                self._add(path, "meta.base", f'base "{meta.base}" not found (looked for {base_path}); '
-                          "expected a preset name such as \"author\" or a path ending in .toml", at)
+            elif len(chain) + 2 > MAX_BASE_DEPTH:
+                self._add(path, "meta.base", f"too many base files: {chain[0]} inherits through more than "
+                          f"{MAX_BASE_DEPTH} files in a chain (each one's base has a base); inherit from a "
+                          "file nearer the end of the chain", at)
             else:
                 parent = self.load(base_path, (*chain, path))
 
@@ -549,12 +631,29 @@ class _Loader:
                       correlations=MappingProxyType(correlations), calibration=calibration,
                       simulation=simulation, decision=decision)
 
-    @staticmethod
-    def _base_path(base: str, path: Path) -> Path:
-        if base.endswith(".toml"):
-            return (path.parent / base)
-        sibling = path.parent / f"{base}.toml"
-        return sibling if sibling.is_file() else preset_path(base)
+    def _base_path(self, base: str, path: Path, at) -> Path | None:
+        """The file ``base`` names: a path ending in .toml (beside ``path``), or a preset name.
+
+        A preset name is looked up beside ``path`` first, then among the presets; ``path``
+        itself never counts, so priors/author.toml with base = "author" inherits the preset.
+        """
+        if base.endswith(".toml") and _escape(base) == base:  # no control characters
+            found = path.parent / base
+        elif PRESET_NAME.fullmatch(base):
+            sibling = path.parent / f"{base}.toml"
+            found = sibling if _file_kind(sibling) is None and not _same_file(sibling, path) else (
+                preset_path(base, exclude=path))
+        else:
+            self._add(path, "meta.base", f"base = {_shown(base)} is neither a preset name (letters, digits, "
+                      "'_' or '-', such as \"author\") nor a path ending in .toml", at)
+            return None
+        kind, shown = _file_kind(found), _escape(base, 80)
+        if kind == "missing":
+            self._add(path, "meta.base", f'base "{shown}" not found (looked for {_escape(str(found), 200)}); '
+                      "expected a preset name such as \"author\" or a path ending in .toml", at)
+        elif kind is not None:
+            self._add(path, "meta.base", f'base "{shown}" is {kind}, not a priors file', at)
+        return found if kind is None else None
 
     def _model(self, cls, data, path, key, at):
         try:
@@ -565,27 +664,27 @@ class _Loader:
 
     # -- variables -------------------------------------------------------------------------
     def _prior(self, value, path, key, name, at) -> Prior | None:
-        marginal, source = self._marginal(value, path, key, at, nested=False)
-        if marginal is None:
-            return None
-        if not self._support_ok(marginal, path, key, name, at):
-            return None
+        with np.errstate(all="ignore"):  # extreme parameters overflow inside scipy; the checks say why
+            marginal, source = self._marginal(value, path, key, at, nested=False)
+            if marginal is None or not (self._support_ok(marginal, path, key, name, at)
+                                        and self._values_ok(marginal, path, key, name, at)):
+                return None
         return Prior(name, marginal, _written(value), source, path)
 
     def _marginal(self, value, path, key, at, nested) -> tuple[fam.Marginal | None, str | None]:
         if isinstance(value, bool) or not isinstance(value, (int, float, str, dict)):
             self._add(path, key, "expected a number, a \"a to b\" string or a table with dist = "
-                      f"(got {type(value).__name__} {value!r})", at)
+                      f"(got {type(value).__name__} {_shown(value)})", at)
             return None, None
         if isinstance(value, (int, float)):
-            if not math.isfinite(value):
-                self._add(path, key, f"expected a finite number (got {value})", at)
+            if not _finite(value):
+                self._add(path, key, f"expected a finite number (got {_shown(value)})", at)
                 return None, None
             return fam.Point(float(value)), None
         if isinstance(value, str):
             m = TO_PATTERN.match(value)
             if not m:
-                self._add(path, key, f'expected "a to b" with numbers a < b (got "{value}")', at)
+                self._add(path, key, f'expected "a to b" with numbers a < b (got {_shown(value)})', at)
                 return None, None
             spec = self._model(ToSpec, {"ci90": [float(m.group(1).replace("_", "")),
                                                  float(m.group(2).replace("_", ""))]}, path, key, at)
@@ -593,7 +692,7 @@ class _Loader:
         dist = value.get("dist")
         if dist not in FAMILIES or (nested and dist == "mixture"):
             options = [f for f in FAMILIES if not (nested and f == "mixture")]
-            got = "no dist" if dist is None else f'dist = "{dist}"'
+            got = "no dist" if dist is None else f"dist = {_shown(dist)}"
             extra = " (mixtures cannot be nested)" if dist == "mixture" else _suggest(str(dist), options)
             self._add(path, f"{key}.dist", f"{got}{extra}; expected one of " + ", ".join(options), at)
             return None, None
@@ -610,7 +709,9 @@ class _Loader:
                 return mixture, spec.source
             t = fam.Truncated(mixture, -math.inf if spec.lower is None else spec.lower,
                               math.inf if spec.upper is None else spec.upper)
-            if not t.kept_mass > 1e-9:
+            with np.errstate(all="ignore"):
+                kept = t.kept_mass
+            if not kept > 1e-9:
                 self._add(path, key, "truncation keeps no probability mass of this mixture", at)
                 return None, None
             return t, spec.source
@@ -618,10 +719,13 @@ class _Loader:
 
     def _build(self, spec, path, key, at):
         try:
-            return spec.to_marginal()
+            with np.errstate(all="ignore"):
+                return spec.to_marginal()
         except ValueError as exc:
             self._add(path, key, str(exc), at)
-            return None
+        except (ArithmeticError, RuntimeError) as exc:
+            self._add(path, key, f"this distribution cannot be built ({exc}); check its parameters", at)
+        return None
 
     def _support_ok(self, marginal, path, key, name, at) -> bool:
         rule = BY_NAME[name].support
@@ -643,6 +747,80 @@ class _Loader:
             return False
         return True
 
+    def _values_ok(self, marginal, path, key, name, at) -> bool:
+        """Every value the simulation can draw is a finite number the model can use.
+
+        Probed down to 1-in-10^19 tails: values must lie within ±VALUE_LIMIT, and above
+        POSITIVE_FLOOR for a positive variable, so no product or quotient overflows.
+        """
+        family = marginal.family
+        try:
+            x = _values_at(marginal, tuple(PROBE_Z * np.linspace(-1, 1, 7)))
+        except (ValueError, ArithmeticError, RuntimeError) as exc:
+            self._add(path, key, f"this {family} cannot be evaluated ({exc}); check its parameters", at)
+            return False
+        x = np.concatenate([x, [v for v, w in marginal.atoms if w > 0]])
+        point = family == "point"
+        if not np.all(np.isfinite(x)):
+            self._add(path, key, f"this {family} does not give finite numbers in its far tails (its values run "
+                      f"from {np.nanmin(x):.3g} to {np.nanmax(x):.3g}); narrow it or truncate it with lower/upper", at)
+        elif np.max(np.abs(x)) > VALUE_LIMIT:
+            v = x[np.argmax(np.abs(x))]
+            self._add(path, key, (f"{v:.3g} is too large" if point else f"this {family} reaches {v:.3g} in its "
+                                  "far tail (a 1-in-10^19 draw)") + f": values must lie within ±{VALUE_LIMIT:g}"
+                      + ("" if point else "; narrow it or truncate it with lower/upper"), at)
+        elif BY_NAME[name].support == "positive" and x.min() < POSITIVE_FLOOR:
+            self._add(path, key, (f"{x.min():.3g} is too close to 0" if point else f"this {family} reaches "
+                                  f"{x.min():.3g} in its far low tail (a 1-in-10^19 draw)")
+                      + f": {name} must be at least {POSITIVE_FLOOR:g}"
+                      + ("" if point else "; narrow it or truncate it with lower"), at)
+        else:
+            return True
+        return False
+
+    # -- the trial run ---------------------------------------------------------------------
+    def trial(self, priors: Priors):
+        """Run the model on a few hundred extreme worlds; name the variables of any that fails.
+
+        Each random variable alone at its far tails (z = ±PROBE_Z) with the others at their
+        medians, all of them at once, and TRIAL_WORLDS quasi-random worlds in between.
+        """
+        names = priors.random_names()
+        z = _trial_z(len(names))
+        bad = _broken(priors, names, z)
+        if not bad:
+            return
+        alone = [j for j in range(len(names)) if {1 + 2 * j, 2 + 2 * j} & set(bad)]
+        if alone:
+            for j in alone:
+                col = 1 + 2 * j if 1 + 2 * j in bad else 2 + 2 * j
+                self._culprit(priors, names[j], z[j, col], (), bad[col])
+            return
+        col = min(bad)
+        z_bad, why = z[:, [col]].copy(), bad[col]
+        for j in range(len(names)):  # put variables back at their medians while it still fails
+            z_try = z_bad.copy()
+            z_try[j] = 0.0
+            if again := _broken(priors, names, z_try):
+                z_bad, why = z_try, again[0]
+        guilty = [j for j in range(len(names)) if z_bad[j, 0] != 0]
+        if not guilty:
+            self._add(priors.path, "", f"the model's {why} for these priors; check the values "
+                      "of the variables (they make the model fail together)")
+        for j in guilty:
+            self._culprit(priors, names[j], z_bad[j, 0], [names[i] for i in guilty if i != j], why)
+
+    def _culprit(self, priors: Priors, name: str, z: float, others, why: str):
+        prior = priors.variables[name]
+        with np.errstate(all="ignore"):
+            value = float(prior.marginal.exact_from_z(np.array([z]))[0])
+        key = f"{'cruxes' if BY_NAME[name].crux else 'parameters'}.{name}"
+        side = "high" if z > 0 else "low"
+        where = (f"with {name} = {value:.3g} (the far {side} tail of this prior) and "
+                 + (f"{', '.join(others)} also in their far tails" if others else "every other variable at its median"))
+        self._add(prior.origin, key, f"{where}, the model's {why}: the model cannot compute with this prior; "
+                  "narrow it or truncate it with lower/upper", self.locators.get(prior.origin))
+
     # -- correlations ----------------------------------------------------------------------
     def _correlations(self, table, path, at) -> dict[tuple[str, str], float]:
         out: dict[tuple[str, str], float] = {}
@@ -659,8 +837,8 @@ class _Loader:
                 self._add(path, key, "a variable cannot be correlated with itself", at)
                 continue
             pair = tuple(sorted(names, key=NAMES.index))
-            if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not math.isfinite(rho):
-                self._add(path, key, f"expected a finite number in [-1, 1] (got {rho!r})", at)
+            if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not _finite(rho):
+                self._add(path, key, f"expected a finite number in [-1, 1] (got {_shown(rho)})", at)
             elif not -1 <= rho <= 1:
                 self._add(path, key, f"a rank correlation must lie in [-1, 1] (got {rho})", at)
             elif pair in out:

@@ -27,7 +27,9 @@ _LOG_HAZARD_CAP = 700.0
 class Outcomes(NamedTuple):
     """Per-world probabilities and the intermediate quantities behind them."""
 
-    p_align: object
+    p_align: object  # aligned in either branch: q + (1 − q)·P_boot
+    p_boot: object  # the AAR bootstraps its own alignment (the AAR-first branch)
+    field_first: object  # q: today's field solves alignment before the AAR exists
     catastrophic: object
     speedup: object
     capability_speedup: object
@@ -71,7 +73,7 @@ def survival(lam, c, beta, xp=numpy_ops):
     steep = bc > _STEEP
     on = steep & (lam > 0)
     hazard = lam * climb(c, xp.where(steep, 0.0, beta), xp)
-    x = xp.where(on, bc, _STEEP + 1.0)
+    x = xp.where(on, xp.minimum(bc, 1e30), _STEEP + 1.0)  # past 1e30 (or at ∞) the survival is 0 anyway
     log_hazard = (xp.log(xp.where(on, lam, 1.0)) + xp.log(xp.where(on, c, 1.0))
                   + x - xp.log(x) + xp.log(-xp.expm1(-x)))
     steep_hazard = xp.where(on, xp.exp(xp.minimum(log_hazard, _LOG_HAZARD_CAP)), 0.0)
@@ -98,40 +100,50 @@ def finish_time(total, built, speedup, xp=numpy_ops):
 def outcomes(w: Mapping[str, object], horizon: float, xp=numpy_ops) -> Outcomes:
     """All per-world probabilities for worlds ``w`` (a mapping of variable name → array).
 
-    Equations of MODEL.md §3 items 1–8; ``horizon`` is the market's h in years.
+    Equations of docs/model.md ("The equations", v2); ``horizon`` is the market's h in years.
+    Two branches: the field solves alignment before the AAR exists (weight q), or
+    the AAR comes first and must bootstrap its own alignment (weight 1 − q).
     """
     c, r = w["capability_needed"], w["relative_difficulty"]
     # 1. Aligned: the initial technique reaches the AAR's difficulty R·H, and the
     #    bootstrapping loop survives the climb from GPT-4 (C = 0) to C.
     technique_ok = xp.sigmoid((w["technique_strength"] - r * w["alignment_difficulty"]) / w["sharpness"])
-    p_align = technique_ok * survival(w["loop_hazard"], c, w["hazard_growth"], xp)
+    p_boot = technique_ok * survival(w["loop_hazard"], c, w["hazard_growth"], xp)
     # 2. A misaligned AAR past the danger threshold that is not contained.
     catastrophic = xp.sigmoid((c - w["danger_threshold"]) / DANGER_WIDTH) * (1.0 - w["containment"])
     # 3. Speed-ups: alignment by Amdahl; capabilities through overlap and leakage.
     s = amdahl(w["automation_fraction"], xp)
     s_cap = 1.0 + w["skill_overlap"] * w["leakage"] * (s - 1.0)
     # 4. When alignment is solved, and when AGI arrives, once the AAR exists at T_b.
-    t_b, t_g = w["years_to_build"], w["years_to_agi"]
-    t_solve = finish_time(w["field_years"], t_b, s, xp)
+    t_a, t_b, t_g = w["field_years"], w["years_to_build"], w["years_to_agi"]
+    t_solve = finish_time(t_a, t_b, s, xp)
     t_agi = finish_time(t_g, t_b, s_cap, xp)
-    # 5. The race, log-normal timing noise shared by both races.
+    # 5. The races, log-normal timing noise. Which comes first, the field's solution
+    #    or the AAR (q), and each branch's race against AGI.
     sigma = w["timing_noise"]
-    log_solve = xp.log(t_solve)
+    log_a, log_solve = xp.log(t_a), xp.log(t_solve)
+    q = xp.normal_cdf((xp.log(t_b) - log_a) / sigma)
     win = xp.normal_cdf((xp.log(t_agi) - log_solve) / sigma)
     win0 = xp.normal_cdf((xp.log(t_g) - log_solve) / sigma)
-    # 6. The four outcomes (exclusive and exhaustive).
-    x_risk = (1.0 - p_align) * catastrophic
-    contained = (1.0 - p_align) * (1.0 - catastrophic)
-    too_slow = p_align * (1.0 - win0)
-    externalities = p_align * (win0 - win)
-    success = p_align * win
+    field_win = xp.normal_cdf((xp.log(t_agi) - log_a) / sigma)
+    baseline = xp.normal_cdf((xp.log(t_g) - log_a) / sigma)  # 8. today's field alone
+    # 6. The four outcomes (exclusive and exhaustive): q·field first + (1 − q)·AAR first.
+    aar = 1.0 - q
+    x_risk = aar * (1.0 - p_boot) * catastrophic
+    contained = aar * (1.0 - p_boot) * (1.0 - catastrophic)
+    too_slow = q * (1.0 - baseline) + aar * p_boot * (1.0 - win0)
+    externalities = q * (baseline - field_win) + aar * p_boot * (win0 - win)
+    success = q * field_win + aar * p_boot * win
     # 7. Success within the market's horizon.
-    success_h = p_align * xp.normal_cdf((xp.log(xp.minimum(t_agi, horizon)) - log_solve) / sigma)
-    # 8. Today's field alone, and the plan's chance that alignment is solved before AGI.
-    baseline = xp.normal_cdf((xp.log(t_g) - xp.log(w["field_years"])) / sigma)
+    log_h = xp.log(xp.minimum(t_agi, horizon))
+    success_h = (q * xp.normal_cdf((log_h - log_a) / sigma)
+                 + aar * p_boot * xp.normal_cdf((log_h - log_solve) / sigma))
+    # 8. The plan's chance that alignment is solved before AGI: where the AAR fails
+    #    harmlessly, humans carry on as in the baseline.
     plan_solved = success + contained * baseline
     return Outcomes(
-        p_align=p_align, catastrophic=catastrophic, speedup=s, capability_speedup=s_cap,
+        p_align=q + aar * p_boot, p_boot=p_boot, field_first=q, catastrophic=catastrophic,
+        speedup=s, capability_speedup=s_cap,
         t_solve=t_solve, t_agi=t_agi, win=win, win_without_uplift=win0,
         success=success, kicking_the_can=contained + too_slow,
         misaligned_contained=contained, aligned_too_slow=too_slow,

@@ -32,8 +32,19 @@ def test_inheritance_from_base():
     assert openai.inherited("field_years") and not openai.inherited("capability_needed")
     assert openai.variables["field_years"].marginal == author.variables["field_years"].marginal
     assert openai.variables["capability_needed"].marginal != author.variables["capability_needed"].marginal
-    assert openai.correlations == author.correlations
+    pair = ("capability_needed", "automation_fraction")  # the one correlation openai sets itself
+    assert openai.correlations[pair] < author.correlations[pair]
+    assert {k: v for k, v in openai.correlations.items() if k != pair} == {
+        k: v for k, v in author.correlations.items() if k != pair}
     assert openai.simulation == author.simulation
+
+
+@pytest.mark.parametrize("name", ["author", "openai", "pessimist"])
+def test_presets_couple_automation_to_capability_and_difficulty(name):
+    """v2: C is the capability at which the AAR reaches p; more automation is harder to align."""
+    p = load(ROOT / f"priors/{name}.toml")
+    assert p.correlations[("capability_needed", "automation_fraction")] > 0
+    assert p.correlations[("relative_difficulty", "automation_fraction")] > 0
 
 
 def test_pessimist_says_no_easier():
@@ -97,6 +108,18 @@ BAD = {
     "samples": ("simulation.samples", "greater than or equal to 1"),
     "calibration_target": ("calibration.target", "less than 1"),
     "decision_negative": ("decision.cost_of_catastrophe", "greater than or equal to 0"),
+    # hostile files (tests/test_hostile_priors.py tries many more of each kind)
+    "point_truncated": ("parameters.containment", "point value cannot be truncated"),
+    "duplicate_key": ("parameters.containment", "set twice: first at line 6, again at line 8"),
+    "duplicate_table": ("parameters", "declared twice: first at line 5, again at line 8"),
+    "base_traversal": ("meta.base", "neither a preset name"),
+    "beta_too_narrow": ("parameters.leakage", "too narrow for a beta"),
+    "value_too_large": ("parameters.field_years", "values must lie within"),
+    "name_control": ("meta.name", "one line"),
+    "samples_too_many": ("simulation.samples", "at most 100,000,000,000 worlds"),
+    "seed_too_large": ("simulation.seed", "2**63 - 1"),
+    "nesting": ("", "nested too deeply"),
+    "not_utf8": ("", "not UTF-8 text"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The structural model (MODEL.md §3): closed forms, invariants, and numpy = PyTensor."""
+"""The structural model (docs/model.md, v2): closed forms, invariants, and numpy = PyTensor."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .conftest import MIDDLE_WORLD
 
 
 def closed_form(w: dict, h: float) -> dict:
-    """MODEL.md §3 written out again with the math module, one world at a time."""
+    """docs/model.md's equations (v2) written out again with the math module, one world at a time."""
     sig = lambda x: 1 / (1 + math.exp(-x))
     phi = lambda x: 0.5 * math.erfc(-x / math.sqrt(2))
     C, R, H, S = (w[k] for k in ("capability_needed", "relative_difficulty",
@@ -30,19 +30,22 @@ def closed_form(w: dict, h: float) -> dict:
     Ta, Tb, Tg, sd = w["field_years"], w["years_to_build"], w["years_to_agi"], w["timing_noise"]
     T_solve = Tb + (Ta - Tb) / s if Ta > Tb else Ta
     T_agi = Tb + (Tg - Tb) / s_cap if Tg > Tb else Tg
-    W = phi((math.log(T_agi) - math.log(T_solve)) / sd)
-    W0 = phi((math.log(Tg) - math.log(T_solve)) / sd)
-    base = phi((math.log(Tg) - math.log(Ta)) / sd)
-    success = P * W
-    contained = (1 - P) * (1 - K)
-    return {
-        "success": success, "x_risk": (1 - P) * K, "capability_externalities": P * (W0 - W),
-        "misaligned_contained": contained, "aligned_too_slow": P * (1 - W0),
-        "kicking_the_can": contained + P * (1 - W0),
-        "success_within_horizon": P * phi((math.log(min(T_agi, h)) - math.log(T_solve)) / sd),
-        "baseline_success": base, "plan_solved": success + contained * base,
-        "plan_minus_baseline": success + contained * base - base,
-    }
+    race = lambda end, start: phi((math.log(end) - math.log(start)) / sd)
+    q = race(Tb, Ta)  # the field solves alignment before the AAR exists
+    field = {"success": race(T_agi, Ta), "capability_externalities": race(Tg, Ta) - race(T_agi, Ta),
+             "aligned_too_slow": 1 - race(Tg, Ta), "misaligned_contained": 0.0, "x_risk": 0.0,
+             "success_within_horizon": race(min(T_agi, h), Ta)}
+    W, W0 = race(T_agi, T_solve), race(Tg, T_solve)
+    aar = {"success": P * W, "capability_externalities": P * (W0 - W), "aligned_too_slow": P * (1 - W0),
+           "misaligned_contained": (1 - P) * (1 - K), "x_risk": (1 - P) * K,
+           "success_within_horizon": P * race(min(T_agi, h), T_solve)}
+    out = {k: q * field[k] + (1 - q) * aar[k] for k in field}
+    base = race(Tg, Ta)
+    out["kicking_the_can"] = out["misaligned_contained"] + out["aligned_too_slow"]
+    out["baseline_success"] = base
+    out["plan_solved"] = out["success"] + (1 - q) * (1 - P) * (1 - K) * base
+    out["plan_minus_baseline"] = out["plan_solved"] - base
+    return out
 
 
 WORLDS = [
@@ -116,9 +119,24 @@ def test_outcomes_are_probabilities_that_sum_to_one(world):
 
 
 # (variable, direction of success as it grows: -1 non-increasing, +1 non-decreasing)
+# field_years (T_a) is not in the list: under v2 a slower field also moves weight from the
+# field-first branch to the AAR-first one, which can raise success slightly (docs/model.md,
+# "What v2 approximates"); test_success_falls_with_field_years_in_each_branch checks the rest.
 MONOTONE = [("capability_needed", -1), ("relative_difficulty", -1), ("alignment_difficulty", -1),
-            ("loop_hazard", -1), ("hazard_growth", -1), ("field_years", -1), ("leakage", -1),
+            ("loop_hazard", -1), ("hazard_growth", -1), ("leakage", -1),
             ("skill_overlap", -1), ("technique_strength", 1), ("years_to_agi", 1)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(world=world_strategy, bump=st.floats(0.01, 1.0))
+def test_success_falls_with_field_years_in_each_branch(world, bump):
+    """With the AAR built at once (AAR first) or never (field first), a slower field never helps."""
+    for t_b in (1e-9, 1e9):
+        w = {**world, "years_to_build": t_b}
+        lo, hi = float(_eval(w).success[0]), float(_eval(w, field_years=w["field_years"] + bump).success[0])
+        assert hi - lo <= 1e-12 * max(lo, 1e-300) + 1e-15
+        assert float(_eval(w, field_years=w["field_years"] + bump).baseline_success[0]) <= float(
+            _eval(w).baseline_success[0]) + 1e-15
 
 
 @pytest.mark.parametrize("name, sign", MONOTONE)
