@@ -40,6 +40,12 @@ MAP_QUANTITIES = ("success", "kicking_the_can", "capability_externalities", "x_r
                   "success_within_horizon")
 MAP_CELLS = 48
 
+#: The ambition curve: outcomes given the AAR's speed-up s = 1/(1 − p), on a log grid
+#: from 1× to 10⁶× (the essay's 2×, 100× and 52,000× all inside), last bin open-ended.
+AMBITION_QUANTITIES = ("success", "kicking_the_can", "capability_externalities", "x_risk",
+                       "success_within_horizon", "plan_minus_baseline")
+AMBITION_EDGES = np.logspace(0.0, 6.0, 49)
+
 
 def block_rng(seed: int, block: int) -> np.random.Generator:
     """The generator of block ``block``: independent of how blocks are distributed."""
@@ -131,13 +137,17 @@ class _Stats:
     below_target: int
     map_counts: np.ndarray
     map_sums: np.ndarray
+    ambition_counts: np.ndarray
+    ambition_sums: np.ndarray
     sens: tuple | None = None  # binned.accumulate's arrays, plus Σ max(NB, 0) and #(NB > 0)
 
     @classmethod
-    def of(cls, values: np.ndarray, below_target: int, map_counts, map_sums, sens=None) -> "_Stats":
+    def of(cls, values: np.ndarray, below_target: int, map_counts, map_sums, ambition,
+           sens=None) -> "_Stats":
         mean = values.mean(axis=1)
         return cls(values.shape[1], mean, ((values - mean[:, None]) ** 2).sum(axis=1),
-                   values.min(axis=1), values.max(axis=1), below_target, map_counts, map_sums, sens)
+                   values.min(axis=1), values.max(axis=1), below_target, map_counts, map_sums,
+                   *ambition, sens)
 
     def merge(self, other: "_Stats") -> "_Stats":
         n = self.n + other.n
@@ -146,7 +156,8 @@ class _Stats:
                       self.m2 + other.m2 + delta**2 * self.n * other.n / n,
                       np.minimum(self.low, other.low), np.maximum(self.high, other.high),
                       self.below_target + other.below_target, self.map_counts + other.map_counts,
-                      self.map_sums + other.map_sums,
+                      self.map_sums + other.map_sums, self.ambition_counts + other.ambition_counts,
+                      self.ambition_sums + other.ambition_sums,
                       None if self.sens is None else tuple(a + b for a, b in zip(self.sens, other.sens)))
 
 
@@ -188,7 +199,19 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
         kept.update({f"u:{name}": row for name, row in zip(sampler.random, u)})  # copula coordinates Φ(z)
     counts, sums = _map_sums(worlds, values, sampler.map_edges, n)
     extra = _sensitivity_sums(sampler, u, values, n) if sens else None
-    return _Stats.of(values, below, counts, sums, extra), _histograms(_unit(values)), kept
+    ambition = _ambition_sums(worlds["automation_fraction"], values, n)
+    return _Stats.of(values, below, counts, sums, ambition, extra), _histograms(_unit(values)), kept
+
+
+def _ambition_sums(p, values: np.ndarray, n: int):
+    """Per speed-up bin: world counts and sums of AMBITION_QUANTITIES (the ambition curve)."""
+    s = 1.0 / np.maximum(1.0 - np.broadcast_to(p, (n,)), 1e-300)
+    cell = np.clip(np.searchsorted(AMBITION_EDGES, s, side="right") - 1, 0, len(AMBITION_EDGES) - 2)
+    size = len(AMBITION_EDGES) - 1
+    counts = np.bincount(cell, minlength=size)
+    sums = np.stack([np.bincount(cell, weights=values[QUANTITIES.index(q)], minlength=size)
+                     for q in AMBITION_QUANTITIES])
+    return counts, sums
 
 
 def _sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: int) -> tuple:
@@ -324,8 +347,19 @@ class Result:
     target_percentile: float  # share of worlds whose success within the horizon is <= target
     histograms: np.ndarray = field(repr=False, compare=False)  # QUANTITIES × logit-grid bins
     crux_map: "CruxMap" = field(repr=False, compare=False)
+    ambition: "Ambition" = field(repr=False, compare=False)
     sensitivity: tuple | None = field(default=None, repr=False, compare=False)  # merged binned sums
     worlds: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Ambition:
+    """Mean outcomes given the AAR's speed-up (the "ambition curve"): does aiming for
+    more speed-up help or hurt under these beliefs? It respects the priors' couplings."""
+
+    edges: np.ndarray  # speed-up bin edges (×)
+    counts: np.ndarray  # worlds per bin
+    means: Mapping[str, np.ndarray]  # quantity -> per-bin mean, NaN where no world fell
 
 
 @dataclass(frozen=True)
@@ -406,11 +440,15 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
         means = {q: np.where(counts > 0, total.map_sums[k, :-1].reshape(shape) / counts, np.nan)
                  for k, q in enumerate(MAP_QUANTITIES)}
     crux_map = CruxMap(*sampler.map_edges, counts, means)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ambition = Ambition(AMBITION_EDGES, total.ambition_counts, {
+            q: np.where(total.ambition_counts > 0, total.ambition_sums[k] / total.ambition_counts, np.nan)
+            for k, q in enumerate(AMBITION_QUANTITIES)})
     worlds = None
     if keep_worlds:
         worlds = {k: np.concatenate([d[k] for d in kept]) for k in kept[0]}
     return Result(samples, seed, sampler.horizon, sampler.target, estimates,
-                  total.below_target / total.n, hist, crux_map, total.sens, worlds)
+                  total.below_target / total.n, hist, crux_map, ambition, total.sens, worlds)
 
 
 def estimate_seconds(priors: Priors, samples: int, workers: int | None = None) -> float:

@@ -13,13 +13,11 @@ from scipy import special
 
 from .engine import _BINS, _LOGIT_SPAN, QUANTITIES, Result
 from .priors import Priors
+from .quantities import COLORS, SHORT
 from .variables import BY_NAME, NAMES
 
-OUTCOME_COLORS = {"success": "#2a9d8f", "kicking_the_can": "#e9c46a",
-                  "capability_externalities": "#f4a261", "x_risk": "#e76f51"}
-LABELS = {"success": "success", "kicking_the_can": "kicking the can",
-          "misaligned_contained": "  misaligned, contained", "aligned_too_slow": "  aligned, too slow",
-          "capability_externalities": "capability externalities", "x_risk": "existential risk"}
+OUTCOME_COLORS = COLORS
+LABELS = SHORT
 ESSAY_WEEK = 52_000  # "a thousand years of work in a week": 52 × 1000
 
 
@@ -94,10 +92,17 @@ def crux_map(result: Result, priors: Priors):
     counts = gaussian_filter(m.counts.astype(float), 1.0)
     smooth = {k: np.where(counts >= 5, gaussian_filter(np.nan_to_num(v) * m.counts, 1.0) / np.maximum(counts, 1e-300),
                           np.nan) for k, v in m.means.items()}
-    fig, ax = plt.subplots(figsize=(7, 5.2))
-    mesh = ax.pcolormesh(m.c_edges, m.r_edges, smooth["success"].T, cmap="viridis", vmin=0, vmax=1,
-                         shading="flat")
-    fig.colorbar(mesh, ax=ax, label="P(success) given the two cruxes")
+    from matplotlib.colors import PowerNorm
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    fig, ax = plt.subplots(figsize=(7.4, 5.6))
+    ax.set_facecolor("#eeeeee")  # cells none of the worlds fall in
+    # one colour scale for every view (so maps compare); the square-root scale keeps small
+    # chances of success visible
+    mesh = ax.pcolormesh(m.c_edges, m.r_edges, smooth["success"].T, cmap="viridis",
+                         norm=PowerNorm(0.5, vmin=0, vmax=1), shading="flat")
+    fig.colorbar(mesh, ax=ax, label="P(success) given the two cruxes (square-root scale)")
     cc = (m.c_edges[1:] + m.c_edges[:-1]) / 2
     rc = (m.r_edges[1:] + m.r_edges[:-1]) / 2
     names = ["success", "kicking_the_can", "capability_externalities", "x_risk"]
@@ -110,23 +115,30 @@ def crux_map(result: Result, priors: Priors):
             ax.text(np.interp(i, np.arange(len(cc)), cc), np.interp(j, np.arange(len(rc)), rc),
                     f"most likely:\n{LABELS[name].strip()}", ha="center", va="center", fontsize=8,
                     color="white", bbox={"facecolor": OUTCOME_COLORS[name], "alpha": 0.75, "lw": 0})
+    handles = [Patch(facecolor="#eeeeee", edgecolor="#bbbbbb", label="fewer than 5 of your worlds here")]
     if (best >= 0).any() and len(np.unique(best[best >= 0])) > 1:
-        ax.contour(cc, rc, np.ma.masked_less(best.T, 0).astype(float), levels=np.arange(len(names)) + 0.5, colors="white",
-                   linewidths=1.2, linestyles="--")
+        ax.contour(cc, rc, np.ma.masked_less(best.T, 0).astype(float), levels=np.arange(len(names)) + 0.5,
+                   colors="white", linewidths=1.2, linestyles="--")
+        handles.append(Line2D([], [], color="white", ls="--", lw=1.2,
+                              label="where the most likely outcome changes"))
     if m.counts.sum() > 0 and np.count_nonzero(m.counts) > 4:
         density = gaussian_filter(m.counts.astype(float), 1.2)
         levels = np.quantile(density[density > 0], [0.5, 0.8, 0.95])
         ax.contour(cc, rc, density.T, levels=np.unique(levels), colors="black", linewidths=0.8, alpha=0.7)
-    for x, label in ((1.0, "AGI-complete (C = 1)"),):
-        if m.c_edges[0] < x < m.c_edges[-1]:
-            ax.axvline(x, color="white", lw=0.8, alpha=0.6)
-            ax.text(x, m.r_edges[-1], label, color="white", fontsize=7, ha="left", va="top", rotation=90)
-    if m.r_edges[0] < 1 < m.r_edges[-1]:
-        ax.axhline(1, color="white", lw=0.8, alpha=0.6)
-        ax.text(m.c_edges[0], 1, " no easier than AGI (R = 1)", color="white", fontsize=7, va="bottom")
+        handles.append(Line2D([], [], color="black", lw=0.8, label="your prior's density (50/80/95% levels)"))
+    ax.axvline(1.0, color="#555555", lw=0.8, ls=":")
+    ax.axhline(1.0, color="#555555", lw=0.8, ls=":")
+    handles.append(Line2D([], [], color="#555555", ls=":", lw=0.8,
+                          label="C = 1: AGI-complete;  R = 1: no easier than aligning AGI"))
+    ax.set_xlim(m.c_edges[0], m.c_edges[-1])
+    ax.set_ylim(m.r_edges[0], m.r_edges[-1])
     ax.set_xlabel("capability needed, C (0 = GPT-4, 1 = top human alignment researcher)")
     ax.set_ylabel("relative difficulty, R (aligning the AAR ÷ aligning AGI)")
-    ax.set_title("The two cruxes (black contours: your prior's density, 50/80/95% levels)")
+    ax.set_title("The two cruxes: chance of success, and the most likely outcome")
+    legend = ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                       ncol=2, frameon=False)
+    for h in legend.legend_handles[1:2]:
+        h.set_color("#444444")  # the white dashed line, visible on the white page
     fig.tight_layout()
     return fig
 
@@ -196,7 +208,7 @@ def plan_vs_baseline(result: Result):
     rows = [("no AAR: field alone\nsolves alignment in time", est["baseline_success"], "#8d99ae"),
             ("with the plan:\nsolved in time", est["plan_solved"], "#2a9d8f"),
             ("what the plan adds", est["plan_minus_baseline"], "#264653"),
-            ("existential risk\nthe plan adds", est["x_risk"], "#e76f51")]
+            ("existential risk\ncaused by the AAR", est["x_risk"], "#e76f51")]
     fig, ax = plt.subplots(figsize=(7, 3.4))
     for y, (label, e, color) in enumerate(reversed(rows)):
         ax.barh(y, 100 * e.mean, color=color, alpha=0.8, xerr=100 * twice_mcse(e), capsize=3)
@@ -248,12 +260,47 @@ def priors_grid(priors: Priors):
     return fig
 
 
+def ambition(result: Result):
+    """The ambition curve: each outcome given the AAR's speed-up, from the user's own worlds.
+
+    Essay: "the difficulty of aligning the automated alignment researcher depends on how
+    much you want to accelerate alignment research". Bins with fewer than 200 worlds are
+    not drawn; the grey bars show where the worlds lie.
+    """
+    plt = _plt()
+    a = result.ambition
+    centres = np.sqrt(a.edges[1:] * a.edges[:-1])
+    enough = a.counts >= 200
+    fig, (ax, bars) = plt.subplots(2, 1, figsize=(7, 4.6), sharex=True, height_ratios=(3, 1))
+    if enough.any():
+        for q in ("success", "capability_externalities", "x_risk", "kicking_the_can"):
+            ax.plot(centres[enough], 100 * a.means[q][enough], marker="o", ms=2.5, lw=1.4,
+                    color=OUTCOME_COLORS[q], label=LABELS[q])
+    for x, note in ((2, "2×: sub-AGI\n'double productivity'"), (100, "100×: the\npaper scenario"),
+                    (ESSAY_WEEK, "52,000×: 1000 years\nin a week")):
+        ax.axvline(x, color="grey", lw=0.7, ls=":")
+        ax.text(x, 1.0, note, transform=ax.get_xaxis_transform(), fontsize=7, ha="center", va="bottom",
+                color="dimgrey")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("probability given the speed-up (%)")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    bars.bar(a.edges[:-1], 100 * a.counts / max(a.counts.sum(), 1), width=np.diff(a.edges), align="edge",
+             color="#8d99ae", alpha=0.8)
+    bars.set_ylabel("% of worlds", fontsize=8)
+    bars.set_xscale("log")
+    bars.set_xlabel("the AAR's speed-up of alignment research, s = 1/(1 − p) (log scale)")
+    fig.suptitle("The ambition curve: does aiming for more speed-up help or hurt?", fontsize=10, y=0.995)
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = {
     "outcomes.png": "The four outcomes",
     "crux_map.png": "The crux map",
     "amdahl.png": "Amdahl's law",
     "horizon.png": "Against the market",
     "plan_vs_baseline.png": "The plan against no AAR",
+    "ambition.png": "The ambition curve",
     "priors.png": "Your priors",
 }
 
@@ -262,4 +309,5 @@ def render_all(priors: Priors, result: Result) -> dict[str, bytes]:
     """Every figure as PNG bytes, keyed by file name."""
     return {"outcomes.png": png(outcomes(result)), "crux_map.png": png(crux_map(result, priors)),
             "amdahl.png": png(amdahl(priors)), "horizon.png": png(horizon(result)),
-            "plan_vs_baseline.png": png(plan_vs_baseline(result)), "priors.png": png(priors_grid(priors))}
+            "plan_vs_baseline.png": png(plan_vs_baseline(result)), "ambition.png": png(ambition(result)),
+            "priors.png": png(priors_grid(priors))}

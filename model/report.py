@@ -9,19 +9,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from .quantities import DEFINITIONS
+from .quantities import LABELS as _LABELS
 from .terminal import visible
 from .variables import BY_NAME, CRUXES
 
-LABELS = {
-    "success": "Success", "kicking_the_can": "Kicking the can",
-    "capability_externalities": "Capability externalities", "x_risk": "Existential risk",
-    "misaligned_contained": "… misaligned but contained or harmless",
-    "aligned_too_slow": "… aligned but too slow",
-    "success_within_horizon": "Success within the horizon",
-    "baseline_success": "No-AAR baseline: today's field solves alignment before AGI",
-    "plan_solved": "With the plan: alignment solved before AGI",
-    "plan_minus_baseline": "What the plan adds to the chance alignment is solved in time",
-}
+LABELS = _LABELS  # from model.quantities, the one table of labels and definitions
 
 
 def _has_error(mcse) -> bool:
@@ -120,7 +113,7 @@ def _env() -> Environment:
                       autoescape=select_autoescape(["html.j2"]))
     env.filters.update(pct_pm=pct_pm, spread=spread, pct=lambda v, d=1: pct(v, d), pm=pm,
                        md=md, md_quote=md_quote, md_code=md_code)
-    env.globals.update(labels=LABELS, variables=BY_NAME, cruxes=CRUXES)
+    env.globals.update(labels=LABELS, definitions=DEFINITIONS, variables=BY_NAME, cruxes=CRUXES)
     return env
 
 

@@ -34,6 +34,14 @@ def display_path(path) -> str:
         return str(p)
 
 
+def ambition_curve(result: Result, least: int = 200) -> list[dict[str, float]]:
+    """Mean outcomes per speed-up bin with at least ``least`` worlds (the ambition curve)."""
+    a = result.ambition
+    return [{"speedup_from": float(a.edges[i]), "speedup_to": float(a.edges[i + 1]),
+             "worlds": int(a.counts[i]), **{q: float(a.means[q][i]) for q in a.means}}
+            for i in range(len(a.counts)) if a.counts[i] >= least]
+
+
 def build(priors: Priors, result: Result) -> dict[str, Any]:
     est = {k: v.as_dict() for k, v in result.estimates.items()}
     return {
@@ -50,6 +58,7 @@ def build(priors: Priors, result: Result) -> dict[str, Any]:
                                "source": priors.calibration.source},
         "variables": {n: {"written": p.written, "family": p.marginal.family, "source": p.source,
                           "from": display_path(p.origin)} for n, p in priors.variables.items()},
+        "ambition_curve": ambition_curve(result),
         "correlations": {f"{a}, {b}": rho for (a, b), rho in priors.correlations.items()},
         "method": {
             "estimator": "mean of per-world probabilities; mcse = sd / sqrt(samples)",

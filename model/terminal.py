@@ -257,13 +257,16 @@ def outcomes(summary: dict, **kw) -> None:
     """``aar-risk run``: each outcome's mean ± Monte Carlo error and spread across worlds."""
     from .report import LABELS, pct_pm, spread
 
+    from .quantities import DEFINITIONS
+
     rows = [*summary["outcomes"].items(),
-            *[(k, summary[k]) for k in ("success_within_horizon", "baseline_success", "plan_minus_baseline")]]
+            *[(k, summary[k]) for k in ("success_within_horizon", "baseline_success", "plan_solved",
+                                        "plan_minus_baseline")]]
     grid = Grid(f"{summary['name']} — {summary['samples']:,} worlds, seed {summary['seed']}",
                 [Column("outcome", "label"), Column("mean ± MC error", "number", "right"),
                  Column("5th / 50th / 95th\nacross worlds", "number", "right")],
                 [[LABELS[k], pct_pm(est), spread(est)] for k, est in rows])
-    emit(grid, **kw)
+    emit(grid, [f"{LABELS[k]}: {DEFINITIONS[k]}." for k, _ in rows], **kw)
 
 
 _FOUR = ("success", "kicking_the_can", "capability_externalities", "x_risk")
@@ -272,18 +275,45 @@ _HEADERS = {"success": "success", "kicking_the_can": "kicking\nthe can",
             "success_within_horizon": "success within\nhorizon"}
 
 
-def sensitivity(sens: dict, **kw) -> None:
-    """``aar-risk sensitivity``: the eight beliefs that matter most, and the decision."""
-    total = sens["outcomes"]["success"]["total"]
-    top = sorted(total, key=lambda k: -total[k]["value"])[:8]
-    grid = Grid("Which belief matters (total Sobol index; given-data first order)",
-                [Column("variable"), *(Column(_HEADERS[q], "number", "right") for q in _FOUR)],
-                [[v, *(f"{sens['outcomes'][q]['total'][v]['value']:.2f}; "
-                       f"{sens['outcomes'][q]['given_data_first_order'][v]:.2f}" for q in _FOUR)] for v in top])
+def _sobol_cell(entry: dict) -> str:
+    return f"{entry['value']:.2f}" if entry.get("resolved", True) else "not resolved"
+
+
+def sensitivity_lines(sens: dict) -> list[str]:
+    """The decision in words: best action, net benefit, and what (if anything) is worth learning."""
     d = sens["decision"]
-    best = sorted(d["evppi"], key=lambda k: -d["evppi"][k])[:3]
-    emit(grid, [f"best action: {d['best_action']}; EVPI {d['evpi']:.3g}; most worth learning: "
-                + ", ".join(f"{k} ({d['evppi'][k]:.3g})" for k in best)], **kw)
+    nb = d["net_benefit"]
+    err = f" ± {nb['mcse']:.4f}" if nb.get("mcse") else ""
+    lines = [f"best action: {d['best_action']} (net benefit of building {nb['mean']:+.4f}{err}); "
+             f"EVPI {d['evpi']:.3g} (MC error at most {d['evpi_noise']:.2g})"]
+    if d["evpi_negligible"]:
+        lines.append("no belief is worth resolving for this decision: even perfect information about "
+                     "everything is worth about nothing")
+    elif not d["worth_learning"]:
+        lines.append("no single belief is worth resolving for this decision: every partial EVPI is about zero")
+    else:
+        lines.append("most worth learning: " + ", ".join(
+            f"{k} ({d['evppi'][k]:.3g}, flips the decision with probability {100 * d['flip_probability'][k]:.1f}%)"
+            for k in d["worth_learning"][:3]))
+    return lines
+
+
+def sensitivity(sens: dict, top: int = 5, **kw) -> None:
+    """``aar-risk sensitivity``: for each outcome the beliefs that matter most for it, ranked
+    by the given-data index (which respects correlations), and the decision."""
+    grids = []
+    for q in _FOUR:
+        block = sens["outcomes"][q]
+        order = block.get("ranking") or sorted(block["given_data_first_order"],
+                                               key=lambda v: -block["given_data_first_order"][v])
+        grids.append(Grid(f"{_HEADERS[q].replace(chr(10), ' ')}: which belief matters",
+                          [Column("variable"), Column("given data\n(first order)", "number", "right"),
+                           Column("Sobol total\n(independent)", "number", "right")],
+                          [[v, f"{block['given_data_first_order'][v]:.2f}", _sobol_cell(block["total"][v])]
+                           for v in order[:top]]))
+    after = ["given data: share of the outcome's variance a belief explains alone, respecting your "
+             "correlations; Sobol total assumes independent beliefs", *sensitivity_lines(sens)]
+    emit(grids, after, **kw)
 
 
 def validate(spec, path, **kw) -> None:
@@ -338,8 +368,13 @@ def compare(summary: dict, **kw) -> None:
                  for q in next(iter(summary["outcomes"].values()))])
     after = []
     for pair in summary["attribution"]:
-        by = pair["outcomes"]["success"]["by_variable"]
-        top = sorted(by, key=lambda k: -abs(by[k]))[:3]
-        after.append(f"{pair['from']} → {pair['to']}: success {100 * pair['outcomes']['success']['total']:+.1f} pp"
-                     + (", mostly " + ", ".join(f"{k} {100 * by[k]:+.1f}" for k in top) if top else ""))
+        totals = {q: block["total"] for q, block in pair["outcomes"].items()}
+        # success, unless it does not move and something else does (e.g. only the horizon differs)
+        q = "success" if abs(totals["success"]) >= 5e-4 else max(totals, key=lambda k: abs(totals[k]))
+        by = pair["outcomes"][q]["by_variable"]
+        inert = pair.get("inert", {})
+        top = sorted((k for k in by if k not in inert), key=lambda k: -abs(by[k]))[:3]
+        after.append(f"{pair['from']} → {pair['to']}: {LABELS[q].lower()} {100 * totals[q]:+.1f} pp"
+                     + (", mostly " + ", ".join(f"{k} {100 * by[k]:+.1f}" for k in top) if top else "")
+                     + (f" (also different, no effect on these outcomes: {', '.join(inert)})" if inert else ""))
     emit(grid, after, **kw)
