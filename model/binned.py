@@ -5,7 +5,8 @@ equal-width bins of u are equal-probability bins of the variable under its
 prior. Per-bin counts and sums merge exactly across blocks. From them come
 given-data first-order indices (respecting the copula), conditional curves
 and tornado swings, and the regression estimate of partial EVPI (Strong &
-Oakley 2013, Med. Decis. Making 33:755) with a piecewise-constant regression.
+Oakley 2013, Med. Decis. Making 33:755) with a piecewise-constant regression,
+and the probability that learning a belief would flip the decision.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ JOINT_BINS = 20  # per crux, for the two cruxes jointly
 
 
 def net_benefit(values: dict, utilities: tuple[float, float, float]):
-    """Utility of building the AAR minus not building it, per world.
+    """Utility of building the AAR minus not building it, per world (MODEL.md §6, v2).
 
-    V·(plan_solved − baseline) − C_x·x_risk − C_e·capability_externalities.
+    v·(plan_solved − baseline) − c_x·x_risk − c_e·capability_externalities, with
+    utilities = (v, c_x, c_e). The race that capability externalities lose is already in
+    plan_solved (it is success the plan did not get), so c_e is only an *extra* cost per
+    unit of their probability beyond that lost race: 0 (the default) charges them once.
     """
     v, c_x, c_e = utilities
     return (v * values["plan_minus_baseline"] - c_x * values["x_risk"]
@@ -79,14 +83,107 @@ def conditional_at(counts: np.ndarray, sums: np.ndarray, u: float) -> np.ndarray
     return (1 - f) * means[:, lo] + f * means[:, hi]
 
 
-def evppi(counts: np.ndarray, nb_sums: np.ndarray) -> tuple[float, float]:
+def evppi(counts: np.ndarray, nb_sums: np.ndarray, joint: bool = False) -> tuple[float, float]:
     """Partial EVPI and flip probability from bins of net benefit (one variable or a joint grid).
 
-    EVPPI = E_X[max(E[NB | X], 0)] − max(E[NB], 0); flip = P_X(the best action given X differs).
+    EVPPI = E_X[max(E[NB | X], 0)] − max(E[NB], 0), piecewise constant on the bins;
+    flip = P_X(the best action given X differs), from :func:`flip_probability`.
     """
     n = counts.sum()
     means = nb_sums / np.maximum(counts, 1)
     overall = nb_sums.sum() / n
     value = float((counts * np.maximum(means, 0)).sum() / n - max(overall, 0.0))
-    flip = float(counts[(means > 0) != (overall > 0)].sum() / n)
-    return max(value, 0.0), flip
+    return max(value, 0.0), flip_probability(counts, nb_sums, joint)
+
+
+def _sign_flips(means: np.ndarray, overall: float) -> np.ndarray:
+    """Whether the best action given a value differs from the best action now (build iff > 0)."""
+    return (means > 0) != (overall > 0)
+
+
+#: Sub-points per bin (and per joint cell side) at which the interpolated E[NB | X] is read.
+FLIP_SUBPOINTS = 64
+JOINT_FLIP_SUBPOINTS = 16
+
+
+def _filled(means: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Bin means with empty bins given their nearest non-empty bin's mean (for interpolation)."""
+    empty = counts == 0
+    if not empty.any() or empty.all():
+        return means
+    from scipy import ndimage
+
+    idx = ndimage.distance_transform_edt(empty, return_distances=False, return_indices=True)
+    return means[tuple(idx)]
+
+
+def flip_probability(counts: np.ndarray, nb_sums: np.ndarray, joint: bool = False) -> float:
+    """P(learning X exactly would change the best action), X a belief (1-D bins) or, with
+    ``joint``, the two cruxes (a square grid of joint bins, possibly flattened).
+
+    E[NB | X] is read off the bin means interpolated linearly between bin centres (constant
+    beyond the outer centres) at FLIP_SUBPOINTS points per bin (JOINT_FLIP_SUBPOINTS² per
+    joint cell), and each bin weighted by its share of worlds. A piecewise-constant reading
+    would move in steps of one bin (2.5% with 40 bins); this one resolves 1/(40·64) ≈ 0.04%.
+    It is exactly 0 when no bin mean lies on the other side of 0 (then the partial EVPI is 0).
+    """
+    counts = np.asarray(counts)
+    n = counts.sum()
+    if n == 0:
+        return 0.0
+    means = nb_sums / np.maximum(counts, 1)
+    overall = float(nb_sums.sum() / n)
+    if not _sign_flips(means[counts > 0], overall).any():
+        return 0.0
+    if joint:
+        side = int(round(np.sqrt(counts.size)))
+        return _flip_2d(counts.reshape(side, side), means.reshape(side, side), overall)
+    return _flip_1d(counts, means, overall)
+
+
+def _flip_1d(counts: np.ndarray, means: np.ndarray, overall: float) -> float:
+    b = counts.size
+    centres = (np.arange(b) + 0.5) / b
+    ok = counts > 0
+    sub = (np.arange(b)[:, None] + (np.arange(FLIP_SUBPOINTS) + 0.5)[None, :] / FLIP_SUBPOINTS) / b
+    curve = np.interp(sub, centres[ok], means[ok])
+    share = _sign_flips(curve, overall).mean(axis=1)
+    return float((counts * share).sum() / counts.sum())
+
+
+def _flip_2d(counts: np.ndarray, means: np.ndarray, overall: float) -> float:
+    from scipy.interpolate import RegularGridInterpolator
+
+    b = counts.shape[0]
+    centres = (np.arange(b) + 0.5) / b
+    grid = RegularGridInterpolator((centres, centres), _filled(means, counts), method="linear")
+    k = JOINT_FLIP_SUBPOINTS
+    pts = np.clip((np.arange(b * k) + 0.5) / (b * k), centres[0], centres[-1])
+    x, y = np.meshgrid(pts, pts, indexing="ij")
+    curve = grid(np.stack([x.ravel(), y.ravel()], axis=-1)).reshape(b, k, b, k)
+    share = _sign_flips(curve, overall).mean(axis=(1, 3))
+    return float((counts * share).sum() / counts.sum())
+
+
+def evppi_noise(counts: np.ndarray, nb_sums: np.ndarray, sd: float) -> float:
+    """Rough Monte Carlo noise of :func:`evppi`'s value, given the sd of NB across worlds.
+
+    Two parts, each bin's mean having standard error sd/√count (the overall sd: an upper
+    bound on the spread within a bin): the sampling error of the bins whose mean has the
+    other sign (the only ones that enter the estimate), √Σ (w_b·se_b)², and the upward bias
+    of max(mean, 0) on a noisy mean near 0, Σ w_b·se_b·φ(mean_b/se_b).
+    """
+    counts = np.asarray(counts).ravel()
+    nb_sums = np.asarray(nb_sums).ravel()
+    n = counts.sum()
+    if n == 0 or not sd > 0:
+        return 0.0
+    ok = counts > 0
+    w = counts[ok] / n
+    se = sd / np.sqrt(counts[ok])
+    means = nb_sums[ok] / counts[ok]
+    overall = float(nb_sums.sum() / n)
+    flips = _sign_flips(means, overall)
+    sampling = float(np.sqrt(((w * se)[flips] ** 2).sum()))
+    bias = float((w * se * np.exp(-0.5 * (means / se) ** 2) / np.sqrt(2 * np.pi)).sum())
+    return sampling + bias

@@ -52,10 +52,29 @@ class Market:
                    c.trust if trust is None else float(trust))
 
 
-def log_likelihood(success_h, market: Market):
-    """log Beta(target; 1 + trust·s_h, 1 + trust·(1 − s_h)): the market reading given s_h."""
-    s = np.clip(success_h, 0.0, 1.0)
-    return stats.beta.logpdf(market.target, 1 + market.trust * s, 1 + market.trust * (1 - s))
+#: s_h is kept inside [S_FLOOR, 1 − S_FLOOR] in the likelihood, so ln s_h stays finite.
+S_FLOOR = 1e-12
+
+
+def log_likelihood(success_h, market: Market, xp=np):
+    """The market as evidence worth ``trust`` resolved questions that came out at rate y:
+
+        log L(s_h) = trust · (y·ln s_h + (1 − y)·ln(1 − s_h))
+
+    As a function of s_h it peaks exactly at y (the v1 Beta likelihood peaked below it,
+    e.g. at 0.121 for y = 0.14 and trust 20, and so moved views *away* from the market);
+    it is flat at trust 0, and as trust grows the calibrated mean of s_h goes to y.
+    The same function serves numpy (reweighting, weighted runs) and PyTensor (NUTS).
+    """
+    s = xp.clip(success_h, S_FLOOR, 1.0 - S_FLOOR)
+    y = market.target
+    return market.trust * (y * xp.log(s) + (1.0 - y) * xp.log1p(-s))
+
+
+def log_likelihood_max(market: Market) -> float:
+    """The largest value of :func:`log_likelihood` (at s_h = y): weights divided by it are ≤ 1."""
+    y = market.target
+    return market.trust * (y * math.log(y) + (1 - y) * math.log1p(-y))
 
 
 class CalibrationInterrupted(KeyboardInterrupt):
@@ -121,7 +140,8 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q) -> np.ndarray:
 
 
 def variable_shift(marginal, post_x: np.ndarray, post_w: np.ndarray | None = None,
-                   post_u: np.ndarray | None = None, prior_sd: float | None = None) -> dict[str, float]:
+                   post_u: np.ndarray | None = None, prior_sd: float | None = None,
+                   ess: float | None = None) -> dict[str, float]:
     """Median shift in prior standard deviations, and KL(posterior ‖ prior) per variable.
 
     Both are read on the prior's quantile scale u = F(x), where the prior is uniform
@@ -142,12 +162,15 @@ def variable_shift(marginal, post_x: np.ndarray, post_w: np.ndarray | None = Non
     p = np.bincount((u * KL_BINS).astype(np.intp), weights=w, minlength=KL_BINS)[:KL_BINS]
     p = p / p.sum()
     kl = float(np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) * KL_BINS), 0.0)))
-    kl = max(kl - (KL_BINS - 1) / (2 * kish_ess(w)), 0.0)
+    n_eff = kish_ess(w) if ess is None else ess
+    kl = max(kl - (KL_BINS - 1) / (2 * n_eff), 0.0)
     sd = float(prior_sd if prior_sd is not None else np.std(post_x))
     post_mean = float(w @ post_x)
     return {"prior_median": prior_median, "posterior_median": post_median,
             "shift_sd": (post_median - prior_median) / sd if sd > 0 else 0.0,
             "posterior_mean": post_mean, "prior_sd": sd, "kl": kl,
+            # the plug-in KL's own noise, about sqrt((B − 1)/2)/n_eff: shown to this precision
+            "kl_resolution": float(math.sqrt((KL_BINS - 1) / 2) / n_eff), "ess": float(n_eff),
             "mcse": float(np.sqrt(np.sum(w ** 2 * (post_x - post_mean) ** 2)))}
 
 
@@ -159,8 +182,9 @@ def weighted_summary(worlds, w, priors: Priors) -> dict:
     variables = {n: variable_shift(priors.variables[n].marginal, worlds[n], w, worlds.get(f"u:{n}"),
                                    float(np.std(worlds[n])))
                  for n in priors.random_names()}
-    return {"success_within_horizon": out["success_within_horizon"], "outcomes": out, "mcse": mcse,
-            "variables": variables}
+    return {"success_within_horizon": {"mean": out["success_within_horizon"],
+                                       "mcse": mcse["success_within_horizon"]},
+            "outcomes": {q: {"mean": out[q], "mcse": mcse[q]} for q in REPORTED}, "variables": variables}
 
 
 # -- NUTS -----------------------------------------------------------------------------------
@@ -199,7 +223,12 @@ def build_model(priors: Priors, market: Market, settable_target: bool = False):
             pm.Deterministic(q, getattr(o, q))
         s = pt.clip(o.success_within_horizon, 0.0, 1.0)
         observed = pm.Data("market_target", market.target) if settable_target else market.target
-        pm.Beta("market", alpha=1 + market.trust * s, beta=1 + market.trust * (1 - s), observed=observed)
+        if settable_target:  # the reading as data: one compiled model serves every SBC replicate
+            y = observed
+            pm.Potential("market", market.trust * (y * pt.log(pt.clip(s, S_FLOOR, 1 - S_FLOOR))
+                                                   + (1 - y) * pt.log1p(-pt.clip(s, S_FLOOR, 1 - S_FLOOR))))
+        else:
+            pm.Potential("market", log_likelihood(s, market, xp=pt))
     return model
 
 
@@ -255,6 +284,8 @@ def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, ch
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice of its 1.0 refactor
         warnings.filterwarnings("ignore", message=".*BLAS.*")
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="pytensor.*")  # NaN probes while tuning
+        warnings.filterwarnings("ignore", message=".*Potentials on other parameters.*")  # the prior draws need none
         import pymc as pm
 
         logging.getLogger("pymc").setLevel(logging.WARNING)
@@ -311,15 +342,20 @@ def nuts_summary(idata, priors: Priors, prior_worlds) -> dict:
     mcse = {q: float(az.mcse(idata, var_names=[q], method="mean")[q]) for q in REPORTED}
     variables = {}
     for n in priors.random_names():
-        v = variable_shift(priors.variables[n].marginal, post[n].values.ravel(),
-                           prior_sd=float(np.std(prior_worlds[n])))
+        x = post[n].values.ravel()
+        ess = float(az.ess(idata, var_names=[n], method="bulk")[n])
+        # equal weights, but the KL's bias correction uses the chains' effective sample size
+        v = variable_shift(priors.variables[n].marginal, x, prior_sd=float(np.std(prior_worlds[n])), ess=ess)
         v["mcse"] = float(az.mcse(idata, var_names=[n], method="mean")[n])  # autocorrelation-aware
         variables[n] = v
-    return {"success_within_horizon": out["success_within_horizon"], "outcomes": out, "mcse": mcse,
-            "variables": variables}
+    return {"success_within_horizon": {"mean": out["success_within_horizon"],
+                                       "mcse": mcse["success_within_horizon"]},
+            "outcomes": {q: {"mean": out[q], "mcse": mcse[q]} for q in REPORTED}, "variables": variables}
 
 
 def prior_summary(worlds) -> dict:
-    out = {q: float(np.mean(worlds[q])) for q in REPORTED}
+    n = len(worlds["success"])
+    out = {q: {"mean": float(np.mean(worlds[q])),
+               "mcse": float(np.std(worlds[q]) / math.sqrt(n)) if n > 1 else None} for q in REPORTED}
     return {"success_within_horizon": out["success_within_horizon"], "outcomes": out}
 

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,11 +25,16 @@ def build(priors: Priors, market: Market, samples: int, seed: int, prior: dict, 
     order = [n for n in CRUXES] + [n for n in NAMES if n not in CRUXES]
     for m in methods.values():
         m["variables"] = {n: m["variables"][n] for n in order if n in m["variables"]}
-    return {"priors": display_path(priors.path), "name": priors.name, "target": market.target,
+    from .summary import priors_digest
+
+    return {"priors": display_path(priors.path), "priors_digest": priors_digest(priors),
+            "name": priors.name, "target": market.target,
             "horizon_years": market.horizon, "trust": market.trust, "samples": samples, "seed": seed,
             "source": priors.calibration.source, "prior": prior, "methods": methods,
             "gates": {k: {"op": op, "limit": v} for k, (op, v) in GATES.items()},
-            "calibrated_priors": calibrated, "versions": {**versions(), **_pymc_versions(methods)}}
+            "calibrated_priors": calibrated, "versions": {**versions(), **_pymc_versions(methods)},
+            "nuts": {"draws": methods["nuts"]["draws"], "chains": methods["nuts"]["chains"],
+                     "tune": methods["nuts"]["tune"]} if "nuts" in methods else None}
 
 
 def _pymc_versions(methods) -> dict:
@@ -83,13 +89,38 @@ def outcome_figure(summary: dict) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 3.4))
     width = 0.8 / len(cols)
     for i, (name, block) in enumerate(cols):
-        ax.bar([k + i * width for k in range(len(keys))], [100 * block["outcomes"][q] for q in keys], width,
+        ax.bar([k + i * width for k in range(len(keys))], [100 * block["outcomes"][q]["mean"] for q in keys], width,
                label=name, color=METHOD_COLORS[name], alpha=0.9)
     ax.axhline(100 * summary["target"], color="#e76f51", lw=1, ls="--", label=f"market {100 * summary['target']:.0f}%")
     ax.set_xticks([k + 0.4 - width / 2 for k in range(len(keys))], [LABELS[q] for q in keys], fontsize=7)
     ax.set_ylabel("percent")
     ax.legend(frameon=False, fontsize=8)
     ax.set_title("Prior against calibrated probabilities")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def success_h_figure(worlds, posteriors: dict, target: float) -> bytes:
+    """The distribution of s_h across worlds: prior, and calibrated by each method, market marked."""
+    from .figures import _plt
+
+    plt = _plt()
+    s = np.asarray(worlds["success_within_horizon"])
+    edges = np.linspace(0, 1, 81)
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.hist(s, bins=edges, density=True, color=METHOD_COLORS["prior"], alpha=0.5, label="prior")
+    for name, (draws, w) in posteriors.items():
+        x = np.asarray(draws["success_within_horizon"]) if "success_within_horizon" in draws else None
+        if x is None:
+            continue
+        ax.hist(x, bins=edges, weights=None if w is None else w, density=True, histtype="step", lw=1.6,
+                color=METHOD_COLORS[name], label=name)
+    ax.axvline(target, color="#e76f51", lw=1.2, ls="--", label=f"market {100 * target:.0f}%")
+    ax.set_xlabel("a world's chance of success within the horizon, s_h")
+    ax.set_ylabel("density across worlds")
+    ax.set_yscale("log")
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title("What the calibration did to your worlds")
     fig.tight_layout()
     return _png(fig)
 
@@ -140,7 +171,7 @@ def files(summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml:
 
 def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int, seed: int,
          draws: int = 1000, tune: int = 1000, chains: int = 4, workers: int | None = None,
-         step=lambda label: None, progress=None) -> tuple[dict, dict[str, str | bytes], bool]:
+         step=lambda label: None, progress=None, out_dir=None) -> tuple[dict, dict[str, str | bytes], bool]:
     """Run the requested methods; return calibration.json's dict, the folder's files, converged."""
     from . import calibrate as cal
     from .engine import simulate
@@ -167,53 +198,55 @@ def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int,
         results["nuts"] = {**cal.nuts_summary(idata, priors, worlds), "draws": draws, "tune": tune,
                            "chains": chains, "converged": converged,
                            "failed": failed, "diagnostics": diag}
-        posteriors["nuts"] = ({n: idata.posterior[n].values.ravel() for n in priors.random_names()}, None)
+        posteriors["nuts"] = ({n: idata.posterior[n].values.ravel()
+                               for n in (*priors.random_names(), "success_within_horizon")}, None)
     if "reweight" in methods:
         step("reweighting")
         w = cal.reweight(worlds, market)
         ess = cal.kish_ess(w)
         results["reweight"] = {**cal.weighted_summary(worlds, w, priors), "ess": ess,
-                               "warning": ess < cal.ESS_WARNING}
+                               "warning": ess < cal.ESS_WARNING or ess < 0.1 * len(w)}
         posteriors["reweight"] = (worlds, w)
     if "tilt" in methods:
         step("tilting")
         w, lam, kl = cal.tilt(worlds["success_within_horizon"], market.target)
+        ess = cal.kish_ess(w)
         results["tilt"] = {**cal.weighted_summary(worlds, w, priors), "kl": kl, "lambda": lam,
-                           "ess": cal.kish_ess(w)}
+                           "ess": ess, "warning": ess < cal.ESS_WARNING or ess < 0.1 * len(w)}
         posteriors["tilt"] = (worlds, w)
 
     step("writing the calibrated priors file")
     calibrated = toml = None
-    source = "nuts" if "nuts" in results and converged else next((m for m in ("reweight", "tilt") if m in results), None)
-    if source is not None:
-        samples_for_refit, w = posteriors[source]
-        if w is None:  # NUTS draws weigh equally
-            size = next(iter(samples_for_refit.values())).size
-            w = np.full(size, 1 / size)
-        toml = calibrated_file(priors, samples_for_refit, w, source, market, results[source])
-        check = _run_calibrated(toml, priors, market, seed)
-        calibrated = {"path": f"priors/{priors.path.stem}.calibrated.toml", "method": source,
-                      "success_within_horizon": check,
-                      "posterior_success_within_horizon": results[source]["success_within_horizon"]}
+    apply = ("update" if any(m in results for m in ("nuts", "reweight")) else
+             "tilt" if "tilt" in results else None)
+    if apply is not None:
+        lam = results["tilt"]["lambda"] if apply == "tilt" else None
+        weighting = ("update", market.trust, market.target) if apply == "update" else ("tilt", lam)
+        folder = Path(out_dir) / "priors" if out_dir is not None else Path(priors.path).parent
+        source = "nuts" if "nuts" in results and converged else next(
+            (m for m in ("reweight", "tilt", "nuts") if m in results))
+        refit_from = posteriors[source]
+        toml = calibrated_file(priors, market, apply, lam, folder, refit_from, results[source])
+        check = simulate(priors, samples=200_000, seed=seed, workers=workers, horizon=market.horizon,
+                         target=market.target, weighting=weighting)
+        calibrated = {"path": f"priors/{priors.path.stem}.calibrated.toml", "apply": apply,
+                      "tilt_lambda": lam, "base": _relative(priors.path, folder),
+                      "run_check": {"samples": 200_000,
+                                    "success_within_horizon": check.estimates["success_within_horizon"].as_dict(),
+                                    "ess": check.ess},
+                      "posterior_success_within_horizon": results[
+                          "reweight" if apply == "update" and "reweight" in results else source][
+                          "success_within_horizon"]}
     summary = build(priors, market, mc.samples, mc.seed, prior, results, calibrated)
     step("drawing figures")
     figures = {"outcomes.png": outcome_figure(summary),
-               "cruxes.png": crux_figure(priors, worlds, posteriors)}
+               "cruxes.png": crux_figure(priors, worlds, posteriors),
+               "success_h.png": success_h_figure(worlds, posteriors, market.target)}
     if idata is not None:
         figures["ranks.png"] = rank_figure(idata)
     return summary, files(summary, figures, idata, toml, priors.path.stem), converged
 
 
-def _run_calibrated(toml: str, priors: Priors, market: Market, seed: int) -> float:
-    """Success within the horizon when the calibrated file is run on its own."""
-    from pathlib import Path
-
-    from .engine import simulate
-    from .priors import load
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{priors.path.stem}.calibrated.toml"
-        path.write_text(toml)
-        res = simulate(load(path), samples=200_000, seed=seed, workers=1, horizon=market.horizon,
-                       target=market.target)
-    return res.estimates["success_within_horizon"].mean
+def _relative(target, folder) -> str:
+    """``target`` as a path from ``folder`` (how the calibrated file names its base)."""
+    return Path(os.path.relpath(Path(target).resolve(), Path(folder).resolve())).as_posix()

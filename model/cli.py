@@ -261,6 +261,9 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
         raise click.UsageError("--out takes one PRIORS file; without it each goes to reports/<stem>/")
     targets = _targets(files, out)
     specs = [_load(f) for f in files]  # every file is checked before any work
+    if sensitivity and any(s.calibration.apply for s in specs):
+        raise click.UsageError("--sensitivity does not apply to a calibrated priors file (its worlds are "
+                               "weighted); run it on the file's base")
     summaries = []
     with _guarded(*(ReportFolder(t, "run") for t in targets)) as folders:
         for spec in specs:
@@ -270,6 +273,11 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
             summaries.append(summary)
             if not (quiet or as_json):
                 _print_table(summary)
+            if summary.get("calibration_applied"):
+                a = summary["calibration_applied"]
+                _err(f"calibrated file ({a['apply']}): effective sample size {a['effective_sample_size']:,.0f} "
+                     f"of {summary['samples']:,} worlds"
+                     + (" — too few, the numbers are unreliable: run more worlds (-n)" if a["warning"] else ""))
             _err(f"report written to {_plain(str(folder.shown))}/ (report.html, report.md, summary.json, figures/)")
     if as_json:
         click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2))
@@ -285,6 +293,7 @@ def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> 
         result = _simulate(spec, bar, f"simulating {_plain(spec.path.stem)[:20]}", samples=samples, seed=seed,
                            workers=workers, utilities=spec.decision.utilities if sensitivity else None)
         summary = build(spec, result)
+        summary["calibration_report"] = _calibration_link(folder.path, summary["priors_digest"])
         task = bar.add_task("drawing figures", total=None)
         figures = render_all(spec, result)
         bar.remove_task(task)
@@ -300,6 +309,15 @@ def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> 
         content = files(summary, figures, sens)
     folder.commit(content)
     return summary, sens
+
+
+def _calibration_link(folder: Path, digest: str) -> dict:
+    """Whether the report folder holds a calibration of these very priors (else it is stale)."""
+    try:
+        made = json.loads((folder / "calibration" / "calibration.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"exists": False, "current": False}
+    return {"exists": True, "current": isinstance(made, dict) and made.get("priors_digest") == digest}
 
 
 def _print_table(summary) -> None:
@@ -351,7 +369,7 @@ def validate(priors):
 @click.option("--target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="The market's probability [priors file; 0.14].")
 @click.option("--horizon", type=click.FloatRange(0, min_open=True), help="Years [priors file; 4].")
-@click.option("--trust", type=click.FloatRange(0, min_open=True),
+@click.option("--trust", type=click.FloatRange(0, 1e6),
               help="How many observations the market is worth [priors file; 20].")
 @click.option("--method", type=click.Choice(["nuts", "reweight", "tilt", "all"]), default="all",
               show_default=True)
@@ -373,6 +391,10 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
     from .calibrate import Market
     from .tensor import CalibrationError
 
+    if spec.calibration.apply is not None:
+        _err(f"error: {_plain(str(priors))} is already calibrated ([calibration] apply = "
+             f"\"{spec.calibration.apply}\"); calibrate the file it inherits from instead")
+        sys.exit(EXIT_BAD_INPUT)
     market = Market.from_priors(spec, target, horizon, trust)
     methods = ("nuts", "reweight", "tilt") if method == "all" else (method,)
     folder = _targets([priors], out)[0] / "calibration"
@@ -402,7 +424,8 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
             summary, content, converged = make(
                 spec, market, methods, samples or spec.simulation.samples,
                 spec.simulation.seed if seed is None else seed, draws=draws, chains=chains,
-                step=lambda label: bar.update(steps, description=label), progress=progress)
+                step=lambda label: bar.update(steps, description=label), progress=progress,
+                out_dir=prepared.path)
         prepared.commit(content)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
@@ -477,7 +500,7 @@ def compare(priors, samples, seed, out, workers, quiet, as_json):
             task = bar.add_task("attributing differences", total=len(pairs))
             attributions = []
             for a, b in pairs:
-                attributions.append(attribute(a, b, seed=seed))
+                attributions.append(attribute(a, b, samples=samples, seed=seed))
                 bar.advance(task)
         summary = build(runs, attributions)
         folder.commit(files(summary))

@@ -1,38 +1,79 @@
-"""The compare report: outcomes side by side, and the Shapley attribution of each difference."""
+"""The compare report: outcomes side by side, the Shapley attribution of each difference,
+and the views' crux maps on common axes."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from .compare import COMPARED, Attribution
+import numpy as np
+
+from .compare import COMPARED, Attribution, CruxMaps, crux_maps
 from .engine import Result
 from .priors import Priors
 from .report import LABELS, _env
 from .summary import OUTCOMES, display_path, versions
 
+#: Why a player that no compared outcome depends on gets exactly 0.
+INERT_WHY = {"target": "the market's number: it only moves the calibration",
+             "trust": "how much you trust the market: it only moves the calibration",
+             "value_of_success": "a utility: it only moves the decision in the sensitivity section",
+             "cost_of_catastrophe": "a utility: it only moves the decision in the sensitivity section",
+             "cost_of_capability_externalities": "a utility: it only moves the decision in the sensitivity section"}
 
-def build(runs: list[tuple[Priors, Result]], attributions: list[Attribution]) -> dict[str, Any]:
+
+class Summary(dict):
+    """compare.json's content; ``maps`` carries the crux maps' arrays to the figures (not to JSON)."""
+
+    maps: CruxMaps | None = None
+
+
+def _kind(player: str) -> str:
+    from .compare import CORRELATIONS, SETTINGS
+
+    if player == CORRELATIONS:
+        return "correlations"
+    if any(player == key for _, key in SETTINGS):
+        return "setting"
+    return "variable"
+
+
+def build(runs: list[tuple[Priors, Result]], attributions: list[Attribution],
+          maps: CruxMaps | None = None) -> dict[str, Any]:
     files = [display_path(p.path) for p, _ in runs]
-    return {
+    if maps is None:
+        maps = crux_maps(runs)
+    shown = (*OUTCOMES, "success_within_horizon", "plan_minus_baseline")
+    summary = Summary({
         "files": files,
         "names": {display_path(p.path): p.name for p, _ in runs},
         "samples": runs[0][1].samples, "seed": runs[0][1].seed,
-        "outcomes": {display_path(p.path): {q: r.estimates[q].mean for q in (*OUTCOMES, "success_within_horizon",
-                                                                            "plan_minus_baseline")}
-                     for p, r in runs},
-        "mcse": {display_path(p.path): {q: r.estimates[q].mcse for q in (*OUTCOMES, "success_within_horizon",
-                                                                        "plan_minus_baseline")}
-                 for p, r in runs},
+        "outcomes": {display_path(p.path): {q: r.estimates[q].mean for q in shown} for p, r in runs},
+        "mcse": {display_path(p.path): {q: r.estimates[q].mcse for q in shown} for p, r in runs},
         "attribution": [{
             "from": display_path(at.source.path), "to": display_path(at.target.path), "method": at.method,
             "samples": at.samples, "players": list(at.players),
+            "kinds": {p: _kind(p) for p in at.players},
+            "inert": {p: INERT_WHY.get(p, "no compared outcome depends on it") for p in at.inert},
+            "orderings": at.orderings,
             "outcomes": {q: {"total": at.total[q], "total_se": at.total_se[q],
-                             "by_variable": at.by_variable[q], "se": at.se[q]}
+                             "by_variable": at.by_variable[q], "se": at.se[q],
+                             **({"ordering_se": at.ordering_se[q]} if at.ordering_se else {})}
                          for q in COMPARED},
         } for at in attributions],
+        "crux_maps": {
+            "capability_needed": [float(maps.c_edges[0]), float(maps.c_edges[-1])],
+            "relative_difficulty": [float(maps.r_edges[0]), float(maps.r_edges[-1])],
+            "cells": len(maps.c_edges) - 1,
+            "axes": "the default axes, C from 0 to 2 and R from 0 to 1.5, widened where a view's central 99% "
+                    "reaches beyond",
+            "views": {f: {"worlds": w, "from": "the run's own map" if reused else "the run's worlds, binned again"}
+                      for f, w, reused in zip(files, maps.worlds, maps.reused)},
+        },
         "versions": versions(),
-    }
+    })
+    summary.maps = maps
+    return summary
 
 
 def figure(summary: dict[str, Any]) -> bytes:
@@ -55,11 +96,13 @@ def figure(summary: dict[str, Any]) -> bytes:
     for row, pair in enumerate(pairs, start=1):
         ax = axes[row, 0]
         by = pair["outcomes"]["success"]["by_variable"]
-        names = sorted(by, key=lambda k: abs(by[k]))
+        se = pair["outcomes"]["success"]["se"]
+        names = sorted((k for k in by if k not in pair.get("inert", {})), key=lambda k: abs(by[k]))
         ax.barh([text(k) for k in names], [100 * by[k] for k in names],
+                xerr=[200 * (se.get(k) or 0) for k in names], capsize=2, error_kw={"lw": 0.8},
                 color=[OUTCOME_COLORS["success"] if by[k] >= 0 else OUTCOME_COLORS["x_risk"] for k in names])
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_xlabel("percentage points of success")
+        ax.set_xlabel("percentage points of success (± 2 standard errors)")
         ends = {k: text(summary["names"][pair[k]]) for k in ("from", "to")}
         ax.set_title(f"Why success differs: {ends['from']} → {ends['to']} "
                      f"(total {100 * pair['outcomes']['success']['total']:+.1f} pp)", fontsize=9)
@@ -68,14 +111,68 @@ def figure(summary: dict[str, Any]) -> bytes:
     return png(fig)
 
 
+def crux_figure(summary: dict[str, Any], maps: CruxMaps) -> bytes:
+    """The views' crux maps side by side on the same axes: P(success) and P(existential risk)
+    given the two cruxes, with each view's prior density as contours."""
+    from scipy.ndimage import gaussian_filter
+
+    from .figures import _plt, png, text
+
+    plt = _plt()
+    files = summary["files"]
+    k = len(files)
+    rows = (("success", "P(success)", "viridis"), ("x_risk", "P(existential risk)", "magma"))
+    fig, axes = plt.subplots(len(rows), k, figsize=(3.3 * k + 1.2, 6.4), squeeze=False, sharex=True, sharey=True,
+                             layout="constrained")
+    meshes = {}
+    cc = (maps.c_edges[1:] + maps.c_edges[:-1]) / 2
+    rc = (maps.r_edges[1:] + maps.r_edges[:-1]) / 2
+    for col, f in enumerate(files):
+        counts = maps.counts[col].astype(float)
+        smooth_n = gaussian_filter(counts, 1.0)
+        for row, (q, title, cmap) in enumerate(rows):
+            ax = axes[row, col]
+            mean = maps.means[col][q]
+            smooth = np.where(smooth_n >= 5, gaussian_filter(np.nan_to_num(mean) * counts, 1.0)
+                              / np.maximum(smooth_n, 1e-300), np.nan)
+            meshes[row] = ax.pcolormesh(maps.c_edges, maps.r_edges, smooth.T, cmap=cmap, vmin=0, vmax=1,
+                                        shading="flat")
+            if np.count_nonzero(counts) > 4:
+                density = gaussian_filter(counts, 1.2)
+                levels = np.unique(np.quantile(density[density > 0], [0.5, 0.8, 0.95]))
+                ax.contour(cc, rc, density.T, levels=levels, colors="white", linewidths=0.7, alpha=0.8)
+            ax.axvline(1.0, color="white", lw=0.6, ls=":", alpha=0.7)
+            ax.axhline(1.0, color="white", lw=0.6, ls=":", alpha=0.7)
+            ax.set_xlim(maps.c_edges[0], maps.c_edges[-1])
+            ax.set_ylim(maps.r_edges[0], maps.r_edges[-1])
+            if row == 0:
+                ax.set_title(text(summary["names"][f]), fontsize=9)
+            if row == len(rows) - 1:
+                ax.set_xlabel("capability needed, C", fontsize=8)
+            if col == 0:
+                ax.set_ylabel(f"relative difficulty, R\n{title}", fontsize=8)
+            ax.tick_params(labelsize=7)
+    for row, (_, title, _) in enumerate(rows):
+        fig.colorbar(meshes[row], ax=list(axes[row, :]), label=title, fraction=0.04, pad=0.02)
+    fig.suptitle("The two cruxes on common axes (white contours: each view's prior density, 50/80/95%; "
+                 "dotted: C = 1, R = 1)", fontsize=9)
+    return png(fig)
+
+
 def files(summary: dict[str, Any]) -> dict[str, str | bytes]:
     import base64
 
     png = figure(summary)
+    maps = getattr(summary, "maps", None)
+    crux = crux_figure(summary, maps) if maps is not None else None
     env = _env()
-    ctx = {"s": summary, "compared": COMPARED}
-    return {"compare.json": json.dumps(summary, indent=2) + "\n",
-            "compare.md": env.get_template("compare.md.j2").render(**ctx),
-            "compare.html": env.get_template("compare.html.j2").render(
-                **ctx, figure=base64.b64encode(png).decode("ascii")),
-            "figures/compare.png": png}
+    ctx = {"s": summary, "compared": COMPARED, "crux": crux is not None and "crux_maps" in summary}
+    out = {"compare.json": json.dumps(summary, indent=2) + "\n",
+           "compare.md": env.get_template("compare.md.j2").render(**ctx),
+           "compare.html": env.get_template("compare.html.j2").render(
+               **ctx, figure=base64.b64encode(png).decode("ascii"),
+               crux_figure=base64.b64encode(crux).decode("ascii") if crux else ""),
+           "figures/compare.png": png}
+    if crux is not None:
+        out["figures/crux_maps.png"] = crux
+    return out

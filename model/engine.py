@@ -64,6 +64,8 @@ class Sampler:
     target: float
     map_edges: tuple[np.ndarray, np.ndarray]  # cell edges in C and in R
     utilities: tuple[float, float, float] | None = None  # set: accumulate sensitivity bins
+    #: a calibrated priors file's weighting: ("update", trust, target) or ("tilt", λ)
+    weighting: tuple | None = None
 
     @classmethod
     def from_priors(cls, priors: Priors, horizon: float | None = None,
@@ -140,14 +142,15 @@ class _Stats:
     ambition_counts: np.ndarray
     ambition_sums: np.ndarray
     sens: tuple | None = None  # binned.accumulate's arrays, plus Σ max(NB, 0) and #(NB > 0)
+    weighted: "_Weighted | None" = None  # a calibrated file's weighted sums
 
     @classmethod
     def of(cls, values: np.ndarray, below_target: int, map_counts, map_sums, ambition,
-           sens=None) -> "_Stats":
+           sens=None, weighted=None) -> "_Stats":
         mean = values.mean(axis=1)
         return cls(values.shape[1], mean, ((values - mean[:, None]) ** 2).sum(axis=1),
                    values.min(axis=1), values.max(axis=1), below_target, map_counts, map_sums,
-                   *ambition, sens)
+                   *ambition, sens, weighted)
 
     def merge(self, other: "_Stats") -> "_Stats":
         n = self.n + other.n
@@ -158,7 +161,58 @@ class _Stats:
                       self.below_target + other.below_target, self.map_counts + other.map_counts,
                       self.map_sums + other.map_sums, self.ambition_counts + other.ambition_counts,
                       self.ambition_sums + other.ambition_sums,
-                      None if self.sens is None else tuple(a + b for a, b in zip(self.sens, other.sens)))
+                      None if self.sens is None else tuple(a + b for a, b in zip(self.sens, other.sens)),
+                      None if self.weighted is None else self.weighted.merge(other.weighted))
+
+
+@dataclass
+class _Weighted:
+    """Sums over worlds with importance weights w ≤ 1 (a calibrated priors file), all additive.
+
+    From them: weighted means Σw·x/Σw, their Monte Carlo error
+    sqrt(Σw²(x − μ)²)/Σw (self-normalised importance sampling), Kish's effective sample
+    size (Σw)²/Σw², and weighted histograms, crux map and ambition curve.
+    """
+
+    w: float
+    w2: float
+    wx: np.ndarray  # per quantity
+    w2x: np.ndarray
+    w2x2: np.ndarray
+    below: float
+    hist: np.ndarray
+    map_w: np.ndarray
+    map_sums: np.ndarray
+    ambition_w: np.ndarray
+    ambition_sums: np.ndarray
+
+    def merge(self, other: "_Weighted") -> "_Weighted":
+        return _Weighted(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
+
+    def mean(self) -> np.ndarray:
+        return self.wx / self.w
+
+    def mcse(self) -> np.ndarray:
+        mu = self.mean()
+        return np.sqrt(np.maximum(self.w2x2 - 2 * mu * self.w2x + mu**2 * self.w2, 0.0)) / self.w
+
+    def ess(self) -> float:
+        return float(self.w**2 / self.w2) if self.w2 > 0 else 0.0
+
+
+def log_weights(weighting: tuple, success_h: np.ndarray) -> np.ndarray:
+    """Each world's log importance weight under a calibration, at most 0.
+
+    "update": the market likelihood trust·(y·ln s + (1 − y)·ln(1 − s)) less its maximum
+    (at s = y); "tilt": λ·s less max(λ, 0). Neither needs a second pass over the worlds.
+    """
+    s = np.clip(success_h, 1e-12, 1 - 1e-12)
+    if weighting[0] == "update":
+        trust, y = weighting[1], weighting[2]
+        top = trust * (y * math.log(y) + (1 - y) * math.log1p(-y))
+        return trust * (y * np.log(s) + (1 - y) * np.log1p(-s)) - top
+    lam = weighting[1]
+    return lam * s - max(lam, 0.0)
 
 
 def _bin(values: np.ndarray) -> np.ndarray:
@@ -168,10 +222,10 @@ def _bin(values: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(pos), -1, _BINS).astype(np.intp) + 1
 
 
-def _histograms(values: np.ndarray) -> np.ndarray:
-    out = np.empty((len(QUANTITIES), _BINS + 2), dtype=np.int64)
+def _histograms(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    out = np.empty((len(QUANTITIES), _BINS + 2), dtype=np.int64 if weights is None else float)
     for q, row in enumerate(values):
-        out[q] = np.bincount(_bin(row), minlength=_BINS + 2)
+        out[q] = np.bincount(_bin(row), weights=weights, minlength=_BINS + 2)
     return out
 
 
@@ -200,7 +254,22 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     counts, sums = _map_sums(worlds, values, sampler.map_edges, n)
     extra = _sensitivity_sums(sampler, u, values, n) if sens else None
     ambition = _ambition_sums(worlds["automation_fraction"], values, n)
-    return _Stats.of(values, below, counts, sums, ambition, extra), _histograms(_unit(values)), kept
+    weighted = None if sampler.weighting is None else _weighted(sampler, worlds, values, n)
+    return (_Stats.of(values, below, counts, sums, ambition, extra, weighted), _histograms(_unit(values)),
+            kept)
+
+
+def _weighted(sampler: Sampler, worlds, values: np.ndarray, n: int) -> _Weighted:
+    s_h = values[QUANTITIES.index("success_within_horizon")]
+    w = np.exp(log_weights(sampler.weighting, s_h))
+    w2 = w * w
+    _, map_w = _map_sums(worlds, np.broadcast_to(w, values.shape), sampler.map_edges, n)
+    map_counts, map_sums = _map_sums(worlds, values * w, sampler.map_edges, n)
+    amb_w = _ambition_sums(worlds["automation_fraction"], np.broadcast_to(w, values.shape), n)[1]
+    _, amb_sums = _ambition_sums(worlds["automation_fraction"], values * w, n)
+    return _Weighted(float(w.sum()), float(w2.sum()), values @ w, values @ w2, (values**2) @ w2,
+                     float(w[s_h <= sampler.target].sum()), _histograms(_unit(values), w),
+                     map_w[0], map_sums, amb_w[0], amb_sums)
 
 
 def _ambition_sums(p, values: np.ndarray, n: int):
@@ -350,6 +419,8 @@ class Result:
     ambition: "Ambition" = field(repr=False, compare=False)
     sensitivity: tuple | None = field(default=None, repr=False, compare=False)  # merged binned sums
     worlds: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    weighting: tuple | None = None  # a calibrated file's weighting, as applied
+    ess: float | None = None  # Kish's effective sample size (the sample size when unweighted)
 
 
 @dataclass(frozen=True)
@@ -393,11 +464,13 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
              workers: int | None = None, keep_worlds: bool = False,
              blocks_per_task: int | None = None, horizon: float | None = None,
              target: float | None = None, utilities: tuple[float, float, float] | None = None,
-             progress: Callable[[int], None] | None = None) -> Result:
+             progress: Callable[[int], None] | None = None, weighting: tuple | None = None) -> Result:
     """Monte Carlo estimates of every quantity in QUANTITIES under ``priors``.
 
     ``progress`` (if given) is called with the number of worlds finished so far.
-    Results depend only on ``priors``, ``samples`` and ``seed``.
+    ``weighting`` (default: the file's ``[calibration] apply``, see :func:`log_weights`)
+    weights every world as it streams, so a calibrated priors file reproduces its
+    calibration in one pass. Results depend only on ``priors``, ``samples`` and ``seed``.
     """
     samples = priors.simulation.samples if samples is None else int(samples)
     seed = priors.simulation.seed if seed is None else int(seed)
@@ -408,6 +481,11 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
         from dataclasses import replace
 
         sampler = replace(sampler, utilities=tuple(float(x) for x in utilities))
+    weighting = weighting if weighting is not None else priors_weighting(priors)
+    if weighting is not None:
+        from dataclasses import replace
+
+        sampler = replace(sampler, weighting=tuple(weighting))
     blocks = math.ceil(samples / BLOCK)
     workers = max(1, min(workers or usable_cores(), usable_cores(), blocks))
     # about 4 blocks (a quarter second) per task: progress at least every second
@@ -426,29 +504,52 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
         if progress:
             progress(done)
 
-    sd = np.sqrt(total.m2 / max(total.n - 1, 1))
+    wt = total.weighted
+    if wt is None:
+        sd = np.sqrt(total.m2 / max(total.n - 1, 1))
+        means_ = total.mean
+        errors = [float(sd[i] / math.sqrt(total.n)) if total.n > 1 else None for i in range(len(QUANTITIES))]
+        below, ess = total.below_target / total.n, float(total.n)
+    else:
+        hist = wt.hist
+        means_ = wt.mean()
+        errors = [float(e) if total.n > 1 else None for e in wt.mcse()]
+        below, ess = wt.below / wt.w, wt.ess()
     estimates = {}
     for i, q in enumerate(QUANTITIES):
         signed = q in _SIGNED
         p5, p50, p95 = (_percentile(hist[i], f, float(total.low[i]), float(total.high[i]), signed)
                         for f in (0.05, 0.5, 0.95))
-        mcse = float(sd[i] / math.sqrt(total.n)) if total.n > 1 else None  # one world: no error to give
-        estimates[q] = Estimate(float(total.mean[i]), mcse, p5, p50, p95)
+        estimates[q] = Estimate(float(means_[i]), errors[i], p5, p50, p95)  # one world: no error
     shape = (MAP_CELLS, MAP_CELLS)
     counts = total.map_counts[:-1].reshape(shape)
+    map_w = counts if wt is None else wt.map_w[:-1].reshape(shape)
+    map_sums = total.map_sums if wt is None else wt.map_sums
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = {q: np.where(counts > 0, total.map_sums[k, :-1].reshape(shape) / counts, np.nan)
+        means = {q: np.where(map_w > 0, map_sums[k, :-1].reshape(shape) / map_w, np.nan)
                  for k, q in enumerate(MAP_QUANTITIES)}
     crux_map = CruxMap(*sampler.map_edges, counts, means)
+    amb_w = total.ambition_counts if wt is None else wt.ambition_w
+    amb_sums = total.ambition_sums if wt is None else wt.ambition_sums
     with np.errstate(invalid="ignore", divide="ignore"):
         ambition = Ambition(AMBITION_EDGES, total.ambition_counts, {
-            q: np.where(total.ambition_counts > 0, total.ambition_sums[k] / total.ambition_counts, np.nan)
-            for k, q in enumerate(AMBITION_QUANTITIES)})
+            q: np.where(amb_w > 0, amb_sums[k] / amb_w, np.nan) for k, q in enumerate(AMBITION_QUANTITIES)})
     worlds = None
     if keep_worlds:
         worlds = {k: np.concatenate([d[k] for d in kept]) for k in kept[0]}
     return Result(samples, seed, sampler.horizon, sampler.target, estimates,
-                  total.below_target / total.n, hist, crux_map, ambition, total.sens, worlds)
+                  below, hist, crux_map, ambition, total.sens, worlds, sampler.weighting, ess)
+
+
+def priors_weighting(priors: Priors) -> tuple | None:
+    """The weighting a calibrated priors file asks for (``[calibration] apply``), or None."""
+    c = priors.calibration
+    apply = getattr(c, "apply", None)
+    if apply == "update":
+        return ("update", float(c.trust), float(c.target))
+    if apply == "tilt":
+        return ("tilt", float(c.tilt_lambda))
+    return None
 
 
 def estimate_seconds(priors: Priors, samples: int, workers: int | None = None) -> float:

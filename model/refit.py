@@ -141,53 +141,58 @@ def _positive_definite(corr) -> bool:
     return not names or np.linalg.eigvalsh(m).min() > 1e-8
 
 
-def calibrated_file(priors: Priors, samples: dict[str, np.ndarray], w: np.ndarray, method: str,
-                    market, summary: dict) -> str:
-    """The text of a complete priors file (no base) describing the posterior.
+def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folder, refit_from,
+                    summary: dict) -> str:
+    """The calibrated priors file: the original (``base``, a path from ``folder``, where the
+    file is written) plus ``[calibration] apply``, so ``aar-risk run`` weights its own worlds
+    and reproduces the calibration exactly (docs/model.md, Calibration).
 
-    Written with tomlkit, so that any name, description or source (quotes, backslashes,
-    newlines, control characters) reads back exactly."""
+    The refitted marginals follow as comments: a picture of how each belief moved, not
+    what the file runs (no refit of marginals can hold an update on a function of all
+    the variables). Written with tomlkit, so any name or source reads back exactly.
+    """
+    import os
+
     import tomlkit
 
-    random = list(priors.random_names())
+    base = os.path.relpath(priors.path.resolve(), os.path.realpath(folder)).replace(os.sep, "/")
+    how = ("weights every world by the market likelihood (the update: NUTS = reweighting)"
+           if apply == "update" else "weights every world by exp(tilt_lambda * s_h) (the entropic tilt)")
     doc = tomlkit.document()
     for line in (
-        f"Posterior of {priors.path.name} after calibrating to the market ({method}).",
-        f"Target {market.target:g} success within {market.horizon:g} years, trust {market.trust:g}.",
-        f"Calibrated success within the horizon: {summary['success_within_horizon']:.4f}.",
-        "Each family is refitted to the posterior (rules: model/refit.py); run it with aar-risk run.",
+        f"{priors.path.name} calibrated to the market: target {market.target:g} success within "
+        f"{market.horizon:g} years, trust {market.trust:g}.",
+        f"It inherits every belief from its base and {how}; aar-risk run reports the effective sample size.",
+        f"Calibrated success within the horizon: {summary['success_within_horizon']['mean']:.4f}.",
     ):
         doc.add(tomlkit.comment(_comment(line)))
     doc.add(tomlkit.nl())
     meta = tomlkit.table()
     meta.add("name", priors.name + " (calibrated)")
     meta.add("description", f"{priors.name} calibrated to {market.target:g} in {market.horizon:g} years "
-                            f"(trust {market.trust:g}, {method})")
+                            f"(trust {market.trust:g}, {apply})")
+    meta.add("base", base)
     doc.add("meta", meta)
-    for table, crux in (("cruxes", True), ("parameters", False)):
-        section = tomlkit.table()
-        for n in NAMES:
-            if (n in CRUXES) != crux:
-                continue
-            p = priors.variables[n]
-            value = refit(p.marginal, samples[n], w) if n in random else float(p.marginal.value)
-            if isinstance(value, dict):
-                value = {**value, "source": f"calibrated ({method}) from {p.written}"}
-            section.add(n, _inline(value))
-        doc.add(table, section)
-    corr = rank_correlations(samples, w, random)
-    if corr:
-        section = tomlkit.table()
-        for (a, b), rho in corr.items():
-            section.add(f"{a}, {b}", rho)
-        doc.add("correlations", section)
     calibration = tomlkit.table()
     calibration.update({"target": float(market.target), "horizon_years": float(market.horizon),
-                        "trust": float(market.trust), "source": priors.calibration.source})
+                        "trust": float(market.trust), "source": priors.calibration.source, "apply": apply})
+    if apply == "tilt":
+        calibration.add("tilt_lambda", float(lam))
     doc.add("calibration", calibration)
-    simulation = tomlkit.table()
-    simulation.update({"samples": int(priors.simulation.samples), "seed": int(priors.simulation.seed)})
-    doc.add("simulation", simulation)
+    doc.add(tomlkit.nl())
+    samples, w = refit_from
+    if w is None:  # NUTS draws weigh equally
+        size = next(iter(samples.values())).size
+        w = np.full(size, 1 / size)
+    doc.add(tomlkit.comment("How each belief moved, refitted to its family (a picture only; not run):"))
+    for n in priors.random_names():
+        p = priors.variables[n]
+        try:
+            value = refit(p.marginal, samples[n], w)
+        except Exception as exc:  # noqa: BLE001 - a picture; the file stays valid without it
+            value = f"(no refit: {exc})"
+        text = tomlkit.dumps({n: _inline(value)}).strip()
+        doc.add(tomlkit.comment(_comment(text)))
     return tomlkit.dumps(doc)
 
 

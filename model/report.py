@@ -107,12 +107,23 @@ def md_code(text: Any, table: bool = False) -> str:
     return f"{fence}{s}{fence}"
 
 
+def kl_text(v: dict) -> str:
+    """A KL divergence to the precision its effective sample size allows."""
+    res = v.get("kl_resolution")
+    if not res or not math.isfinite(res):
+        return f"{v['kl']:.4f}"
+    digits = int(min(6, max(1, 1 - math.floor(math.log10(res)))))
+    if v["kl"] < res:
+        return f"< {res:.{digits}f}"
+    return f"{v['kl']:.{digits}f}"
+
+
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("model", "templates"), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       autoescape=select_autoescape(["html.j2"]))
     env.filters.update(pct_pm=pct_pm, spread=spread, pct=lambda v, d=1: pct(v, d), pm=pm,
-                       md=md, md_quote=md_quote, md_code=md_code)
+                       md=md, md_quote=md_quote, md_code=md_code, kl=kl_text)
     env.globals.update(labels=LABELS, definitions=DEFINITIONS, variables=BY_NAME, cruxes=CRUXES)
     return env
 

@@ -54,7 +54,14 @@ def _name(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_plain_text)]
 Name = Annotated[str, AfterValidator(_name)]
-Setting = Annotated[float, Field(gt=0, le=MAX_SETTING, allow_inf_nan=False)]
+def _setting(x: float) -> float:
+    if x > MAX_SETTING:
+        raise ValueError(f"must be at most {MAX_SETTING:g} (got {x:g})")
+    return x
+
+
+Setting = Annotated[float, Field(gt=0, allow_inf_nan=False), AfterValidator(_setting)]
+Cost = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(_setting)]
 
 #: Largest miss of a tail mass allowed when a family is fitted to a 90% interval.
 FIT_TOLERANCE = 1e-4
@@ -310,24 +317,41 @@ class Meta(_Strict):
 
 
 class Calibration(_Strict):
+    """The market to calibrate against, and (in a calibrated file) how to apply it.
+
+    ``apply = "update"`` weights every world by the market likelihood (trust, target);
+    ``apply = "tilt"`` by exp(tilt_lambda · s_h), the entropic tilt that makes the mean of
+    s_h equal the target (docs/model.md, Calibration).
+    """
+
     target: Annotated[float, Field(gt=0, lt=1)] = 0.14
     horizon_years: Setting = 4.0
-    trust: Setting = 20.0
+    trust: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] = 20.0
     source: Text = "Manifold market, as cited in the essay (Aug 2023)"
+    apply: Literal["update", "tilt"] | None = None
+    tilt_lambda: Annotated[float, Field(ge=-1e4, le=1e4, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _apply(self):
+        if self.apply == "tilt" and self.tilt_lambda is None:
+            raise ValueError('apply = "tilt" needs tilt_lambda (written by aar-risk calibrate)')
+        if self.apply != "tilt" and self.tilt_lambda is not None:
+            raise ValueError('tilt_lambda is used only with apply = "tilt"')
+        return self
 
 
 class Decision(_Strict):
     """Utilities for the decision "build the AAR or not" (docs/model.md, Sensitivity).
 
-    Building is worth value_of_success × (plan's chance alignment is solved in time −
-    the field's chance alone), minus the costs of the catastrophes and capability
-    externalities it causes. The defaults count an AAR-caused catastrophe as a full
-    loss of what success would win, and a lost race half of it.
+    net_benefit = v·(plan_solved − baseline) − c_x·x_risk (spec §6, v2). Capability
+    externalities are already in plan_solved (the race they lose);
+    cost_of_capability_externalities is an optional *extra* cost for them beyond the
+    lost race (for instance a faster, more dangerous AGI), default 0.
     """
 
     value_of_success: Setting = 1.0
-    cost_of_catastrophe: Annotated[float, Field(ge=0, le=MAX_SETTING, allow_inf_nan=False)] = 1.0
-    cost_of_capability_externalities: Annotated[float, Field(ge=0, le=MAX_SETTING, allow_inf_nan=False)] = 0.5
+    cost_of_catastrophe: Cost = 1.0
+    cost_of_capability_externalities: Cost = 0.0
     source: Text | None = None
 
     @property

@@ -5,7 +5,11 @@
   mapping SALib's uniforms. These assume independent inputs: the copula is
   ignored here.
 * Given-data first-order indices, tornado swings and partial EVPI from the Monte
-  Carlo sample itself (:mod:`model.binned`), which respect the copula.
+  Carlo sample itself (:mod:`model.binned`), which respect the copula. These lead:
+  every output's table is ranked by its own given-data index.
+* The decision "build the AAR or not" (MODEL.md §6, v2): net benefit
+  v·(plan_solved − baseline) − c_x·x_risk (− c_e·capability externalities, an optional
+  extra cost beyond the race they lose, 0 by default), with its Monte Carlo error.
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ from .variables import CRUXES, NAMES
 OUTPUTS = binned.OUTPUTS[:-1]  # every reported output; net_benefit only feeds the decision
 SOBOL_BASE = 4096
 RESAMPLES = 100
+#: A Sobol index whose 95% interval is wider than this and than the index is "not resolved".
+UNRESOLVED_WIDTH = 0.05
+#: Values of information below this many units of value_of_success count as zero.
+NEGLIGIBLE = 1e-4
+#: A partial EVPI counts as zero up to this many times its Monte Carlo noise (pure noise in the
+#: bin means gives an estimate of about one noise; twice it is not reached by chance).
+NOISE_FACTOR = 2.0
 
 
 def salib_sobol(names: list[str], model, base: int = SOBOL_BASE, seed: int = 2023,
@@ -76,6 +87,34 @@ def sobol(priors: Priors, base: int = SOBOL_BASE, seed: int = 2023, resamples: i
             "outcomes": full}
 
 
+def _resolved(value: float, ci: list[float]) -> bool:
+    """Whether a Sobol index is estimated well enough to read as a share of variance.
+
+    Not when it is above 1 (or clearly below 0), nor when its bootstrap 95% interval is
+    wider than the index (and than UNRESOLVED_WIDTH, below which a small index is resolved
+    as small) and reaches outside [0, 1]: e.g. 1.19, or 3.16 with interval −3.3 to 9.6.
+    """
+    lo, hi = ci
+    if not (np.isfinite(value) and np.isfinite(lo) and np.isfinite(hi)):
+        return False
+    if value > 1 or value < -UNRESOLVED_WIDTH:
+        return False
+    return not (hi - lo > max(abs(value), UNRESOLVED_WIDTH) and (lo < 0 or hi > 1))
+
+
+def _mark_resolved(block: dict) -> dict:
+    return {key: {n: {**e, "resolved": _resolved(e["value"], e["ci"])} for n, e in entries.items()}
+            for key, entries in block.items()}
+
+
+def ranked(block: dict) -> list[str]:
+    """The variables of one output's block, most important first: by the given-data index
+    (which respects the correlations), then by the total Sobol index."""
+    gd = block["given_data_first_order"]
+    total = block["total"]
+    return sorted(gd, key=lambda v: (-round(gd[v], 6), -total[v]["value"], v))
+
+
 def given_data(priors: Priors, result: Result) -> dict:
     """First-order indices, tornado swings and conditional curves from the binned MC sample."""
     counts, sums, *_rest, sq, tot = result.sensitivity
@@ -101,36 +140,96 @@ def given_data(priors: Priors, result: Result) -> dict:
     return out
 
 
+def _mean_and_mcse(sq: float, tot: float, n: int) -> tuple[float, float | None]:
+    """Mean and Monte Carlo error of a per-world quantity from Σx² and Σx over n worlds."""
+    mean = tot / n
+    if n < 2:
+        return float(mean), None
+    var = max((sq - tot * mean) / (n - 1), 0.0)  # rounding can make a constant's variance -1e-17
+    return float(mean), float(np.sqrt(var / n))
+
+
+def _tidy(x: float) -> float:
+    """A noise estimate, with the far tails of φ (1e-98 and the like) shown as 0."""
+    return x if x > 1e-15 else 0.0
+
+
+def _check_utilities(utilities, sq, tot, n) -> None:
+    """The binned net benefit must have been accumulated with these utilities (checked on the
+    totals, where NB is linear in the outputs): otherwise the report would mislabel it."""
+    v, c_x, c_e = utilities
+    terms = [(v, "plan_minus_baseline"), (-c_x, "x_risk"), (-c_e, "capability_externalities")]
+    idx = {q: binned.OUTPUTS.index(q) for _, q in terms}
+    expected = sum(w * tot[idx[q]] for w, q in terms)
+    scale = sum(abs(w) * np.sqrt(n * sq[idx[q]]) for w, q in terms)
+    got = tot[binned.OUTPUTS.index("net_benefit")]
+    if abs(got - expected) > 1e-9 * scale + 1e-12:
+        raise ValueError("the simulation accumulated the net benefit with other utilities than the "
+                         f"priors' [decision] table {tuple(utilities)}; pass utilities=priors.decision.utilities")
+
+
 def decision(priors: Priors, result: Result) -> dict:
-    """EVPI, partial EVPI of each variable and of the two cruxes jointly, and flip probabilities."""
-    counts, sums, jc, js, nb_plus, nb_pos, _sq, tot = result.sensitivity
+    """Net benefit of building, EVPI, partial EVPI of each variable and of the two cruxes
+    jointly, flip probabilities, and which beliefs (if any) are worth resolving."""
+    counts, sums, jc, js, nb_plus, nb_pos, sq, tot = result.sensitivity
     names = list(priors.random_names())
     n = result.samples
     k = binned.OUTPUTS.index("net_benefit")
-    mean_nb = float(tot[k] / n)
-    evpi = float(nb_plus[0] / n - max(mean_nb, 0.0))
-    evppi, flip = {}, {}
-    for v in NAMES:  # a point prior: nothing to learn
-        evppi[v], flip[v] = binned.evppi(counts[names.index(v)], sums[names.index(v), :, k]) if v in names else (0.0, 0.0)
-    if jc.sum() > 0:
-        evppi["cruxes_jointly"], flip["cruxes_jointly"] = binned.evppi(jc, js[:, k])
     d = priors.decision
-    return {"utilities": {"value_of_success": d.value_of_success, "cost_of_catastrophe": d.cost_of_catastrophe,
-                          "cost_of_capability_externalities": d.cost_of_capability_externalities,
-                          "source": d.source},
+    v, c_x, c_e = d.utilities
+    _check_utilities(d.utilities, sq, tot, n)
+    mean_nb, mcse_nb = _mean_and_mcse(float(sq[k]), float(tot[k]), n)
+    sd_nb = 0.0 if mcse_nb is None else mcse_nb * np.sqrt(n)
+    evpi = max(float(nb_plus[0] / n - max(mean_nb, 0.0)), 0.0)
+    # EVPI is the mean of NB⁺ (best now: don't build) or of NB⁻ (best now: build); a quantity
+    # in [0, M] has variance at most M·mean, and NB lies in [−(v + c_x + c_e), v].
+    bound = v if mean_nb <= 0 else v + c_x + c_e
+    evpi_noise = float(np.sqrt(bound * evpi / n))
+    evppi, flip, noise = {}, {}, {}
+    for name in NAMES:  # a point prior: nothing to learn
+        if name in names:
+            i = names.index(name)
+            evppi[name], flip[name] = binned.evppi(counts[i], sums[i, :, k])
+            noise[name] = _tidy(binned.evppi_noise(counts[i], sums[i, :, k], sd_nb))
+        else:
+            evppi[name], flip[name], noise[name] = 0.0, 0.0, 0.0
+    if jc.sum() > 0:
+        evppi["cruxes_jointly"], flip["cruxes_jointly"] = binned.evppi(jc, js[:, k], joint=True)
+        noise["cruxes_jointly"] = _tidy(binned.evppi_noise(jc, js[:, k], sd_nb))
+    floor = NEGLIGIBLE * v
+    evpi_matters = evpi > max(evpi_noise, floor)
+    worth = sorted((b for b in evppi if evpi_matters and evppi[b] > max(NOISE_FACTOR * noise[b], floor)),
+                   key=lambda b: -evppi[b])
+    return {"utilities": {"value_of_success": v, "cost_of_catastrophe": c_x,
+                          "cost_of_capability_externalities": c_e, "source": d.source},
+            "formula": "net_benefit = value_of_success·(plan_solved − baseline) − cost_of_catastrophe·x_risk"
+                       " − cost_of_capability_externalities·capability_externalities; the race that "
+                       "capability externalities lose is already in plan_solved, so their cost is only "
+                       "an extra charge beyond it (0 by default)",
             "best_action": "build" if mean_nb > 0 else "don't build",
-            "expected_net_benefit": mean_nb, "share_of_worlds_favouring_build": float(nb_pos[0] / n),
-            "evpi": evpi, "evppi": evppi, "flip_probability": flip,
+            "net_benefit": {"mean": mean_nb, "mcse": mcse_nb},
+            "share_of_worlds_favouring_build": float(nb_pos[0] / n),
+            "evpi": evpi, "evpi_noise": evpi_noise, "evppi": evppi, "evppi_noise": noise,
+            "flip_probability": flip, "worth_learning": worth,
+            "negligible": floor, "evpi_negligible": not evpi_matters,
             "method": f"partial EVPI by piecewise-constant regression on {binned.BINS} equal-probability "
                       f"bins per variable ({binned.JOINT_BINS}×{binned.JOINT_BINS} for the cruxes jointly); "
-                      "Strong & Oakley 2013"}
+                      "Strong & Oakley 2013. A partial EVPI counts as about zero below "
+                      f"{NOISE_FACTOR:g} times its Monte Carlo noise, the EVPI below its noise (an upper "
+                      f"bound, √(M·EVPI/N)), and either below {NEGLIGIBLE:g} × value_of_success.",
+            "flip_method": f"E[net benefit | belief] interpolated linearly between the {binned.BINS} bin "
+                           f"centres and read at {binned.FLIP_SUBPOINTS} points per bin (resolution "
+                           f"{100 / (binned.BINS * binned.FLIP_SUBPOINTS):.2f}%; for the cruxes jointly "
+                           f"{binned.JOINT_FLIP_SUBPOINTS}² points per cell)"}
 
 
 def analyse(priors: Priors, result: Result, seed: int = 2023) -> dict:
     """sensitivity.json: per output Sobol, given-data indices and tornado; the decision block."""
     sob = sobol(priors, seed=seed, horizon=result.horizon)
     given = given_data(priors, result)
-    per_output = {q: {**sob["outcomes"][q], **given[q]} for q in OUTPUTS}
+    per_output = {q: {**_mark_resolved(sob["outcomes"][q]), **given[q]} for q in OUTPUTS}
+    for q in OUTPUTS:
+        per_output[q]["ranking"] = ranked(per_output[q])
     return {"samples": result.samples, "seed": result.seed, "sobol_method": sob["method"],
             "given_data_method": f"correlation ratio on {binned.BINS} equal-probability bins of each "
                                  "variable's copula coordinate, bias-corrected; respects correlations",

@@ -42,10 +42,38 @@ def ambition_curve(result: Result, least: int = 200) -> list[dict[str, float]]:
             for i in range(len(a.counts)) if a.counts[i] >= least]
 
 
+#: Below this effective sample size (or 10% of the worlds) a weighted run warns.
+ESS_WARNING = 1000
+
+
+def priors_digest(priors: Priors) -> str:
+    """A fingerprint of what a priors file (with its bases) says: a calibration made from
+    other priors is stale, and the run report does not link it."""
+    import hashlib
+    import json
+
+    data = {"variables": {n: [p.written, p.marginal.family] for n, p in priors.variables.items()},
+            "correlations": sorted([f"{a}, {b}", rho] for (a, b), rho in priors.correlations.items()),
+            "calibration": priors.calibration.model_dump(exclude={"source"})}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def applied(priors: Priors, result: Result) -> dict[str, Any] | None:
+    """How a calibrated priors file weighted its worlds, and how many effective worlds are left."""
+    if result.weighting is None:
+        return None
+    c = priors.calibration
+    ess = float(result.ess)
+    return {"apply": result.weighting[0], "target": c.target, "horizon_years": c.horizon_years,
+            "trust": c.trust, "tilt_lambda": c.tilt_lambda, "effective_sample_size": ess,
+            "warning": ess < ESS_WARNING or ess < 0.1 * result.samples}
+
+
 def build(priors: Priors, result: Result) -> dict[str, Any]:
     est = {k: v.as_dict() for k, v in result.estimates.items()}
     return {
         "priors": display_path(priors.path),
+        "priors_digest": priors_digest(priors),
         "name": priors.name,
         "description": priors.description,
         "samples": result.samples,
@@ -59,6 +87,7 @@ def build(priors: Priors, result: Result) -> dict[str, Any]:
         "variables": {n: {"written": p.written, "family": p.marginal.family, "source": p.source,
                           "from": display_path(p.origin)} for n, p in priors.variables.items()},
         "ambition_curve": ambition_curve(result),
+        "calibration_applied": applied(priors, result),
         "correlations": {f"{a}, {b}": rho for (a, b), rho in priors.correlations.items()},
         "method": {
             "estimator": "mean of per-world probabilities; mcse = sd / sqrt(samples)",

@@ -347,13 +347,17 @@ def validate(spec, path, **kw) -> None:
 
 def calibration(summary: dict, **kw) -> None:
     """``aar-risk calibrate``: the outcomes, prior and calibrated by each method."""
+    from .report import pct_pm
+
     cols = ["success_within_horizon", *_FOUR]
     grid = Grid(f"{summary['name']}: calibrated to {100 * summary['target']:.0f}% in "
                 f"{summary['horizon_years']:g} years (trust {summary['trust']:g})",
                 [Column("method"), *(Column(_HEADERS[c], "number", "right") for c in cols)],
-                [["prior", *(f"{100 * summary['prior']['outcomes'][c]:.1f}%" for c in cols)]]
-                + [[name, *(f"{100 * m['outcomes'][c]:.1f}%" for c in cols)] for name, m in summary["methods"].items()])
-    emit(grid, **kw)
+                [["prior", *(pct_pm(summary['prior']['outcomes'][c]) for c in cols)]]
+                + [[name, *(pct_pm(m['outcomes'][c]) for c in cols)] for name, m in summary["methods"].items()])
+    after = [f"{name}: effective sample size {m['ess']:,.0f} is too small to trust its numbers"
+             for name, m in summary["methods"].items() if m.get("ess") is not None and m["ess"] < 1000]
+    emit(grid, after, **kw)
 
 
 def compare(summary: dict, **kw) -> None:

@@ -44,7 +44,7 @@ def test_run_with_the_default_priors(tmp_path):
     assert "## The four outcomes" in md and "seed 2023" in md and "20,000 worlds" in md
     assert (out / "report.html").stat().st_size > 50_000
     assert sorted(p.name for p in (out / "figures").iterdir()) == sorted(
-        ["amdahl.png", "crux_map.png", "horizon.png", "outcomes.png", "plan_vs_baseline.png", "priors.png"])
+        ["ambition.png", "amdahl.png", "crux_map.png", "horizon.png", "outcomes.png", "plan_vs_baseline.png", "priors.png"])
 
 
 def test_options_and_worker_independence(tmp_path):

@@ -118,7 +118,7 @@ BAD = {
     "name_control": ("meta.name", "one line"),
     "samples_too_many": ("simulation.samples", "at most 100,000,000,000 worlds"),
     "seed_too_large": ("simulation.seed", "2**63 - 1"),
-    "nesting": ("", "nested too deeply"),
+    "nesting": ("parameters.containment", "nested too deeply"),
     "not_utf8": ("", "not UTF-8 text"),
 }
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import binned
+from model import binned, terminal
 from model.engine import simulate
 from model.priors import load
-from model.sensitivity import analyse, salib_sobol
+from model.report import _env
+from model.sensitivity import _resolved, analyse, salib_sobol
 from model.variables import NAMES
 
 from .conftest import MIDDLE_WORLD, ROOT, write_priors
@@ -53,10 +54,13 @@ def test_json_shape(author_sens):
         block = sens["outcomes"][q]
         for key in ("first_order", "total", "given_data_first_order", "tornado"):
             assert set(block[key]) == set(NAMES), (q, key)
-        assert set(block["first_order"]["capability_needed"]) == {"value", "ci"}
+        assert set(block["first_order"]["capability_needed"]) == {"value", "ci", "resolved"}
+        assert sorted(block["ranking"]) == sorted(NAMES)
         assert set(block["tornado"]["capability_needed"]) == {"p5", "p95"}
     d = sens["decision"]
     assert d["best_action"] in ("build", "don't build")
+    assert set(d["net_benefit"]) == {"mean", "mcse"} and "expected_net_benefit" not in d
+    assert set(d["worth_learning"]) <= set(d["evppi"]) and set(d["evppi_noise"]) == set(d["evppi"])
     assert {"capability_needed", "cruxes_jointly"} <= set(d["evppi"]) and set(d["flip_probability"]) == set(d["evppi"])
 
 
@@ -102,3 +106,64 @@ def test_sensitivity_bins_do_not_depend_on_workers():
     b = simulate(p, samples=140_000, seed=2, workers=2, utilities=(1, 1, 0.5))
     for x, y in zip(a.sensitivity, b.sensitivity):
         np.testing.assert_array_equal(x, y)
+
+
+def _two_drivers(tmp_path):
+    """Success driven by the technique's strength, existential risk by the danger threshold."""
+    world = {**MIDDLE_WORLD, "capability_needed": 1.3, "technique_strength": '"3 to 7"',
+             "danger_threshold": '"0.9 to 1.8"'}
+    p = load(write_priors(tmp_path, "drivers", world))
+    r = simulate(p, samples=100_000, seed=1, workers=1, utilities=p.decision.utilities)
+    return analyse(p, r, seed=1)
+
+
+def test_each_outcome_is_ranked_by_its_own_index(tmp_path):
+    sens = _two_drivers(tmp_path)
+    assert sens["outcomes"]["success"]["ranking"][0] == "technique_strength"
+    assert sens["outcomes"]["x_risk"]["ranking"][0] == "danger_threshold"
+    for q, block in sens["outcomes"].items():
+        gd = [block["given_data_first_order"][v] for v in block["ranking"]]
+        assert gd == sorted(gd, reverse=True), q
+    # the terminal's x-risk table leads with what drives x-risk (v1 ranked every column by success)
+    text = terminal.render([], [], terminal=False) + _terminal(sens)
+    xrisk = text.split("x risk: which belief matters")[1].splitlines()
+    assert xrisk[2].split()[0] == "danger_threshold" and float(xrisk[2].split()[1]) > 0.5
+    # and so does the report's table, the given-data column first
+    md = _env().get_template("sensitivity.md.j2").render(sens=sens)
+    table = md.split("### Existential risk")[1].split("###")[0].splitlines()
+    assert table[2].startswith("| variable | first order, given data")
+    assert table[4].startswith("| `danger_threshold`")
+
+
+def _terminal(sens) -> str:
+    import io
+
+    buf = io.StringIO()
+    terminal.sensitivity(sens, file=buf, terminal=False)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("value, ci, ok", [
+    (1.19, [0.9, 1.5], False),  # above 1: not a share of variance
+    (3.16, [-3.3, 9.6], False),  # interval far wider than the estimate
+    (0.029, [-0.011, 0.069], False),  # wider than the index and reaching below 0
+    (0.114, [0.056, 0.172], True),  # wide, but inside [0, 1]
+    (0.671, [0.549, 0.794], True),
+    (0.003, [-0.001, 0.006], True),  # small and resolved as small
+    (float("nan"), [0.0, 0.1], False),
+])
+def test_which_sobol_indices_are_resolved(value, ci, ok):
+    assert _resolved(value, ci) is ok
+
+
+def test_unresolved_sobol_indices_are_not_shown_as_shares(author_sens):
+    import copy
+
+    sens = copy.deepcopy(author_sens[2])
+    sens["outcomes"]["x_risk"]["total"]["capability_needed"] = {"value": 3.16, "ci": [-3.3, 9.6], "resolved": False}
+    md = _env().get_template("sensitivity.md.j2").render(sens=sens)
+    row = next(line for line in md.split("### Existential risk")[1].splitlines()
+               if line.startswith("| `capability_needed`"))
+    assert "not resolved at this sample size" in row and "3.160" not in row
+    assert "assume your beliefs are independent" in md
+    assert "not resolved" in _terminal(sens)
