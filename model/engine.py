@@ -112,19 +112,25 @@ def _map_edges(name: str, marginal) -> np.ndarray:
     return np.linspace(min(lo, p_lo), max(hi, p_hi), MAP_CELLS + 1)
 
 
-def _map_sums(worlds, values, edges, n):
-    """Per-cell world counts and sums of MAP_QUANTITIES (the last cell collects the outside)."""
+def _map_sums(worlds, values, edges, n, w=None):
+    """Per-cell world counts and (weighted) sums of MAP_QUANTITIES, and with weights w also
+    the per-cell Σw (the last cell collects the outside)."""
     c = np.broadcast_to(worlds["capability_needed"], (n,))
     r = np.broadcast_to(worlds["relative_difficulty"], (n,))
     i = np.searchsorted(edges[0], c, side="right") - 1
     j = np.searchsorted(edges[1], r, side="right") - 1
     inside = (i >= 0) & (i < MAP_CELLS) & (j >= 0) & (j < MAP_CELLS)
     cell = np.where(inside, i * MAP_CELLS + j, MAP_CELLS * MAP_CELLS)
-    size = MAP_CELLS * MAP_CELLS + 1
+    return _cell_sums(cell, MAP_CELLS * MAP_CELLS + 1, values, MAP_QUANTITIES, w)
+
+
+def _cell_sums(cell, size, values, quantities, w):
     counts = np.bincount(cell, minlength=size)
-    sums = np.stack([np.bincount(cell, weights=values[QUANTITIES.index(q)], minlength=size)
-                     for q in MAP_QUANTITIES])
-    return counts, sums
+    rows = [values[QUANTITIES.index(q)] for q in quantities]
+    sums = np.stack([np.bincount(cell, weights=x if w is None else x * w, minlength=size) for x in rows])
+    if w is None:
+        return counts, sums
+    return counts, sums, np.bincount(cell, weights=w, minlength=size)
 
 
 @dataclass
@@ -180,7 +186,7 @@ class _Weighted:
     w2x: np.ndarray
     w2x2: np.ndarray
     below: float
-    hist: np.ndarray
+    hist: np.ndarray  # unused (the histograms travel beside the stats); kept empty
     map_w: np.ndarray
     map_sums: np.ndarray
     ambition_w: np.ndarray
@@ -251,36 +257,29 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
         kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in worlds.items()}
         kept.update({q: values[i].copy() for i, q in enumerate(QUANTITIES)})
         kept.update({f"u:{name}": row for name, row in zip(sampler.random, u)})  # copula coordinates Φ(z)
-    counts, sums = _map_sums(worlds, values, sampler.map_edges, n)
     extra = _sensitivity_sums(sampler, u, values, n) if sens else None
-    ambition = _ambition_sums(worlds["automation_fraction"], values, n)
-    weighted = None if sampler.weighting is None else _weighted(sampler, worlds, values, n)
-    return (_Stats.of(values, below, counts, sums, ambition, extra, weighted), _histograms(_unit(values)),
-            kept)
-
-
-def _weighted(sampler: Sampler, worlds, values: np.ndarray, n: int) -> _Weighted:
+    if sampler.weighting is None:
+        counts, sums = _map_sums(worlds, values, sampler.map_edges, n)
+        ambition = _ambition_sums(worlds["automation_fraction"], values, n)
+        return _Stats.of(values, below, counts, sums, ambition, extra), _histograms(_unit(values)), kept
+    # a calibrated file: the map, ambition and histogram sums are weighted (one pass each)
     s_h = values[QUANTITIES.index("success_within_horizon")]
     w = np.exp(log_weights(sampler.weighting, s_h))
+    counts, sums, map_w = _map_sums(worlds, values, sampler.map_edges, n, w)
+    a_counts, a_sums, a_w = _ambition_sums(worlds["automation_fraction"], values, n, w)
     w2 = w * w
-    _, map_w = _map_sums(worlds, np.broadcast_to(w, values.shape), sampler.map_edges, n)
-    map_counts, map_sums = _map_sums(worlds, values * w, sampler.map_edges, n)
-    amb_w = _ambition_sums(worlds["automation_fraction"], np.broadcast_to(w, values.shape), n)[1]
-    _, amb_sums = _ambition_sums(worlds["automation_fraction"], values * w, n)
-    return _Weighted(float(w.sum()), float(w2.sum()), values @ w, values @ w2, (values**2) @ w2,
-                     float(w[s_h <= sampler.target].sum()), _histograms(_unit(values), w),
-                     map_w[0], map_sums, amb_w[0], amb_sums)
+    weighted = _Weighted(float(w.sum()), float(w2.sum()), values @ w, values @ w2, (values**2) @ w2,
+                         float(w[s_h <= sampler.target].sum()), np.zeros(0), map_w, sums, a_w, a_sums)
+    hist = _histograms(_unit(values), w)
+    return _Stats.of(values, below, counts, sums, (a_counts, a_sums), extra, weighted), hist, kept
 
 
-def _ambition_sums(p, values: np.ndarray, n: int):
-    """Per speed-up bin: world counts and sums of AMBITION_QUANTITIES (the ambition curve)."""
+def _ambition_sums(p, values: np.ndarray, n: int, w=None):
+    """Per speed-up bin: world counts and (weighted) sums of AMBITION_QUANTITIES (the ambition
+    curve), and with weights w also the per-bin Σw."""
     s = 1.0 / np.maximum(1.0 - np.broadcast_to(p, (n,)), 1e-300)
     cell = np.clip(np.searchsorted(AMBITION_EDGES, s, side="right") - 1, 0, len(AMBITION_EDGES) - 2)
-    size = len(AMBITION_EDGES) - 1
-    counts = np.bincount(cell, minlength=size)
-    sums = np.stack([np.bincount(cell, weights=values[QUANTITIES.index(q)], minlength=size)
-                     for q in AMBITION_QUANTITIES])
-    return counts, sums
+    return _cell_sums(cell, len(AMBITION_EDGES) - 1, values, AMBITION_QUANTITIES, w)
 
 
 def _sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: int) -> tuple:
@@ -493,7 +492,7 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
 
     total: _Stats | None = None
     kept: list[dict] = []
-    hist = np.zeros((len(QUANTITIES), _BINS + 2), dtype=np.int64)
+    hist = np.zeros((len(QUANTITIES), _BINS + 2), dtype=np.int64 if weighting is None else float)
     done = 0
     for task, (stats, h, k) in _in_order(workers, _tasks(samples, per), sampler, seed, keep_worlds):
         for _, s in stats:  # merged in block order: bit-identical for any scheduling
@@ -510,8 +509,7 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
         means_ = total.mean
         errors = [float(sd[i] / math.sqrt(total.n)) if total.n > 1 else None for i in range(len(QUANTITIES))]
         below, ess = total.below_target / total.n, float(total.n)
-    else:
-        hist = wt.hist
+    else:  # hist holds the weighted histograms already
         means_ = wt.mean()
         errors = [float(e) if total.n > 1 else None for e in wt.mcse()]
         below, ess = wt.below / wt.w, wt.ess()
