@@ -9,6 +9,7 @@ with an independent construction.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
@@ -49,7 +50,8 @@ class _Base:
     def _exact_from_z(self, z):
         # keep u inside (0, 1): a z beyond 8.3 would round Φ(z) to exactly 1; far tails may
         # overflow inside scipy (the loader checks that the values it probes are finite)
-        with np.errstate(over="ignore", under="ignore"):
+        with np.errstate(over="ignore", under="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # Boost's "root finding ... giving up" at 1 - 1e-16
             return self.ppf(np.clip(special.ndtr(z), 1e-300, 1 - 2**-53))
 
     def exact_from_z(self, z):
@@ -416,7 +418,8 @@ class Mixture(_Base):
         if todo.any():
             res = elementwise.find_root(lambda x, t: self._cont_cdf(x) - t, (lo[todo], hi[todo]),
                                         args=(v[todo],))
-            out[todo] = res.x
+            # no sign change within rounding (v within 1e-16 of 1): the root is the bracket's top
+            out[todo] = np.where(np.isfinite(res.x), res.x, hi[todo])
         return out
 
     def ppf(self, u):

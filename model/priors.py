@@ -13,6 +13,7 @@ import math
 import os
 import re
 import stat
+import sys
 import tomllib
 import unicodedata
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from pydantic import ValidationError
 from . import families as fam
 from .errors import PriorsError, Problem
 from .schema import FAMILIES, TO_PATTERN, Calibration, Decision, Meta, MixtureSpec, Simulation, ToSpec
-from .variables import BY_NAME, CRUXES, NAMES, PARAMETERS
+from .variables import BY_NAME, CRUXES, DIVISORS, NAMES, PARAMETERS
 
 TABLES = ("meta", "cruxes", "parameters", "correlations", "calibration", "decision", "simulation")
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "priors"
@@ -41,8 +42,8 @@ MAX_NESTING = 50
 MAX_BASE_DEPTH = 32
 #: A preset named by ``base`` (no .toml suffix): letters, digits, '_' and '-' only.
 PRESET_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
-#: Every variable's values must lie within ±VALUE_LIMIT, and a positive one above POSITIVE_FLOOR,
-#: so that no product or quotient in the model overflows.
+#: Every variable's values must lie within ±VALUE_LIMIT, and those the model divides by (DIVISORS)
+#: above POSITIVE_FLOOR, so that no product or quotient in the model overflows.
 VALUE_LIMIT = 1e100
 POSITIVE_FLOOR = 1e-100
 #: The far tails probed: z = ±9 is a 1-in-10^19 draw, beyond any simulation's reach.
@@ -124,7 +125,9 @@ def _file_kind(path: Path) -> str | None:
         return None
     if stat.S_ISDIR(st.st_mode):
         return "a folder"
-    return "a device, pipe or socket"
+    if stat.S_ISFIFO(st.st_mode):
+        return "a named pipe"
+    return "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
 
 
 def _resolved(path: Path) -> Path:
@@ -281,8 +284,14 @@ def _dotted(parts) -> str:
     return ".".join(p if _BARE.fullmatch(p) else '"' + p.replace('"', '\\"') + '"' for p in parts)
 
 
+def _key_of(text: str, offset: int) -> str:
+    """The key of the statement that holds ``offset`` ("" before the first)."""
+    here = [s for s in _statements(text[:offset + 1]) if s.start <= offset]
+    return _dotted(here[-1].path) if here else ""
+
+
 def _nesting(text: str) -> tuple[int, int]:
-    """The deepest nesting of arrays and inline tables, and the line where it is reached."""
+    """The deepest nesting of arrays and inline tables, and the offset where it is reached."""
     depth = deepest = 0
     where, i = 0, 0
     while m := _SPECIAL.search(text, i):
@@ -297,7 +306,7 @@ def _nesting(text: str) -> tuple[int, int]:
         if depth > deepest:
             deepest, where = depth, j
         i = j + 1
-    return deepest, text.count("\n", 0, where) + 1
+    return deepest, where
 
 
 class _Locator:
@@ -396,6 +405,18 @@ def _finite(value) -> bool:
         return False
 
 
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string (templates quote priors back into files)."""
+    def char(c):
+        if c in '"\\':
+            return "\\" + c
+        if c.isprintable():
+            return c
+        return f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+
+    return '"' + "".join(map(char, text)) + '"'
+
+
 def _written(value: Any) -> str:
     if isinstance(value, dict):
         inner = ", ".join(f"{k} = {_written(v)}" for k, v in value.items() if k != "source")
@@ -403,7 +424,7 @@ def _written(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_written(v) for v in value) + "]"
     if isinstance(value, str):
-        return f'"{value}"'
+        return _toml_string(value)
     return repr(value)
 
 
@@ -486,10 +507,11 @@ class _Loader:
         text = self._text(path)
         if text is None:
             return None
-        depth, line = _nesting(text)
+        depth, where = _nesting(text)
         if depth > MAX_NESTING:
-            self.problems.append(Problem(path, "", f"TOML nested too deeply: arrays or inline tables "
-                                         f"{depth} levels inside each other (at most {MAX_NESTING})", line))
+            self.problems.append(Problem(path, _escape(_key_of(text, where)), "TOML nested too deeply: arrays "
+                                         f"or inline tables {depth} levels inside each other (at most "
+                                         f"{MAX_NESTING})", text.count("\n", 0, where) + 1))
             return None
         try:
             return text, tomllib.loads(text)
@@ -497,10 +519,12 @@ class _Loader:
             self._syntax(path, text, str(exc))
         except RecursionError:
             self._add(path, "", "TOML nested too deeply: arrays or inline tables inside each other")
-        except ValueError as exc:  # an integer with more digits than Python converts
+        except ValueError:  # an integer with more digits than Python converts
             long = re.search(r"\d[\d_]{999,}", text)
-            self.problems.append(Problem(path, "", f"a number has too many digits to read ({exc})".split(":")[0]
-                                         + ")", text.count("\n", 0, long.start()) + 1 if long else None))
+            self.problems.append(Problem(path, _escape(_key_of(text, long.start())) if long else "",
+                                         "a number has too many digits to read (at most "
+                                         f"{sys.get_int_max_str_digits()})",
+                                         text.count("\n", 0, long.start()) + 1 if long else None))
         return None
 
     def _text(self, path: Path) -> str | None:
@@ -510,7 +534,7 @@ class _Loader:
             self._add(path, "", "no such priors file")
             return None
         if kind is not None:
-            self._add(path, "", f"cannot read it: it is {kind}, not a priors file")
+            self._add(path, "", f"cannot read it: it is {kind}, not a regular priors file")
             return None
         try:
             with open(path, "rb") as fh:
@@ -575,18 +599,8 @@ class _Loader:
         if meta is None:  # keep a usable base so its variables still count
             raw = tables["meta"].get("base")
             meta = Meta(base=raw if isinstance(raw, str) else None)
-        parent = None
         base_path = self._base_path(meta.base, path, at) if meta.base is not None else None
-        if base_path is not None:
-            if _resolved(base_path) in [_resolved(p) for p in (*chain, path)]:
-                self._add(path, "meta.base", "base files form a cycle: " + " -> ".join(
-                    str(p) for p in (*chain, path, base_path)), at)
-            elif len(chain) + 2 > MAX_BASE_DEPTH:
-                self._add(path, "meta.base", f"too many base files: {chain[0]} inherits through more than "
-                          f"{MAX_BASE_DEPTH} files in a chain (each one's base has a base); inherit from a "
-                          "file nearer the end of the chain", at)
-            else:
-                parent = self.load(base_path, (*chain, path))
+        parent = self._parent(base_path, path, chain, at) if base_path is not None else None
 
         variables = dict(parent.variables) if parent else {}
         for table, allowed, other in (("cruxes", CRUXES, "parameters"), ("parameters", PARAMETERS, "cruxes")):
@@ -631,6 +645,19 @@ class _Loader:
                       correlations=MappingProxyType(correlations), calibration=calibration,
                       simulation=simulation, decision=decision)
 
+    def _parent(self, base_path: Path, path: Path, chain: tuple[Path, ...], at) -> Priors | None:
+        """The base file loaded, unless it closes a cycle or makes the chain too long."""
+        if _resolved(base_path) in [_resolved(p) for p in (*chain, path)]:
+            self._add(path, "meta.base", "base files form a cycle: " + " -> ".join(
+                str(p) for p in (*chain, path, base_path)), at)
+        elif len(chain) + 2 > MAX_BASE_DEPTH:
+            self._add(path, "meta.base", f"too many base files: {chain[0]} inherits through more than "
+                      f"{MAX_BASE_DEPTH} files in a chain (each one's base has a base); inherit from a "
+                      "file nearer the end of the chain", at)
+        else:
+            return self.load(base_path, (*chain, path))
+        return None
+
     def _base_path(self, base: str, path: Path, at) -> Path | None:
         """The file ``base`` names: a path ending in .toml (beside ``path``), or a preset name.
 
@@ -652,7 +679,7 @@ class _Loader:
             self._add(path, "meta.base", f'base "{shown}" not found (looked for {_escape(str(found), 200)}); '
                       "expected a preset name such as \"author\" or a path ending in .toml", at)
         elif kind is not None:
-            self._add(path, "meta.base", f'base "{shown}" is {kind}, not a priors file', at)
+            self._add(path, "meta.base", f'base "{shown}" is {kind}, not a regular priors file', at)
         return found if kind is None else None
 
     def _model(self, cls, data, path, key, at):
@@ -690,7 +717,7 @@ class _Loader:
                                                  float(m.group(2).replace("_", ""))]}, path, key, at)
             return (self._build(spec, path, key, at), None) if spec else (None, None)
         dist = value.get("dist")
-        if dist not in FAMILIES or (nested and dist == "mixture"):
+        if not isinstance(dist, str) or dist not in FAMILIES or (nested and dist == "mixture"):
             options = [f for f in FAMILIES if not (nested and f == "mixture")]
             got = "no dist" if dist is None else f"dist = {_shown(dist)}"
             extra = " (mixtures cannot be nested)" if dist == "mixture" else _suggest(str(dist), options)
@@ -751,7 +778,7 @@ class _Loader:
         """Every value the simulation can draw is a finite number the model can use.
 
         Probed down to 1-in-10^19 tails: values must lie within ±VALUE_LIMIT, and above
-        POSITIVE_FLOOR for a positive variable, so no product or quotient overflows.
+        POSITIVE_FLOOR for a variable the model divides by, so no product or quotient overflows.
         """
         family = marginal.family
         try:
@@ -762,14 +789,15 @@ class _Loader:
         x = np.concatenate([x, [v for v, w in marginal.atoms if w > 0]])
         point = family == "point"
         if not np.all(np.isfinite(x)):
-            self._add(path, key, f"this {family} does not give finite numbers in its far tails (its values run "
-                      f"from {np.nanmin(x):.3g} to {np.nanmax(x):.3g}); narrow it or truncate it with lower/upper", at)
+            wrong = ", ".join(sorted({f"{v:g}" for v in x if not math.isfinite(v)}))
+            self._add(path, key, f"this {family} does not give finite numbers in its far tails (it gives {wrong} "
+                      "there); narrow it or truncate it with lower/upper", at)
         elif np.max(np.abs(x)) > VALUE_LIMIT:
             v = x[np.argmax(np.abs(x))]
             self._add(path, key, (f"{v:.3g} is too large" if point else f"this {family} reaches {v:.3g} in its "
                                   "far tail (a 1-in-10^19 draw)") + f": values must lie within ±{VALUE_LIMIT:g}"
                       + ("" if point else "; narrow it or truncate it with lower/upper"), at)
-        elif BY_NAME[name].support == "positive" and x.min() < POSITIVE_FLOOR:
+        elif name in DIVISORS and x.min() < POSITIVE_FLOOR:
             self._add(path, key, (f"{x.min():.3g} is too close to 0" if point else f"this {family} reaches "
                                   f"{x.min():.3g} in its far low tail (a 1-in-10^19 draw)")
                       + f": {name} must be at least {POSITIVE_FLOOR:g}"
@@ -788,36 +816,36 @@ class _Loader:
         names = priors.random_names()
         z = _trial_z(len(names))
         bad = _broken(priors, names, z)
-        if not bad:
-            return
-        alone = [j for j in range(len(names)) if {1 + 2 * j, 2 + 2 * j} & set(bad)]
-        if alone:
-            for j in alone:
-                col = 1 + 2 * j if 1 + 2 * j in bad else 2 + 2 * j
-                self._culprit(priors, names[j], z[j, col], (), bad[col])
-            return
-        col = min(bad)
-        z_bad, why = z[:, [col]].copy(), bad[col]
-        for j in range(len(names)):  # put variables back at their medians while it still fails
+        alone = {names[(c - 1) // 2]: c for c in sorted(bad, reverse=True) if 1 <= c <= 2 * len(names)}
+        for col in sorted(alone.values()) or sorted(bad)[:1]:  # each variable that fails alone, else one world
+            z_bad, why = self._smallest(priors, names, z[:, [col]], bad[col])
+            guilty = {n: v for n, v in zip(names, z_bad[:, 0]) if v != 0}
+            for name in guilty:
+                self._culprit(priors, name, guilty, why)
+            if not guilty:
+                self._add(priors.path, "", f"the model's {why} with these priors (every variable at its "
+                          "median); check their values")
+
+    @staticmethod
+    def _smallest(priors: Priors, names, z_bad: np.ndarray, why: str) -> tuple[np.ndarray, str]:
+        """A failing world with as many variables as possible put back at their medians."""
+        for j in range(len(names)):
             z_try = z_bad.copy()
             z_try[j] = 0.0
-            if again := _broken(priors, names, z_try):
+            if z_bad[j, 0] != 0 and (again := _broken(priors, names, z_try)):
                 z_bad, why = z_try, again[0]
-        guilty = [j for j in range(len(names)) if z_bad[j, 0] != 0]
-        if not guilty:
-            self._add(priors.path, "", f"the model's {why} for these priors; check the values "
-                      "of the variables (they make the model fail together)")
-        for j in guilty:
-            self._culprit(priors, names[j], z_bad[j, 0], [names[i] for i in guilty if i != j], why)
+        return z_bad, why
 
-    def _culprit(self, priors: Priors, name: str, z: float, others, why: str):
+    def _culprit(self, priors: Priors, name: str, zs: dict[str, float], why: str):
+        """Report ``name``, one of the variables whose values ``zs`` break the model together."""
+        def value(n):
+            return f"{n} = {float(_values_at(priors.variables[n].marginal, (zs[n],))[0]):.3g}"
+
         prior = priors.variables[name]
-        with np.errstate(all="ignore"):
-            value = float(prior.marginal.exact_from_z(np.array([z]))[0])
         key = f"{'cruxes' if BY_NAME[name].crux else 'parameters'}.{name}"
-        side = "high" if z > 0 else "low"
-        where = (f"with {name} = {value:.3g} (the far {side} tail of this prior) and "
-                 + (f"{', '.join(others)} also in their far tails" if others else "every other variable at its median"))
+        others = [value(n) for n in zs if n != name]
+        where = f"with {value(name)} (a {'high' if zs[name] > 0 else 'low'} value this prior can draw)" + (
+            f" and {', '.join(others)}" if others else "") + ", every other variable at its median"
         self._add(prior.origin, key, f"{where}, the model's {why}: the model cannot compute with this prior; "
                   "narrow it or truncate it with lower/upper", self.locators.get(prior.origin))
 

@@ -70,3 +70,6 @@ BY_NAME: dict[str, Variable] = {v.name: v for v in VARIABLES}
 NAMES: tuple[str, ...] = tuple(v.name for v in VARIABLES)
 CRUXES: tuple[str, ...] = tuple(v.name for v in VARIABLES if v.crux)
 PARAMETERS: tuple[str, ...] = tuple(v.name for v in VARIABLES if not v.crux)
+
+#: Positive variables the model divides by or takes the logarithm of: they must stay well above 0.
+DIVISORS: tuple[str, ...] = ("field_years", "years_to_build", "years_to_agi", "timing_noise", "sharpness")
