@@ -217,7 +217,7 @@ def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int,
 
     step("writing the calibrated priors file")
     calibrated = toml = None
-    apply = ("update" if any(m in results for m in ("nuts", "reweight")) else
+    apply = ("update" if "reweight" in results or ("nuts" in results and converged) else
              "tilt" if "tilt" in results else None)
     if apply is not None:
         lam = results["tilt"]["lambda"] if apply == "tilt" else None

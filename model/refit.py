@@ -168,7 +168,7 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
         doc.add(tomlkit.comment(_comment(line)))
     doc.add(tomlkit.nl())
     meta = tomlkit.table()
-    meta.add("name", priors.name + " (calibrated)")
+    meta.add("name", priors.name[:185] + " (calibrated)")  # names are at most 200 characters
     meta.add("description", f"{priors.name} calibrated to {market.target:g} in {market.horizon:g} years "
                             f"(trust {market.trust:g}, {apply})")
     meta.add("base", base)

@@ -193,4 +193,4 @@ def test_sensitivity_end_to_end(tmp_path):
     for f in ("tornado.png", "crux_curves.png", "sobol.png", "value_of_information.png"):
         assert (out / "figures" / f).stat().st_size > 10_000
     html = (out / "report.html").read_text()
-    assert html.count('src="data:image/png;base64,') == 10
+    assert html.count('src="data:image/png;base64,') == 11

@@ -346,11 +346,13 @@ def test_calibrated_file_round_trips_any_text(author_worlds, name, source, stem)
     p, worlds, w = author_worlds
     q = dataclasses.replace(p, name=name, path=p.path.with_name(f"{stem or 'x'}.toml".replace("/", "_")),
                             calibration=p.calibration.model_copy(update={"source": source}))
-    text = calibrated_file(q, worlds, w, "reweight", cal.Market(0.14, 4.0, 20.0), {"success_within_horizon": 0.1})
+    text = calibrated_file(q, cal.Market(0.14, 4.0, 20.0), "update", None, q.path.parent, (worlds, w),
+                           {"success_within_horizon": {"mean": 0.1, "mcse": 0.001}})
     data = tomllib.loads(text)
     assert data["meta"]["name"] == name + " (calibrated)"
     assert data["calibration"]["source"] == source
-    assert data["calibration"]["target"] == 0.14 and data["simulation"]["seed"] == p.simulation.seed
+    assert data["calibration"]["target"] == 0.14 and data["calibration"]["apply"] == "update"
+    assert data["meta"]["base"] == q.path.name
 
 
 @pytest.fixture(scope="module")
@@ -370,16 +372,20 @@ def test_calibrated_file_is_valid_priors_file(tmp_path, author_worlds, name):
     from model.refit import calibrated_file
 
     p, worlds, w = author_worlds
-    q = dataclasses.replace(p, name=name, path=tmp_path / "we\"ird\nname\x1b.toml",
+    weird = tmp_path / "we\"ird [name] ★.toml"
+    weird.write_bytes(AUTHOR.read_bytes())
+    q = dataclasses.replace(p, name=name, path=weird,
                             calibration=p.calibration.model_copy(update={"source": HOSTILE_SOURCE + name}))
-    text = calibrated_file(q, worlds, w, "tilt", cal.Market(0.14, 4.0, 20.0), {"success_within_horizon": 0.1})
-    path = tmp_path / "c.toml"
+    (tmp_path / "priors").mkdir()
+    text = calibrated_file(q, cal.Market(0.14, 4.0, 20.0), "tilt", 3.5, tmp_path / "priors", (worlds, w),
+                           {"success_within_horizon": {"mean": 0.14, "mcse": 0.001}})
+    path = tmp_path / "priors" / "c.toml"
     path.write_text(text)
     back = load(path)
     assert back.name == name + " (calibrated)" and back.calibration.source == HOSTILE_SOURCE + name
-    assert set(back.variables) == set(p.variables) and back.base is None
-    assert text.startswith("# Posterior of ")  # still commented and readable
-    assert "\n[cruxes]\n" in text and "\n[parameters]\n" in text
+    assert back.base.resolve() == weird.resolve() and back.calibration.apply == "tilt"
+    assert back.calibration.tilt_lambda == 3.5
+    assert text.startswith("# ")  # still commented and readable
 
 
 # --- 2 and 5. the terminal -------------------------------------------------------------------
