@@ -280,6 +280,9 @@ def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, ch
     import warnings
 
     ensure_compiledir()
+    # PyMC's chain processes do not inherit this process's warning filters: NaN probes while
+    # tuning would print NumPy RuntimeWarnings from PyTensor's C-less dot fallback
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::RuntimeWarning:pytensor.tensor.blas")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice of its 1.0 refactor

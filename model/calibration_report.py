@@ -81,7 +81,7 @@ def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
 
 def outcome_figure(summary: dict) -> bytes:
     from .figures import _plt
-    from .report import LABELS
+    from .quantities import SHORT
 
     plt = _plt()
     keys = ["success", "kicking_the_can", "capability_externalities", "x_risk", "success_within_horizon"]
@@ -92,7 +92,7 @@ def outcome_figure(summary: dict) -> bytes:
         ax.bar([k + i * width for k in range(len(keys))], [100 * block["outcomes"][q]["mean"] for q in keys], width,
                label=name, color=METHOD_COLORS[name], alpha=0.9)
     ax.axhline(100 * summary["target"], color="#e76f51", lw=1, ls="--", label=f"market {100 * summary['target']:.0f}%")
-    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(keys))], [LABELS[q] for q in keys], fontsize=7)
+    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(keys))], [SHORT[q] for q in keys], fontsize=7)
     ax.set_ylabel("percent")
     ax.legend(frameon=False, fontsize=8)
     ax.set_title("Prior against calibrated probabilities")
@@ -118,7 +118,7 @@ def success_h_figure(worlds, posteriors: dict, target: float) -> bytes:
     ax.axvline(target, color="#e76f51", lw=1.2, ls="--", label=f"market {100 * target:.0f}%")
     ax.set_xlabel("a world's chance of success within the horizon, s_h")
     ax.set_ylabel("density across worlds")
-    ax.set_yscale("log")
+    ax.set_xlim(0, max(float(np.quantile(s, 0.995)), 1.5 * target))
     ax.legend(frameon=False, fontsize=8)
     ax.set_title("What the calibration did to your worlds")
     fig.tight_layout()
