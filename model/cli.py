@@ -36,7 +36,16 @@ class Interrupted(BaseException):
         self.code = 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM
 
 
-_stop = {"signalled": False, "said": False, "message": "interrupted: nothing was written"}
+_stop = {"signalled": False, "signum": 0, "said": False, "message": "interrupted: nothing was written"}
+
+
+def _commit(folder, content) -> None:
+    """Swap in the report, unless a signal came (Python may have swallowed its exception,
+    e.g. inside a weakref callback): then stop as if it had been raised."""
+    if _stop["signalled"]:
+        raise Interrupted(_stop["signum"])
+    folder.commit(content)
+    _stop["message"] = f"interrupted: the report was already written to {_plain(str(folder.shown))}"
 _say_lock = threading.Lock()
 
 
@@ -59,6 +68,7 @@ def _on_signal(signum, frame):
         _say_interrupted()
         os._exit(code)
     _stop["signalled"] = True
+    _stop["signum"] = signum
 
     def overrun():
         _say_interrupted()
@@ -132,7 +142,7 @@ def _load(path: Path):
 
 def _plain(text: str) -> str:
     """User text made safe for a terminal: control characters shown as escapes."""
-    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @contextmanager
@@ -159,6 +169,14 @@ def _guarded(*folders):
                 f.release()
         _say_interrupted()
         _exit_now(getattr(exc, "code", 130))
+    except Exception:
+        if not _stop["signalled"]:  # a real error
+            raise
+        for f in prepared:  # an error caused by the interrupt (e.g. a half-drawn figure)
+            if hasattr(f, "release"):
+                f.release()
+        _say_interrupted()
+        _exit_now(128 + _stop["signum"])
     finally:
         for f in prepared:
             if hasattr(f, "release"):
@@ -307,7 +325,7 @@ def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> 
             figures.update(render(sens, {q: e.mean for q, e in result.estimates.items()}))
             bar.remove_task(task)
         content = files(summary, figures, sens)
-    folder.commit(content)
+    _commit(folder, content)
     return summary, sens
 
 
@@ -426,7 +444,7 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
                 spec.simulation.seed if seed is None else seed, draws=draws, chains=chains,
                 step=lambda label: bar.update(steps, description=label), progress=progress,
                 out_dir=prepared.path)
-        prepared.commit(content)
+        _commit(prepared, content)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     elif not quiet:
@@ -503,7 +521,7 @@ def compare(priors, samples, seed, out, workers, quiet, as_json):
                 attributions.append(attribute(a, b, samples=samples, seed=seed))
                 bar.advance(task)
         summary = build(runs, attributions)
-        folder.commit(files(summary))
+        _commit(folder, files(summary))
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     elif not quiet:
@@ -536,6 +554,16 @@ def main() -> None:
     except Interrupted as exc:
         _say_interrupted()
         _exit_now(exc.code)
+    except SystemExit as exc:  # leave without the finalisation that restores default handlers
+        if _stop["signalled"]:
+            _say_interrupted()
+            _exit_now(128 + _stop["signum"])
+        code = exc.code
+        if code is not None and not isinstance(code, int):
+            click.echo(code, err=True)
+            code = 1
+        _exit_now(code or 0)
+    _exit_now(0)
 
 
 def _exit_now(code: int) -> None:

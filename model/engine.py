@@ -511,7 +511,8 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
         below, ess = total.below_target / total.n, float(total.n)
     else:  # hist holds the weighted histograms already
         means_ = wt.mean()
-        errors = [float(e) if total.n > 1 else None for e in wt.mcse()]
+        # fewer than two effective worlds: the error cannot be estimated (not zero)
+        errors = [float(e) if total.n > 1 and wt.ess() >= 2 else None for e in wt.mcse()]
         below, ess = wt.below / wt.w, wt.ess()
     estimates = {}
     for i, q in enumerate(QUANTITIES):

@@ -283,7 +283,11 @@ def ambition(result: Result):
                 color="dimgrey")
     ax.set_ylim(0, 100)
     ax.set_ylabel("probability given the speed-up (%)")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    if enough.any():
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    else:
+        ax.text(0.5, 0.5, "too few worlds per speed-up to draw the curve", transform=ax.transAxes,
+                ha="center", va="center", fontsize=8, color="dimgrey")
     bars.bar(a.edges[:-1], 100 * a.counts / max(a.counts.sum(), 1), width=np.diff(a.edges), align="edge",
              color="#8d99ae", alpha=0.8)
     bars.set_ylabel("% of worlds", fontsize=8)

@@ -44,15 +44,31 @@ _AT_FDCWD = -100
 
 def _sibling(folder: Path, suffix: str) -> Path:
     """``.aar-<hash>.<suffix>`` beside ``folder``: fixed length, whatever the name."""
-    digest = hashlib.sha256(folder.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return folder.parent / f".aar-{digest}.{suffix}"
+    return folder.parent / f".aar-{_digest(folder.name)}.{suffix}"
 
 
-def _is_ours_name(name: str) -> bool:
-    """A lock, staging or set-aside folder of this program (by exact shape, no glob)."""
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def _is_ours(folder: Path, name: str) -> bool:
+    """Whether ``folder/name`` is a lock, staging or set-aside folder this program made for a
+    report *named in it*: the shape alone is not enough (a user's file may look the same)."""
     head, _, suffix = name.rpartition(".")
-    return (suffix in ("lock", "new", "old") and head.startswith(".aar-") and len(head) == 21
-            and all(c in "0123456789abcdef" for c in head[5:]))
+    if suffix not in ("lock", "new", "old") or not head.startswith(".aar-") or len(head) != 21:
+        return False
+    path = folder / name
+    try:
+        if suffix == "lock":
+            if not stat.S_ISREG(os.lstat(path).st_mode) or os.lstat(path).st_size > 4096:
+                return False
+            pid, _, owner = path.read_bytes().decode("utf-8", "surrogateescape").rstrip("\n").partition(" ")
+            return pid.isdigit() and _digest(owner) == head[5:]
+    except OSError:
+        return False
+    marker = read_marker(path) if path.is_dir() and not path.is_symlink() else None
+    return marker is not None and isinstance(marker.get("name"), str) and _digest(marker["name"]) == head[5:] \
+        and (suffix == "old" or marker.get("kind") == "staging")
 
 
 def read_marker(folder: Path) -> dict | None:
@@ -124,6 +140,8 @@ class ReportFolder:
 
     def _refuse_unsafe(self) -> None:
         p = self.path
+        if os.path.islink(p):
+            raise self._fail("it is a symbolic link that leads nowhere (a loop?)")
         if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in p.parts):
             raise self._fail("a name in it is too long for the file system (at most 255 bytes)")
         if p == p.parent:
@@ -142,19 +160,51 @@ class ReportFolder:
             raise self._fail("it exists and is not a folder")
 
     def _check_contents(self) -> None:
-        """Refuse a folder that is neither new, empty, ours, nor a holder of our sub-reports."""
+        """Refuse a folder that is neither new, empty, ours, nor a holder of our sub-reports,
+        and one with a sub-report being written right now."""
         p = self.path
-        if not p.exists() or read_marker(p) is not None:
+        if not p.exists():
+            return
+        self._check_sub_locks()
+        if read_marker(p) is not None:
             return
         try:
             entries = sorted(os.listdir(p))
         except OSError as exc:
             raise self._fail(_reason(exc)) from None
-        foreign = [e for e in entries if not _is_ours_name(e) and read_marker(p / e) is None]
+        foreign = [e for e in entries if not _is_ours(p, e) and read_marker(p / e) is None]
         if foreign:
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
             raise self._fail(f"it holds files this program did not write ({shown}); nothing was "
                              "changed. Choose a new or empty folder, or one aar-risk wrote before")
+
+    def _check_sub_locks(self) -> None:
+        try:
+            names = os.listdir(self.path)
+        except OSError:
+            return
+        for name in names:
+            if name.endswith(".lock") and _is_ours(self.path, name):
+                try:
+                    fd = os.open(self.path / name, os.O_RDONLY | os.O_CLOEXEC)
+                except OSError:
+                    continue
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise self._fail("another aar-risk is writing a report inside it; wait for it "
+                                     "to finish") from None
+                finally:
+                    os.close(fd)
+
+    def _check_holder(self) -> None:
+        """A sub-report's parent (``lock_at``) must itself be safe to hold our folders."""
+        if self.lock_at == self.path:
+            return
+        holder = ReportFolder(self.lock_at, "folder")
+        holder.shown = self.shown.parent
+        holder._refuse_unsafe()
+        holder._check_contents()
 
     # -- lock ------------------------------------------------------------------------
     def _lock(self) -> None:
@@ -193,19 +243,28 @@ class ReportFolder:
     def _recover(self) -> None:
         """Repair what a killed run left beside the folder (we hold the lock)."""
         new, old = _sibling(self.path, "new"), _sibling(self.path, "old")
-        if old.is_dir() and read_marker(old) is not None:
+        parent = self.path.parent
+        if os.path.lexists(old):
+            if not _is_ours(parent, old.name):
+                raise self._fail(f"{old} is in the way and was not made by aar-risk for this folder; "
+                                 "move it away first")
             if not self.path.exists():
                 os.rename(old, self.path)  # killed between the two renames: put it back
             else:
                 shutil.rmtree(old)
-        if new.is_dir() and read_marker(new) is not None:
-            shutil.rmtree(new)
+        if os.path.lexists(new):
+            if _is_ours(parent, new.name) or (new.is_dir() and not new.is_symlink() and not os.listdir(new)):
+                shutil.rmtree(new)  # a killed run's staging folder (or an empty one made just before)
+            else:
+                raise self._fail(f"{new} is in the way and was not made by aar-risk for this folder; "
+                                 "move it away first")
 
     # -- public ----------------------------------------------------------------------
     def prepare(self) -> "ReportFolder":
         """Refuse unsafe folders, lock, repair leftovers and check we can write. No work yet."""
         try:
             self._refuse_unsafe()
+            self._check_holder()
             if self.lock_at != self.path and not self.lock_at.exists():  # a holder for sub-reports
                 self.lock_at.mkdir(parents=True)
                 _write(self.lock_at / MARKER, _marker("folder", []))
@@ -239,9 +298,16 @@ class ReportFolder:
             _write(staging / MARKER, _marker(self.kind, sorted(files)))
             os.chmod(staging, 0o755)
             _fsync_dir(staging)
+            self._swapped = False
             self._swap(staging)
             self._staging = None
+        except OutputError:
+            self._staging = None
+            raise
         except OSError as exc:
+            if getattr(self, "_swapped", False):
+                self._staging = None
+                raise self._fail(f"{_reason(exc)} after the new report was put in place") from None
             raise self._fail(f"{_reason(exc)}; the earlier report, if any, is unchanged") from None
         return self.path
 
@@ -249,13 +315,26 @@ class ReportFolder:
         if not self.path.exists():
             os.rename(staging, self.path)
         elif _exchange(staging, self.path):
-            shutil.rmtree(staging)  # now holds the earlier report
+            # staging now holds the earlier report: mark it as ours to remove, then remove it
+            self._swapped = True
+            _write(staging / MARKER, _marker("staging", [], self.path.name))
+            self._remove_earlier(staging)
         else:  # no atomic exchange here: two renames, repaired by _recover if killed between
             old = _sibling(self.path, "old")
+            earlier = read_marker(self.path) or {"kind": "run", "files": []}
+            _write(self.path / MARKER, _marker(earlier["kind"], earlier["files"], self.path.name))
             os.rename(self.path, old)
             os.rename(staging, self.path)
-            shutil.rmtree(old)
+            self._swapped = True
+            self._remove_earlier(old)
         _fsync_dir(self.path.parent)
+
+    def _remove_earlier(self, folder: Path) -> None:
+        try:
+            shutil.rmtree(folder)
+        except OSError as exc:
+            raise OutputError(f"the new report is in {self.shown}, but the earlier one could not be "
+                              f"removed from {folder}: {_reason(exc)}") from None
 
     def release(self) -> None:
         """Drop an unfinished staging folder and the lock; the earlier report is untouched."""
@@ -269,7 +348,7 @@ def _marker(kind: str, files: list[str], name: str | None = None) -> str:
     data = {"tool": _TOOL, "kind": kind, "files": files}
     if name is not None:
         data["name"] = name
-    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(data, indent=1) + "\n"  # ASCII: a name that is not UTF-8 survives
 
 
 def _check_relative(rel: str) -> None:
@@ -321,11 +400,12 @@ def _carry_over(old: Path, new: Path, written: set[str]) -> None:
             r = rel / entry
             src, dst = old / r, new / r
             key = r.as_posix()
-            if rel == Path(".") and (entry == MARKER or _is_ours_name(entry)):
+            if rel == Path(".") and (entry == MARKER or _is_ours(old, entry)):
                 continue
-            if key in ours:
+            is_dir = os.path.isdir(src) and not os.path.islink(src)
+            if key in ours and not is_dir:  # markers list files only: a listed folder is kept
                 continue
-            if os.path.isdir(src) and not os.path.islink(src):
+            if is_dir:
                 if read_marker(src) is not None or not any(f.startswith(key + "/") for f in ours | written):
                     if os.path.lexists(dst):
                         raise OSError(errno.EEXIST, f"{key} exists in both the earlier and the new report")

@@ -141,7 +141,7 @@ def test_compare_end_to_end(tmp_path):
 
 def test_help_is_light(tmp_path):
     code = ("import sys; sys.argv = ['aar-risk', '--help']\nimport model.cli\n"
-            "try:\n    model.cli.main()\nexcept SystemExit:\n    pass\n"
+            "try:\n    model.cli.cli()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('numpy', 'scipy', 'pymc', 'pytensor') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert "run" in r.stdout and r.stdout.strip().endswith("[]")

@@ -569,7 +569,8 @@ def test_markup_in_every_cli_table_is_text():
         assert "[/green]" in buf.getvalue() and "[bold]x" in buf.getvalue()
     cal = {"name": "[/x] \x1b[1m", "target": 0.14, "horizon_years": 4, "trust": 20,
            "prior": {"outcomes": dict.fromkeys(("success_within_horizon", "success", "kicking_the_can",
-                                                "capability_externalities", "x_risk"), 0.1)}, "methods": {}}
+                                                "capability_externalities", "x_risk"),
+                                               {"mean": 0.1, "mcse": 0.001})}, "methods": {}}
     for term in (True, False):
         buf = io.StringIO()
         terminal.calibration(cal, file=buf, terminal=term, width=100)

@@ -111,6 +111,7 @@ def test_a_kill_between_the_renames_is_repaired(tmp_path, monkeypatch):
     out = tmp_path / "rep"
     output.write_folder(out, {"a.txt": "old"})
     old = output._sibling(out, "old")
+    (out / MARKER).write_text(output._marker("run", ["a.txt"], "rep"))  # as _swap names it first
     os.rename(out, old)  # a run killed after moving the report aside, before the new one
     staging = output._sibling(out, "new")
     staging.mkdir()
@@ -121,6 +122,7 @@ def test_a_kill_between_the_renames_is_repaired(tmp_path, monkeypatch):
     # and a report set aside after a completed swap is just removed
     output.write_folder(out, {"a.txt": "new"})
     output.write_folder(tmp_path / "x", {"z": "1"})
+    (tmp_path / "x" / MARKER).write_text(output._marker("run", ["z"], "rep"))
     os.rename(tmp_path / "x", old)
     output.write_folder(out, {"a.txt": "newer"})
     assert (out / "a.txt").read_text() == "newer" and sorted(os.listdir(tmp_path)) == ["rep"]
@@ -216,3 +218,64 @@ def test_a_mount_point_is_refused(tmp_path):
         assert os.listdir(point) == []
     finally:
         subprocess.run(["umount", str(point)], check=True)
+
+
+def test_look_alike_hidden_names_are_the_users(tmp_path):
+    """Only this folder's own siblings, with a marker that names it, count as the program's."""
+    out = tmp_path / "t2"
+    (out / ".aar-0123456789abcdef.new").mkdir(parents=True)
+    (out / ".aar-0123456789abcdef.new" / "precious.txt").write_text("mine")
+    (out / ".aar-0123456789abcdef.lock").write_text("x")
+    with pytest.raises(OutputError, match="did not write"):
+        ReportFolder(out, "run").prepare()
+    # a real report next door whose name happens to be this folder's staging name
+    victim = tmp_path / "victim"
+    lookalike = output._sibling(victim, "new")
+    output.write_folder(lookalike, {"a.txt": "1"})
+    (lookalike / "mynotes.md").write_text("mine")
+    with pytest.raises(OutputError, match="in the way"):
+        ReportFolder(victim, "run").prepare()
+    assert (lookalike / "mynotes.md").read_text() == "mine"
+
+
+def test_a_marker_never_deletes_a_folder(tmp_path):
+    out = tmp_path / "t3"
+    (out / "docs").mkdir(parents=True)
+    (out / "docs" / "a.txt").write_text("d")
+    (out / MARKER).write_text('{"tool": "aar-cruxes", "kind": "run", "files": ["docs"]}')
+    output.write_folder(out, {"report.md": "x"})
+    assert (out / "docs" / "a.txt").read_text() == "d"
+
+
+def test_a_sub_report_being_written_blocks_its_parent(tmp_path):
+    parent = tmp_path / "par"
+    output.write_folder(parent, {"a.txt": "1"})
+    child = ReportFolder(parent / "child", "run").prepare()
+    try:
+        with pytest.raises(OutputError, match="inside it"):
+            ReportFolder(parent, "run").prepare()
+    finally:
+        child.release()
+
+
+def test_a_sub_report_refuses_a_users_folder_as_its_parent(tmp_path):
+    docs = tmp_path / "userdocs"
+    docs.mkdir()
+    (docs / "thesis.tex").write_text("t")
+    with pytest.raises(OutputError, match="did not write"):
+        ReportFolder(docs / "calibration", "calibration", lock_at=docs).prepare()
+    assert os.listdir(docs) == ["thesis.tex"]
+
+
+def test_a_symlink_loop_is_refused_before_work(tmp_path):
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(OutputError, match="symbolic link"):
+        ReportFolder(tmp_path / "a", "run").prepare()
+
+
+def test_a_name_that_is_not_utf8_works(tmp_path):
+    out = tmp_path / os.fsdecode(b"bad\xff\xfe")
+    output.write_folder(out, {"a.txt": "1"})
+    output.write_folder(out, {"a.txt": "2"})
+    assert (out / "a.txt").read_text() == "2" and len(os.listdir(tmp_path)) == 1

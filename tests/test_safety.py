@@ -330,3 +330,25 @@ def test_an_unwritable_pytensor_folder_falls_back_to_a_private_one(tmp_path):
                            timeout=120)
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip().startswith(os.environ.get("TMPDIR", "/tmp")), r.stdout
+
+
+def test_calibrate_refuses_a_folder_of_the_users(tmp_path):
+    docs = user_folder(tmp_path / "userdocs")
+    before = snapshot(docs)
+    r = aar("calibrate", AUTHOR, "--method", "reweight", "-n", 5000, "-o", docs, cwd=tmp_path)
+    assert r.returncode == 1 and "did not write" in r.stderr, r.stderr
+    assert snapshot(docs) == before
+
+
+def test_a_swallowed_signal_still_stops_the_commit(tmp_path, monkeypatch):
+    """Python drops an exception raised by a signal handler inside a weakref callback; the
+    report is then still not swapped in."""
+    from model import cli, output
+
+    folder = output.ReportFolder(tmp_path / "rep", "run").prepare()
+    monkeypatch.setitem(cli._stop, "signalled", True)
+    monkeypatch.setitem(cli._stop, "signum", signal.SIGINT)
+    with pytest.raises(cli.Interrupted):
+        cli._commit(folder, {"a.txt": "1"})
+    folder.release()
+    assert not (tmp_path / "rep").exists() and os.listdir(tmp_path) == []
