@@ -268,7 +268,10 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     counts, sums, map_w = _map_sums(worlds, values, sampler.map_edges, n, w)
     a_counts, a_sums, a_w = _ambition_sums(worlds["automation_fraction"], values, n, w)
     w2 = w * w
-    weighted = _Weighted(float(w.sum()), float(w2.sum()), values @ w, values @ w2, (values**2) @ w2,
+    # sums by einsum, not `@`: a BLAS matrix-vector product would start OpenBLAS threads in every
+    # worker and oversubscribe the cores (it halved the speed of a 2-worker run)
+    weighted = _Weighted(float(w.sum()), float(w2.sum()), np.einsum("qn,n->q", values, w),
+                         np.einsum("qn,n->q", values, w2), np.einsum("qn,qn,n->q", values, values, w2),
                          float(w[s_h <= sampler.target].sum()), np.zeros(0), map_w, sums, a_w, a_sums)
     hist = _histograms(_unit(values), w)
     return _Stats.of(values, below, counts, sums, (a_counts, a_sums), extra, weighted), hist, kept
