@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from .engine import Sampler
 from .priors import Priors
-from .structure import outcomes
+from .structure import market_log_likelihood, market_log_likelihood_max, outcomes
 from .variables import NAMES
 
 #: PyMC's and ArviZ's own thresholds (Vehtari et al. 2021; Betancourt 2016).
@@ -52,29 +52,14 @@ class Market:
                    c.trust if trust is None else float(trust))
 
 
-#: s_h is kept inside [S_FLOOR, 1 − S_FLOOR] in the likelihood, so ln s_h stays finite.
-S_FLOOR = 1e-12
-
-
-def log_likelihood(success_h, market: Market, xp=np):
-    """The market as evidence worth ``trust`` resolved questions that came out at rate y:
-
-        log L(s_h) = trust · (y·ln s_h + (1 − y)·ln(1 − s_h))
-
-    As a function of s_h it peaks exactly at y (the v1 Beta likelihood peaked below it,
-    e.g. at 0.121 for y = 0.14 and trust 20, and so moved views *away* from the market);
-    it is flat at trust 0, and as trust grows the calibrated mean of s_h goes to y.
-    The same function serves numpy (reweighting, weighted runs) and PyTensor (NUTS).
-    """
-    s = xp.clip(success_h, S_FLOOR, 1.0 - S_FLOOR)
-    y = market.target
-    return market.trust * (y * xp.log(s) + (1.0 - y) * xp.log1p(-s))
+def log_likelihood(success_h, market: Market, xp=None):
+    """:func:`model.structure.market_log_likelihood` of the market ``market`` (numpy by default)."""
+    return market_log_likelihood(success_h, market.trust, market.target, *(() if xp is None else (xp,)))
 
 
 def log_likelihood_max(market: Market) -> float:
-    """The largest value of :func:`log_likelihood` (at s_h = y): weights divided by it are ≤ 1."""
-    y = market.target
-    return market.trust * (y * math.log(y) + (1 - y) * math.log1p(-y))
+    """The largest value of :func:`log_likelihood` (at s_h = y)."""
+    return market_log_likelihood_max(market.trust, market.target)
 
 
 class CalibrationInterrupted(KeyboardInterrupt):
@@ -223,12 +208,8 @@ def build_model(priors: Priors, market: Market, settable_target: bool = False):
             pm.Deterministic(q, getattr(o, q))
         s = pt.clip(o.success_within_horizon, 0.0, 1.0)
         observed = pm.Data("market_target", market.target) if settable_target else market.target
-        if settable_target:  # the reading as data: one compiled model serves every SBC replicate
-            y = observed
-            pm.Potential("market", market.trust * (y * pt.log(pt.clip(s, S_FLOOR, 1 - S_FLOOR))
-                                                   + (1 - y) * pt.log1p(-pt.clip(s, S_FLOOR, 1 - S_FLOOR))))
-        else:
-            pm.Potential("market", log_likelihood(s, market, xp=pt))
+        # with settable_target the reading is data: one compiled model serves every SBC replicate
+        pm.Potential("market", market_log_likelihood(s, market.trust, observed, xp=pytensor_ops()))
     return model
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import special
 
 from .priors import Priors
-from .structure import outcomes
+from .structure import S_FLOOR, market_log_likelihood, market_log_likelihood_max, outcomes
 from .variables import NAMES
 
 #: Worlds per block. Fixed: changing it changes every random stream.
@@ -177,7 +177,8 @@ class _Weighted:
 
     From them: weighted means Σw·x/Σw, their Monte Carlo error
     sqrt(Σw²(x − μ)²)/Σw (self-normalised importance sampling), Kish's effective sample
-    size (Σw)²/Σw², and weighted histograms, crux map and ambition curve.
+    size (Σw)²/Σw², and the denominators Σw of the crux map and the ambition curve (their
+    numerators are the weighted sums ``_Stats`` already holds in a weighted run).
     """
 
     w: float
@@ -186,11 +187,8 @@ class _Weighted:
     w2x: np.ndarray
     w2x2: np.ndarray
     below: float
-    hist: np.ndarray  # unused (the histograms travel beside the stats); kept empty
     map_w: np.ndarray
-    map_sums: np.ndarray
     ambition_w: np.ndarray
-    ambition_sums: np.ndarray
 
     def merge(self, other: "_Weighted") -> "_Weighted":
         return _Weighted(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
@@ -212,13 +210,11 @@ def log_weights(weighting: tuple, success_h: np.ndarray) -> np.ndarray:
     "update": the market likelihood trust·(y·ln s + (1 − y)·ln(1 − s)) less its maximum
     (at s = y); "tilt": λ·s less max(λ, 0). Neither needs a second pass over the worlds.
     """
-    s = np.clip(success_h, 1e-12, 1 - 1e-12)
     if weighting[0] == "update":
         trust, y = weighting[1], weighting[2]
-        top = trust * (y * math.log(y) + (1 - y) * math.log1p(-y))
-        return trust * (y * np.log(s) + (1 - y) * np.log1p(-s)) - top
+        return market_log_likelihood(success_h, trust, y) - market_log_likelihood_max(trust, y)
     lam = weighting[1]
-    return lam * s - max(lam, 0.0)
+    return lam * np.clip(success_h, S_FLOOR, 1 - S_FLOOR) - max(lam, 0.0)
 
 
 def _bin(values: np.ndarray) -> np.ndarray:
@@ -272,7 +268,7 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     # worker and oversubscribe the cores (it halved the speed of a 2-worker run)
     weighted = _Weighted(float(w.sum()), float(w2.sum()), np.einsum("qn,n->q", values, w),
                          np.einsum("qn,n->q", values, w2), np.einsum("qn,qn,n->q", values, values, w2),
-                         float(w[s_h <= sampler.target].sum()), np.zeros(0), map_w, sums, a_w, a_sums)
+                         float(w[s_h <= sampler.target].sum()), map_w, a_w)
     hist = _histograms(_unit(values), w)
     return _Stats.of(values, below, counts, sums, (a_counts, a_sums), extra, weighted), hist, kept
 
@@ -525,17 +521,16 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
         estimates[q] = Estimate(float(means_[i]), errors[i], p5, p50, p95)  # one world: no error
     shape = (MAP_CELLS, MAP_CELLS)
     counts = total.map_counts[:-1].reshape(shape)
-    map_w = counts if wt is None else wt.map_w[:-1].reshape(shape)
-    map_sums = total.map_sums if wt is None else wt.map_sums
+    map_w = counts if wt is None else wt.map_w[:-1].reshape(shape)  # sums are weighted in a weighted run
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = {q: np.where(map_w > 0, map_sums[k, :-1].reshape(shape) / map_w, np.nan)
+        means = {q: np.where(map_w > 0, total.map_sums[k, :-1].reshape(shape) / map_w, np.nan)
                  for k, q in enumerate(MAP_QUANTITIES)}
     crux_map = CruxMap(*sampler.map_edges, counts, means)
     amb_w = total.ambition_counts if wt is None else wt.ambition_w
-    amb_sums = total.ambition_sums if wt is None else wt.ambition_sums
     with np.errstate(invalid="ignore", divide="ignore"):
         ambition = Ambition(AMBITION_EDGES, total.ambition_counts, {
-            q: np.where(amb_w > 0, amb_sums[k] / amb_w, np.nan) for k, q in enumerate(AMBITION_QUANTITIES)})
+            q: np.where(amb_w > 0, total.ambition_sums[k] / amb_w, np.nan)
+            for k, q in enumerate(AMBITION_QUANTITIES)})
     worlds = None
     if keep_worlds:
         worlds = {k: np.concatenate([d[k] for d in kept]) for k in kept[0]}

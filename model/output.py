@@ -442,8 +442,3 @@ def write_folder(out: Path, files: Mapping[str, str | bytes], kind: str = "repor
     """Prepare, commit and release in one call (for callers with no long work)."""
     with ReportFolder(out, kind) as folder:
         return folder.commit(files)
-
-
-def check_writable(out: Path) -> None:
-    """Fail as ``prepare`` would, without keeping the lock (for early checks)."""
-    ReportFolder(out, "report").prepare().release()

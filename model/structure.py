@@ -8,6 +8,7 @@ that NUTS can differentiate it.
 
 from __future__ import annotations
 
+import math
 from typing import Mapping, NamedTuple
 
 from .backend import numpy_ops
@@ -16,6 +17,8 @@ from .backend import numpy_ops
 DANGER_WIDTH = 0.1
 #: 1 - p is kept at least this large, so s = 1/(1 - p) stays finite (MODEL.md §4).
 MIN_UNAUTOMATED = 1e-12
+#: s_h is kept inside [S_FLOOR, 1 − S_FLOOR] in the market likelihood, so ln s_h stays finite.
+S_FLOOR = 1e-12
 #: Below this |β·C| the climb term uses its series, avoiding 0/0.
 _SERIES = 1e-8
 #: Above this β·C the loop hazard is computed on the log scale, so e^{β·C} cannot overflow.
@@ -151,3 +154,24 @@ def outcomes(w: Mapping[str, object], horizon: float, xp=numpy_ops) -> Outcomes:
         success_within_horizon=success_h, baseline_success=baseline,
         plan_solved=plan_solved, plan_minus_baseline=plan_solved - baseline,
     )
+
+
+def market_log_likelihood(success_h, trust, y, xp=numpy_ops):
+    """The market as evidence worth ``trust`` resolved questions that came out at rate y:
+
+        log L(s_h) = trust · (y·ln s_h + (1 − y)·ln(1 − s_h))
+
+    As a function of s_h it peaks exactly at y (the v1 Beta likelihood peaked below it,
+    e.g. at 0.121 for y = 0.14 and trust 20, and so moved views *away* from the market);
+    it is flat at trust 0, and as trust grows the calibrated mean of s_h goes to y.
+    One function for reweighting, weighted runs (numpy) and NUTS (PyTensor, where y may be
+    a data tensor). docs/model.md, "Calibration against the market".
+    """
+    s = xp.clip(success_h, S_FLOOR, 1.0 - S_FLOOR)
+    return trust * (y * xp.log(s) + (1.0 - y) * xp.log1p(-s))
+
+
+def market_log_likelihood_max(trust: float, y: float) -> float:
+    """The largest value of :func:`market_log_likelihood` (at s_h = y): weights divided by
+    its exponential are at most 1."""
+    return trust * (y * math.log(y) + (1.0 - y) * math.log1p(-y))
