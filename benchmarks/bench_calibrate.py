@@ -25,9 +25,9 @@ def main() -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    from model import calibrate as cal
-    from model.engine import simulate
-    from model.priors import load
+    from model.analyses import calibrate as cal
+    from model.simulate.engine import simulate
+    from model.spec.priors import load
 
     priors = load(ROOT / "priors" / "author.toml")
     market = cal.Market.from_priors(priors)

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.engine import BLOCK, Sampler, block_rng, run_block  # noqa: E402
-from model.priors import load  # noqa: E402
+from model.simulate.engine import BLOCK, Sampler, block_rng, run_block  # noqa: E402
+from model.spec.priors import load  # noqa: E402
 
 PRIORS = ROOT / "priors" / "author.toml"
 
@@ -50,8 +50,8 @@ def model_vs_inputs(samples: int) -> tuple[float, float]:
 
 
 def figures_vs_simulation(samples: int) -> tuple[float, float]:
-    from model.engine import simulate
-    from model.figures import render_all
+    from model.simulate.engine import simulate
+    from model.report.figures import render_all
 
     priors = load(PRIORS)
     result = simulate(priors, samples=samples)
@@ -62,10 +62,10 @@ def figures_vs_simulation(samples: int) -> tuple[float, float]:
 
 def sensitivity_vs_plain(samples: int) -> tuple[float, float]:
     """The report's work without and with its sensitivity section (simulation, analysis, figures)."""
-    from model.engine import simulate
-    from model.figures import render_all
-    from model.sensitivity import analyse
-    from model.sensitivity_figures import render
+    from model.simulate.engine import simulate
+    from model.report.figures import render_all
+    from model.analyses.sensitivity import analyse
+    from model.report.sensitivity import render
 
     priors = load(PRIORS)
 

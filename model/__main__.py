@@ -1,3 +1,3 @@
-from .cli import main
+from model.cli.commands import main
 
 main()

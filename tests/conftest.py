@@ -25,7 +25,7 @@ def rng():
 
 def write_priors(folder: Path, name: str, values: dict, extra: str = "") -> Path:
     """A complete priors file (no base) with ``values`` as point priors or TOML strings."""
-    from model.variables import CRUXES
+    from model.core.variables import CRUXES
 
     def line(k, v):
         return f"{k} = {v}" if isinstance(v, str) else f"{k} = {float(v)!r}"

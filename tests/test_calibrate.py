@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model import calibrate as cal
+from model.analyses import calibrate as cal
 from model import families as fam
-from model.engine import simulate
-from model.priors import load
+from model.simulate.engine import simulate
+from model.spec.priors import load
 
 from .conftest import ROOT
 
@@ -47,7 +47,7 @@ FAMILIES = [fam.Normal(1, 2), fam.LogNormal(0.1, 0.5), fam.LogitNormal(0.3, 1.2)
 def test_pytensor_quantiles_match_scipy(m):
     import pytensor.tensor as pt
 
-    from model.tensor import from_z_tensor, ppf_tensor
+    from model.families.tensor import from_z_tensor, ppf_tensor
 
     u = pt.dvector("u")
     grid = np.linspace(1e-6, 1 - 1e-6, 2001)
@@ -61,7 +61,7 @@ def test_pytensor_quantiles_match_scipy(m):
 
 
 def test_point_mass_in_a_mixture_points_to_reweight():
-    from model.tensor import CalibrationError, check
+    from model.families.tensor import CalibrationError, check
 
     with pytest.raises(CalibrationError, match="--method reweight"):
         check("capability_needed", fam.Mixture((fam.Point(0.0), fam.LogNormal(0, 1)), (0.5, 0.5)))
@@ -119,7 +119,7 @@ def test_nuts_with_huge_trust_reaches_the_target(author):
 
 
 def test_calibrated_priors_file_runs(tmp_path, author):
-    from model.calibration_report import make
+    from model.report.calibration import make
 
     summary, content, converged = make(author, cal.Market.from_priors(author), ("reweight", "tilt"),
                                        samples=100_000, seed=1, workers=1, out_dir=tmp_path)

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import calibrate as cal
-from model.engine import simulate
-from model.priors import load
+from model.analyses import calibrate as cal
+from model.simulate.engine import simulate
+from model.spec.priors import load
 
 from .conftest import ROOT
 
@@ -61,7 +61,7 @@ def test_trust_zero_leaves_the_prior_unchanged(worlds):
 
 
 def test_every_calibrated_number_has_its_error(worlds):
-    from model.calibration_report import make
+    from model.report.calibration import make
 
     summary, files, _ = make(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0),
                              ("reweight", "tilt"), 50_000, 3)
@@ -112,7 +112,7 @@ def test_a_stale_calibration_is_not_linked(tmp_path):
 
 @pytest.mark.slow
 def test_nuts_and_reweighting_agree_and_pass_the_gates():
-    from model.calibration_report import make
+    from model.report.calibration import make
 
     summary, _, converged = make(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0),
                                  ("nuts", "reweight"), 400_000, 11)

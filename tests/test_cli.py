@@ -140,8 +140,8 @@ def test_compare_end_to_end(tmp_path):
 
 
 def test_help_is_light(tmp_path):
-    code = ("import sys; sys.argv = ['aar-risk', '--help']\nimport model.cli\n"
-            "try:\n    model.cli.cli()\nexcept SystemExit:\n    pass\n"
+    code = ("import sys; sys.argv = ['aar-risk', '--help']\nimport model.cli.commands\n"
+            "try:\n    model.cli.commands.cli()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('numpy', 'scipy', 'pymc', 'pytensor') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert "run" in r.stdout and r.stdout.strip().endswith("[]")

@@ -12,12 +12,12 @@ import sys
 import numpy as np
 import pytest
 
-from model import compare
-from model.compare import CORRELATIONS, attribute, common_edges, crux_maps, players
-from model.engine import simulate
-from model.priors import load
-from model.structure import outcomes
-from model.variables import NAMES
+from model.analyses import compare
+from model.analyses.compare import CORRELATIONS, attribute, common_edges, crux_maps, players
+from model.simulate.engine import simulate
+from model.spec.priors import load
+from model.core.structure import outcomes
+from model.core.variables import NAMES
 
 from .conftest import MIDDLE_WORLD, ROOT, write_priors
 

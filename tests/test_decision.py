@@ -8,13 +8,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from model import binned, terminal
-from model.engine import simulate
-from model.priors import load
-from model.report import _env
-from model.schema import Decision
-from model.sensitivity import analyse, decision
-from model.structure import outcomes
+from model.simulate import binned
+
+from model.cli import terminal
+from model.simulate.engine import simulate
+from model.spec.priors import load
+from model.report.render import _env
+from model.spec.schema import Decision
+from model.analyses.sensitivity import analyse, decision
+from model.core.structure import outcomes
 
 from .conftest import MIDDLE_WORLD, ROOT, write_priors
 

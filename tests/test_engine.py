@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.engine import BLOCK, QUANTITIES, Sampler, block_rng, simulate
-from model.priors import load
+from model.simulate.engine import BLOCK, QUANTITIES, Sampler, block_rng, simulate
+from model.spec.priors import load
 
 from .conftest import MIDDLE_WORLD, ROOT
 from .conftest import write_priors

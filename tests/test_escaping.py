@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model import terminal
-from model.report import md, md_code, md_quote, pct_pm, spread
+from model.cli import terminal
+from model.report.render import md, md_code, md_quote, pct_pm, spread
 
 from .conftest import ROOT
 
@@ -191,11 +191,11 @@ def test_md_code_is_one_code_span_even_in_a_table(s):
 
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory):
-    from model.engine import simulate
-    from model.figures import FIGURES
-    from model.priors import load
-    from model.report import files
-    from model.summary import build
+    from model.simulate.engine import simulate
+    from model.report.figures import FIGURES
+    from model.spec.priors import load
+    from model.report.render import files
+    from model.report.summary import build
 
     folder = tmp_path_factory.mktemp("hostile")
     out = []
@@ -219,22 +219,22 @@ def test_report_md_renders_user_text_as_text(hostile_run):
 
 
 def test_compare_md_keeps_its_columns_with_pipes_in_names(tmp_path):
-    from model.compare_report import files
+    from model.report.compare import files
 
     names = ["a | b | c", "x\ny | `z`"]
     summary = _compare_summary(names, ["p|1.toml", "p`2.toml"])
     content = files(summary)
     parsed = _check_markdown(content["compare.md"])
-    from model.compare import COMPARED
+    from model.analyses.compare import COMPARED
 
     assert [set(t) for t in parsed.tables] == [{3}, {1 + len(COMPARED)}]  # outcome | 2 files; variable | …
     assert "a \\| b \\| c" in content["compare.md"]
 
 
 def test_calibration_md_and_calibrated_priors_file(tmp_path):
-    from model import calibrate as cal
-    from model.calibration_report import make
-    from model.priors import load
+    from model.analyses import calibrate as cal
+    from model.report.calibration import make
+    from model.spec.priors import load
 
     name = HOSTILE_NAMES[0] + " " + HOSTILE_NAMES[1] + ' """ \\'
     p = load(hostile_priors(tmp_path, name, stem="cal [x] 'q'"))
@@ -257,11 +257,11 @@ def test_no_error_is_shown_where_none_was_estimated():
 
 
 def test_a_single_world_reports_no_error():
-    from model.engine import simulate
-    from model.figures import render_all
-    from model.priors import load
-    from model.report import files
-    from model.summary import build
+    from model.simulate.engine import simulate
+    from model.report.figures import render_all
+    from model.spec.priors import load
+    from model.report.render import files
+    from model.report.summary import build
 
     p = load(AUTHOR)
     r = simulate(p, samples=1, workers=1)
@@ -274,7 +274,7 @@ def test_a_single_world_reports_no_error():
 
 
 def test_compare_without_errors():
-    from model.compare_report import files
+    from model.report.compare import files
 
     summary = _compare_summary(["a", "b"], ["a.toml", "b.toml"], se=None)
     content = files(summary)
@@ -285,8 +285,8 @@ def test_compare_without_errors():
 
 
 def _compare_summary(names, files, se=0.001):
-    from model.compare import COMPARED
-    from model.summary import OUTCOMES
+    from model.analyses.compare import COMPARED
+    from model.report.summary import OUTCOMES
 
     qs = (*OUTCOMES, "success_within_horizon", "plan_minus_baseline")
     players = ["capability_needed", "relative_difficulty"]
@@ -309,7 +309,9 @@ def _compare_summary(names, files, se=0.001):
 def test_compare_figure_draws_any_name(monkeypatch, name):
     import matplotlib.cbook as cbook
 
-    from model import compare_report, figures
+    from model.report import compare as compare_report
+
+    from model.report import figures
 
     drawn = []
     real_png = figures.png
@@ -329,7 +331,7 @@ def test_compare_figure_draws_any_name(monkeypatch, name):
 def test_figure_text_shows_dollars_verbatim():
     from matplotlib.text import Text
 
-    from model.figures import text
+    from model.report.figures import text
 
     for s in ("$\\cmd$", "\\$x$", "a$$b", "$"):
         shown, math = Text(text=text(s))._preprocess_math(text(s))
@@ -340,8 +342,8 @@ def test_figure_text_shows_dollars_verbatim():
 
 @given(name=st.text(max_size=30), source=st.text(max_size=30), stem=st.text(max_size=10))
 def test_calibrated_file_round_trips_any_text(author_worlds, name, source, stem):
-    from model import calibrate as cal
-    from model.refit import calibrated_file
+    from model.analyses import calibrate as cal
+    from model.spec.refit import calibrated_file
 
     p, worlds, w = author_worlds
     q = dataclasses.replace(p, name=name, path=p.path.with_name(f"{stem or 'x'}.toml".replace("/", "_")),
@@ -357,8 +359,8 @@ def test_calibrated_file_round_trips_any_text(author_worlds, name, source, stem)
 
 @pytest.fixture(scope="module")
 def author_worlds():
-    from model.engine import simulate
-    from model.priors import load
+    from model.simulate.engine import simulate
+    from model.spec.priors import load
 
     p = load(AUTHOR)
     worlds = simulate(p, samples=4000, seed=3, workers=1, keep_worlds=True).worlds
@@ -367,9 +369,9 @@ def author_worlds():
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES + ['"""', "a\\", "\\u0041", "[/x]", "ünï©ødé ★ 🙂"])
 def test_calibrated_file_is_valid_priors_file(tmp_path, author_worlds, name):
-    from model import calibrate as cal
-    from model.priors import load
-    from model.refit import calibrated_file
+    from model.analyses import calibrate as cal
+    from model.spec.priors import load
+    from model.spec.refit import calibrated_file
 
     p, worlds, w = author_worlds
     weird = tmp_path / "we\"ird [name] ★.toml"
@@ -413,7 +415,7 @@ def _whole_on_a_line(out: str, *parts: str) -> bool:
 
 @pytest.mark.parametrize("columns", [80, 120])
 def test_validate_piped_keeps_names_and_numbers_whole(tmp_path, columns):
-    from model.priors import load
+    from model.spec.priors import load
 
     r = aar("validate", AUTHOR, cwd=tmp_path, columns=columns)
     assert r.returncode == 0, r.stderr
@@ -433,7 +435,7 @@ def test_validate_piped_keeps_names_and_numbers_whole(tmp_path, columns):
 def test_run_piped_keeps_outcome_rows_whole(tmp_path, columns):
     import json
 
-    from model.report import LABELS, pct_pm, spread
+    from model.report.render import LABELS, pct_pm, spread
 
     r = aar("run", AUTHOR, "-n", 20_000, "-o", tmp_path / "fresh" / "r", cwd=tmp_path, columns=columns)
     assert r.returncode == 0, r.stderr
@@ -495,7 +497,7 @@ def test_terminal_tables_never_break_names(width):
 
 @pytest.mark.parametrize("width", [50, 60, 80, 100, 120, 160])
 def test_cli_tables_at_a_terminal(width):
-    from model.priors import load
+    from model.spec.priors import load
 
     p = load(AUTHOR)
     import io
@@ -512,7 +514,7 @@ def test_cli_tables_at_a_terminal(width):
     buf = io.StringIO()
     terminal.outcomes(summary, file=buf, terminal=True, width=width)
     out = ANSI.sub("", buf.getvalue())
-    from model.report import pct_pm, spread
+    from model.report.render import pct_pm, spread
 
     if BOX.search(out):
         assert all(len(line) <= width for line in out.splitlines()), out
@@ -540,7 +542,7 @@ def test_validate_at_a_real_terminal(tmp_path, columns):
     out = ANSI.sub("", r.stdout).replace("\r", "")
     assert BOX.search(out)  # a rich table
     assert all(len(line) <= columns for line in out.splitlines())
-    from model.priors import load
+    from model.spec.priors import load
 
     for name, prior in load(AUTHOR).variables.items():
         q = [f"{v:.4g}" for v in prior.marginal.ppf(np.array([0.05, 0.5, 0.95]))]

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.errors import PriorsError
-from model.priors import MAX_BASE_DEPTH, MAX_BYTES, VALUE_LIMIT, load
-from model.structure import outcomes, survival
-from model.variables import BY_NAME, NAMES, VARIABLES
+from model.core.errors import PriorsError
+from model.spec.priors import MAX_BASE_DEPTH, MAX_BYTES, VALUE_LIMIT, load
+from model.core.structure import outcomes, survival
+from model.core.variables import BY_NAME, NAMES, VARIABLES
 
 from .conftest import MIDDLE_WORLD, ROOT
 
@@ -70,7 +70,7 @@ def rejected_by_cli(path: Path, key: str, cwd: Path):
 
 def runs(p) -> None:
     """A loaded priors file simulates to finite outcome probabilities."""
-    from model.engine import simulate
+    from model.simulate.engine import simulate
 
     result = simulate(p, samples=2000, seed=1, workers=1)
     for q, e in result.estimates.items():
@@ -297,7 +297,7 @@ def test_steep_worlds_agree_in_pytensor_with_finite_gradients():
     pytensor = pytest.importorskip("pytensor")
     import pytensor.tensor as pt
 
-    from model.backend import pytensor_ops
+    from model.core.backend import pytensor_ops
 
     n = 6
     worlds = {k: np.full(n, v) for k, v in MIDDLE_WORLD.items()}
@@ -389,7 +389,7 @@ def test_huge_integers_are_numbers_too_large(tmp_path):
 
 def test_the_trial_run_names_the_variable_that_breaks_the_model(tmp_path, monkeypatch):
     """A model that fails only in far tails: the trial finds the world and the variable."""
-    import model.structure as structure
+    import model.core.structure as structure
 
     real = structure.outcomes
 
@@ -405,7 +405,7 @@ def test_the_trial_run_names_the_variable_that_breaks_the_model(tmp_path, monkey
 
 
 def test_the_trial_run_names_variables_that_break_it_together(tmp_path, monkeypatch):
-    import model.structure as structure
+    import model.core.structure as structure
 
     real = structure.outcomes
 

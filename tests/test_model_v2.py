@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from model.engine import MAP_AXES, simulate
-from model.priors import load
-from model.quantities import DEFINITIONS, LABELS, QUANTITIES
+from model.simulate.engine import MAP_AXES, simulate
+from model.spec.priors import load
+from model.core.quantities import DEFINITIONS, LABELS, QUANTITIES
 
 from .conftest import ROOT
 

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from model import output
-from model.errors import OutputError
-from model.output import MARKER, ReportFolder, read_marker
+from model.report import output
+from model.core.errors import OutputError
+from model.report.output import MARKER, ReportFolder, read_marker
 
 
 def _snapshot(folder):

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from model.errors import PriorsError
-from model.priors import load
-from model.variables import CRUXES, NAMES
+from model.core.errors import PriorsError
+from model.spec.priors import load
+from model.core.variables import CRUXES, NAMES
 
 from .conftest import FIXTURES, MIDDLE_WORLD, ROOT, write_priors
 

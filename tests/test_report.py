@@ -9,13 +9,13 @@ import shutil
 import numpy as np
 import pytest
 
-from model.compare import CORRELATIONS, attribute, players
-from model.engine import simulate
-from model.figures import FIGURES, render_all
-from model.priors import load
-from model.report import files
-from model.summary import build
-from model.template import template
+from model.analyses.compare import CORRELATIONS, attribute, players
+from model.simulate.engine import simulate
+from model.report.figures import FIGURES, render_all
+from model.spec.priors import load
+from model.report.render import files
+from model.report.summary import build
+from model.spec.template import template
 
 from .conftest import MIDDLE_WORLD, ROOT, write_priors
 
@@ -144,7 +144,7 @@ def test_init_template_runs_and_equals_its_base(tmp_path):
     mine = load(path)
     assert all(mine.variables[n].marginal == base.variables[n].marginal for n in base.variables)
     # every commented default line is itself valid: uncomment all of them
-    from model.variables import NAMES
+    from model.core.variables import NAMES
 
     text = "\n".join(l[2:] if (m := re.match(r"# ([a-z_]+) = ", l)) and m.group(1) in NAMES else l
                      for l in path.read_text().splitlines())

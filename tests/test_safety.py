@@ -285,8 +285,8 @@ def test_one_world_has_no_error_to_show(tmp_path):
 
 
 def test_progress_is_reported_at_least_every_four_blocks():
-    from model.engine import BLOCK, simulate
-    from model.priors import load
+    from model.simulate.engine import BLOCK, simulate
+    from model.spec.priors import load
 
     calls = []
     simulate(load(AUTHOR), samples=40 * BLOCK, seed=1, workers=2, progress=calls.append)
@@ -322,7 +322,7 @@ def test_a_calibration_records_its_draws_and_chains(tmp_path):
 
 
 def test_an_unwritable_pytensor_folder_falls_back_to_a_private_one(tmp_path):
-    code = ("from model.calibrate import ensure_compiledir; ensure_compiledir(); "
+    code = ("from model.analyses.calibrate import ensure_compiledir; ensure_compiledir(); "
             "import pytensor; print(pytensor.config.compiledir)")
     for env in ({"HOME": "/proc"}, {"PYTENSOR_FLAGS": "compiledir=/proc/aar-cannot-write"}):
         full = {k: v for k, v in os.environ.items() if k != "PYTENSOR_FLAGS"} | env
@@ -343,7 +343,8 @@ def test_calibrate_refuses_a_folder_of_the_users(tmp_path):
 def test_a_swallowed_signal_still_stops_the_commit(tmp_path, monkeypatch):
     """Python drops an exception raised by a signal handler inside a weakref callback; the
     report is then still not swapped in."""
-    from model import cli, output
+    from model.cli import commands as cli
+    from model.report import output
 
     folder = output.ReportFolder(tmp_path / "rep", "run").prepare()
     monkeypatch.setitem(cli._stop, "signalled", True)

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model import calibrate as cal
-from model.engine import Sampler
-from model.priors import load
-from model.structure import outcomes
+from model.analyses import calibrate as cal
+from model.simulate.engine import Sampler
+from model.spec.priors import load
+from model.core.structure import outcomes
 
 from .conftest import MIDDLE_WORLD, write_priors
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import binned, terminal
-from model.engine import simulate
-from model.priors import load
-from model.report import _env
-from model.sensitivity import _resolved, analyse, salib_sobol
-from model.variables import NAMES
+from model.simulate import binned
+
+from model.cli import terminal
+from model.simulate.engine import simulate
+from model.spec.priors import load
+from model.report.render import _env
+from model.analyses.sensitivity import _resolved, analyse, salib_sobol
+from model.core.variables import NAMES
 
 from .conftest import MIDDLE_WORLD, ROOT, write_priors
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.structure import amdahl, climb, outcomes
-from model.variables import NAMES
+from model.core.structure import amdahl, climb, outcomes
+from model.core.variables import NAMES
 
 from .conftest import MIDDLE_WORLD
 
@@ -174,7 +174,7 @@ def test_numpy_and_pytensor_agree(rng):
     pytensor = pytest.importorskip("pytensor")
     import pytensor.tensor as pt
 
-    from model.backend import pytensor_ops
+    from model.core.backend import pytensor_ops
 
     n = 4000
     worlds = {k: v * rng.uniform(0.3, 1.7, n) for k, v in MIDDLE_WORLD.items()}

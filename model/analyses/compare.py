@@ -34,11 +34,11 @@ from functools import partial
 
 import numpy as np
 
-from .backend import numpy_ops
-from .engine import BLOCK, block_rng
-from .priors import Priors
-from .structure import outcomes
-from .variables import NAMES
+from model.core.backend import numpy_ops
+from model.simulate.engine import BLOCK, block_rng
+from model.spec.priors import Priors
+from model.core.structure import outcomes
+from model.core.variables import NAMES
 
 COMPARED = ("success", "kicking_the_can", "capability_externalities", "x_risk",
             "success_within_horizon", "plan_minus_baseline")
@@ -474,7 +474,7 @@ class CruxMaps:
 def common_edges(views: list[Priors], cells: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cell edges shared by every view: the default axes, widened to each view's 0.5th and
     99.5th percentiles of the crux where they reach beyond."""
-    from .engine import MAP_CELLS
+    from model.simulate.engine import MAP_CELLS
 
     cells = MAP_CELLS if cells is None else cells
     edges = []
@@ -488,7 +488,7 @@ def common_edges(views: list[Priors], cells: int | None = None) -> tuple[np.ndar
 
 def _bin_map(priors: Priors, result, edges, worlds: int):
     """Counts and mean outcomes per cell of ``worlds`` of the run's worlds (same seed, same draws)."""
-    from .engine import MAP_QUANTITIES, Sampler
+    from model.simulate.engine import MAP_QUANTITIES, Sampler
 
     cells = len(edges[0]) - 1
     sampler = Sampler.from_priors(priors, result.horizon, result.target)

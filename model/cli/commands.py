@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from model.core.version import __version__
 
 EXIT_BAD_INPUT = 2
 EXIT_OUTPUT = 1
@@ -117,7 +117,7 @@ def _default_priors() -> Path:
     local = Path("priors/author.toml")
     if local.is_file():
         return local
-    from .priors import preset_path
+    from model.spec.priors import preset_path
 
     return preset_path("author")
 
@@ -127,8 +127,8 @@ def _err(message: str) -> None:
 
 
 def _load(path: Path):
-    from .errors import PriorsError
-    from .priors import load
+    from model.core.errors import PriorsError
+    from model.spec.priors import load
 
     try:
         return load(path)
@@ -149,8 +149,8 @@ def _plain(text: str) -> str:
 def _guarded(*folders):
     """Prepare report folders before any work; turn output errors and interruptions
     into one line and an exit status (1, 130 or 143). Yields the prepared folders."""
-    from .errors import OutputError
-    from .output import ReportFolder
+    from model.core.errors import OutputError
+    from model.report.output import ReportFolder
 
     _install_signals()
     shown = ", ".join(str(f.shown if isinstance(f, ReportFolder) else f) for f in folders)
@@ -195,7 +195,7 @@ def _progress(quiet: bool):
 
 def _announce(spec, samples, workers, quiet: bool) -> None:
     """Say before a long run how long it will take, and how to stop it."""
-    from .engine import estimate_seconds, usable_cores
+    from model.simulate.engine import estimate_seconds, usable_cores
 
     n = samples or spec.simulation.samples
     if workers and workers > usable_cores():
@@ -239,7 +239,7 @@ def cli():
 
 
 def _simulate(spec, bar, label, **kw):
-    from .engine import simulate
+    from model.simulate.engine import simulate
 
     n = kw.get("samples") or spec.simulation.samples
     task = bar.add_task(label, total=n)
@@ -272,7 +272,7 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
     report.html, report.md with figures/, and summary.json.
 
     Several PRIORS files write one report each, under reports/<stem>/."""
-    from .output import ReportFolder
+    from model.report.output import ReportFolder
 
     files = list(priors) or [_default_priors()]
     if out is not None and len(files) > 1:
@@ -303,9 +303,9 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
 
 def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> tuple[dict, dict | None]:
     """Simulate, summarise, draw and write one run report into a prepared folder."""
-    from .figures import render_all
-    from .report import files
-    from .summary import build
+    from model.report.figures import render_all
+    from model.report.render import files
+    from model.report.summary import build
 
     with _progress(quiet) as bar:
         result = _simulate(spec, bar, f"simulating {_plain(spec.path.stem)[:20]}", samples=samples, seed=seed,
@@ -318,8 +318,8 @@ def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> 
         sens = None
         if sensitivity:
             task = bar.add_task("sensitivity (SALib, EVPI)", total=None)
-            from .sensitivity import analyse
-            from .sensitivity_figures import render
+            from model.analyses.sensitivity import analyse
+            from model.report.sensitivity import render
 
             sens = analyse(spec, result, seed=result.seed)
             figures.update(render(sens, {q: e.mean for q, e in result.estimates.items()}))
@@ -339,7 +339,7 @@ def _calibration_link(folder: Path, digest: str) -> dict:
 
 
 def _print_table(summary) -> None:
-    from . import terminal
+    from model.cli import terminal
 
     terminal.outcomes(summary)
 
@@ -351,7 +351,7 @@ def sensitivity(priors, samples, seed, out, workers, quiet, as_json):
     """Which belief drives each outcome, and which crux is most worth resolving:
     Sobol indices (SALib), given-data indices, tornado, partial EVPI. Writes the
     run report of PRIORS with its sensitivity section, and sensitivity.json beside it."""
-    from .output import ReportFolder
+    from model.report.output import ReportFolder
 
     path = priors or _default_priors()
     target = _targets([path], out)[0]
@@ -367,7 +367,7 @@ def sensitivity(priors, samples, seed, out, workers, quiet, as_json):
 
 
 def _print_sensitivity(sens) -> None:
-    from . import terminal
+    from model.cli import terminal
 
     terminal.sensitivity(sens)
 
@@ -377,7 +377,7 @@ def _print_sensitivity(sens) -> None:
 def validate(priors):
     """Check PRIORS and show every variable's prior: family, parameters, percentiles, source."""
     spec = _load(priors)
-    from . import terminal
+    from model.cli import terminal
 
     terminal.validate(spec, priors)
 
@@ -406,8 +406,8 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
     Exits 3 (and says so at the top of the report) if NUTS fails a convergence check."""
     priors = priors or _default_priors()
     spec = _load(priors)
-    from .calibrate import Market
-    from .tensor import CalibrationError
+    from model.analyses.calibrate import Market
+    from model.families.tensor import CalibrationError
 
     if spec.calibration.apply is not None:
         _err(f"error: {_plain(str(priors))} is already calibrated ([calibration] apply = "
@@ -417,15 +417,15 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
     methods = ("nuts", "reweight", "tilt") if method == "all" else (method,)
     folder = _targets([priors], out)[0] / "calibration"
     if "nuts" in methods:
-        from .calibrate import check_nuts
+        from model.analyses.calibrate import check_nuts
 
         try:
             check_nuts(spec)
         except CalibrationError as exc:
             _err(f"error: {priors}: {exc}")
             sys.exit(EXIT_BAD_INPUT)
-    from .calibration_report import make
-    from .output import ReportFolder
+    from model.report.calibration import make
+    from model.report.output import ReportFolder
 
     # calibration/ is a sub-report: it takes its parent report's lock, so a run of the
     # parent and a calibration never write at the same time
@@ -458,13 +458,13 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
 
 
 def _print_calibration(summary) -> None:
-    from . import terminal
+    from model.cli import terminal
 
     terminal.calibration(summary)
 
 
 def _short(text: str, width: int) -> str:
-    from .terminal import short
+    from model.core.text import short
 
     return short(text, width)
 
@@ -476,7 +476,7 @@ def init(name):
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_\-]*", name):
         _err(f"error: NAME must be letters, digits, '_' or '-' (got {name!r})")
         sys.exit(EXIT_BAD_INPUT)
-    from .template import template
+    from model.spec.template import template
 
     path = Path("priors") / f"{name}.toml"
     if path.exists():
@@ -503,9 +503,9 @@ def compare(priors, samples, seed, out, workers, quiet, as_json):
         raise click.UsageError("compare needs at least two PRIORS files")
     specs = [_load(p) for p in priors]
     out = out or Path("reports") / _compare_name(priors)
-    from .compare import attribute
-    from .compare_report import build, files
-    from .output import ReportFolder
+    from model.analyses.compare import attribute
+    from model.report.compare import build, files
+    from model.report.output import ReportFolder
 
     seed = seed if seed is not None else specs[0].simulation.seed
     with _guarded(ReportFolder(out, "compare")) as (folder,):
@@ -541,7 +541,7 @@ def _compare_name(priors) -> str:
 
 
 def _print_compare(summary) -> None:
-    from . import terminal
+    from model.cli import terminal
 
     terminal.compare(summary)
 

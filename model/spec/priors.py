@@ -25,14 +25,14 @@ from typing import Any, Mapping
 import numpy as np
 from pydantic import ValidationError
 
-from . import families as fam
-from .errors import PriorsError, Problem
-from .schema import FAMILIES, TO_PATTERN, Calibration, Decision, Meta, MixtureSpec, Simulation, ToSpec
-from .variables import BY_NAME, CRUXES, DIVISORS, NAMES, PARAMETERS
+from model import families as fam
+from model.core.errors import PriorsError, Problem
+from model.spec.schema import FAMILIES, TO_PATTERN, Calibration, Decision, Meta, MixtureSpec, Simulation, ToSpec
+from model.core.variables import BY_NAME, CRUXES, DIVISORS, NAMES, PARAMETERS
 
 TABLES = ("meta", "cruxes", "parameters", "correlations", "calibration", "decision", "simulation")
-PRESETS_DIR = Path(__file__).resolve().parent.parent / "priors"
-_PACKAGED_PRESETS = Path(__file__).resolve().parent / "presets"
+PRESETS_DIR = Path(__file__).resolve().parents[2] / "priors"
+_PACKAGED_PRESETS = Path(__file__).resolve().parents[1] / "presets"
 
 #: Largest priors file read (a priors file is a few kilobytes).
 MAX_BYTES = 1_000_000
@@ -463,7 +463,7 @@ def _trial_z(k: int) -> np.ndarray:
 
 def _broken(priors: Priors, names: tuple[str, ...], z: np.ndarray) -> dict[int, str]:
     """Worlds (columns of ``z``) where an outcome is not a finite number in its range, and why."""
-    from .structure import outcomes
+    from model.core.structure import outcomes
 
     n = z.shape[1]
     worlds = {v: _values_at(priors.variables[v].marginal, tuple(z[names.index(v)] if v in names else np.zeros(n)))

@@ -18,9 +18,9 @@ import multiprocessing as mp
 import numpy as np
 from scipy import special
 
-from .priors import Priors
-from .structure import S_FLOOR, market_log_likelihood, market_log_likelihood_max, outcomes
-from .variables import NAMES
+from model.spec.priors import Priors
+from model.core.structure import S_FLOOR, market_log_likelihood, market_log_likelihood_max, outcomes
+from model.core.variables import NAMES
 
 #: Worlds per block. Fixed: changing it changes every random stream.
 BLOCK = 65_536
@@ -282,7 +282,7 @@ def _ambition_sums(p, values: np.ndarray, n: int, w=None):
 
 
 def _sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: int) -> tuple:
-    from . import binned
+    from model.simulate import binned
 
     named = {q: np.broadcast_to(values[i], (n,)) for i, q in enumerate(QUANTITIES)}
     nb = binned.net_benefit(named, sampler.utilities)

@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import binned
-from .engine import Result
-from .priors import Priors
-from .structure import outcomes
-from .variables import CRUXES, NAMES
+from model.simulate import binned
+from model.simulate.engine import Result
+from model.spec.priors import Priors
+from model.core.structure import outcomes
+from model.core.variables import CRUXES, NAMES
 
 OUTPUTS = binned.OUTPUTS[:-1]  # every reported output; net_benefit only feeds the decision
 SOBOL_BASE = 4096

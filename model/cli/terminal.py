@@ -19,44 +19,11 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
+from model.core.text import ELLIPSIS, LINE_BREAK, one_line, short, visible
 from typing import IO, Iterable, Sequence
-
-#: Control characters, C0 and C1, DEL, and the invisible bidi controls ("Trojan source").
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\r": "\\r", "\x0b": "\\v", "\x0c": "\\f", "\x1b": "\\x1b"}
-_LINE_BREAK = re.compile(r"\r?\n")
-_SPACES = re.compile(r"\s+")
 
 #: A cut text column is never narrower than this; below it the column leaves the table.
 MIN_TEXT = 12
-ELLIPSIS = "…"
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return _NAMED.get(ch) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-
-
-def visible(text: object) -> str:
-    """``text`` with tabs as spaces and every other control character (but newlines) shown
-    as an escape: ``"a\\x1b[31mb"`` prints as ``a\\x1b[31mb``, not in red."""
-    return _CONTROL.sub(lambda m: _escape(m[0]), str(text).replace("\t", " "))
-
-
-def one_line(text: object) -> str:
-    """User text made safe for one line of a terminal: :func:`visible`, newlines and runs of
-    white space as single spaces, trimmed."""
-    return _SPACES.sub(" ", " ".join(visible(line) for line in _LINE_BREAK.split(str(text)))).strip()
-
-
-def short(text: object, width: int) -> str:
-    """:func:`one_line` cut to ``width`` cells with an ellipsis."""
-    from rich.cells import cell_len, set_cell_size
-
-    s = one_line(text)
-    if cell_len(s) <= width:
-        return s
-    return set_cell_size(s, max(width - 1, 0)).rstrip() + ELLIPSIS
 
 
 @dataclass(frozen=True)
@@ -92,7 +59,7 @@ def _cells(text: object) -> str:
 
 
 def _header_lines(text: str) -> list[str]:
-    return [one_line(line) for line in _LINE_BREAK.split(str(text))]
+    return [one_line(line) for line in LINE_BREAK.split(str(text))]
 
 
 def is_terminal(stream: IO | None = None) -> bool:
@@ -255,9 +222,9 @@ def _rich(console, grid: Grid) -> None:
 
 def outcomes(summary: dict, **kw) -> None:
     """``aar-risk run``: each outcome's mean ± Monte Carlo error and spread across worlds."""
-    from .report import LABELS, pct_pm, spread
+    from model.report.render import LABELS, pct_pm, spread
 
-    from .quantities import DEFINITIONS
+    from model.core.quantities import DEFINITIONS
 
     rows = [*summary["outcomes"].items(),
             *[(k, summary[k]) for k in ("success_within_horizon", "baseline_success", "plan_solved",
@@ -321,7 +288,7 @@ def validate(spec, path, **kw) -> None:
     import numpy as np
     from rich.text import Text
 
-    from .variables import BY_NAME
+    from model.core.variables import BY_NAME
 
     rows, keys = [], []
     for name, prior in spec.variables.items():
@@ -347,7 +314,7 @@ def validate(spec, path, **kw) -> None:
 
 def calibration(summary: dict, **kw) -> None:
     """``aar-risk calibrate``: the outcomes, prior and calibrated by each method."""
-    from .report import pct_pm
+    from model.report.render import pct_pm
 
     cols = ["success_within_horizon", *_FOUR]
     grid = Grid(f"{summary['name']}: calibrated to {100 * summary['target']:.0f}% in "
@@ -362,7 +329,7 @@ def calibration(summary: dict, **kw) -> None:
 
 def compare(summary: dict, **kw) -> None:
     """``aar-risk compare``: outcomes side by side, and what drives each difference in success."""
-    from .report import LABELS
+    from model.report.render import LABELS
 
     files = summary["files"]
     grid = Grid("Outcomes side by side (mean)",

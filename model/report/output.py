@@ -33,7 +33,7 @@ import stat
 from pathlib import Path
 from typing import Mapping
 
-from .errors import OutputError
+from model.core.errors import OutputError
 
 #: The file that marks a folder as a report this program wrote.
 MARKER = ".aar-report"

@@ -9,10 +9,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from .quantities import DEFINITIONS
-from .quantities import LABELS as _LABELS
-from .terminal import visible
-from .variables import BY_NAME, CRUXES
+from model.core.quantities import DEFINITIONS
+from model.core.quantities import LABELS as _LABELS
+from model.core.text import visible
+from model.core.variables import BY_NAME, CRUXES
 
 LABELS = _LABELS  # from model.quantities, the one table of labels and definitions
 
@@ -119,7 +119,7 @@ def kl_text(v: dict) -> str:
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("model", "templates"), undefined=StrictUndefined,
+    env = Environment(loader=PackageLoader("model.report", "templates"), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       autoescape=select_autoescape(["html.j2"]))
     env.filters.update(pct_pm=pct_pm, spread=spread, pct=lambda v, d=1: pct(v, d), pm=pm,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .priors import Priors
-from .variables import VARIABLES
+from model.spec.priors import Priors
+from model.core.variables import VARIABLES
 
 
 def template(name: str, base: Priors) -> str:

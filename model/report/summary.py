@@ -5,9 +5,9 @@ from __future__ import annotations
 import platform
 from typing import Any
 
-from . import __version__
-from .engine import BLOCK, Result
-from .priors import Priors
+from model.core.version import __version__
+from model.simulate.engine import BLOCK, Result
+from model.spec.priors import Priors
 
 OUTCOMES = ("success", "kicking_the_can", "capability_externalities", "x_risk")
 PARTS = ("misaligned_contained", "aligned_too_slow")

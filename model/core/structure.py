@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Mapping, NamedTuple
 
-from .backend import numpy_ops
+from model.core.backend import numpy_ops
 
 #: Width of the logistic step at the danger threshold, in capability units.
 DANGER_WIDTH = 0.1

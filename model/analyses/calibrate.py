@@ -24,10 +24,11 @@ from typing import Mapping
 import numpy as np
 from scipy import optimize, special
 
-from .engine import Sampler
-from .priors import Priors
-from .structure import market_log_likelihood, market_log_likelihood_max, outcomes
-from .variables import NAMES
+from model.simulate.engine import Sampler
+from model.spec.priors import Priors
+from model.core.structure import market_log_likelihood, market_log_likelihood_max, outcomes
+from model.core.variables import NAMES
+from model.core.weights import kish_ess, normalise_log, weighted_quantile  # noqa: F401 (re-exported)
 
 #: PyMC's and ArviZ's own thresholds (Vehtari et al. 2021; Betancourt 2016).
 GATES = {"r_hat_max": ("<=", 1.01), "ess_bulk_min": (">=", 400.0), "ess_tail_min": (">=", 400.0),
@@ -69,23 +70,13 @@ class CalibrationInterrupted(KeyboardInterrupt):
 def check_nuts(priors: Priors) -> None:
     """Raise CalibrationError if NUTS cannot use some prior (see model.tensor.check)."""
     ensure_compiledir()
-    from .tensor import check
+    from model.families.tensor import check
 
     for n in priors.random_names():
         check(n, priors.variables[n].marginal)
 
 
 # -- weighted Monte Carlo -------------------------------------------------------------------
-
-def normalise_log(logw: np.ndarray) -> np.ndarray:
-    w = np.exp(logw - logw.max())
-    return w / w.sum()
-
-
-def kish_ess(w: np.ndarray) -> float:
-    """Kish's effective sample size (Σw)² / Σw² of importance weights."""
-    return float(w.sum() ** 2 / (w ** 2).sum())
-
 
 def reweight(worlds: Mapping[str, np.ndarray], market: Market) -> np.ndarray:
     """Normalised importance weights: the market likelihood of each prior world."""
@@ -115,13 +106,6 @@ def tilt(success_h: np.ndarray, target: float) -> tuple[np.ndarray, float, float
     w = normalise_log(lam * s)
     log_mean = special.logsumexp(lam * s) - math.log(s.size)
     return w, float(lam), float(lam * target - log_mean)
-
-
-def weighted_quantile(x: np.ndarray, w: np.ndarray, q) -> np.ndarray:
-    order = np.argsort(x, kind="stable")
-    cw = np.cumsum(w[order])
-    cw /= cw[-1]
-    return np.interp(q, cw - w[order] / (2 * cw[-1] if cw[-1] else 1), x[order])
 
 
 def variable_shift(marginal, post_x: np.ndarray, post_w: np.ndarray | None = None,
@@ -183,8 +167,8 @@ def build_model(priors: Priors, market: Market, settable_target: bool = False):
     import pymc as pm
     import pytensor.tensor as pt
 
-    from .backend import pytensor_ops
-    from .tensor import from_z_tensor
+    from model.core.backend import pytensor_ops
+    from model.families.tensor import from_z_tensor
 
     check_nuts(priors)
     random = list(priors.random_names())

@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from .calibrate import GATES, REPORTED, Market
-from .priors import Priors
-from .report import _env
-from .summary import display_path, versions
-from .variables import CRUXES, NAMES
+from model.analyses.calibrate import GATES, REPORTED, Market
+from model.spec.priors import Priors
+from model.report.render import _env
+from model.report.summary import display_path, versions
+from model.core.variables import CRUXES, NAMES
 
 METHOD_COLORS = {"prior": "#8d99ae", "nuts": "#264653", "reweight": "#2a9d8f", "tilt": "#e9c46a"}
 
@@ -25,7 +25,7 @@ def build(priors: Priors, market: Market, samples: int, seed: int, prior: dict, 
     order = [n for n in CRUXES] + [n for n in NAMES if n not in CRUXES]
     for m in methods.values():
         m["variables"] = {n: m["variables"][n] for n in order if n in m["variables"]}
-    from .summary import priors_digest
+    from model.report.summary import priors_digest
 
     return {"priors": display_path(priors.path), "priors_digest": priors_digest(priors),
             "name": priors.name, "target": market.target,
@@ -48,14 +48,14 @@ def _pymc_versions(methods) -> dict:
 
 
 def _png(fig) -> bytes:
-    from .figures import png
+    from model.report.figures import png
 
     return png(fig)
 
 
 def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
     """Prior against posterior density of the two cruxes, one curve per method."""
-    from .figures import _plt, text
+    from model.report.figures import _plt, text
 
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
@@ -80,8 +80,8 @@ def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
 
 
 def outcome_figure(summary: dict) -> bytes:
-    from .figures import _plt
-    from .quantities import SHORT
+    from model.report.figures import _plt
+    from model.core.quantities import SHORT
 
     plt = _plt()
     keys = ["success", "kicking_the_can", "capability_externalities", "x_risk", "success_within_horizon"]
@@ -102,7 +102,7 @@ def outcome_figure(summary: dict) -> bytes:
 
 def success_h_figure(worlds, posteriors: dict, target: float) -> bytes:
     """The distribution of s_h across worlds: prior, and calibrated by each method, market marked."""
-    from .figures import _plt
+    from model.report.figures import _plt
 
     plt = _plt()
     s = np.asarray(worlds["success_within_horizon"])
@@ -128,7 +128,7 @@ def success_h_figure(worlds, posteriors: dict, target: float) -> bytes:
 def rank_figure(idata) -> bytes:
     import arviz as az
 
-    from .figures import _plt
+    from model.report.figures import _plt
 
     plt = _plt()
     names = [n for n in (*CRUXES, "success_within_horizon") if n in idata.posterior]
@@ -173,9 +173,9 @@ def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int,
          draws: int = 1000, tune: int = 1000, chains: int = 4, workers: int | None = None,
          step=lambda label: None, progress=None, out_dir=None) -> tuple[dict, dict[str, str | bytes], bool]:
     """Run the requested methods; return calibration.json's dict, the folder's files, converged."""
-    from . import calibrate as cal
-    from .engine import simulate
-    from .refit import calibrated_file
+    from model.analyses import calibrate as cal
+    from model.simulate.engine import simulate
+    from model.spec.refit import calibrated_file
 
     step("simulating prior worlds")
     tell = progress or (lambda label, done, total: None)

@@ -21,10 +21,10 @@ import math
 import numpy as np
 from scipy import optimize
 
-from . import families as fam
-from .calibrate import weighted_quantile
-from .priors import Priors
-from .variables import CRUXES, NAMES
+from model import families as fam
+from model.core.weights import weighted_quantile
+from model.spec.priors import Priors
+from model.core.variables import CRUXES, NAMES
 
 
 def _fmt(x: float) -> float:
@@ -212,6 +212,6 @@ def _inline(value):
 
 def _comment(text: str) -> str:
     """Text safe in a TOML comment: one line, no control characters."""
-    from .terminal import one_line
+    from model.core.text import one_line
 
     return one_line(text)

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from .compare import COMPARED, Attribution, CruxMaps, crux_maps
-from .engine import Result
-from .priors import Priors
-from .report import LABELS, _env
-from .summary import OUTCOMES, display_path, versions
+from model.analyses.compare import COMPARED, Attribution, CruxMaps, crux_maps
+from model.simulate.engine import Result
+from model.spec.priors import Priors
+from model.report.render import LABELS, _env
+from model.report.summary import OUTCOMES, display_path, versions
 
 #: Why a player that no compared outcome depends on gets exactly 0.
 INERT_WHY = {"target": "the market's number: it only moves the calibration",
@@ -29,7 +29,7 @@ class Summary(dict):
 
 
 def _kind(player: str) -> str:
-    from .compare import CORRELATIONS, SETTINGS
+    from model.analyses.compare import CORRELATIONS, SETTINGS
 
     if player == CORRELATIONS:
         return "correlations"
@@ -77,7 +77,7 @@ def build(runs: list[tuple[Priors, Result]], attributions: list[Attribution],
 
 
 def figure(summary: dict[str, Any]) -> bytes:
-    from .figures import OUTCOME_COLORS, _plt, label, png, text
+    from model.report.figures import OUTCOME_COLORS, _plt, label, png, text
 
     plt = _plt()
     files = summary["files"]
@@ -116,7 +116,7 @@ def crux_figure(summary: dict[str, Any], maps: CruxMaps) -> bytes:
     given the two cruxes, with each view's prior density as contours."""
     from scipy.ndimage import gaussian_filter
 
-    from .figures import _plt, png, text
+    from model.report.figures import _plt, png, text
 
     plt = _plt()
     files = summary["files"]

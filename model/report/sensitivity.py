@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .figures import LABELS, OUTCOME_COLORS, _plt, png, text
-from .variables import CRUXES
+from model.report.figures import LABELS, OUTCOME_COLORS, _plt, png, text
+from model.core.variables import CRUXES
 
 FOUR = ("success", "kicking_the_can", "capability_externalities", "x_risk")
 

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from . import families as fam
+from model import families as fam
 
 SQRT2 = math.sqrt(2.0)
 

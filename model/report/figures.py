@@ -11,10 +11,10 @@ import io
 import numpy as np
 from scipy import special
 
-from .engine import _BINS, _LOGIT_SPAN, QUANTITIES, Result
-from .priors import Priors
-from .quantities import COLORS, SHORT
-from .variables import BY_NAME, NAMES
+from model.simulate.engine import _BINS, _LOGIT_SPAN, QUANTITIES, Result
+from model.spec.priors import Priors
+from model.core.quantities import COLORS, SHORT
+from model.core.variables import BY_NAME, NAMES
 
 OUTCOME_COLORS = COLORS
 LABELS = SHORT
@@ -35,7 +35,7 @@ def _plt():
 def text(s: object) -> str:
     """User text (a name, a file name) as matplotlib shows it verbatim: on one line, control
     characters as escapes, and every ``$`` escaped so that nothing is read as mathtext."""
-    from .terminal import one_line
+    from model.core.text import one_line
 
     return one_line(s).replace("$", r"\$")
 

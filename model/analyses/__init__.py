@@ -1,0 +1,1 @@
+"""What is computed from the priors beyond a run: calibration, sensitivity, comparison."""

@@ -1,0 +1,1 @@
+"""Reports a person reads: summary.json, figures, Markdown and HTML, and the report folder."""

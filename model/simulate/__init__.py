@@ -1,0 +1,1 @@
+"""The Monte Carlo engine: sampling worlds in seeded blocks, streaming named accumulators."""

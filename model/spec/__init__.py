@@ -1,0 +1,1 @@
+"""Priors files: the schema, loading with inheritance and located errors, writing TOML."""
