@@ -115,9 +115,17 @@ def ranked(block: dict) -> list[str]:
     return sorted(gd, key=lambda v: (-round(gd[v], 6), -total[v]["value"], v))
 
 
+def _bins(result: Result) -> binned.SensitivitySums:
+    """The run's sensitivity bins; a plain tuple in the fields' order is accepted too
+    (tests/test_decision.py builds one by hand)."""
+    s = result.sensitivity
+    return s if isinstance(s, binned.SensitivitySums) else binned.SensitivitySums(*s)
+
+
 def given_data(priors: Priors, result: Result) -> dict:
     """First-order indices, tornado swings and conditional curves from the binned MC sample."""
-    counts, sums, *_rest, sq, tot = result.sensitivity
+    bins = _bins(result)
+    counts, sums, sq, tot = bins.counts, bins.sums, bins.squares, bins.totals
     names = list(priors.random_names())
     n = result.samples
     means = tot / n
@@ -171,7 +179,9 @@ def _check_utilities(utilities, sq, tot, n) -> None:
 def decision(priors: Priors, result: Result) -> dict:
     """Net benefit of building, EVPI, partial EVPI of each variable and of the two cruxes
     jointly, flip probabilities, and which beliefs (if any) are worth resolving."""
-    counts, sums, jc, js, nb_plus, nb_pos, sq, tot = result.sensitivity
+    bins = _bins(result)
+    counts, sums, jc, js = bins.counts, bins.sums, bins.joint_counts, bins.joint_sums
+    sq, tot = bins.squares, bins.totals
     names = list(priors.random_names())
     n = result.samples
     k = binned.OUTPUTS.index("net_benefit")
@@ -180,7 +190,7 @@ def decision(priors: Priors, result: Result) -> dict:
     _check_utilities(d.utilities, sq, tot, n)
     mean_nb, mcse_nb = _mean_and_mcse(float(sq[k]), float(tot[k]), n)
     sd_nb = 0.0 if mcse_nb is None else mcse_nb * np.sqrt(n)
-    evpi = max(float(nb_plus[0] / n - max(mean_nb, 0.0)), 0.0)
+    evpi = max(float(bins.positive_net_benefit[0] / n - max(mean_nb, 0.0)), 0.0)
     # EVPI is the mean of NB⁺ (best now: don't build) or of NB⁻ (best now: build); a quantity
     # in [0, M] has variance at most M·mean, and NB lies in [−(v + c_x + c_e), v].
     bound = v if mean_nb <= 0 else v + c_x + c_e
@@ -208,7 +218,7 @@ def decision(priors: Priors, result: Result) -> dict:
                        "an extra charge beyond it (0 by default)",
             "best_action": "build" if mean_nb > 0 else "don't build",
             "net_benefit": {"mean": mean_nb, "mcse": mcse_nb},
-            "share_of_worlds_favouring_build": float(nb_pos[0] / n),
+            "share_of_worlds_favouring_build": float(bins.favouring_build[0] / n),
             "evpi": evpi, "evpi_noise": evpi_noise, "evppi": evppi, "evppi_noise": noise,
             "flip_probability": flip, "worth_learning": worth,
             "negligible": floor, "evpi_negligible": not evpi_matters,

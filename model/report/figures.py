@@ -11,7 +11,7 @@ import io
 import numpy as np
 from scipy import special
 
-from model.simulate.engine import _BINS, _LOGIT_SPAN, QUANTITIES, Result
+from model.simulate.engine import HIST_BINS, LOGIT_SPAN, QUANTITIES, Result
 from model.spec.priors import Priors
 from model.core.quantities import COLORS, SHORT
 from model.core.variables import BY_NAME, NAMES
@@ -176,7 +176,7 @@ def amdahl(priors: Priors):
 def _coarse(result: Result, quantity: str, groups: int = 256):
     counts = result.histograms[QUANTITIES.index(quantity)]
     inner = counts[1:-1].reshape(-1, groups).sum(axis=1)
-    edges = special.expit(np.linspace(-_LOGIT_SPAN, _LOGIT_SPAN, _BINS // groups + 1))
+    edges = special.expit(np.linspace(-LOGIT_SPAN, LOGIT_SPAN, HIST_BINS // groups + 1))
     return edges, inner, counts.sum()
 
 

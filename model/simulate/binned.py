@@ -11,6 +11,8 @@ and the probability that learning a belief would flip the decision.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import numpy as np
 
 #: Outputs summarised per bin; net_benefit is the decision's "build minus don't build".
@@ -55,6 +57,43 @@ def accumulate(u: np.ndarray, outputs: np.ndarray, joint: tuple[int, int] | None
         jc = np.bincount(c, minlength=JOINT_BINS**2)
         js = np.stack([np.bincount(c, weights=outputs[j], minlength=JOINT_BINS**2) for j in range(q)], axis=-1)
     return counts, sums, jc, js
+
+
+@dataclass(frozen=True)
+class SensitivitySums:
+    """What the engine accumulates for the sensitivity section: additive over worlds, so
+    blocks merge exactly (in block order, whatever the workers).
+
+    ``counts`` (variables, BINS) and ``sums`` (variables, BINS, OUTPUTS) per bin of each
+    variable's copula coordinate; ``joint_counts`` (JOINT_BINS²) and ``joint_sums``
+    (JOINT_BINS², OUTPUTS) on the two cruxes' grid (zeros when one is a point prior);
+    ``positive_net_benefit`` Σ max(NB, 0) and ``favouring_build`` #(NB > 0), each an array
+    of one element; ``squares`` Σ y² and ``totals`` Σ y per output.
+    """
+
+    counts: np.ndarray
+    sums: np.ndarray
+    joint_counts: np.ndarray
+    joint_sums: np.ndarray
+    positive_net_benefit: np.ndarray
+    favouring_build: np.ndarray
+    squares: np.ndarray
+    totals: np.ndarray
+
+    def merge(self, other: "SensitivitySums") -> "SensitivitySums":
+        return SensitivitySums(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+
+def sensitivity_sums(u: np.ndarray, outputs: np.ndarray, joint: tuple[int, int] | None) -> SensitivitySums:
+    """The :class:`SensitivitySums` of one block: copula coordinates ``u`` (variables, n) and
+    ``outputs`` (len(OUTPUTS), n), net benefit last; ``joint``: the cruxes' rows of ``u``."""
+    counts, sums, jc, js = accumulate(u, outputs, joint)
+    if jc is None:
+        jc, js = np.zeros(JOINT_BINS**2, np.int64), np.zeros((JOINT_BINS**2, len(OUTPUTS)))
+    nb = outputs[OUTPUTS.index("net_benefit")]
+    return SensitivitySums(counts, sums, jc, js, np.array([np.maximum(nb, 0).sum()]),
+                           np.array([np.count_nonzero(nb > 0)]), (outputs ** 2).sum(axis=1),
+                           outputs.sum(axis=1))
 
 
 def first_order(counts: np.ndarray, sums: np.ndarray, total_var: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import math
 import os
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 import multiprocessing as mp
 import numpy as np
@@ -21,6 +21,9 @@ from scipy import special
 from model.spec.priors import Priors
 from model.core.structure import S_FLOOR, market_log_likelihood, market_log_likelihood_max, outcomes
 from model.core.variables import NAMES
+
+if TYPE_CHECKING:
+    from model.simulate.binned import SensitivitySums
 
 #: Worlds per block. Fixed: changing it changes every random stream.
 BLOCK = 65_536
@@ -32,8 +35,8 @@ QUANTITIES = ("success", "kicking_the_can", "capability_externalities", "x_risk"
 _SIGNED = ("plan_minus_baseline",)  # lives in [-1, 1]; binned as (x + 1)/2
 
 #: Histogram on a logit grid: fine in relative terms near 0 and 1 as well as mid-range.
-_LOGIT_SPAN = 23.0  # expit(-23) ≈ 1e-10
-_BINS = 2**15
+LOGIT_SPAN = 23.0  # expit(-23) ≈ 1e-10
+HIST_BINS = 2**15
 
 #: The crux map: per-cell sums of these over a grid of (capability_needed, relative_difficulty).
 MAP_QUANTITIES = ("success", "kicking_the_can", "capability_externalities", "x_risk",
@@ -147,7 +150,7 @@ class _Stats:
     map_sums: np.ndarray
     ambition_counts: np.ndarray
     ambition_sums: np.ndarray
-    sens: tuple | None = None  # binned.accumulate's arrays, plus Σ max(NB, 0) and #(NB > 0)
+    sens: "SensitivitySums | None" = None  # the sensitivity section's bins (model.simulate.binned)
     weighted: "_Weighted | None" = None  # a calibrated file's weighted sums
 
     @classmethod
@@ -167,7 +170,7 @@ class _Stats:
                       self.below_target + other.below_target, self.map_counts + other.map_counts,
                       self.map_sums + other.map_sums, self.ambition_counts + other.ambition_counts,
                       self.ambition_sums + other.ambition_sums,
-                      None if self.sens is None else tuple(a + b for a, b in zip(self.sens, other.sens)),
+                      None if self.sens is None else self.sens.merge(other.sens),
                       None if self.weighted is None else self.weighted.merge(other.weighted))
 
 
@@ -218,16 +221,16 @@ def log_weights(weighting: tuple, success_h: np.ndarray) -> np.ndarray:
 
 
 def _bin(values: np.ndarray) -> np.ndarray:
-    """Histogram bin of each value in [0, 1] on the logit grid (0: below, _BINS+1: above)."""
+    """Histogram bin of each value in [0, 1] on the logit grid (0: below, HIST_BINS+1: above)."""
     with np.errstate(divide="ignore"):
-        pos = (special.logit(values) + _LOGIT_SPAN) * (_BINS / (2 * _LOGIT_SPAN))
-    return np.clip(np.floor(pos), -1, _BINS).astype(np.intp) + 1
+        pos = (special.logit(values) + LOGIT_SPAN) * (HIST_BINS / (2 * LOGIT_SPAN))
+    return np.clip(np.floor(pos), -1, HIST_BINS).astype(np.intp) + 1
 
 
 def _histograms(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    out = np.empty((len(QUANTITIES), _BINS + 2), dtype=np.int64 if weights is None else float)
+    out = np.empty((len(QUANTITIES), HIST_BINS + 2), dtype=np.int64 if weights is None else float)
     for q, row in enumerate(values):
-        out[q] = np.bincount(_bin(row), weights=weights, minlength=_BINS + 2)
+        out[q] = np.bincount(_bin(row), weights=weights, minlength=HIST_BINS + 2)
     return out
 
 
@@ -281,7 +284,7 @@ def _ambition_sums(p, values: np.ndarray, n: int, w=None):
     return _cell_sums(cell, len(AMBITION_EDGES) - 1, values, AMBITION_QUANTITIES, w)
 
 
-def _sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: int) -> tuple:
+def _sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: int):
     from model.simulate import binned
 
     named = {q: np.broadcast_to(values[i], (n,)) for i, q in enumerate(QUANTITIES)}
@@ -291,11 +294,7 @@ def _sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: in
     joint = None
     if "capability_needed" in random and "relative_difficulty" in random:
         joint = (random.index("capability_needed"), random.index("relative_difficulty"))
-    counts, sums, jc, js = binned.accumulate(u, outputs, joint)
-    if jc is None:
-        jc, js = np.zeros(binned.JOINT_BINS**2, np.int64), np.zeros((binned.JOINT_BINS**2, len(binned.OUTPUTS)))
-    return (counts, sums, jc, js, np.array([np.maximum(nb, 0).sum()]), np.array([np.count_nonzero(nb > 0)]),
-            (outputs ** 2).sum(axis=1), outputs.sum(axis=1))
+    return binned.sensitivity_sums(u, outputs, joint)
 
 
 def _run_task(sampler: Sampler, seed: int, blocks: list[tuple[int, int]], keep: bool):
@@ -415,7 +414,7 @@ class Result:
     histograms: np.ndarray = field(repr=False, compare=False)  # QUANTITIES × logit-grid bins
     crux_map: "CruxMap" = field(repr=False, compare=False)
     ambition: "Ambition" = field(repr=False, compare=False)
-    sensitivity: tuple | None = field(default=None, repr=False, compare=False)  # merged binned sums
+    sensitivity: "SensitivitySums | None" = field(default=None, repr=False, compare=False)  # merged bins
     worlds: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
     weighting: tuple | None = None  # a calibrated file's weighting, as applied
     ess: float | None = None  # Kish's effective sample size (the sample size when unweighted)
@@ -447,13 +446,13 @@ def _percentile(counts: np.ndarray, q: float, low: float, high: float, signed: b
     cum = np.cumsum(counts)
     i = int(np.searchsorted(cum, q * total, side="left"))
     frac = (q * total - (cum[i - 1] if i else 0)) / counts[i]
-    lo_logit = -_LOGIT_SPAN + (i - 1) * (2 * _LOGIT_SPAN / _BINS)
-    if i == 0 or i == _BINS + 1:  # outside the grid: interpolate towards the extremes
-        edge = float(special.expit(-_LOGIT_SPAN if i == 0 else _LOGIT_SPAN))
+    lo_logit = -LOGIT_SPAN + (i - 1) * (2 * LOGIT_SPAN / HIST_BINS)
+    if i == 0 or i == HIST_BINS + 1:  # outside the grid: interpolate towards the extremes
+        edge = float(special.expit(-LOGIT_SPAN if i == 0 else LOGIT_SPAN))
         lo_u, hi_u = (0.0, edge) if i == 0 else (edge, 1.0)
         u = lo_u + frac * (hi_u - lo_u)
     else:
-        u = float(special.expit(lo_logit + frac * (2 * _LOGIT_SPAN / _BINS)))
+        u = float(special.expit(lo_logit + frac * (2 * LOGIT_SPAN / HIST_BINS)))
     x = 2 * u - 1 if signed else u
     return float(min(max(x, low), high))
 
@@ -474,68 +473,92 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
     seed = priors.simulation.seed if seed is None else int(seed)
     if samples < 1:
         raise ValueError("samples must be at least 1")
-    sampler = Sampler.from_priors(priors, horizon, target)
-    if utilities is not None:  # accumulate the bins of model.binned as well
-        from dataclasses import replace
-
-        sampler = replace(sampler, utilities=tuple(float(x) for x in utilities))
-    weighting = weighting if weighting is not None else priors_weighting(priors)
-    if weighting is not None:
-        from dataclasses import replace
-
-        sampler = replace(sampler, weighting=tuple(weighting))
+    sampler = _sampler(priors, horizon, target, utilities,
+                       weighting if weighting is not None else priors_weighting(priors))
     blocks = math.ceil(samples / BLOCK)
     workers = max(1, min(workers or usable_cores(), usable_cores(), blocks))
     # about 4 blocks (a quarter second) per task: progress at least every second
     per = blocks_per_task or max(1, min(4, math.ceil(blocks / (4 * workers))))
+    total, hist, kept = _accumulate(_in_order(workers, _tasks(samples, per), sampler, seed, keep_worlds),
+                                    sampler.weighting is not None, progress)
+    worlds = {k: np.concatenate([d[k] for d in kept]) for k in kept[0]} if keep_worlds else None
+    estimates, below, ess = _estimates(total, hist)
+    return Result(samples, seed, sampler.horizon, sampler.target, estimates, below, hist,
+                  _crux_map(total, sampler.map_edges), _ambition(total), total.sens, worlds,
+                  sampler.weighting, ess)
 
+
+def _sampler(priors: Priors, horizon, target, utilities, weighting) -> Sampler:
+    """The sampler of a run: with the sensitivity bins when ``utilities`` are given, and
+    with a calibrated file's ``weighting``."""
+    from dataclasses import replace
+
+    sampler = Sampler.from_priors(priors, horizon, target)
+    if utilities is not None:  # accumulate the bins of model.simulate.binned as well
+        sampler = replace(sampler, utilities=tuple(float(x) for x in utilities))
+    if weighting is not None:
+        sampler = replace(sampler, weighting=tuple(weighting))
+    return sampler
+
+
+def _accumulate(results: Iterator, weighted: bool,
+                progress: Callable[[int], None] | None) -> tuple["_Stats", np.ndarray, list[dict]]:
+    """Merge the tasks' results, in block order (bit-identical for any scheduling): the
+    statistics, the histograms (weighted in a weighted run) and the kept worlds."""
     total: _Stats | None = None
     kept: list[dict] = []
-    hist = np.zeros((len(QUANTITIES), _BINS + 2), dtype=np.int64 if weighting is None else float)
+    hist = np.zeros((len(QUANTITIES), HIST_BINS + 2), dtype=float if weighted else np.int64)
     done = 0
-    for task, (stats, h, k) in _in_order(workers, _tasks(samples, per), sampler, seed, keep_worlds):
-        for _, s in stats:  # merged in block order: bit-identical for any scheduling
+    for task, (stats, h, k) in results:
+        for _, s in stats:
             total = s if total is None else total.merge(s)
         kept.extend(d for _, d in k if d is not None)
         hist += h
         done += sum(n for _, n in task)
         if progress:
             progress(done)
+    return total, hist, kept
 
+
+def _estimates(total: "_Stats", hist: np.ndarray) -> tuple[dict[str, Estimate], float, float]:
+    """Each quantity's estimate; the share of worlds at or below the target; the effective
+    sample size (Kish's, in a weighted run: there ``hist`` holds weighted histograms)."""
     wt = total.weighted
     if wt is None:
         sd = np.sqrt(total.m2 / max(total.n - 1, 1))
-        means_ = total.mean
+        means = total.mean
         errors = [float(sd[i] / math.sqrt(total.n)) if total.n > 1 else None for i in range(len(QUANTITIES))]
         below, ess = total.below_target / total.n, float(total.n)
-    else:  # hist holds the weighted histograms already
-        means_ = wt.mean()
+    else:
+        means = wt.mean()
         # fewer than two effective worlds: the error cannot be estimated (not zero)
         errors = [float(e) if total.n > 1 and wt.ess() >= 2 else None for e in wt.mcse()]
         below, ess = wt.below / wt.w, wt.ess()
     estimates = {}
     for i, q in enumerate(QUANTITIES):
-        signed = q in _SIGNED
-        p5, p50, p95 = (_percentile(hist[i], f, float(total.low[i]), float(total.high[i]), signed)
+        p5, p50, p95 = (_percentile(hist[i], f, float(total.low[i]), float(total.high[i]), q in _SIGNED)
                         for f in (0.05, 0.5, 0.95))
-        estimates[q] = Estimate(float(means_[i]), errors[i], p5, p50, p95)  # one world: no error
+        estimates[q] = Estimate(float(means[i]), errors[i], p5, p50, p95)  # one world: no error
+    return estimates, below, ess
+
+
+def _crux_map(total: "_Stats", edges: tuple[np.ndarray, np.ndarray]) -> "CruxMap":
     shape = (MAP_CELLS, MAP_CELLS)
     counts = total.map_counts[:-1].reshape(shape)
+    wt = total.weighted
     map_w = counts if wt is None else wt.map_w[:-1].reshape(shape)  # sums are weighted in a weighted run
     with np.errstate(invalid="ignore", divide="ignore"):
         means = {q: np.where(map_w > 0, total.map_sums[k, :-1].reshape(shape) / map_w, np.nan)
                  for k, q in enumerate(MAP_QUANTITIES)}
-    crux_map = CruxMap(*sampler.map_edges, counts, means)
-    amb_w = total.ambition_counts if wt is None else wt.ambition_w
+    return CruxMap(*edges, counts, means)
+
+
+def _ambition(total: "_Stats") -> "Ambition":
+    amb_w = total.ambition_counts if total.weighted is None else total.weighted.ambition_w
     with np.errstate(invalid="ignore", divide="ignore"):
-        ambition = Ambition(AMBITION_EDGES, total.ambition_counts, {
+        return Ambition(AMBITION_EDGES, total.ambition_counts, {
             q: np.where(amb_w > 0, total.ambition_sums[k] / amb_w, np.nan)
             for k, q in enumerate(AMBITION_QUANTITIES)})
-    worlds = None
-    if keep_worlds:
-        worlds = {k: np.concatenate([d[k] for d in kept]) for k in kept[0]}
-    return Result(samples, seed, sampler.horizon, sampler.target, estimates,
-                  below, hist, crux_map, ambition, total.sens, worlds, sampler.weighting, ess)
 
 
 def priors_weighting(priors: Priors) -> tuple | None:
