@@ -1,7 +1,34 @@
 """aar-cruxes: personal priors on the cruxes of the automated alignment researcher plan,
 turned into calibrated probabilities of its four outcomes.
 
-Kept free of heavy imports so that ``aar-risk --help`` answers at once.
+The Python API (docs/api.md)::
+
+    import model
+    run = model.simulate(model.load_priors("priors/author.toml"), samples=200_000, seed=1)
+    run.summary()                      # summary.json, as `aar-risk run` writes it
+
+``import model`` is light: the API loads on first use, and PyMC, PyTensor, ArviZ,
+matplotlib and SALib only in the functions that need them.
 """
 
-__version__ = "0.1.0"
+from model.core.version import __version__
+
+_API = ("load_priors", "simulate", "sensitivity", "calibrate", "compare",
+        "Run", "Sensitivity", "Calibration", "Comparison", "OUTCOMES")
+__all__ = ["__version__", "PriorsError", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from model import api
+
+        return getattr(api, name)
+    if name == "PriorsError":
+        from model.core.errors import PriorsError
+
+        return PriorsError
+    raise AttributeError(f"module 'model' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -119,10 +119,12 @@ def test_nuts_with_huge_trust_reaches_the_target(author):
 
 
 def test_calibrated_priors_file_runs(tmp_path, author):
+    from model.analyses.calibration import run
     from model.report.calibration import make
 
-    summary, content, converged = make(author, cal.Market.from_priors(author), ("reweight", "tilt"),
-                                       samples=100_000, seed=1, workers=1, out_dir=tmp_path)
+    computed = run(author, cal.Market.from_priors(author), ("reweight", "tilt"), samples=100_000, seed=1,
+                   workers=1)
+    (summary, content), converged = make(computed, tmp_path), computed.converged
     assert converged and set(summary["methods"]) == {"reweight", "tilt"}
     (tmp_path / "priors").mkdir()
     path = tmp_path / "priors" / "author.calibrated.toml"

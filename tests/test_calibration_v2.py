@@ -61,10 +61,11 @@ def test_trust_zero_leaves_the_prior_unchanged(worlds):
 
 
 def test_every_calibrated_number_has_its_error(worlds):
+    from model.analyses.calibration import run
     from model.report.calibration import make
 
-    summary, files, _ = make(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0),
-                             ("reweight", "tilt"), 50_000, 3)
+    summary, files = make(run(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0),
+                              ("reweight", "tilt"), 50_000, 3))
     for block in (summary["prior"], *summary["methods"].values()):
         assert set(block["success_within_horizon"]) == {"mean", "mcse"}
         for est in block["outcomes"].values():
@@ -112,10 +113,12 @@ def test_a_stale_calibration_is_not_linked(tmp_path):
 
 @pytest.mark.slow
 def test_nuts_and_reweighting_agree_and_pass_the_gates():
+    from model.analyses.calibration import run
     from model.report.calibration import make
 
-    summary, _, converged = make(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0),
-                                 ("nuts", "reweight"), 400_000, 11)
+    computed = run(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0), ("nuts", "reweight"),
+                   400_000, 11)
+    (summary, _), converged = make(computed), computed.converged
     assert converged, summary["methods"]["nuts"]["failed"]
     nuts, rw = summary["methods"]["nuts"]["outcomes"], summary["methods"]["reweight"]["outcomes"]
     for q in nuts:

@@ -233,12 +233,13 @@ def test_compare_md_keeps_its_columns_with_pipes_in_names(tmp_path):
 
 def test_calibration_md_and_calibrated_priors_file(tmp_path):
     from model.analyses import calibrate as cal
+    from model.analyses.calibration import run
     from model.report.calibration import make
     from model.spec.priors import load
 
     name = HOSTILE_NAMES[0] + " " + HOSTILE_NAMES[1] + ' """ \\'
     p = load(hostile_priors(tmp_path, name, stem="cal [x] 'q'"))
-    summary, content, converged = make(p, cal.Market.from_priors(p), ("tilt",), samples=3000, seed=1, workers=1)
+    summary, content = make(run(p, cal.Market.from_priors(p), ("tilt",), samples=3000, seed=1, workers=1))
     _check_markdown(content["report.md"])
     toml = content[f"priors/{p.path.stem}.calibrated.toml"]
     data = tomllib.loads(toml)

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from model.analyses.calibrate import GATES, REPORTED, Market
+from model.analyses.calibrate import GATES, REPORTED
+from model.analyses.calibration import CalibrationRun
 from model.spec.priors import Priors
 from model.report.render import _env
 from model.report.summary import display_path, versions
@@ -20,21 +21,23 @@ from model.core.variables import CRUXES, NAMES
 METHOD_COLORS = {"prior": "#8d99ae", "nuts": "#264653", "reweight": "#2a9d8f", "tilt": "#e9c46a"}
 
 
-def build(priors: Priors, market: Market, samples: int, seed: int, prior: dict, methods: dict,
-          calibrated: dict | None) -> dict[str, Any]:
-    order = [n for n in CRUXES] + [n for n in NAMES if n not in CRUXES]
-    for m in methods.values():
-        m["variables"] = {n: m["variables"][n] for n in order if n in m["variables"]}
+def build(run: CalibrationRun, calibrated: dict | None) -> dict[str, Any]:
+    """calibration.json: the market, the prior, each method's summary (variables in crux-first
+    order), the convergence gates, the calibrated priors file and every version."""
     from model.report.summary import priors_digest
 
+    priors, market = run.priors, run.market
+    order = [n for n in CRUXES] + [n for n in NAMES if n not in CRUXES]
+    methods = {k: {**m, "variables": {n: m["variables"][n] for n in order if n in m["variables"]}}
+               for k, m in run.methods.items()}
+    nuts = methods.get("nuts")
     return {"priors": display_path(priors.path), "priors_digest": priors_digest(priors),
             "name": priors.name, "target": market.target,
-            "horizon_years": market.horizon, "trust": market.trust, "samples": samples, "seed": seed,
-            "source": priors.calibration.source, "prior": prior, "methods": methods,
+            "horizon_years": market.horizon, "trust": market.trust, "samples": run.samples, "seed": run.seed,
+            "source": priors.calibration.source, "prior": run.prior, "methods": methods,
             "gates": {k: {"op": op, "limit": v} for k, (op, v) in GATES.items()},
             "calibrated_priors": calibrated, "versions": {**versions(), **_pymc_versions(methods)},
-            "nuts": {"draws": methods["nuts"]["draws"], "chains": methods["nuts"]["chains"],
-                     "tune": methods["nuts"]["tune"]} if "nuts" in methods else None}
+            "nuts": {k: nuts[k] for k in ("draws", "chains", "tune")} if nuts else None}
 
 
 def _pymc_versions(methods) -> dict:
@@ -169,82 +172,37 @@ def files(summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml:
 
 
 
-def make(priors: Priors, market: Market, methods: tuple[str, ...], samples: int, seed: int,
-         draws: int = 1000, tune: int = 1000, chains: int = 4, workers: int | None = None,
-         step=lambda label: None, progress=None, out_dir=None) -> tuple[dict, dict[str, str | bytes], bool]:
-    """Run the requested methods; return calibration.json's dict, the folder's files, converged."""
-    from model.analyses import calibrate as cal
-    from model.simulate.engine import simulate
+def calibrated(run: CalibrationRun, folder: Path | None = None) -> tuple[dict | None, str | None]:
+    """calibration.json's ``calibrated_priors`` entry and the calibrated priors file, written to
+    be saved in ``folder`` (its ``base`` is a path from there; default: beside the priors)."""
     from model.spec.refit import calibrated_file
 
-    step("simulating prior worlds")
-    tell = progress or (lambda label, done, total: None)
-    mc = simulate(priors, samples=samples, seed=seed, workers=workers, keep_worlds=True,
-                  horizon=market.horizon, target=market.target,
-                  progress=lambda done: tell("prior worlds", done, samples))
-    worlds = mc.worlds
-    prior = cal.prior_summary(worlds)
-    results: dict[str, dict] = {}
-    posteriors: dict[str, tuple[dict, np.ndarray | None]] = {}
-    idata = None
-    converged = True
-    if "nuts" in methods:
-        step("NUTS (compiling, then sampling)")
-        idata = cal.nuts(priors, market, draws=draws, tune=tune, chains=chains, seed=seed,
-                         progress=lambda done, total: tell("NUTS draws", done, total))
-        diag = cal.diagnostics(idata)
-        failed = cal.failed_gates(diag)
-        converged = not failed
-        results["nuts"] = {**cal.nuts_summary(idata, priors, worlds), "draws": draws, "tune": tune,
-                           "chains": chains, "converged": converged,
-                           "failed": failed, "diagnostics": diag}
-        posteriors["nuts"] = ({n: idata.posterior[n].values.ravel()
-                               for n in (*priors.random_names(), "success_within_horizon")}, None)
-    if "reweight" in methods:
-        step("reweighting")
-        w = cal.reweight(worlds, market)
-        ess = cal.kish_ess(w)
-        results["reweight"] = {**cal.weighted_summary(worlds, w, priors), "ess": ess,
-                               "warning": ess < cal.ESS_WARNING or ess < 0.1 * len(w)}
-        posteriors["reweight"] = (worlds, w)
-    if "tilt" in methods:
-        step("tilting")
-        w, lam, kl = cal.tilt(worlds["success_within_horizon"], market.target)
-        ess = cal.kish_ess(w)
-        results["tilt"] = {**cal.weighted_summary(worlds, w, priors), "kl": kl, "lambda": lam,
-                           "ess": ess, "warning": ess < cal.ESS_WARNING or ess < 0.1 * len(w)}
-        posteriors["tilt"] = (worlds, w)
+    if run.apply is None:
+        return None, None
+    priors = run.priors
+    folder = Path(folder) if folder is not None else Path(priors.path).parent
+    toml = calibrated_file(priors, run.market, run.apply, run.tilt_lambda, folder,
+                           run.posteriors[run.source], run.methods[run.source])
+    shown = "reweight" if run.apply == "update" and "reweight" in run.methods else run.source
+    entry = {"path": f"priors/{priors.path.stem}.calibrated.toml", "apply": run.apply,
+             "tilt_lambda": run.tilt_lambda, "base": _relative(priors.path, folder),
+             "run_check": {"samples": run.run_check.samples,
+                           "success_within_horizon": run.run_check.estimates["success_within_horizon"].as_dict(),
+                           "ess": run.run_check.ess},
+             "posterior_success_within_horizon": run.methods[shown]["success_within_horizon"]}
+    return entry, toml
 
-    step("writing the calibrated priors file")
-    calibrated = toml = None
-    apply = ("update" if "reweight" in results or ("nuts" in results and converged) else
-             "tilt" if "tilt" in results else None)
-    if apply is not None:
-        lam = results["tilt"]["lambda"] if apply == "tilt" else None
-        weighting = ("update", market.trust, market.target) if apply == "update" else ("tilt", lam)
-        folder = Path(out_dir) / "priors" if out_dir is not None else Path(priors.path).parent
-        source = "nuts" if "nuts" in results and converged else next(
-            (m for m in ("reweight", "tilt", "nuts") if m in results))
-        refit_from = posteriors[source]
-        toml = calibrated_file(priors, market, apply, lam, folder, refit_from, results[source])
-        check = simulate(priors, samples=200_000, seed=seed, workers=workers, horizon=market.horizon,
-                         target=market.target, weighting=weighting)
-        calibrated = {"path": f"priors/{priors.path.stem}.calibrated.toml", "apply": apply,
-                      "tilt_lambda": lam, "base": _relative(priors.path, folder),
-                      "run_check": {"samples": 200_000,
-                                    "success_within_horizon": check.estimates["success_within_horizon"].as_dict(),
-                                    "ess": check.ess},
-                      "posterior_success_within_horizon": results[
-                          "reweight" if apply == "update" and "reweight" in results else source][
-                          "success_within_horizon"]}
-    summary = build(priors, market, mc.samples, mc.seed, prior, results, calibrated)
-    step("drawing figures")
+
+def make(run: CalibrationRun, out_dir: Path | None = None) -> tuple[dict, dict[str, str | bytes]]:
+    """calibration.json's dict and the report folder's files (calibrated file in out_dir/priors/)."""
+    entry, toml = calibrated(run, Path(out_dir) / "priors" if out_dir is not None else None)
+    summary = build(run, entry)
     figures = {"outcomes.png": outcome_figure(summary),
-               "cruxes.png": crux_figure(priors, worlds, posteriors),
-               "success_h.png": success_h_figure(worlds, posteriors, market.target)}
-    if idata is not None:
-        figures["ranks.png"] = rank_figure(idata)
-    return summary, files(summary, figures, idata, toml, priors.path.stem), converged
+               "cruxes.png": crux_figure(run.priors, run.worlds, run.posteriors),
+               "success_h.png": success_h_figure(run.worlds, run.posteriors, run.market.target)}
+    if run.idata is not None:
+        figures["ranks.png"] = rank_figure(run.idata)
+    return summary, files(summary, figures, run.idata, toml, run.priors.path.stem)
 
 
 def _relative(target, folder) -> str:

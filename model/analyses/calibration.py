@@ -1,0 +1,119 @@
+"""The calibration pipeline: prior worlds, then NUTS, reweighting and tilting against the
+market, and the weighting a calibrated priors file applies (docs/model.md, Calibration).
+
+Pure computation: :mod:`model.report.calibration` turns a :class:`CalibrationRun` into
+calibration.json, figures and the calibrated priors file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from model.analyses import calibrate as cal
+from model.analyses.calibrate import Market
+from model.simulate.engine import Result, simulate
+from model.spec.priors import Priors
+
+#: ``progress(label, done, total)``: called as each stage advances.
+Progress = Callable[[str, int, int], None]
+#: Worlds of the weighted run that checks a calibrated file reproduces its calibration.
+RUN_CHECK_SAMPLES = 200_000
+METHODS = ("nuts", "reweight", "tilt")
+NUTS_LABEL = "NUTS (compile, then draws)"
+
+
+@dataclass(frozen=True)
+class CalibrationRun:
+    """Everything one calibration computed; the report and the API read it, never change it."""
+
+    priors: Priors
+    market: Market
+    samples: int
+    seed: int
+    worlds: Mapping[str, np.ndarray] = field(repr=False)  # the prior worlds, per variable and quantity
+    prior: dict = field(repr=False)  # summary of the prior worlds
+    methods: Mapping[str, dict] = field(repr=False)  # per method: its summary (calibration.json)
+    #: per method: (samples by variable, weights or None for equally weighted NUTS draws)
+    posteriors: Mapping[str, tuple[Mapping[str, np.ndarray], np.ndarray | None]] = field(repr=False)
+    idata: Any = field(default=None, repr=False)  # NUTS's ArviZ InferenceData
+    converged: bool = True
+    apply: str | None = None  # what the calibrated priors file applies: "update" or "tilt"
+    tilt_lambda: float | None = None
+    source: str | None = None  # the method whose posterior the refitted marginals picture
+    run_check: Result | None = field(default=None, repr=False)  # the calibrated file, run
+
+    @property
+    def weighting(self) -> tuple | None:
+        """The weighting of the calibrated file, as :func:`model.simulate.engine.simulate` takes it."""
+        if self.apply == "update":
+            return ("update", self.market.trust, self.market.target)
+        if self.apply == "tilt":
+            return ("tilt", self.tilt_lambda)
+        return None
+
+
+def _weighted(worlds, w: np.ndarray, priors: Priors, **extra) -> dict:
+    ess = cal.kish_ess(w)
+    return {**cal.weighted_summary(worlds, w, priors), **extra, "ess": ess,
+            "warning": ess < cal.ESS_WARNING or ess < 0.1 * len(w)}
+
+
+def _nuts(priors: Priors, market: Market, worlds, draws: int, tune: int, chains: int, seed: int,
+          tell: Progress) -> tuple[dict, tuple, Any]:
+    idata = cal.nuts(priors, market, draws=draws, tune=tune, chains=chains, seed=seed,
+                     progress=lambda done, total: tell(NUTS_LABEL, done, total))
+    diag = cal.diagnostics(idata)
+    failed = cal.failed_gates(diag)
+    summary = {**cal.nuts_summary(idata, priors, worlds), "draws": draws, "tune": tune, "chains": chains,
+               "converged": not failed, "failed": failed, "diagnostics": diag}
+    draws_by_name = {n: idata.posterior[n].values.ravel()
+                     for n in (*priors.random_names(), "success_within_horizon")}
+    return summary, (draws_by_name, None), idata
+
+
+def run(priors: Priors, market: Market, methods: tuple[str, ...] = METHODS, samples: int | None = None,
+        seed: int | None = None, draws: int = 1000, tune: int = 1000, chains: int = 4,
+        workers: int | None = None, progress: Progress | None = None) -> CalibrationRun:
+    """Calibrate ``priors`` against ``market`` with each of ``methods``.
+
+    The calibrated file applies the update (the market likelihood, which NUTS samples and
+    reweighting approximates) when either ran and NUTS, if it ran, converged; else the tilt.
+    """
+    tell = progress or (lambda label, done, total: None)
+    samples = priors.simulation.samples if samples is None else int(samples)
+    seed = priors.simulation.seed if seed is None else int(seed)
+    mc = simulate(priors, samples=samples, seed=seed, workers=workers, keep_worlds=True,
+                  horizon=market.horizon, target=market.target,
+                  progress=lambda done: tell("prior worlds", done, samples))
+    worlds = mc.worlds
+    results: dict[str, dict] = {}
+    posteriors: dict[str, tuple] = {}
+    idata = None
+    if "nuts" in methods:
+        tell(NUTS_LABEL, 0, draws * chains)  # compiling first: the bar shows it has begun
+        results["nuts"], posteriors["nuts"], idata = _nuts(priors, market, worlds, draws, tune, chains, seed, tell)
+    if "reweight" in methods:
+        w = cal.reweight(worlds, market)
+        results["reweight"], posteriors["reweight"] = _weighted(worlds, w, priors), (worlds, w)
+    lam = None
+    if "tilt" in methods:
+        w, lam, kl = cal.tilt(worlds["success_within_horizon"], market.target)
+        results["tilt"], posteriors["tilt"] = _weighted(worlds, w, priors, kl=kl, **{"lambda": lam}), (worlds, w)
+    converged = results.get("nuts", {}).get("converged", True)
+    apply = ("update" if "reweight" in results or ("nuts" in results and converged) else
+             "tilt" if "tilt" in results else None)
+    source = None if apply is None else "nuts" if "nuts" in results and converged else next(
+        m for m in ("reweight", "tilt", "nuts") if m in results)
+    out = CalibrationRun(priors, market, mc.samples, mc.seed, worlds, cal.prior_summary(worlds), results,
+                         posteriors, idata, converged, apply, lam if apply == "tilt" else None, source)
+    if apply is None:
+        return out
+    tell("running the calibrated file", 0, RUN_CHECK_SAMPLES)
+    check = simulate(priors, samples=RUN_CHECK_SAMPLES, seed=seed, workers=workers, horizon=market.horizon,
+                     target=market.target, weighting=out.weighting)
+    from dataclasses import replace
+
+    return replace(out, run_check=check)
