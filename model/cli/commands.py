@@ -303,17 +303,18 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
 
 def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> tuple[dict, dict | None]:
     """Simulate, summarise, draw and write one run report into a prepared folder."""
-    from model.report.figures import render_all
+    from model.report.figures import Drawing
     from model.report.render import files
     from model.report.summary import build
 
-    with _progress(quiet) as bar:
+    # the priors' figures are drawn in worker processes while the simulation runs
+    with _progress(quiet) as bar, Drawing(spec) as drawing:
         result = _simulate(spec, bar, f"simulating {_plain(spec.path.stem)[:20]}", samples=samples, seed=seed,
                            workers=workers, utilities=spec.decision.utilities if sensitivity else None)
         summary = build(spec, result)
         summary["calibration_report"] = _calibration_link(folder.path, summary["priors_digest"])
         task = bar.add_task("drawing figures", total=None)
-        figures = render_all(spec, result)
+        figures = drawing.finish(result)
         bar.remove_task(task)
         sens = None
         if sensitivity:
@@ -406,24 +407,22 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
     Exits 3 (and says so at the top of the report) if NUTS fails a convergence check."""
     priors = priors or _default_priors()
     spec = _load(priors)
-    from model.analyses.calibrate import Market
+    from model.analyses.calibrate import check_nuts
     from model.families.tensor import CalibrationError
 
     if spec.calibration.apply is not None:
         _err(f"error: {_plain(str(priors))} is already calibrated ([calibration] apply = "
              f"\"{spec.calibration.apply}\"); calibrate the file it inherits from instead")
         sys.exit(EXIT_BAD_INPUT)
-    market = Market.from_priors(spec, target, horizon, trust)
     methods = ("nuts", "reweight", "tilt") if method == "all" else (method,)
     folder = _targets([priors], out)[0] / "calibration"
     if "nuts" in methods:
-        from model.analyses.calibrate import check_nuts
-
         try:
             check_nuts(spec)
         except CalibrationError as exc:
-            _err(f"error: {priors}: {exc}")
+            _err(f"error: {_plain(str(priors))}: {exc}")
             sys.exit(EXIT_BAD_INPUT)
+    from model import api
     from model.report.calibration import make
     from model.report.output import ReportFolder
 
@@ -431,20 +430,19 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
     # parent and a calibration never write at the same time
     with _guarded(ReportFolder(folder, "calibration", lock_at=folder.parent)) as (prepared,):
         with _progress(quiet or as_json) as bar:
-            steps = bar.add_task("calibrating", total=None)
             bars: dict[str, object] = {}
 
-            def progress(label: str, done: int, total: int) -> None:
+            def progress(label: str, done: int, total: int | None) -> None:
                 if label not in bars:
                     bars[label] = bar.add_task(label, total=total)
                 bar.update(bars[label], completed=done)
 
-            summary, content, converged = make(
-                spec, market, methods, samples or spec.simulation.samples,
-                spec.simulation.seed if seed is None else seed, draws=draws, chains=chains,
-                step=lambda label: bar.update(steps, description=label), progress=progress,
-                out_dir=prepared.path)
+            computed = api.calibrate(spec, target=target, horizon=horizon, trust=trust, methods=methods,
+                                     samples=samples, seed=seed, draws=draws, chains=chains,
+                                     progress=progress, _checked=True).computed
+            summary, content = make(computed, prepared.path)
         _commit(prepared, content)
+    converged = computed.converged
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     elif not quiet:
