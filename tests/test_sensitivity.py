@@ -130,7 +130,7 @@ def test_each_outcome_is_ranked_by_its_own_index(tmp_path):
         assert gd == sorted(gd, reverse=True), q
     # the terminal's x-risk table leads with what drives x-risk (v1 ranked every column by success)
     text = terminal.render([], [], terminal=False) + _terminal(sens)
-    xrisk = text.split("x risk: which belief matters")[1].splitlines()
+    xrisk = text.split("x-risk caused by the AAR: which belief matters")[1].splitlines()
     assert xrisk[2].split()[0] == "danger_threshold" and float(xrisk[2].split()[1]) > 0.5
     # and so does the report's table, the given-data column first
     md = _env().get_template("sensitivity.md.j2").render(sens=sens)

@@ -1,4 +1,4 @@
-"""Calibration against the market (MODEL.md §5): NUTS, importance reweighting, entropic tilting.
+"""Calibration against the market (docs/model.md, "Calibration against the market"): NUTS, importance reweighting, entropic tilting.
 
 The market is a noisy observation of the world's success within the horizon:
 ``target ~ Beta(1 + trust·s_h, 1 + trust·(1 − s_h))``, a Beta whose mode is s_h and
@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping
+from contextlib import contextmanager
+from typing import Iterator, Mapping
 
 import numpy as np
 from scipy import optimize, special
@@ -29,12 +30,12 @@ from model.spec.priors import Priors
 from model.core.structure import market_log_likelihood, market_log_likelihood_max, outcomes
 from model.core.variables import NAMES
 from model.core.weights import kish_ess, normalise_log, weighted_quantile  # noqa: F401 (re-exported)
+from model.core.quantities import OUTCOMES, Q
 
 #: PyMC's and ArviZ's own thresholds (Vehtari et al. 2021; Betancourt 2016).
 GATES = {"r_hat_max": ("<=", 1.01), "ess_bulk_min": (">=", 400.0), "ess_tail_min": (">=", 400.0),
          "divergences": ("<=", 0), "bfmi_min": (">=", 0.3)}
-REPORTED = ("success", "kicking_the_can", "capability_externalities", "x_risk",
-            "success_within_horizon", "baseline_success", "plan_minus_baseline")
+REPORTED = (*OUTCOMES, Q.success_within_horizon, Q.baseline_success, Q.plan_minus_baseline)
 KL_BINS = 20
 ESS_WARNING = 1000
 
@@ -233,6 +234,35 @@ def _writable(folder: str) -> bool:
         return False
 
 
+@contextmanager
+def _pymc_quiet() -> Iterator[None]:
+    """PyMC's sampling without its chatter, and every setting put back afterwards (no global
+    change: the logger's level, the warning filters and PYTHONWARNINGS are restored)."""
+    import logging
+    import os
+    import warnings
+
+    logger = logging.getLogger("pymc")
+    level, env = logger.level, os.environ.get("PYTHONWARNINGS")
+    # PyMC's chain processes do not inherit this process's warning filters: NaN probes while
+    # tuning would print NumPy RuntimeWarnings from PyTensor's C-less dot fallback
+    os.environ["PYTHONWARNINGS"] = env or "ignore::RuntimeWarning:pytensor.tensor.blas"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice of its 1.0 refactor
+            warnings.filterwarnings("ignore", message=".*BLAS.*")
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module="pytensor.*")  # NaN probes
+            warnings.filterwarnings("ignore", message=".*Potentials on other parameters.*")  # prior draws need none
+            logger.setLevel(logging.WARNING)
+            yield
+    finally:
+        logger.setLevel(level)
+        if env is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = env
+
+
 def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, chains: int = 4,
          cores: int | None = None, seed: int = 2023, progressbar: bool = False,
          prior_draws: int = 1000, target_accept: float = 0.9, progress=None):
@@ -240,23 +270,12 @@ def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, ch
 
     ``progress(done, total)`` is called as draws (tuning included) arrive, from every chain.
     """
-    import logging
     import os
-    import warnings
 
     ensure_compiledir()
-    # PyMC's chain processes do not inherit this process's warning filters: NaN probes while
-    # tuning would print NumPy RuntimeWarnings from PyTensor's C-less dot fallback
-    os.environ.setdefault("PYTHONWARNINGS", "ignore::RuntimeWarning:pytensor.tensor.blas")
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice of its 1.0 refactor
-        warnings.filterwarnings("ignore", message=".*BLAS.*")
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module="pytensor.*")  # NaN probes while tuning
-        warnings.filterwarnings("ignore", message=".*Potentials on other parameters.*")  # the prior draws need none
+    with _pymc_quiet():
         import pymc as pm
 
-        logging.getLogger("pymc").setLevel(logging.WARNING)
         model = build_model(priors, market)
         cores = min(chains, cores or os.cpu_count() or 1)
         # forkserver: PyMC's workers must not inherit a forked PyTensor/BLAS state
@@ -322,7 +341,7 @@ def nuts_summary(idata, priors: Priors, prior_worlds) -> dict:
 
 
 def prior_summary(worlds) -> dict:
-    n = len(worlds["success"])
+    n = len(worlds[Q.success])
     out = {q: {"mean": float(np.mean(worlds[q])),
                "mcse": float(np.std(worlds[q]) / math.sqrt(n)) if n > 1 else None} for q in REPORTED}
     return {"success_within_horizon": out["success_within_horizon"], "outcomes": out}

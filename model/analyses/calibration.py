@@ -93,7 +93,7 @@ def run(priors: Priors, market: Market, methods: tuple[str, ...] = METHODS, samp
     posteriors: dict[str, tuple] = {}
     idata = None
     if "nuts" in methods:
-        tell(NUTS_LABEL, 0, draws * chains)  # compiling first: the bar shows it has begun
+        tell(NUTS_LABEL, 0, chains * (tune + draws))  # compiling first: the bar shows it has begun
         results["nuts"], posteriors["nuts"], idata = _nuts(priors, market, worlds, draws, tune, chains, seed, tell)
     if "reweight" in methods:
         w = cal.reweight(worlds, market)

@@ -39,9 +39,9 @@ from model.simulate.engine import BLOCK, block_rng
 from model.spec.priors import Priors
 from model.core.structure import outcomes
 from model.core.variables import NAMES
+from model.core.quantities import HEADLINE
 
-COMPARED = ("success", "kicking_the_can", "capability_externalities", "x_risk",
-            "success_within_horizon", "plan_minus_baseline")
+COMPARED = HEADLINE
 CORRELATIONS = "correlations"
 #: Settings of a priors file that are players when they differ: (table, key).
 SETTINGS = (("calibration", "horizon_years"), ("calibration", "target"), ("calibration", "trust"),
@@ -355,23 +355,9 @@ def _spread(x: np.ndarray) -> np.ndarray:
     return x.std(axis=0, ddof=1) / math.sqrt(x.shape[0])
 
 
-def attribute(a: Priors, b: Priors, samples: int | None = None, seed: int = 2023,
-              orderings: int | None = None, exact_players: int = EXACT_PLAYERS,
-              trace: bool = True) -> Attribution:
-    """Shapley attribution of B − A for every quantity in COMPARED.
-
-    ``samples`` worlds (default SAMPLES) are shared by every coalition. Up to ``exact_players``
-    active players the values are exact; beyond, ORDERINGS random orderings are sampled.
-    Passing ``orderings`` asks for that many sampled orderings whatever the number of players.
-    ``trace=False`` evaluates the equations directly for every coalition (slower; the same numbers).
-    """
-    samples = SAMPLES if samples is None else int(samples)
-    if samples < 1:
-        raise ValueError("samples must be at least 1")
-    ps = players(a, b)
-    views = _Views(a, b, ps, seed)
-    graph = _trace(views.leaf_masks, views.horizon_mask) if trace else None
-    if graph is not None:  # the players some compared outcome depends on
+def _active(views: "_Views", ps, graph) -> tuple[tuple, tuple]:
+    """The players some compared outcome depends on (all of them without a traced graph), and the rest."""
+    if graph is not None:
         used = 0
         for x in graph.outputs:
             used |= x.mask if isinstance(x, _Node) else 0
@@ -380,60 +366,53 @@ def attribute(a: Priors, b: Priors, samples: int | None = None, seed: int = 2023
         for m in views.leaf_masks.values():
             used |= m
     active = tuple(p for p in ps if used >> views.bit[p] & 1)
-    inert = tuple(p for p in ps if p not in active)
-    batches = max(1, min(BATCHES, samples))
+    return active, tuple(p for p in ps if p not in active)
+
+
+def _exact(views: "_Views", graph, active, mask_of, samples: int, batches: int) -> tuple[dict, np.ndarray]:
+    """Exact Shapley values over all 2^n coalitions (walked in Gray-code order), per batch."""
     n = len(active)
-    bits = [views.bit[p] for p in active]
+    values = _walk(views, graph, [mask_of([i for i in range(n) if g >> i & 1]) for g in _gray(n)],
+                   samples, batches)
+    # by subset code: bit i of the code is active player i
+    by_code = np.stack([values[mask_of([i for i in range(n) if c >> i & 1])] for c in range(2**n)])
+    pop = np.array([bin(c).count("1") for c in range(2**n)])
+    weight = np.array([math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n) if k < n else 0.0
+                       for k in range(n + 1)])
+    phi = {}
+    for i, p in enumerate(active):
+        without = np.array([c for c in range(2**n) if not c >> i & 1], dtype=np.int64)
+        phi[p] = np.tensordot(weight[pop[without]], by_code[without | (1 << i)] - by_code[without], axes=1)
+    return phi, by_code[2**n - 1] - by_code[0]
 
-    def mask_of(members) -> int:
-        return sum(1 << bits[i] for i in members)
 
-    phi = {p: np.zeros((batches, len(COMPARED))) for p in ps}
-    ordering_se: dict[str, dict[str, float]] = {}
-    full = mask_of(range(n))
-    if n <= exact_players and orderings is None or n < 2:
-        method = "shapley" if n else "shapley (nothing differs that the outcomes depend on)"
-        values = _walk(views, graph, [mask_of([i for i in range(n) if g >> i & 1]) for g in _gray(n)],
-                       samples, batches)
-        # by subset code: bit i of the code is active player i
-        by_code = np.stack([values[mask_of([i for i in range(n) if c >> i & 1])] for c in range(2**n)])
-        pop = np.array([bin(c).count("1") for c in range(2**n)])
-        weight = np.array([math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n) if k < n else 0.0
-                           for k in range(n + 1)])
-        for i, p in enumerate(active):
-            without = np.array([c for c in range(2**n) if not c >> i & 1], dtype=np.int64)
-            w = weight[pop[without]]
-            phi[p] = np.tensordot(w, by_code[without | (1 << i)] - by_code[without], axes=1)
-        total = by_code[2**n - 1] - by_code[0]
-        used_orderings = None
-    else:
-        used_orderings = ORDERINGS if orderings is None else max(2, int(orderings))
-        used_orderings += used_orderings % 2
-        rng = np.random.default_rng(seed)
-        firsts = [rng.permutation(n) for _ in range(used_orderings // 2)]
-        orders = [o for f in firsts for o in (f, f[::-1])]  # antithetic pairs, kept together
-        path = []
-        for o in orders:
-            members: list[int] = []
-            path.append(0)
-            for i in o:
-                members.append(int(i))
-                path.append(mask_of(members))
-        values = _walk(views, graph, path, samples, batches)
-        contrib = {p: np.zeros((len(orders), batches, len(COMPARED))) for p in active}
-        for j, o in enumerate(orders):
-            members = []
-            for i in o:
-                before = mask_of(members)
-                members.append(int(i))
-                contrib[active[i]][j] = values[mask_of(members)] - values[before]
-        for p in active:
-            c = contrib[p].reshape(len(orders) // 2, 2, batches, len(COMPARED)).mean(axis=1)  # pairs
-            phi[p] = c.mean(axis=0)  # (batches, outcomes): the orderings averaged, per batch
-            ordering_se[p] = _spread(c.mean(axis=1))  # pairs as units: the orderings' noise
-        total = values[full] - values[0]
-        method = (f"shapley, {used_orderings} sampled orderings in antithetic pairs "
-                  f"(Castro et al. 2009); ± combines world noise and ordering sampling")
+def _sampled(views: "_Views", graph, active, mask_of, samples: int, batches: int, orderings: int,
+             seed: int) -> tuple[dict, dict, np.ndarray]:
+    """Shapley values from ``orderings`` random orderings in antithetic pairs (Castro et al.
+    2009): per player its values per batch and the orderings' own noise."""
+    n = len(active)
+    rng = np.random.default_rng(seed)
+    firsts = [rng.permutation(n) for _ in range(orderings // 2)]
+    orders = [o for f in firsts for o in (f, f[::-1])]  # antithetic pairs, kept together
+    path = []
+    for o in orders:
+        path += [0] + [mask_of([int(i) for i in o[:k + 1]]) for k in range(n)]
+    values = _walk(views, graph, path, samples, batches)
+    contrib = {p: np.zeros((len(orders), batches, len(COMPARED))) for p in active}
+    for j, o in enumerate(orders):
+        for k, i in enumerate(o):
+            contrib[active[i]][j] = values[mask_of([int(x) for x in o[:k + 1]])] - values[mask_of([int(x) for x in o[:k]])]
+    phi, ordering_se = {}, {}
+    for p in active:
+        c = contrib[p].reshape(len(orders) // 2, 2, batches, len(COMPARED)).mean(axis=1)  # pairs
+        phi[p] = c.mean(axis=0)  # (batches, outcomes): the orderings averaged, per batch
+        ordering_se[p] = _spread(c.mean(axis=1))  # pairs as units: the orderings' noise
+    return phi, ordering_se, values[mask_of(range(n))] - values[0]
+
+
+def _tabulate(ps, phi: dict, ordering_se: dict, total: np.ndarray) -> tuple[dict, dict, dict, dict, dict]:
+    """Per compared quantity: the total, its error, each player's share and error (world noise
+    and, for sampled orderings, the orderings' noise combined)."""
     by, se, tot, tot_se, ose = {}, {}, {}, {}, {}
     for k, q in enumerate(COMPARED):
         tot[q] = float(total[:, k].mean())
@@ -446,6 +425,47 @@ def attribute(a: Priors, b: Priors, samples: int | None = None, seed: int = 2023
             se[q][p] = math.sqrt(world**2 + order_part**2)
         if ordering_se:
             ose[q] = {p: float(ordering_se[p][k]) if p in ordering_se else 0.0 for p in ps}
+    return tot, tot_se, by, se, ose
+
+
+def attribute(a: Priors, b: Priors, samples: int | None = None, seed: int = 2023,
+              orderings: int | None = None, exact_players: int = EXACT_PLAYERS,
+              trace: bool = True) -> Attribution:
+    """Shapley attribution of B − A for every quantity in COMPARED (docs/model.md, "Comparing two views").
+
+    ``samples`` worlds (default SAMPLES) are shared by every coalition. Up to ``exact_players``
+    active players the values are exact; beyond, ORDERINGS random orderings are sampled.
+    Passing ``orderings`` asks for that many sampled orderings whatever the number of players.
+    ``trace=False`` evaluates the equations directly for every coalition (slower; the same numbers).
+    """
+    samples = SAMPLES if samples is None else int(samples)
+    if samples < 1:
+        raise ValueError("samples must be at least 1")
+    ps = players(a, b)
+    views = _Views(a, b, ps, seed)
+    graph = _trace(views.leaf_masks, views.horizon_mask) if trace else None
+    active, inert = _active(views, ps, graph)
+    batches = max(1, min(BATCHES, samples))
+    n = len(active)
+    bits = [views.bit[p] for p in active]
+
+    def mask_of(members) -> int:
+        return sum(1 << bits[i] for i in members)
+
+    zero = np.zeros((batches, len(COMPARED)))
+    ordering_se: dict = {}
+    if n <= exact_players and orderings is None or n < 2:
+        method = "shapley" if n else "shapley (nothing differs that the outcomes depend on)"
+        phi, total = _exact(views, graph, active, mask_of, samples, batches)
+        used_orderings = None
+    else:
+        used_orderings = ORDERINGS if orderings is None else max(2, int(orderings))
+        used_orderings += used_orderings % 2
+        phi, ordering_se, total = _sampled(views, graph, active, mask_of, samples, batches, used_orderings, seed)
+        method = (f"shapley, {used_orderings} sampled orderings in antithetic pairs "
+                  f"(Castro et al. 2009); ± combines world noise and ordering sampling")
+    phi = {p: phi.get(p, zero) for p in ps}
+    tot, tot_se, by, se, ose = _tabulate(ps, phi, ordering_se, total)
     return Attribution(a, b, method, ps, samples, tot, tot_se, by, se, inert, used_orderings, ose)
 
 

@@ -7,7 +7,7 @@
 * Given-data first-order indices, tornado swings and partial EVPI from the Monte
   Carlo sample itself (:mod:`model.binned`), which respect the copula. These lead:
   every output's table is ranked by its own given-data index.
-* The decision "build the AAR or not" (MODEL.md §6, v2): net benefit
+* The decision "build the AAR or not" (docs/model.md, "Which belief matters"): net benefit
   v·(plan_solved − baseline) − c_x·x_risk (− c_e·capability externalities, an optional
   extra cost beyond the race they lose, 0 by default), with its Monte Carlo error.
 """
@@ -22,6 +22,7 @@ from model.simulate.engine import Result
 from model.spec.priors import Priors
 from model.core.structure import outcomes
 from model.core.variables import CRUXES, NAMES
+from model.core.quantities import Q
 
 OUTPUTS = binned.OUTPUTS[:-1]  # every reported output; net_benefit only feeds the decision
 SOBOL_BASE = 4096
@@ -166,7 +167,7 @@ def _check_utilities(utilities, sq, tot, n) -> None:
     """The binned net benefit must have been accumulated with these utilities (checked on the
     totals, where NB is linear in the outputs): otherwise the report would mislabel it."""
     v, c_x, c_e = utilities
-    terms = [(v, "plan_minus_baseline"), (-c_x, "x_risk"), (-c_e, "capability_externalities")]
+    terms = [(v, Q.plan_minus_baseline), (-c_x, Q.x_risk), (-c_e, Q.capability_externalities)]
     idx = {q: binned.OUTPUTS.index(q) for _, q in terms}
     expected = sum(w * tot[idx[q]] for w, q in terms)
     scale = sum(abs(w) * np.sqrt(n * sq[idx[q]]) for w, q in terms)

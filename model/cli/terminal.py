@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
+from model.core.quantities import OUTCOMES, SHORT, Q
 from model.core.text import ELLIPSIS, LINE_BREAK, one_line, short, visible
 from typing import IO, Iterable, Sequence
 
@@ -144,38 +145,29 @@ def _plain(grid: Grid) -> list[str]:
 
 # --- rich, at a terminal ---------------------------------------------------------------------
 
-def _rich(console, grid: Grid) -> None:
-    from rich import box
-    from rich.cells import cell_len
-    from rich.table import Table
-    from rich.text import Text
+def _overhead(n: int) -> int:
+    """Border cells of a rich table of n columns: "│ " + " │" per column, shared borders."""
+    return 3 * n + 1
 
-    cols = grid.columns
-    rows = [[_cells(cell) for cell in row] for row in grid.rows]
-    headers = []
-    cut_headers = []
+
+def _headers(cols) -> tuple[list[list[str]], list[str]]:
+    """Each column's header lines (cut to ``header_max`` at a terminal) and the cut headers in full."""
+    from rich.cells import cell_len
+
+    headers, cut_headers = [], []
     for c in cols:
         lines = _header_lines(c.header)
         if c.header_max is not None and any(cell_len(line) > c.header_max for line in lines):
             cut_headers.append(" ".join(lines))
             lines = [short(line, c.header_max) for line in lines]
         headers.append(lines)
-    content = [max([cell_len(line) for line in headers[j]] + [cell_len(r[j]) for r in rows]) for j in range(len(cols))]
-    label_min = [max([max((cell_len(w) for w in line.split()), default=0) for line in headers[j]]
-                     + [max((cell_len(w) for w in r[j].split()), default=0) for r in rows])
-                 for j in range(len(cols))]
+    return headers, cut_headers
 
-    def overhead(n):  # "│ " + " │" per column, shared borders
-        return 3 * n + 1
 
+def _budget(cols, content: list[int], width: int) -> dict[int, int]:
+    """Widths of the text columns: in priority order, what names, numbers and labels leave."""
     fixed = [j for j, c in enumerate(cols) if c.kind != "text"]
-    need = sum(content[j] if cols[j].kind != "label" else label_min[j] for j in fixed)
-    if need + overhead(len(fixed)) > console.width:  # not even names and numbers fit: plain text
-        for line in _plain(grid):
-            console.print(Text(line), crop=False, soft_wrap=True)
-        return
-    # text columns, in order, take what the names, numbers and (unwrapped) labels leave
-    room = max(0, console.width - overhead(len(fixed)) - sum(content[j] for j in fixed))
+    room = max(0, width - _overhead(len(fixed)) - sum(content[j] for j in fixed))
     budget = {}
     for j, c in sorted(enumerate(cols), key=lambda jc: (jc[1].priority, jc[0])):
         if c.kind == "text":
@@ -183,29 +175,20 @@ def _rich(console, grid: Grid) -> None:
             if w >= min(content[j], MIN_TEXT):
                 budget[j] = w
                 room -= w + 3
-    shown = [j for j in range(len(cols)) if cols[j].kind != "text" or j in budget]
-    title = one_line(grid.title)
-    span = min(console.width, overhead(len(shown)) + sum(budget.get(j, content[j]) for j in shown))
-    if cell_len(title) > span:  # a title wider than the table is not wrapped into it
-        console.print(Text(title), soft_wrap=True)
-        title = ""
-    table = Table(title=Text(title) if title else None, box=box.HEAVY_HEAD)
-    for j in shown:
-        c = cols[j]
-        kw = {"no_wrap": True, "overflow": "ellipsis", "min_width": content[j]}
-        if c.kind == "label":
-            kw = {"no_wrap": False, "overflow": "ellipsis", "min_width": label_min[j]}
-        elif c.kind == "text":
-            kw = {"no_wrap": True, "overflow": "ellipsis", "max_width": budget[j], "min_width": None}
-        table.add_column(Text("\n".join(headers[j])), justify=c.justify, **kw)
-    for r in rows:
-        table.add_row(*(Text(r[j]) if cols[j].kind != "text" else Text(short(r[j], budget[j])) for j in shown))
-    console.print(table)
-    for j, c in enumerate(cols):
+    return budget
+
+
+def _below(console, grid: Grid, rows: list[list[str]], budget: dict[int, int]) -> None:
+    """Text cut from the table (or left out of it), in full below it with a hanging indent."""
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    for j, c in enumerate(grid.columns):
         if c.kind != "text":
             continue
         cut = [i for i, r in enumerate(rows) if (j not in budget or cell_len(r[j]) > budget[j]) and r[j] != "—"]
-        if cut:  # in full, with a hanging indent
+        if cut:
             keys = grid.keys or [row[0] for row in grid.rows]
             console.print(Text(f"{one_line(c.below or c.header)}:"))
             listing = Table.grid(padding=(0, 2), pad_edge=True)
@@ -214,6 +197,47 @@ def _rich(console, grid: Grid) -> None:
             for i in cut:
                 listing.add_row(Text(_cells(keys[i]) + ":"), Text(rows[i][j]))
             console.print(listing)
+
+
+def _rich(console, grid: Grid) -> None:
+    """``grid`` as a rich table: names and numbers whole, labels wrapped, text cut to fit."""
+    from rich import box
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    cols = grid.columns
+    rows = [[_cells(cell) for cell in row] for row in grid.rows]
+    headers, cut_headers = _headers(cols)
+    content = [max([cell_len(line) for line in headers[j]] + [cell_len(r[j]) for r in rows]) for j in range(len(cols))]
+    label_min = [max([max((cell_len(w) for w in line.split()), default=0) for line in headers[j]]
+                     + [max((cell_len(w) for w in r[j].split()), default=0) for r in rows])
+                 for j in range(len(cols))]
+    fixed = [j for j, c in enumerate(cols) if c.kind != "text"]
+    need = sum(content[j] if cols[j].kind != "label" else label_min[j] for j in fixed)
+    if need + _overhead(len(fixed)) > console.width:  # not even names and numbers fit: plain text
+        for line in _plain(grid):
+            console.print(Text(line), crop=False, soft_wrap=True)
+        return
+    budget = _budget(cols, content, console.width)
+    shown = [j for j in range(len(cols)) if cols[j].kind != "text" or j in budget]
+    title = one_line(grid.title)
+    span = min(console.width, _overhead(len(shown)) + sum(budget.get(j, content[j]) for j in shown))
+    if cell_len(title) > span:  # a title wider than the table is not wrapped into it
+        console.print(Text(title), soft_wrap=True)
+        title = ""
+    table = Table(title=Text(title) if title else None, box=box.HEAVY_HEAD)
+    for j in shown:
+        kw = {"no_wrap": True, "overflow": "ellipsis", "min_width": content[j]}
+        if cols[j].kind == "label":
+            kw = {"no_wrap": False, "overflow": "ellipsis", "min_width": label_min[j]}
+        elif cols[j].kind == "text":
+            kw = {"no_wrap": True, "overflow": "ellipsis", "max_width": budget[j], "min_width": None}
+        table.add_column(Text("\n".join(headers[j])), justify=cols[j].justify, **kw)
+    for r in rows:
+        table.add_row(*(Text(r[j]) if cols[j].kind != "text" else Text(short(r[j], budget[j])) for j in shown))
+    console.print(table)
+    _below(console, grid, rows, budget)
     if cut_headers:
         console.print(Text("columns: " + "; ".join(cut_headers)))
 
@@ -236,10 +260,12 @@ def outcomes(summary: dict, **kw) -> None:
     emit(grid, [f"{LABELS[k]}: {DEFINITIONS[k]}." for k, _ in rows], **kw)
 
 
-_FOUR = ("success", "kicking_the_can", "capability_externalities", "x_risk")
-_HEADERS = {"success": "success", "kicking_the_can": "kicking\nthe can",
-            "capability_externalities": "capability\nexternalities", "x_risk": "x risk",
-            "success_within_horizon": "success within\nhorizon"}
+def _header(name: str) -> str:
+    """A quantity's short label on at most two lines, for a narrow table column."""
+    import textwrap
+
+    s = SHORT[name]
+    return "\n".join(textwrap.wrap(s, max(8, len(s) // 2 + 1))[:2]) if len(s) > 10 else s
 
 
 def _sobol_cell(entry: dict) -> str:
@@ -269,11 +295,11 @@ def sensitivity(sens: dict, top: int = 5, **kw) -> None:
     """``aar-risk sensitivity``: for each outcome the beliefs that matter most for it, ranked
     by the given-data index (which respects correlations), and the decision."""
     grids = []
-    for q in _FOUR:
+    for q in OUTCOMES:
         block = sens["outcomes"][q]
         order = block.get("ranking") or sorted(block["given_data_first_order"],
                                                key=lambda v: -block["given_data_first_order"][v])
-        grids.append(Grid(f"{_HEADERS[q].replace(chr(10), ' ')}: which belief matters",
+        grids.append(Grid(f"{SHORT[q]}: which belief matters",
                           [Column("variable"), Column("given data\n(first order)", "number", "right"),
                            Column("Sobol total\n(independent)", "number", "right")],
                           [[v, f"{block['given_data_first_order'][v]:.2f}", _sobol_cell(block["total"][v])]
@@ -316,10 +342,10 @@ def calibration(summary: dict, **kw) -> None:
     """``aar-risk calibrate``: the outcomes, prior and calibrated by each method."""
     from model.report.render import pct_pm
 
-    cols = ["success_within_horizon", *_FOUR]
+    cols = [Q.success_within_horizon, *OUTCOMES]
     grid = Grid(f"{summary['name']}: calibrated to {100 * summary['target']:.0f}% in "
                 f"{summary['horizon_years']:g} years (trust {summary['trust']:g})",
-                [Column("method"), *(Column(_HEADERS[c], "number", "right") for c in cols)],
+                [Column("method"), *(Column(_header(c), "number", "right") for c in cols)],
                 [["prior", *(pct_pm(summary['prior']['outcomes'][c]) for c in cols)]]
                 + [[name, *(pct_pm(m['outcomes'][c]) for c in cols)] for name, m in summary["methods"].items()])
     after = [f"{name}: effective sample size {m['ess']:,.0f} is too small to trust its numbers"

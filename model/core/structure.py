@@ -1,4 +1,4 @@
-"""Per-world outcome probabilities of the AAR plan (MODEL.md §3).
+"""Per-world outcome probabilities of the AAR plan (docs/model.md, "Equations, one world at a time").
 
 Pure functions of arrays over a leading world axis. ``xp`` is a namespace from
 :mod:`model.backend`, so the same equations run on numpy arrays (Monte Carlo)
@@ -15,7 +15,7 @@ from model.core.backend import numpy_ops
 
 #: Width of the logistic step at the danger threshold, in capability units.
 DANGER_WIDTH = 0.1
-#: 1 - p is kept at least this large, so s = 1/(1 - p) stays finite (MODEL.md §4).
+#: 1 - p is kept at least this large, so s = 1/(1 - p) stays finite (docs/model.md, "Equations").
 MIN_UNAUTOMATED = 1e-12
 #: s_h is kept inside [S_FLOOR, 1 − S_FLOOR] in the market likelihood, so ln s_h stays finite.
 S_FLOOR = 1e-12
@@ -95,7 +95,7 @@ def finish_time(total, built, speedup, xp=numpy_ops):
     """Years to finish ``total`` years of work that runs ``speedup``× faster after ``built``.
 
     T − (T − T_b)⁺·(1 − 1/s), which is T_b + (T − T_b)/s when T > T_b and T otherwise
-    (MODEL.md §3 item 4); written so that s = 1 gives exactly T, with no rounding.
+    (docs/model.md, "Equations", the speed-up); written so that s = 1 gives exactly T, with no rounding.
     """
     return total - xp.maximum(total - built, 0.0) * (1.0 - 1.0 / speedup)
 

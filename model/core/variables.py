@@ -1,4 +1,4 @@
-"""The world variables of the crux model (MODEL.md §2), one table for code, files and reports."""
+"""The world variables of the crux model (docs/model.md, "Worlds"), one table for code, files and reports."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from model.spec.priors import Priors
 from model.report.render import _env
 from model.report.summary import display_path, versions
 from model.core.variables import CRUXES, NAMES
+from model.core.quantities import OUTCOMES, Q
 
 METHOD_COLORS = {"prior": "#8d99ae", "nuts": "#264653", "reweight": "#2a9d8f", "tilt": "#e9c46a"}
 
@@ -87,7 +88,7 @@ def outcome_figure(summary: dict) -> bytes:
     from model.core.quantities import SHORT
 
     plt = _plt()
-    keys = ["success", "kicking_the_can", "capability_externalities", "x_risk", "success_within_horizon"]
+    keys = [*OUTCOMES, Q.success_within_horizon]
     cols = [("prior", summary["prior"])] + list(summary["methods"].items())
     fig, ax = plt.subplots(figsize=(8, 3.4))
     width = 0.8 / len(cols)

@@ -13,6 +13,7 @@ from model.simulate.engine import Result
 from model.spec.priors import Priors
 from model.report.render import LABELS, _env
 from model.report.summary import OUTCOMES, display_path, versions
+from model.core.quantities import Q
 
 #: Why a player that no compared outcome depends on gets exactly 0.
 INERT_WHY = {"target": "the market's number: it only moves the calibration",
@@ -95,17 +96,17 @@ def figure(summary: dict[str, Any]) -> bytes:
     ax.set_title("Outcomes side by side")
     for row, pair in enumerate(pairs, start=1):
         ax = axes[row, 0]
-        by = pair["outcomes"]["success"]["by_variable"]
-        se = pair["outcomes"]["success"]["se"]
+        by = pair["outcomes"][Q.success]["by_variable"]
+        se = pair["outcomes"][Q.success]["se"]
         names = sorted((k for k in by if k not in pair.get("inert", {})), key=lambda k: abs(by[k]))
         ax.barh([text(k) for k in names], [100 * by[k] for k in names],
                 xerr=[200 * (se.get(k) or 0) for k in names], capsize=2, error_kw={"lw": 0.8},
-                color=[OUTCOME_COLORS["success"] if by[k] >= 0 else OUTCOME_COLORS["x_risk"] for k in names])
+                color=[OUTCOME_COLORS[Q.success] if by[k] >= 0 else OUTCOME_COLORS[Q.x_risk] for k in names])
         ax.axvline(0, color="black", lw=0.8)
         ax.set_xlabel("percentage points of success (± 2 standard errors)")
         ends = {k: text(summary["names"][pair[k]]) for k in ("from", "to")}
         ax.set_title(f"Why success differs: {ends['from']} → {ends['to']} "
-                     f"(total {100 * pair['outcomes']['success']['total']:+.1f} pp)", fontsize=9)
+                     f"(total {100 * pair['outcomes'][Q.success]['total']:+.1f} pp)", fontsize=9)
         ax.tick_params(labelsize=7)
     fig.tight_layout()
     return png(fig)
@@ -121,7 +122,7 @@ def crux_figure(summary: dict[str, Any], maps: CruxMaps) -> bytes:
     plt = _plt()
     files = summary["files"]
     k = len(files)
-    rows = (("success", "P(success)", "viridis"), ("x_risk", "P(existential risk)", "magma"))
+    rows = ((Q.success, "P(success)", "viridis"), (Q.x_risk, "P(existential risk)", "magma"))
     fig, axes = plt.subplots(len(rows), k, figsize=(3.3 * k + 1.2, 6.4), squeeze=False, sharex=True, sharey=True,
                              layout="constrained")
     meshes = {}

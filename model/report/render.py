@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from model.core.quantities import DEFINITIONS
+from model.core.quantities import DEFINITIONS, HEADLINE, OUTCOMES, ROWS, Q
 from model.core.quantities import LABELS as _LABELS
 from model.core.text import visible
 from model.core.variables import BY_NAME, CRUXES
@@ -124,7 +124,9 @@ def _env() -> Environment:
                       autoescape=select_autoescape(["html.j2"]))
     env.filters.update(pct_pm=pct_pm, spread=spread, pct=lambda v, d=1: pct(v, d), pm=pm,
                        md=md, md_quote=md_quote, md_code=md_code, kl=kl_text)
-    env.globals.update(labels=LABELS, definitions=DEFINITIONS, variables=BY_NAME, cruxes=CRUXES)
+    env.globals.update(labels=LABELS, definitions=DEFINITIONS, variables=BY_NAME, cruxes=CRUXES,
+                       rows=ROWS, headline=HEADLINE, plan_rows=(Q.baseline_success, Q.plan_solved, Q.plan_minus_baseline),
+                       calibration_columns=(*OUTCOMES, Q.baseline_success, Q.plan_minus_baseline))
     return env
 
 
