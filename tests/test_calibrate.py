@@ -132,9 +132,11 @@ def test_calibrated_priors_file_runs(tmp_path, author):
     calibrated = load(path)  # inherits the original through a relative base
     assert calibrated.base.resolve() == author.path.resolve() and "calibrated" in calibrated.name
     assert calibrated.calibration.apply == "update"
-    res = simulate(calibrated, samples=100_000, workers=1)
+    # the same worlds (seed and samples) weighted by the file reproduce the reweighting exactly
+    res = simulate(calibrated, samples=100_000, seed=1, workers=1)
     want = summary["methods"]["reweight"]["success_within_horizon"]["mean"]
-    assert abs(res.estimates["success_within_horizon"].mean - want) < 0.01
+    assert res.estimates["success_within_horizon"].mean == pytest.approx(want, rel=1e-9)
+    assert res.ess == pytest.approx(summary["methods"]["reweight"]["ess"], rel=1e-9)
     data = json.loads(content["calibration.json"])
     assert data["target"] == 0.14 and data["horizon_years"] == 4 and data["trust"] == 20
     assert set(data["prior"]["outcomes"]) >= {"success", "kicking_the_can", "capability_externalities", "x_risk"}

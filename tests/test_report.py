@@ -30,11 +30,34 @@ def author_report():
     return p, r, figures, files(build(p, r), figures)
 
 
+def _pixels(png: bytes) -> np.ndarray:
+    import io
+
+    import matplotlib.image
+
+    return matplotlib.image.imread(io.BytesIO(png), format="png")[..., :3]
+
+
+def _has_colour(pixels: np.ndarray, hex_colour: str, least: int = 50) -> bool:
+    rgb = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    return int((np.abs(pixels - rgb).max(axis=-1) < 0.02).sum()) >= least
+
+
 def test_every_figure_is_drawn(author_report):
+    """Each figure decodes to a picture of a readable size that is not blank; the outcomes
+    figure shows every outcome in its colour from the one table."""
+    from model.core.quantities import COLORS, OUTCOMES
+
     _, _, figures, _ = author_report
     assert set(figures) == set(FIGURES)
     for name, png in figures.items():
-        assert png.startswith(PNG) and len(png) > 10_000, name
+        assert png.startswith(PNG), name
+        pixels = _pixels(png)
+        assert pixels.shape[0] >= 250 and pixels.shape[1] >= 400, (name, pixels.shape)
+        ink = (pixels.max(axis=-1) - pixels.min(axis=-1) > 0.1) | (pixels.mean(axis=-1) < 0.5)
+        assert ink.mean() > 0.02, name  # more than a frame and a title
+    outcomes = _pixels(figures["outcomes.png"])
+    assert all(_has_colour(outcomes, COLORS[q]) for q in OUTCOMES)
 
 
 def test_point_priors_draw_too(tmp_path):
