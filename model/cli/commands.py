@@ -544,6 +544,25 @@ def _print_compare(summary) -> None:
     terminal.compare(summary)
 
 
+@cli.command()
+@click.argument("priors", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--port", "-p", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 [5006, or a free one].")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the address.")
+def serve(priors, port, no_browser):
+    """A live page of PRIORS (default priors/author.toml) that follows the file as you save it:
+    outcomes, crux map, densities, what-if sliders. Ctrl-C stops it."""
+    from model.serve.app import serve as serve_page
+
+    path = priors or _default_priors()
+    _stop["message"] = "stopped serving"
+    try:
+        serve_page(path, port, not no_browser, ready=lambda url: _err(
+            f"serving {_plain(str(path))} at {url} (following the file; Ctrl-C stops)"))
+    except OSError as exc:
+        _err(f"error: cannot serve on port {port or 'any'}: {exc.strerror or exc}")
+        sys.exit(EXIT_OUTPUT)
+
+
 def main() -> None:
     """The ``aar-risk`` entry point: one line and 130/143 for an interrupt at any moment."""
     _install_signals()

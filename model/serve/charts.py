@@ -1,0 +1,159 @@
+"""The page's Bokeh charts: made once per page, then fed new data (no figure is rebuilt).
+
+Every chart has tooltips; labels and colours come from model.core.quantities.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Span
+from bokeh.palettes import Viridis256
+from bokeh.plotting import figure
+
+from model.api import Run
+from model.core.quantities import COLORS, LABELS, OUTCOMES, PARTS, SHORT, Q
+from model.spec.priors import Prior
+
+#: The quantities of the small charts.
+HORIZON = Q.success_within_horizon
+PLAN = (Q.baseline_success, Q.plan_solved, Q.plan_minus_baseline)
+_GREY = "#8d99ae"
+
+
+def _fig(height: int, **kw) -> figure:
+    f = figure(height=height, sizing_mode="stretch_width", toolbar_location=None, **kw)
+    f.outline_line_color = None
+    f.grid.grid_line_alpha = 0.3
+    return f
+
+
+def _rows(run: Run | None, names, who: str) -> dict:
+    """Bar data of ``names`` from ``run`` (empty when there is none)."""
+    if run is None:
+        return {k: [] for k in ("y", "mean", "lo", "hi", "mcse", "label", "color", "who", "text")}
+    est = [run.estimates[n] for n in names]
+    return {"y": [(SHORT[n], who) for n in names], "mean": [e.mean for e in est],
+            "lo": [e.p5 for e in est], "hi": [e.p95 for e in est],
+            "mcse": [e.mcse or 0.0 for e in est], "label": [LABELS[n] for n in names],
+            "color": [COLORS.get(n, _GREY) for n in names], "who": [who] * len(names),
+            "text": [f"{100 * e.mean:.1f}%" for e in est]}
+
+
+def _merge(*parts: dict) -> dict:
+    return {k: [v for p in parts for v in p[k]] for k in parts[0]}
+
+
+def bars(names, title: str) -> tuple[figure, ColumnDataSource]:
+    """Horizontal bars (mean) with whiskers (5th–95th percentile across worlds)."""
+    from bokeh.models import FactorRange, Whisker
+
+    src = ColumnDataSource(_rows(None, names, ""))
+    f = _fig(60 + 52 * len(names), y_range=FactorRange(), title=title,
+             x_axis_label="probability (bar: mean; whisker: 5th–95th percentile across worlds)")
+    f.hbar(y="y", right="mean", height=0.7, color="color", source=src, line_color="white")
+    f.add_layout(Whisker(base="y", lower="lo", upper="hi", dimension="width", source=src,
+                         line_color="#333", line_alpha=0.7))
+    f.add_tools(HoverTool(tooltips=[("", "@label (@who)"), ("mean", "@mean{0.00%} ± @mcse{0.000%}"),
+                                    ("5th–95th across worlds", "@lo{0.0%} – @hi{0.0%}")]))
+    f.xaxis.formatter.use_scientific = False
+    return f, src
+
+
+def feed_bars(f: figure, src: ColumnDataSource, names, main: Run | None, main_name: str,
+              other: Run | None = None, other_name: str = "") -> None:
+    parts = [_rows(main, names, main_name)] + ([_rows(other, names, other_name)] if other else [])
+    data = _merge(*parts)
+    if other is None:  # one file: plain factors; two: (quantity, file) pairs
+        data["y"] = [y for y, _ in data["y"]]
+    else:
+        data["y"] = [(y, "compared" if who == other_name and i >= len(names) else "yours")
+                     for i, ((y, _), who) in enumerate(zip(data["y"], data["who"]))]
+    src.data = data
+    f.y_range.factors = list(reversed(data["y"]))
+
+
+def horizon() -> tuple[figure, ColumnDataSource, Span]:
+    """Success within the market's horizon: your spread across worlds against the market."""
+    f, src = bars([HORIZON], LABELS[HORIZON] + " against the market")
+    market = Span(location=0.14, dimension="height", line_color="#e63946", line_width=2, line_dash="dashed")
+    f.add_layout(market)
+    return f, src, market
+
+
+def crux_map() -> tuple[figure, ColumnDataSource]:
+    """The essay's chart: capability needed against relative difficulty, shaded by success."""
+    src = ColumnDataSource({k: [] for k in ("x", "y", "w", "h", "n", "c", "r", *OUTCOMES)})
+    f = _fig(420, title=f"Crux map: {LABELS[OUTCOMES[0]]} by capability needed and relative difficulty",
+             x_axis_label="capability needed (1 = top human alignment researcher)",
+             y_axis_label="relative difficulty (1 = as hard as aligning AGI)")
+    mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
+    f.rect("x", "y", "w", "h", source=src, fill_color={"field": OUTCOMES[0], "transform": mapper},
+           line_color=None, fill_alpha=0.95)
+    f.add_tools(HoverTool(tooltips=[("capability needed", "@c"), ("relative difficulty", "@r"),
+                                    ("worlds", "@n{0,0}"),
+                                    *[(SHORT[q], f"@{q}{{0.0%}}") for q in OUTCOMES]]))
+    return f, src
+
+
+def feed_crux_map(src: ColumnDataSource, run: Run) -> None:
+    cm = run.result.crux_map
+    c, r = np.asarray(cm.c_edges), np.asarray(cm.r_edges)
+    i, j = np.nonzero(np.asarray(cm.counts) > 0)
+    data = {"x": (c[i] + c[i + 1]) / 2, "y": (r[j] + r[j + 1]) / 2, "w": c[i + 1] - c[i],
+            "h": r[j + 1] - r[j], "n": np.asarray(cm.counts)[i, j],
+            "c": [f"{a:.3g}–{b:.3g}" for a, b in zip(c[i], c[i + 1])],
+            "r": [f"{a:.3g}–{b:.3g}" for a, b in zip(r[j], r[j + 1])]}
+    data.update({q: np.asarray(cm.means[q])[i, j] for q in OUTCOMES})
+    src.data = data
+
+
+def _grid(prior: Prior) -> tuple[np.ndarray, np.ndarray]:
+    """Where a prior's density is drawn, and the density there (a spike for a point)."""
+    m = prior.marginal
+    if m.family == "point":
+        v = float(m.ppf(np.array([0.5]))[0])
+        return np.array([v, v]), np.array([0.0, 1.0])
+    lo, hi = (float(x) for x in m.ppf(np.array([0.002, 0.998])))
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+        return np.array([lo, hi]), np.array([0.0, 0.0])
+    x = np.linspace(lo, hi, 240)
+    pdf = getattr(m, "pdf", None)
+    with np.errstate(all="ignore"):
+        y = pdf(x) if pdf is not None else np.gradient(m.cdf(x), x)
+    return x, np.nan_to_num(np.asarray(y, dtype=float), nan=0.0, posinf=0.0)
+
+
+def _path(x: np.ndarray, y: np.ndarray, lo: float, hi: float, top: float, w: int, h: int) -> str:
+    px = (x - lo) / (hi - lo) * w
+    py = h - 2 - y / top * (h - 6)
+    return "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py))
+
+
+def density_svg(file: Prior, whatif: Prior | None = None, other: Prior | None = None,
+                w: int = 380, h: int = 90) -> str:
+    """One prior's density as a small inline SVG: the file's (filled), the what-if's (orange)
+    and the compared file's (dashed); hovering shows the 5th, 50th and 95th percentiles."""
+    curves = [(p, style) for p, style in ((file, 'fill="#457b9d33" stroke="#1d3557"'),
+                                          (other, 'fill="none" stroke="#6c757d" stroke-dasharray="4 3"'),
+                                          (whatif, 'fill="none" stroke="#e76f51"')) if p is not None]
+    grids = [_grid(p) for p, _ in curves]
+    xs = np.concatenate([g[0] for g in grids])
+    lo, hi = float(np.min(xs)), float(np.max(xs))
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        lo, hi = (lo - 1, hi + 1) if math.isfinite(lo) else (-1.0, 1.0)
+    top = max(float(np.max(g[1])) for g in grids) or 1.0
+    paths = []
+    for (p, style), (x, y) in zip(curves, grids):
+        q = p.marginal.ppf(np.array([0.05, 0.5, 0.95]))
+        tip = f"{p.name}: 5th {q[0]:.4g}, median {q[1]:.4g}, 95th {q[2]:.4g}"
+        d = _path(x, np.minimum(y, top), lo, hi, top, w, h)
+        if p.marginal.family != "point":
+            d += f" L{(x[-1] - lo) / (hi - lo) * w:.1f},{h - 2} L{(x[0] - lo) / (hi - lo) * w:.1f},{h - 2} Z"
+        paths.append(f'<path d="{d}" {style} stroke-width="2"><title>{html.escape(tip)}</title></path>')
+    axis = (f'<text x="2" y="{h + 12}" font-size="11" fill="#555">{lo:.4g}</text>'
+            f'<text x="{w - 2}" y="{h + 12}" font-size="11" fill="#555" text-anchor="end">{hi:.4g}</text>')
+    return (f'<svg width="100%" viewBox="0 0 {w} {h + 14}" preserveAspectRatio="none" '
+            f'style="max-width:{w}px">{"".join(paths)}{axis}</svg>')

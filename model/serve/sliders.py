@@ -1,0 +1,132 @@
+"""One what-if control per variable: its 5th and 95th percentiles (or a point's value), its density.
+
+A slider follows the file until the user moves it; from then on it is a what-if until
+"write to file" or "reset".
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from functools import partial
+from typing import Callable
+
+import panel as pn
+
+from model.core.variables import BY_NAME, NAMES
+from model.serve import charts
+from model.serve.whatif import Change, interval
+from model.spec.priors import Prior, Priors
+
+#: Hard limits of a slider by the variable's support.
+_LIMITS = {"probability": (0.0, 1.0), "positive": (0.0, None), "nonnegative": (0.0, None), "real": (None, None)}
+
+
+def _bounds(value: Change, support: str) -> tuple[float, float]:
+    """A slider's soft range around ``value``: wide enough to move either end a long way."""
+    lo, hi = value if isinstance(value, tuple) else (value, value)
+    width = max(hi - lo, abs(hi) * 0.5, 1e-9)
+    start, end = lo - width, hi + width
+    floor, ceiling = _LIMITS[support]
+    if floor is not None:
+        start = max(start, floor)
+    if ceiling is not None:
+        end = min(end, ceiling)
+    return start, end
+
+
+def _widget(name: str, value: Change) -> pn.widgets.Widget:
+    support = BY_NAME[name].support
+    start, end = _bounds(value, support)
+    fixed = _LIMITS[support]
+    step = (end - start) / 400 if end > start else 0.001
+    common = dict(name="5th – 95th percentile" if isinstance(value, tuple) else "value", start=start, end=end,
+                  step=step, fixed_start=fixed[0], fixed_end=fixed[1], format="0.[00000]",
+                  sizing_mode="stretch_width")
+    if isinstance(value, tuple):
+        return pn.widgets.EditableRangeSlider(value=value, **common)
+    return pn.widgets.EditableFloatSlider(value=value, **common)
+
+
+def _same(a: Change, b: Change) -> bool:
+    if isinstance(a, tuple) != isinstance(b, tuple):
+        return False
+    pairs = zip(a, b) if isinstance(a, tuple) else [(a, b)]
+    return all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-12) for x, y in pairs)
+
+
+def _about(prior: Prior, changed: bool) -> str:
+    v = BY_NAME[prior.name]
+    written = html.escape(prior.written if len(prior.written) < 140 else prior.written[:137] + "…")
+    mark = " <b style='color:#e76f51'>what-if</b>" if changed else ""
+    return (f"<div style='font-size:13px'><b>{v.name}</b> ({html.escape(v.symbol)}){mark}: {html.escape(v.meaning)}"
+            f"<br><span style='color:#666;font-size:11px'>{html.escape(v.scale)}; file: "
+            f"<code>{written}</code> from {html.escape(prior.origin.name)}</span></div>")
+
+
+class Sliders:
+    """Every variable's control and density; ``on_change(changes)`` gets the what-ifs."""
+
+    def __init__(self, on_change: Callable[[dict[str, Change]], None]):
+        self.on_change = on_change
+        self.changes: dict[str, Change] = {}
+        self.widgets: dict[str, pn.widgets.Widget] = {}
+        self.about = {n: pn.pane.HTML("", sizing_mode="stretch_width") for n in NAMES}
+        self.charts = {n: pn.pane.HTML("", sizing_mode="stretch_width") for n in NAMES}
+        self.boxes = {n: pn.Column(self.about[n], self.charts[n],
+                                   width=400, styles={"border": "1px solid #eee", "padding": "4px"})
+                      for n in NAMES}
+        self._syncing = False
+
+    def view(self) -> pn.layout.FlexBox:
+        return pn.FlexBox(*self.boxes.values(), sizing_mode="stretch_width")
+
+    def clear(self) -> None:
+        self.changes = {}
+
+    def follow(self, priors: Priors, whatif) -> None:
+        """Show the file's values on every slider the user has not moved."""
+        self._syncing = True
+        try:
+            for name in NAMES:
+                prior = priors.variables[name]
+                value = self.changes.get(name, interval(prior))
+                self._set(name, value)
+                self.about[name].object = _about(prior, name in self.changes)
+        finally:
+            self._syncing = False
+
+    def _set(self, name: str, value: Change) -> None:
+        w = self.widgets.get(name)
+        if w is not None and isinstance(w.value, tuple) == isinstance(value, tuple):
+            if not _same(w.value, value):
+                w.start, w.end = (min(w.start, *_pair(value)), max(w.end, *_pair(value)))
+                w.value = value
+            return
+        w = _widget(name, value)
+        w.param.watch(partial(self._moved, name), "value")
+        box = self.boxes[name]
+        if name in self.widgets:
+            box.pop(len(box) - 1)
+        box.append(w)
+        self.widgets[name] = w
+
+    def _moved(self, name: str, event) -> None:
+        if self._syncing:
+            return
+        value = tuple(float(x) for x in event.new) if isinstance(event.new, tuple) else float(event.new)
+        if isinstance(value, tuple) and not value[0] < value[1]:
+            return  # both ends on one value: not a distribution
+        self.changes[name] = value
+        self.on_change(dict(self.changes))
+
+    def densities(self, priors: Priors, other: Priors | None, file_priors: Priors | None = None) -> None:
+        """Each prior's density: the file's, the what-if's (where one is set), the compared file's."""
+        for name in NAMES:
+            self.charts[name].object = charts.density_svg(
+                (file_priors or priors).variables[name], priors.variables[name] if name in self.changes else None,
+                other.variables[name] if other is not None else None)
+
+
+def _pair(value: Change) -> tuple[float, float]:
+    return value if isinstance(value, tuple) else (value, value)

@@ -1,0 +1,93 @@
+"""Which files a priors file is made of, and whether any of them changed since last looked.
+
+Polling ``stat`` is cheap (a few files, every ~150 ms) and sees what editors do: write in
+place, write a new file and rename it over the old one, delete and recreate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from pathlib import Path
+
+from model.spec.priors import MAX_BASE_DEPTH, PRESET_NAME, preset_path
+
+#: What ``stat`` says of a file: (inode, size, mtime in ns), or None when it cannot be read.
+Stamp = tuple[int, int, int] | None
+
+
+def _base_of(path: Path) -> Path | None:
+    """The file ``path``'s ``[meta] base`` names (as the loader resolves it), or None."""
+    try:
+        with open(path, "rb") as fh:
+            base = tomllib.loads(fh.read(1_000_000).decode("utf-8-sig")).get("meta", {}).get("base")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(base, str):
+        return None
+    if base.endswith(".toml"):
+        return path.parent / base
+    if PRESET_NAME.fullmatch(base):
+        sibling = path.parent / f"{base}.toml"
+        if sibling.is_file() and not _same(sibling, path):
+            return sibling
+        return preset_path(base, exclude=path)
+    return None
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def chain(path: Path) -> list[Path]:
+    """``path`` and the files it inherits from, nearest first (as far as they can be read)."""
+    files = [Path(path)]
+    while len(files) <= MAX_BASE_DEPTH and (base := _base_of(files[-1])) is not None:
+        if any(_same(base, f) for f in files):
+            break
+        files.append(base)
+    return files
+
+
+def stamp(path: Path) -> Stamp:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def digest(files: list[Path]) -> str:
+    """A hash of the files' names and contents: equal digests, equal priors."""
+    h = hashlib.sha256()
+    for f in files:
+        h.update(os.fsencode(str(f)) + b"\0")
+        try:
+            with open(f, "rb") as fh:
+                h.update(fh.read(1_000_001))
+        except OSError as exc:
+            h.update(f"unreadable {exc.errno}".encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class Watcher:
+    """Tells whether ``path`` or a file it inherits from changed since the last :meth:`changed`."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.files: list[Path] = []
+        self.stamps: list[Stamp] = []
+
+    def changed(self) -> bool:
+        """True the first time, and after any of the files is saved, renamed over, deleted or made."""
+        stamps = [stamp(f) for f in self.files]
+        if self.files and stamps == self.stamps:
+            return False
+        self.files = chain(self.path)  # a base may have been added, changed or removed
+        self.stamps = [stamp(f) for f in self.files]
+        return True
