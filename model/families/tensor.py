@@ -1,7 +1,8 @@
 """Quantile transforms of every prior family in PyTensor, for the PyMC calibration.
 
 ``from_z_tensor(marginal, z)`` maps the copula's standard normals to the
-variable, like :meth:`model.families.Marginal.from_z` does in numpy. Families
+variable, like :meth:`model.families.Marginal.from_z` does in numpy; each family
+file holds its own rule (``ppf_tensor``, ``from_z_tensor``). Families
 with a closed-form or special-function quantile use PyTensor's own operations
 (``erfcinv``, ``betaincinv``, ``gammaincinv``), so gradients flow to NUTS.
 Continuous mixtures have no closed-form quantile: a small Op evaluates the
@@ -15,8 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from model import families as fam
 
 SQRT2 = math.sqrt(2.0)
 
@@ -41,64 +40,19 @@ def ndtri(u):
 
 
 def ppf_tensor(m, u):
-    """F⁻¹(u) of marginal ``m`` as a PyTensor expression of ``u``."""
-    pt = _pt()
-    if isinstance(m, fam.Point):
-        return pt.zeros_like(u) + m.value
-    if isinstance(m, fam.Normal):
-        return m.mean + m.sd * ndtri(u)
-    if isinstance(m, fam.LogNormal):
-        return pt.exp(m.mu + m.sigma * ndtri(u))
-    if isinstance(m, fam.LogitNormal):
-        return pt.sigmoid(m.mu + m.sigma * ndtri(u))
-    if isinstance(m, fam.Uniform):
-        return m.low + (m.high - m.low) * u
-    if isinstance(m, fam.Triangular):
-        width = m.max - m.min
-        c = (m.mode - m.min) / width
-        left = m.min + pt.sqrt(u * width * (m.mode - m.min))
-        right = m.max - pt.sqrt((1.0 - u) * width * (m.max - m.mode))
-        return pt.switch(u < c, left, right)
-    if isinstance(m, fam.Beta):
-        return pt.betaincinv(m.alpha, m.beta, u)
-    if isinstance(m, fam.Pert):
-        a, b = m.frozen.args
-        return m.min + (m.max - m.min) * pt.betaincinv(a, b, u)
-    if isinstance(m, fam.Gamma):
-        return m.scale * pt.gammaincinv(m.shape, u)
-    if isinstance(m, fam.Truncated):
-        lo, hi = m._mass
-        return pt.clip(ppf_tensor(m.base, lo + u * (hi - lo)), m.lower, m.upper)
-    if isinstance(m, fam.Mixture):
-        return _numeric_ppf(m, u)
-    raise CalibrationError(f"no PyTensor quantile for family {m.family!r}")
+    """F⁻¹(u) of marginal ``m`` as a PyTensor expression of ``u`` (the family's own rule)."""
+    return m.ppf_tensor(u)
 
 
 def from_z_tensor(m, z):
     """The variable at copula coordinate ``z`` (a PyTensor expression)."""
-    pt = _pt()
-    if isinstance(m, fam.Normal):
-        return m.mean + m.sd * z
-    if isinstance(m, fam.LogNormal):
-        return pt.exp(m.mu + m.sigma * z)
-    if isinstance(m, fam.LogitNormal):
-        return pt.sigmoid(m.mu + m.sigma * z)
-    if isinstance(m, fam.Mixture):
-        return NumericQuantile(m)(z)
-    return ppf_tensor(m, normal_cdf(z))
+    return m.from_z_tensor(z)
 
 
 def check(name: str, m) -> None:
     """Raise CalibrationError if NUTS cannot use variable ``name``'s prior."""
-    base = m.base if isinstance(m, fam.Truncated) else m
-    if isinstance(base, fam.Mixture) and any(w > 0 for _, w in base.atoms):
-        raise CalibrationError(
-            f"{name}: a mixture with a point mass is a step function of the latent variable, which "
-            "NUTS cannot differentiate; use --method reweight (or tilt) for this priors file")
-
-
-def _numeric_ppf(m, u):
-    return NumericQuantile(m)(ndtri(u))
+    if why := m.nuts_problem():
+        raise CalibrationError(f"{name}: {why}")
 
 
 def _op_classes():

@@ -1,4 +1,4 @@
-"""Read a priors file (MODEL.md §4) once into validated, frozen objects.
+"""Read a priors file (docs/model.md, Priors and sampling) once into validated, frozen objects.
 
 Every problem in a file and its ``base`` chain is collected and raised together
 as one :class:`~model.errors.PriorsError`, each naming the file, the key (and
@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from model import families as fam
 from model.core.errors import PriorsError, Problem
-from model.spec.schema import FAMILIES, TO_PATTERN, Calibration, Decision, Meta, MixtureSpec, Simulation, ToSpec
+from model.spec.schema import FAMILIES, TO_PATTERN, Calibration, Decision, Meta, Simulation, ToSpec
 from model.core.variables import BY_NAME, CRUXES, DIVISORS, NAMES, PARAMETERS
 
 TABLES = ("meta", "cruxes", "parameters", "correlations", "calibration", "decision", "simulation")
@@ -577,12 +577,31 @@ class _Loader:
         self.problems.append(Problem(path, "", _escape(f"TOML syntax error: {message}"), line, column))
 
     def load(self, path: Path, chain: tuple[Path, ...]) -> Priors | None:
+        """File ``path`` (inheriting from its ``base``) as Priors; None when it has problems."""
         path = Path(path)
         got = self._read(path)
         if got is None:
             return None
         text, data = got
         at = self.locators[path] = _Locator(text)
+        tables = self._tables(data, path, at)
+        meta = self._meta(tables["meta"], path, at)
+        base_path = self._base_path(meta.base, path, at) if meta.base is not None else None
+        parent = self._parent(base_path, path, chain, at) if base_path is not None else None
+        variables = self._variables(tables, parent, path, at)
+        if parent is None and meta.base is None:
+            self._complete(variables, tables, path)
+        correlations = self._all_correlations(tables["correlations"], parent, variables, path, at)
+        calibration, simulation, decision = self._settings(tables, parent, path, at)
+        if self.problems:
+            return None
+        return Priors(path=path, name=meta.name or path.stem, description=meta.description,
+                      base=base_path, variables=MappingProxyType({n: variables[n] for n in NAMES}),
+                      correlations=MappingProxyType(correlations), calibration=calibration,
+                      simulation=simulation, decision=decision)
+
+    def _tables(self, data: dict, path: Path, at: _Locator) -> dict[str, dict]:
+        """Each known table of the file ({} when absent); unknown tables and non-tables reported."""
         for table in data:
             if table not in TABLES:
                 self._add(path, table, f"unknown table{_suggest(table, TABLES)}; expected one of "
@@ -594,56 +613,60 @@ class _Loader:
                 self._add(path, table, f"expected a table [{table}], got {type(value).__name__}", at)
                 value = {}
             tables[table] = value
+        return tables
 
-        meta = self._model(Meta, tables["meta"], path, "meta", at)
+    def _meta(self, table: dict, path: Path, at: _Locator) -> Meta:
+        meta = self._model(Meta, table, path, "meta", at)
         if meta is None:  # keep a usable base so its variables still count
-            raw = tables["meta"].get("base")
+            raw = table.get("base")
             meta = Meta(base=raw if isinstance(raw, str) else None)
-        base_path = self._base_path(meta.base, path, at) if meta.base is not None else None
-        parent = self._parent(base_path, path, chain, at) if base_path is not None else None
+        return meta
 
+    def _variables(self, tables: dict, parent: Priors | None, path: Path, at: _Locator) -> dict[str, Prior]:
+        """The parent's priors overridden by those of [cruxes] and [parameters]."""
         variables = dict(parent.variables) if parent else {}
         for table, allowed, other in (("cruxes", CRUXES, "parameters"), ("parameters", PARAMETERS, "cruxes")):
             for name, value in tables[table].items():
                 key = f"{table}.{name}"
-                if name not in allowed:
-                    if name in BY_NAME:
-                        self._add(path, key, f"{name} belongs in [{other}], not [{table}]", at)
-                    else:
-                        self._add(path, key, f"unknown variable{_suggest(name, NAMES)}; expected one of "
-                                  + ", ".join(allowed), at)
-                    continue
-                prior = self._prior(value, path, key, name, at)
-                if prior is not None:
-                    variables[name] = prior
-        if parent is None and meta.base is None:
-            missing = [n for n in NAMES if n not in variables and n not in tables["cruxes"]
-                       and n not in tables["parameters"]]
-            if missing:
-                self._add(path, "", "missing variables: " + ", ".join(missing) + ' (set each in [cruxes] '
-                          'or [parameters], or inherit them with base = "author" in [meta])')
+                if name in allowed:
+                    if (prior := self._prior(value, path, key, name, at)) is not None:
+                        variables[name] = prior
+                elif name in BY_NAME:
+                    self._add(path, key, f"{name} belongs in [{other}], not [{table}]", at)
+                else:
+                    self._add(path, key, f"unknown variable{_suggest(name, NAMES)}; expected one of "
+                              + ", ".join(allowed), at)
+        return variables
 
+    def _complete(self, variables: dict, tables: dict, path: Path):
+        """A file without a base must set every variable."""
+        missing = [n for n in NAMES if n not in variables and n not in tables["cruxes"]
+                   and n not in tables["parameters"]]
+        if missing:
+            self._add(path, "", "missing variables: " + ", ".join(missing) + ' (set each in [cruxes] '
+                      'or [parameters], or inherit them with base = "author" in [meta])')
+
+    def _all_correlations(self, table: dict, parent: Priors | None, variables: dict, path: Path,
+                          at: _Locator) -> dict[tuple[str, str], float]:
+        """The parent's correlations updated by this file's, checked positive definite together."""
         correlations = dict(parent.correlations) if parent else {}
-        correlations.update(self._correlations(tables["correlations"], path, at))
+        correlations.update(self._correlations(table, path, at))
         if correlations and all(a in variables and b in variables for a, b in correlations):
             names = tuple(n for n in NAMES if any(n in pair for pair in correlations))
             if np.linalg.eigvalsh(_pearson(names, correlations)).min() <= 1e-10:
                 self._add(path, "correlations", "the correlations do not form a positive definite "
                           "matrix (no joint distribution has them; perfect correlations of ±1 are "
                           "not allowed either): weaken some of them", at)
+        return correlations
 
-        calibration = self._model(Calibration, {**(parent.calibration.model_dump() if parent else {}),
-                                                **tables["calibration"]}, path, "calibration", at)
-        simulation = self._model(Simulation, {**(parent.simulation.model_dump() if parent else {}),
-                                              **tables["simulation"]}, path, "simulation", at)
-        decision = self._model(Decision, {**(parent.decision.model_dump(exclude_none=True) if parent else {}),
-                                          **tables["decision"]}, path, "decision", at)
-        if self.problems:
-            return None
-        return Priors(path=path, name=meta.name or path.stem, description=meta.description,
-                      base=base_path, variables=MappingProxyType({n: variables[n] for n in NAMES}),
-                      correlations=MappingProxyType(correlations), calibration=calibration,
-                      simulation=simulation, decision=decision)
+    def _settings(self, tables: dict, parent: Priors | None, path: Path, at: _Locator):
+        """[calibration], [simulation] and [decision], each over the parent's."""
+        def merged(cls, table, inherited):
+            return self._model(cls, {**inherited, **tables[table]}, path, table, at)
+
+        return (merged(Calibration, "calibration", parent.calibration.model_dump() if parent else {}),
+                merged(Simulation, "simulation", parent.simulation.model_dump() if parent else {}),
+                merged(Decision, "decision", parent.decision.model_dump(exclude_none=True) if parent else {}))
 
     def _parent(self, base_path: Path, path: Path, chain: tuple[Path, ...], at) -> Priors | None:
         """The base file loaded, unless it closes a cycle or makes the chain too long."""
@@ -699,6 +722,7 @@ class _Loader:
         return Prior(name, marginal, _written(value), source, path)
 
     def _marginal(self, value, path, key, at, nested) -> tuple[fam.Marginal | None, str | None]:
+        """A number (a point), an ``"a to b"`` string or a family's table, and its source."""
         if isinstance(value, bool) or not isinstance(value, (int, float, str, dict)):
             self._add(path, key, "expected a number, a \"a to b\" string or a table with dist = "
                       f"(got {type(value).__name__} {_shown(value)})", at)
@@ -709,45 +733,39 @@ class _Loader:
                 return None, None
             return fam.Point(float(value)), None
         if isinstance(value, str):
-            m = TO_PATTERN.match(value)
-            if not m:
-                self._add(path, key, f'expected "a to b" with numbers a < b (got {_shown(value)})', at)
-                return None, None
-            spec = self._model(ToSpec, {"ci90": [float(m.group(1).replace("_", "")),
-                                                 float(m.group(2).replace("_", ""))]}, path, key, at)
-            return (self._build(spec, path, key, at), None) if spec else (None, None)
+            return self._a_to_b(value, path, key, at), None
+        return self._family(value, path, key, at, nested)
+
+    def _a_to_b(self, value: str, path, key, at) -> fam.Marginal | None:
+        m = TO_PATTERN.match(value)
+        if not m:
+            self._add(path, key, f'expected "a to b" with numbers a < b (got {_shown(value)})', at)
+            return None
+        spec = self._model(ToSpec, {"ci90": [float(m.group(1).replace("_", "")),
+                                             float(m.group(2).replace("_", ""))]}, path, key, at)
+        return self._build(spec, path, key, at) if spec else None
+
+    def _family(self, value: dict, path, key, at, nested) -> tuple[fam.Marginal | None, str | None]:
+        """A table with ``dist``: validated by that family's Spec, its nested parts parsed first."""
         dist = value.get("dist")
-        if not isinstance(dist, str) or dist not in FAMILIES or (nested and dist == "mixture"):
-            options = [f for f in FAMILIES if not (nested and f == "mixture")]
+        options = [f for f, spec in FAMILIES.items() if spec.nestable or not nested]
+        if not isinstance(dist, str) or dist not in options:
             got = "no dist" if dist is None else f"dist = {_shown(dist)}"
-            extra = " (mixtures cannot be nested)" if dist == "mixture" else _suggest(str(dist), options)
+            extra = f" ({dist}s cannot be nested)" if dist in FAMILIES else _suggest(str(dist), options)
             self._add(path, f"{key}.dist", f"{got}{extra}; expected one of " + ", ".join(options), at)
             return None, None
         spec = self._model(FAMILIES[dist], value, path, key, at)
         if spec is None:
             return None, None
-        if isinstance(spec, MixtureSpec):
-            comps = [self._marginal(c, path, f"{key}.components[{i}]", at, nested=True)[0]
-                     for i, c in enumerate(spec.components)]
-            if any(c is None for c in comps):
-                return None, None
-            mixture = fam.Mixture(tuple(comps), tuple(spec.weights))
-            if spec.lower is None and spec.upper is None:
-                return mixture, spec.source
-            t = fam.Truncated(mixture, -math.inf if spec.lower is None else spec.lower,
-                              math.inf if spec.upper is None else spec.upper)
-            with np.errstate(all="ignore"):
-                kept = t.kept_mass
-            if not kept > 1e-9:
-                self._add(path, key, "truncation keeps no probability mass of this mixture", at)
-                return None, None
-            return t, spec.source
-        return self._build(spec, path, key, at), spec.source
+        parts = [self._marginal(v, path, f"{key}.{sub}", at, nested=True)[0] for sub, v in spec.parts()]
+        if any(p is None for p in parts):
+            return None, None
+        return self._build(spec, path, key, at, tuple(parts)), spec.source
 
-    def _build(self, spec, path, key, at):
+    def _build(self, spec, path, key, at, parts: tuple = ()):
         try:
             with np.errstate(all="ignore"):
-                return spec.to_marginal()
+                return spec.to_marginal(parts)
         except ValueError as exc:
             self._add(path, key, str(exc), at)
         except (ArithmeticError, RuntimeError) as exc:

@@ -1,6 +1,7 @@
 """A priors file of the posterior: each variable's family refitted to weighted samples.
 
-Rules, family by family (the family is kept, so the file reads like the original):
+Rules, family by family (the family is kept, so the file reads like the original; each
+rule is the family's ``refit`` method in its file under model/families):
 
 * normal, lognormal, logitnormal, beta, ``"a to b"``: the posterior's 5th and 95th
   percentiles become ``ci90`` (beta and logit-normal need them inside (0, 1));
@@ -19,92 +20,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize
 
 from model import families as fam
-from model.core.weights import weighted_quantile
+from model.core.variables import NAMES
 from model.spec.priors import Priors
-from model.core.variables import CRUXES, NAMES
 
 
-def _fmt(x: float) -> float:
-    """A refitted number, rounded to 6 significant digits so that the file reads well."""
-    return float(f"{x:.6g}")
-
-
-def _ci(lo, hi, extra=None) -> dict:
-    return {"ci90": [_fmt(lo), _fmt(hi)], **(extra or {})}
-
-
-def refit(m, x: np.ndarray, w: np.ndarray) -> float | dict:
+def refit(m: fam.Marginal, x: np.ndarray, w: np.ndarray) -> float | dict:
     """Marginal ``m``'s family refitted to samples x, weights w: a number (a point) or the
-    table of a distribution, as the priors file writes it."""
-    if isinstance(m, fam.Point):
-        return _fmt(m.value)
-    bounds = {}
-    base = m
-    if isinstance(m, fam.Truncated):
-        base = m.base
-        bounds = {k: _fmt(v) for k, v in (("lower", m.lower), ("upper", m.upper)) if math.isfinite(v)}
-    q05, q50, q95 = weighted_quantile(x, w, [0.05, 0.5, 0.95])
-    if isinstance(base, (fam.Normal, fam.LogNormal, fam.LogitNormal, fam.Beta)):
-        if isinstance(base, (fam.LogitNormal, fam.Beta)):
-            q05, q95 = max(q05, 1e-9), min(q95, 1 - 1e-9)
-        if isinstance(base, fam.LogNormal):
-            q05 = max(q05, 1e-12)
-        if not q95 > q05:
-            return _fmt(q50)
-        return {"dist": base.family, **_ci(q05, q95, bounds)}
-    if isinstance(base, fam.Gamma):
-        mean = float(w @ x)
-        var = float(w @ (x - mean) ** 2)
-        return {"dist": "gamma", "shape": _fmt(mean**2 / var), "scale": _fmt(var / mean), **bounds}
-    if isinstance(base, (fam.Triangular, fam.Pert)):
-        def gap(mode):
-            return float(type(base)(base.min, mode, base.max).ppf(np.array([0.5]))[0]) - q50
-        lo, hi = base.min, base.max
-        if gap(lo) >= 0:
-            mode = lo
-        elif gap(hi) <= 0:
-            mode = hi
-        else:
-            mode = optimize.brentq(gap, lo, hi, xtol=1e-10)
-        return {"dist": base.family, "min": _fmt(base.min), "mode": _fmt(mode), "max": _fmt(base.max), **bounds}
-    if isinstance(base, fam.Uniform):
-        lo, hi = weighted_quantile(x, w, [0.005, 0.995])
-        return {"dist": "uniform", "low": _fmt(lo), "high": _fmt(hi), **bounds}
-    if isinstance(base, fam.Mixture):
-        resp = []
-        for c, wc in zip(base.components, base.weights):
-            if c.family == "point":
-                dens = (x == c.value).astype(float)
-            else:
-                dens = c.pdf(x)
-            resp.append(wc * dens)
-        total = np.sum(resp, axis=0)
-        new = [float(w @ np.divide(r, total, out=np.zeros_like(r), where=total > 0)) for r in resp]
-        new = [v / sum(new) for v in new]
-        return {"dist": "mixture", "weights": _fix_sum(new), "components": [_component(c) for c in base.components],
-                **bounds}
-    raise TypeError(f"no refit rule for {base.family}")
-
-
-def _fix_sum(weights: list[float]) -> list[float]:
-    """Weights rounded so that they sum to 1 within the loader's tolerance."""
-    rounded = [round(v, 12) for v in weights]
-    rounded[-1] = round(1 - sum(rounded[:-1]), 12)
-    return rounded
-
-
-def _component(c) -> float | dict:
-    if isinstance(c, fam.Point):
-        return _fmt(c.value)
-    if isinstance(c, fam.Truncated):
-        raise TypeError("truncated mixture components cannot be written back")
-    if isinstance(c, fam.LogitNormal):  # the file format knows it only by its interval
-        lo, hi = c.ppf(np.array([0.05, 0.95]))
-        return {"dist": "logitnormal", **_ci(lo, hi)}
-    return {"dist": c.family, **{k: float(v) for k, v in c.params().items()}}
+    table of a distribution, as the priors file writes it (each family's ``refit`` rule)."""
+    return m.refit(x, w)
 
 
 def rank_correlations(samples: dict[str, np.ndarray], w: np.ndarray, names: list[str],
