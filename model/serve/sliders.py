@@ -74,7 +74,8 @@ class Sliders:
         self.about = {n: pn.pane.HTML("", sizing_mode="stretch_width") for n in NAMES}
         self.charts = {n: pn.pane.HTML("", sizing_mode="stretch_width") for n in NAMES}
         self.boxes = {n: pn.Column(self.about[n], self.charts[n],
-                                   width=400, styles={"border": "1px solid #eee", "padding": "4px"})
+                                   width=400, styles={"border": "1px solid #eee", "padding": "4px"},
+                                   css_classes=[f"aar-variable-{n}"])
                       for n in NAMES}
         self._syncing = False
 
