@@ -301,14 +301,21 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
         click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2))
 
 
+#: Up to this many worlds (a few seconds), the priors' figures are drawn in worker processes
+#: while the simulation runs; a longer run draws them after it, so that its processes never
+#: outnumber the cores for long.
+DRAW_WHILE_SIMULATING = 10**7
+
+
 def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> tuple[dict, dict | None]:
-    """Simulate, summarise, draw and write one run report into a prepared folder."""
+    """Simulate, summarise, draw and write one run report into a prepared folder. The
+    figures are drawn in worker processes: those of the priors while a short run simulates."""
     from model.report.figures import Drawing
-    from model.report.render import files
     from model.report.summary import build
 
-    # the priors' figures are drawn in worker processes while the simulation runs
-    with _progress(quiet) as bar, Drawing(spec) as drawing:
+    n = samples or spec.simulation.samples
+    with Drawing(spec, now=n <= DRAW_WHILE_SIMULATING) as drawing, \
+            (_Silent() if quiet else _progress(quiet)) as bar:
         result = _simulate(spec, bar, f"simulating {_plain(spec.path.stem)[:20]}", samples=samples, seed=seed,
                            workers=workers, utilities=spec.decision.utilities if sensitivity else None)
         summary = build(spec, result)
@@ -325,9 +332,30 @@ def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> 
             sens = analyse(spec, result, seed=result.seed)
             figures.update(render(sens, {q: e.mean for q, e in result.estimates.items()}))
             bar.remove_task(task)
+        from model.report.render import files
+
         content = files(summary, figures, sens)
     _commit(folder, content)
     return summary, sens
+
+
+class _Silent:
+    """A progress display that shows nothing (a quiet run does not import rich)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def add_task(self, *args, **kw) -> int:
+        return 0
+
+    def update(self, *args, **kw) -> None:
+        pass
+
+    def remove_task(self, *args) -> None:
+        pass
 
 
 def _calibration_link(folder: Path, digest: str) -> dict:

@@ -21,15 +21,35 @@ LABELS = SHORT
 ESSAY_WEEK = 52_000  # "a thousand years of work in a week": 52 × 1000
 
 
-def _plt():
+STYLE = {"figure.dpi": 110, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+         "text.usetex": False}
+
+
+def _setup() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams.update(STYLE)
+
+
+def _plt():
+    """pyplot, set up for the report (other report modules draw with it)."""
+    _setup()
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "axes.spines.top": False,
-                         "axes.spines.right": False, "text.usetex": False})
     return plt
+
+
+def _figure(**kw):
+    """A new Figure on an Agg canvas, outside pyplot (no global state: safe in any process
+    or thread, and matplotlib.pyplot is never imported for a run's figures)."""
+    _setup()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(**kw)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def text(s: object) -> str:
@@ -53,18 +73,21 @@ def twice_mcse(e) -> float:
 
 def png(fig) -> bytes:
     """A figure as PNG bytes (no timestamp metadata, so reruns are byte-identical); closes it."""
+    import sys
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
-    _plt().close(fig)
+    if "matplotlib.pyplot" in sys.modules:  # drawn with pyplot (other report modules)
+        sys.modules["matplotlib.pyplot"].close(fig)
     return buf.getvalue()
 
 
 def outcomes(result: Result):
     """Mean (with ±2 MC errors) and 5–95% spread of per-world probabilities, per outcome."""
-    plt = _plt()
     keys = ["success", "kicking_the_can", "misaligned_contained", "aligned_too_slow",
             "capability_externalities", "x_risk"]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig = _figure(figsize=(7, 3.2))
+    ax = fig.subplots()
     for y, k in enumerate(reversed(keys)):
         e = result.estimates[k]
         color = OUTCOME_COLORS.get(k, "#b8a14a")
@@ -84,7 +107,6 @@ def outcomes(result: Result):
 
 def crux_map(result: Result, priors: Priors):
     """The essay's chart: capability needed × relative difficulty, shaded by P(success)."""
-    plt = _plt()
     from scipy.ndimage import gaussian_filter
 
     m = result.crux_map
@@ -96,7 +118,8 @@ def crux_map(result: Result, priors: Priors):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    fig, ax = plt.subplots(figsize=(7.4, 5.6))
+    fig = _figure(figsize=(7.4, 5.6))
+    ax = fig.subplots()
     ax.set_facecolor("#eeeeee")  # cells none of the worlds fall in
     # one colour scale for every view (so maps compare); the square-root scale keeps small
     # chances of success visible
@@ -145,9 +168,9 @@ def crux_map(result: Result, priors: Priors):
 
 def amdahl(priors: Priors):
     """Amdahl's law with the user's distribution of speed-ups and P(s ≥ 52,000)."""
-    plt = _plt()
     p_marg = priors.variables["automation_fraction"].marginal
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = _figure(figsize=(7, 4))
+    ax = fig.subplots()
     p = special.expit(np.linspace(-1, 12, 400))
     ax.plot(p, 1 / (1 - p), color="black", lw=1.5, label="speed-up s = 1/(1 − p)")
     for q, s in ((0.5, 2), (0.9, 10), (0.99, 100), (0.999, 1000), (1 - 1 / ESSAY_WEEK, ESSAY_WEEK)):
@@ -182,10 +205,10 @@ def _coarse(result: Result, quantity: str, groups: int = 256):
 
 def horizon(result: Result):
     """Per-world success within the horizon against the market's target."""
-    plt = _plt()
     edges, counts, total = _coarse(result, "success_within_horizon")
     keep = (edges[1:] > 1e-6) & (edges[:-1] < 1 - 1e-6)
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig = _figure(figsize=(7, 3.6))
+    ax = fig.subplots()
     ax.stairs(counts[keep] / total, edges[np.append(keep, False) | np.insert(keep, 0, False)],
               fill=True, color="#2a9d8f", alpha=0.5, label="your worlds")
     e = result.estimates["success_within_horizon"]
@@ -203,13 +226,13 @@ def horizon(result: Result):
 
 def plan_vs_baseline(result: Result):
     """What building the AAR adds to the chance of solving alignment in time, and to risk."""
-    plt = _plt()
     est = result.estimates
     rows = [("no AAR: field alone\nsolves alignment in time", est["baseline_success"], "#8d99ae"),
             ("with the plan:\nsolved in time", est["plan_solved"], "#2a9d8f"),
             ("what the plan adds", est["plan_minus_baseline"], "#264653"),
             ("existential risk\ncaused by the AAR", est["x_risk"], "#e76f51")]
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig = _figure(figsize=(7, 3.4))
+    ax = fig.subplots()
     for y, (label, e, color) in enumerate(reversed(rows)):
         ax.barh(y, 100 * e.mean, color=color, alpha=0.8, xerr=100 * twice_mcse(e), capsize=3)
         ax.plot([100 * e.p5, 100 * e.p95], [y, y], color="black", lw=1, alpha=0.6)
@@ -225,8 +248,8 @@ def plan_vs_baseline(result: Result):
 
 def priors_grid(priors: Priors):
     """Every prior as written: density, 90% interval, point masses."""
-    plt = _plt()
-    fig, axes = plt.subplots(4, 4, figsize=(10, 8.5))
+    fig = _figure(figsize=(10, 8.5))
+    axes = fig.subplots(4, 4)
     for ax, name in zip(axes.flat, NAMES):
         m = priors.variables[name].marginal
         lo, hi = (float(v) for v in m.ppf(np.array([0.05, 0.95])))
@@ -267,11 +290,11 @@ def ambition(result: Result):
     much you want to accelerate alignment research". Bins with fewer than 200 worlds are
     not drawn; the grey bars show where the worlds lie.
     """
-    plt = _plt()
     a = result.ambition
     centres = np.sqrt(a.edges[1:] * a.edges[:-1])
     enough = a.counts >= 200
-    fig, (ax, bars) = plt.subplots(2, 1, figsize=(7, 4.6), sharex=True, height_ratios=(3, 1))
+    fig = _figure(figsize=(7, 4.6))
+    ax, bars = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     if enough.any():
         for q in ("success", "capability_externalities", "x_risk", "kicking_the_can"):
             ax.plot(centres[enough], 100 * a.means[q][enough], marker="o", ms=2.5, lw=1.4,
@@ -309,9 +332,85 @@ FIGURES = {
 }
 
 
+#: How each figure is drawn: from the priors alone, or from the run's result.
+_FROM_PRIORS = {"amdahl.png": amdahl, "priors.png": priors_grid}
+_FROM_RESULT = {"outcomes.png": outcomes, "crux_map.png": lambda r, p: crux_map(r, p),
+                "horizon.png": horizon, "plan_vs_baseline.png": plan_vs_baseline, "ambition.png": ambition}
+
+
+def draw(name: str, priors: Priors, result: Result | None = None) -> bytes:
+    """One figure of FIGURES as PNG bytes."""
+    if name in _FROM_PRIORS:
+        return png(_FROM_PRIORS[name](priors))
+    make = _FROM_RESULT[name]
+    return png(make(result, priors) if name == "crux_map.png" else make(result))
+
+
 def render_all(priors: Priors, result: Result) -> dict[str, bytes]:
-    """Every figure as PNG bytes, keyed by file name."""
-    return {"outcomes.png": png(outcomes(result)), "crux_map.png": png(crux_map(result, priors)),
-            "amdahl.png": png(amdahl(priors)), "horizon.png": png(horizon(result)),
-            "plan_vs_baseline.png": png(plan_vs_baseline(result)), "ambition.png": png(ambition(result)),
-            "priors.png": png(priors_grid(priors))}
+    """Every figure as PNG bytes, keyed by file name (in this process)."""
+    return {name: draw(name, priors, result) for name in FIGURES}
+
+
+_WORKER_PRIORS: Priors | None = None
+
+
+def _worker_init(priors: Priors, parent: int) -> None:
+    """A drawing worker: keeps the priors, stops with its parent, and imports matplotlib now
+    (while the simulation runs) rather than with its first figure."""
+    global _WORKER_PRIORS
+    from model.simulate import workers
+
+    _WORKER_PRIORS = priors
+    workers.protect(parent)
+    _figure()
+
+
+def _worker_draw(name: str, result: Result | None) -> bytes:
+    return draw(name, _WORKER_PRIORS, result)
+
+
+class Drawing:
+    """The figures of one run, drawn in worker processes: those of the priors at once (with
+    ``now``: while the simulation runs), those of the result once it is in (:meth:`finish`).
+
+    Use as a context manager: leaving it (Ctrl-C included) terminates the workers. Each
+    worker draws whole figures with matplotlib's object-oriented API, so the PNGs are
+    byte-identical to :func:`render_all`'s.
+    """
+
+    def __init__(self, priors: Priors, now: bool = True, processes: int | None = None):
+        from model.simulate import workers
+
+        self._priors = priors
+        self._processes = processes or min(2, workers.usable_cores())
+        self._pool = None
+        self._pending: dict = {}
+        if now:
+            self._start()
+
+    def _start(self) -> None:
+        import os
+
+        from model.simulate import workers
+
+        self._pool = workers.context().Pool(self._processes, initializer=_worker_init,
+                                            initargs=(self._priors, os.getpid()))
+        self._pending = {name: self._pool.apply_async(_worker_draw, (name, None)) for name in _FROM_PRIORS}
+
+    def finish(self, result: Result) -> dict[str, bytes]:
+        """Every figure as PNG bytes, keyed by file name, in FIGURES order."""
+        from model.simulate import workers
+
+        if self._pool is None:  # not started with the simulation: start now
+            self._start()
+        # the costliest first, so that the two workers finish together
+        for name in ("ambition.png", "horizon.png", "crux_map.png", "outcomes.png", "plan_vs_baseline.png"):
+            self._pending[name] = self._pool.apply_async(_worker_draw, (name, result))
+        return {name: workers.wait(self._pending[name]) for name in FIGURES}
+
+    def __enter__(self) -> "Drawing":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.terminate()

@@ -14,13 +14,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
-import multiprocessing as mp
 import numpy as np
 from scipy import special
 
 from model.spec.priors import Priors
 from model.core.structure import S_FLOOR, market_log_likelihood, market_log_likelihood_max, outcomes
 from model.core.variables import NAMES
+from model.simulate import workers as procs
 
 if TYPE_CHECKING:
     from model.simulate.binned import SensitivitySums
@@ -312,39 +312,17 @@ _WORKER_SAMPLER: Sampler | None = None
 
 
 def _worker_init(sampler: Sampler, parent: int) -> None:
-    """A worker ignores Ctrl-C (its parent stops it) and dies with its parent (Linux)."""
-    import signal
-
+    """A worker keeps the sampler, ignores Ctrl-C (its parent stops it) and dies with its parent."""
     global _WORKER_SAMPLER
     _WORKER_SAMPLER = sampler
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+    procs.protect(parent)
 
 
 def _worker_task(seed: int, blocks: list[tuple[int, int]], keep: bool):
     return _run_task(_WORKER_SAMPLER, seed, blocks, keep)
 
 
-def _context():
-    """Fork where the platform has it (workers only run numpy and scipy; start-up is
-    ~0.1 s instead of ~0.5 s for a fresh interpreter), spawn elsewhere."""
-    return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (the affinity mask where the OS has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+usable_cores = procs.usable_cores
 
 
 def _tasks(samples: int, per: int) -> Iterator[list[tuple[int, int]]]:
@@ -365,7 +343,7 @@ def _in_order(workers: int, tasks: Iterator, sampler: Sampler, seed: int,
         for task in tasks:
             yield task, _run_task(sampler, seed, task, keep)
         return
-    pool = _context().Pool(workers, initializer=_worker_init, initargs=(sampler, os.getpid()))
+    pool = procs.context().Pool(workers, initializer=_worker_init, initargs=(sampler, os.getpid()))
     try:
         window: deque = deque()
         tasks = iter(tasks)
@@ -384,9 +362,7 @@ def _in_order(workers: int, tasks: Iterator, sampler: Sampler, seed: int,
 
 def _oldest(window: deque):
     task, pending = window.popleft()
-    while not pending.ready():  # short waits keep Ctrl-C responsive
-        pending.wait(0.1)
-    return task, pending.get()
+    return task, procs.wait(pending)  # short waits keep Ctrl-C responsive
 
 
 @dataclass(frozen=True)
