@@ -28,11 +28,12 @@ def _choices(path: Path) -> dict[str, str]:
     """Files to compare with: the presets, then the priors files beside ``path``."""
     from model.spec.priors import PRESETS_DIR
 
-    found = {"(nothing)": ""}
+    found, seen = {"(nothing)": ""}, {path.resolve()}
     for folder, tag in ((PRESETS_DIR, "preset"), (path.parent, "beside it")):
         for f in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
-            if f.resolve() != path.resolve():
-                found.setdefault(f"{f.stem} ({tag})", str(f))
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                found[f"{f.name} ({tag})"] = str(f)
     return found
 
 
@@ -153,7 +154,7 @@ class Page:
             charts.feed_bars(f, src, names, run, snap.priors.name, other, name)
         self.market.location = run.result.target
         self.horizon.title.text = (f"{charts.LABELS[charts.HORIZON]}: the market's {100 * run.result.target:g}% "
-                                   f"is at the {100 * run.result.target_percentile:.0f}th percentile of your worlds")
+                                   f"is above {100 * run.result.target_percentile:.0f}% of your worlds")
         charts.feed_crux_map(self.map_src, run)
         self.sliders.densities(snap.priors, self.other.file_priors if other is not None else None,
                                snap.file_priors)

@@ -9,7 +9,7 @@ import html
 import math
 
 import numpy as np
-from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Span
+from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Range1d, Span
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
@@ -51,7 +51,7 @@ def bars(names, title: str) -> tuple[figure, ColumnDataSource]:
     from bokeh.models import FactorRange, Whisker
 
     src = ColumnDataSource(_rows(None, names, ""))
-    f = _fig(60 + 52 * len(names), y_range=FactorRange(), title=title,
+    f = _fig(60 + 52 * len(names), y_range=FactorRange(), x_range=Range1d(0, 1), title=title,
              x_axis_label="probability (bar: mean; whisker: 5th–95th percentile across worlds)")
     f.hbar(y="y", right="mean", height=0.7, color="color", source=src, line_color="white")
     f.add_layout(Whisker(base="y", lower="lo", upper="hi", dimension="width", source=src,
@@ -66,13 +66,16 @@ def feed_bars(f: figure, src: ColumnDataSource, names, main: Run | None, main_na
               other: Run | None = None, other_name: str = "") -> None:
     parts = [_rows(main, names, main_name)] + ([_rows(other, names, other_name)] if other else [])
     data = _merge(*parts)
-    if other is None:  # one file: plain factors; two: (quantity, file) pairs
-        data["y"] = [y for y, _ in data["y"]]
-    else:
-        data["y"] = [(y, "compared" if who == other_name and i >= len(names) else "yours")
-                     for i, ((y, _), who) in enumerate(zip(data["y"], data["who"]))]
+    n = len(names)
+    data["y"] = [y if i < n else f"{y} (compared)" for i, (y, _) in enumerate(data["y"])]
+    data["color"] = [c if i < n else _GREY for i, c in enumerate(data["color"])]
+    order = [k for i in range(n) for k in (i, i + n) if k < len(data["y"])]  # each compared bar below its own
+    data = {k: [v[i] for i in order] for k, v in data.items()}
     src.data = data
     f.y_range.factors = list(reversed(data["y"]))
+    if data["lo"]:  # whiskers included; 0 always shown
+        f.x_range.start = min(0.0, *data["lo"], *data["mean"]) - 0.01
+        f.x_range.end = max(0.0, *data["hi"], *data["mean"]) + 0.01
 
 
 def horizon() -> tuple[figure, ColumnDataSource, Span]:
