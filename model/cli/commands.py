@@ -583,9 +583,13 @@ def serve(priors, port, no_browser):
 
     path = priors or _default_priors()
     _stop["message"] = "stopped serving"
+
+    def ready(url):
+        _install_signals()  # again: the web server installs its own Ctrl-C handler
+        _err(f"serving {_plain(str(path))} at {url} (following the file; Ctrl-C stops)")
+
     try:
-        serve_page(path, port, not no_browser, ready=lambda url: _err(
-            f"serving {_plain(str(path))} at {url} (following the file; Ctrl-C stops)"))
+        serve_page(path, port, not no_browser, ready=ready)
     except OSError as exc:
         _err(f"error: cannot serve on port {port or 'any'}: {exc.strerror or exc}")
         sys.exit(EXIT_OUTPUT)
