@@ -26,7 +26,7 @@ def main() -> None:
 
     warnings.simplefilter("ignore")
     from model.analyses import calibrate as cal
-    from model.simulate.engine import simulate
+    from model.montecarlo.engine import simulate
     from model.spec.priors import load
 
     priors = load(ROOT / "priors" / "author.toml")

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.simulate.engine import BLOCK, Sampler, block_rng, run_block  # noqa: E402
+from model.montecarlo.engine import BLOCK, Sampler, block_rng, run_block  # noqa: E402
 from model.spec.priors import load  # noqa: E402
 
 PRIORS = ROOT / "priors" / "author.toml"
@@ -52,7 +52,7 @@ def model_vs_inputs(samples: int) -> tuple[float, float]:
 
 
 def figures_vs_simulation(samples: int) -> tuple[float, float]:
-    from model.simulate.engine import simulate
+    from model.montecarlo.engine import simulate
     from model.report.figures import render_all
 
     priors = load(PRIORS)
@@ -64,7 +64,7 @@ def figures_vs_simulation(samples: int) -> tuple[float, float]:
 
 def sensitivity_vs_plain(samples: int) -> tuple[float, float]:
     """The report's work without and with its sensitivity section (simulation, analysis, figures)."""
-    from model.simulate.engine import simulate
+    from model.montecarlo.engine import simulate
     from model.report.figures import render_all
     from model.analyses.sensitivity import analyse
     from model.report.sensitivity import render

@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping
 from model.analyses.calibrate import Market
 from model.analyses.calibration import CalibrationRun
 from model.core.quantities import OUTCOMES
-from model.simulate.engine import BLOCK, Estimate, Result
+from model.montecarlo.engine import BLOCK, Estimate, Result
 from model.spec.priors import Priors
 
 __all__ = ["OUTCOMES", "load_priors", "simulate", "sensitivity", "calibrate", "compare",
@@ -98,7 +98,7 @@ class Run:
 
 def _first_worlds(priors: Priors, keep: int, samples: int, seed: int, workers: int | None) -> dict:
     """The first ``keep`` worlds of the run (whole blocks are drawn, so they equal the run's own)."""
-    from model.simulate.engine import simulate as engine_simulate
+    from model.montecarlo.engine import simulate as engine_simulate
 
     n = min(samples, math.ceil(keep / BLOCK) * BLOCK)
     worlds = engine_simulate(priors, samples=n, seed=seed, workers=workers, keep_worlds=True).worlds
@@ -119,7 +119,7 @@ def simulate(priors: Priors | str | Path, *, samples: int | None = None, seed: i
     >>> run.estimates["success"].mean, len(run.to_dataframe())
     (0..., 1000)
     """
-    from model.simulate.engine import simulate as engine_simulate
+    from model.montecarlo.engine import simulate as engine_simulate
 
     view = _priors(priors)
     n = view.simulation.samples if samples is None else int(samples)

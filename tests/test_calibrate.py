@@ -11,7 +11,7 @@ from scipy import stats
 
 from model.analyses import calibrate as cal
 from model import families as fam
-from model.simulate.engine import simulate
+from model.montecarlo.engine import simulate
 from model.spec.priors import load
 
 from .conftest import ROOT

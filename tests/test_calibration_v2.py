@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from model.analyses import calibrate as cal
-from model.simulate.engine import simulate
+from model.montecarlo.engine import simulate
 from model.spec.priors import load
 
 from .conftest import ROOT

@@ -158,6 +158,10 @@ def test_calibrate_reweight_end_to_end_and_run_keeps_it(tmp_path):
     before = (folder / "calibration.json").read_bytes()
     assert aar("run", "-n", 3000, "-q", cwd=tmp_path).returncode == 0  # rewrites reports/author/
     assert (folder / "calibration.json").read_bytes() == before
+    # the run report links the calibration of these very priors; summary.json does not say it
+    report = (tmp_path / "reports" / "author" / "report.md").read_text()
+    assert "[calibration/report.md](calibration/report.md)" in report
+    assert "calibration_report" not in json.loads((tmp_path / "reports" / "author" / "summary.json").read_text())
     assert "calibration/report.md" in (tmp_path / "reports" / "author" / "report.md").read_text()
 
 

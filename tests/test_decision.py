@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from model.simulate import binned
+from model.montecarlo import binned
 
 from model.cli import terminal
-from model.simulate.engine import simulate
+from model.montecarlo.engine import simulate
 from model.spec.priors import load
 from model.report.render import _env
 from model.spec.schema import Decision

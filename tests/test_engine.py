@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.simulate.engine import BLOCK, QUANTITIES, Sampler, block_rng, simulate
+from model.montecarlo.engine import BLOCK, QUANTITIES, Sampler, block_rng, simulate
 from model.spec.priors import load
 
 from .conftest import MIDDLE_WORLD, ROOT

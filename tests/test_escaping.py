@@ -191,7 +191,7 @@ def test_md_code_is_one_code_span_even_in_a_table(s):
 
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory):
-    from model.simulate.engine import simulate
+    from model.montecarlo.engine import simulate
     from model.report.figures import FIGURES
     from model.spec.priors import load
     from model.report.render import files
@@ -258,7 +258,7 @@ def test_no_error_is_shown_where_none_was_estimated():
 
 
 def test_a_single_world_reports_no_error():
-    from model.simulate.engine import simulate
+    from model.montecarlo.engine import simulate
     from model.report.figures import render_all
     from model.spec.priors import load
     from model.report.render import files
@@ -360,7 +360,7 @@ def test_calibrated_file_round_trips_any_text(author_worlds, name, source, stem)
 
 @pytest.fixture(scope="module")
 def author_worlds():
-    from model.simulate.engine import simulate
+    from model.montecarlo.engine import simulate
     from model.spec.priors import load
 
     p = load(AUTHOR)

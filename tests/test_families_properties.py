@@ -221,7 +221,7 @@ MODERATE.update(alignment_difficulty=6.0, technique_strength=4.5, field_years=12
 @FAST
 @given(st.data(), st.booleans())
 def test_random_valid_priors_load_and_run(tmp_path_factory, data, base):
-    from model.simulate.engine import simulate
+    from model.montecarlo.engine import simulate
     from model.spec.priors import load
 
     chosen = data.draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5, unique=True))

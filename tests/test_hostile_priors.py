@@ -70,7 +70,7 @@ def rejected_by_cli(path: Path, key: str, cwd: Path):
 
 def runs(p) -> None:
     """A loaded priors file simulates to finite outcome probabilities."""
-    from model.simulate.engine import simulate
+    from model.montecarlo.engine import simulate
 
     result = simulate(p, samples=2000, seed=1, workers=1)
     for q, e in result.estimates.items():

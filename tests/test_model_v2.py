@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from model.simulate.engine import MAP_AXES, simulate
+from model.montecarlo.engine import MAP_AXES, simulate
 from model.spec.priors import load
 from model.core.quantities import DEFINITIONS, LABELS, QUANTITIES
 

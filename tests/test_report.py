@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from model.analyses.compare import CORRELATIONS, attribute, players
-from model.simulate.engine import simulate
+from model.montecarlo.engine import simulate
 from model.report.figures import FIGURES, render_all
 from model.spec.priors import load
 from model.report.render import files

@@ -285,7 +285,7 @@ def test_one_world_has_no_error_to_show(tmp_path):
 
 
 def test_progress_is_reported_at_least_every_four_blocks():
-    from model.simulate.engine import BLOCK, simulate
+    from model.montecarlo.engine import BLOCK, simulate
     from model.spec.priors import load
 
     calls = []

@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 from model.analyses import calibrate as cal
-from model.simulate.engine import Sampler
+from model.montecarlo.engine import Sampler
 from model.spec.priors import load
 from model.core.structure import outcomes
 

@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from model.simulate import binned
+from model.montecarlo import binned
 
 from model.cli import terminal
-from model.simulate.engine import simulate
+from model.montecarlo.engine import simulate
 from model.spec.priors import load
 from model.report.render import _env
 from model.analyses.sensitivity import _resolved, analyse, salib_sobol

@@ -115,7 +115,7 @@ def page(server):
         yield tab, folder
         browser.close()
     assert outside == [], f"the page reached beyond 127.0.0.1: {outside}"
-    assert errors == []
+    assert errors == [], errors
 
 
 def _refined(tab, timeout: float = 40_000) -> None:

@@ -25,7 +25,7 @@ from typing import Iterator, Mapping
 import numpy as np
 from scipy import optimize, special
 
-from model.simulate.engine import Sampler
+from model.montecarlo.engine import Sampler
 from model.spec.priors import Priors
 from model.core.structure import market_log_likelihood, market_log_likelihood_max, outcomes
 from model.core.variables import NAMES

@@ -14,7 +14,7 @@ import numpy as np
 
 from model.analyses import calibrate as cal
 from model.analyses.calibrate import Market
-from model.simulate.engine import Result, simulate
+from model.montecarlo.engine import Result, simulate
 from model.spec.priors import Priors
 
 #: ``progress(label, done, total)``: called as each stage advances.
@@ -47,7 +47,7 @@ class CalibrationRun:
 
     @property
     def weighting(self) -> tuple | None:
-        """The weighting of the calibrated file, as :func:`model.simulate.engine.simulate` takes it."""
+        """The weighting of the calibrated file, as :func:`model.montecarlo.engine.simulate` takes it."""
         if self.apply == "update":
             return ("update", self.market.trust, self.market.target)
         if self.apply == "tilt":

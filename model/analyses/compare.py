@@ -35,7 +35,7 @@ from functools import partial
 import numpy as np
 
 from model.core.backend import numpy_ops
-from model.simulate.engine import BLOCK, block_rng
+from model.montecarlo.engine import BLOCK, block_rng
 from model.spec.priors import Priors
 from model.core.structure import outcomes
 from model.core.variables import NAMES
@@ -494,7 +494,7 @@ class CruxMaps:
 def common_edges(views: list[Priors], cells: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cell edges shared by every view: the default axes, widened to each view's 0.5th and
     99.5th percentiles of the crux where they reach beyond."""
-    from model.simulate.engine import MAP_CELLS
+    from model.montecarlo.engine import MAP_CELLS
 
     cells = MAP_CELLS if cells is None else cells
     edges = []
@@ -508,7 +508,7 @@ def common_edges(views: list[Priors], cells: int | None = None) -> tuple[np.ndar
 
 def _bin_map(priors: Priors, result, edges, worlds: int):
     """Counts and mean outcomes per cell of ``worlds`` of the run's worlds (same seed, same draws)."""
-    from model.simulate.engine import MAP_QUANTITIES, Sampler
+    from model.montecarlo.engine import MAP_QUANTITIES, Sampler
 
     cells = len(edges[0]) - 1
     sampler = Sampler.from_priors(priors, result.horizon, result.target)

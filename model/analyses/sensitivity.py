@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from model.simulate import binned
-from model.simulate.engine import Result
+from model.montecarlo import binned
+from model.montecarlo.engine import Result
 from model.spec.priors import Priors
 from model.core.structure import outcomes
 from model.core.variables import CRUXES, NAMES

@@ -195,7 +195,7 @@ def _progress(quiet: bool):
 
 def _announce(spec, samples, workers, quiet: bool) -> None:
     """Say before a long run how long it will take, and how to stop it."""
-    from model.simulate.engine import estimate_seconds, usable_cores
+    from model.montecarlo.engine import estimate_seconds, usable_cores
 
     n = samples or spec.simulation.samples
     if workers and workers > usable_cores():
@@ -239,7 +239,7 @@ def cli():
 
 
 def _simulate(spec, bar, label, **kw):
-    from model.simulate.engine import simulate
+    from model.montecarlo.engine import simulate
 
     n = kw.get("samples") or spec.simulation.samples
     task = bar.add_task(label, total=n)
@@ -319,7 +319,6 @@ def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> 
         result = _simulate(spec, bar, f"simulating {_plain(spec.path.stem)[:20]}", samples=samples, seed=seed,
                            workers=workers, utilities=spec.decision.utilities if sensitivity else None)
         summary = build(spec, result)
-        summary["calibration_report"] = _calibration_link(folder.path, summary["priors_digest"])
         task = bar.add_task("drawing figures", total=None)
         figures = drawing.finish(result)
         bar.remove_task(task)
@@ -334,7 +333,7 @@ def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> 
             bar.remove_task(task)
         from model.report.render import files
 
-        content = files(summary, figures, sens)
+        content = files(summary, figures, sens, _calibration_link(folder.path, summary["priors_digest"]))
     _commit(folder, content)
     return summary, sens
 

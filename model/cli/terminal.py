@@ -367,7 +367,7 @@ def compare(summary: dict, **kw) -> None:
     for pair in summary["attribution"]:
         totals = {q: block["total"] for q, block in pair["outcomes"].items()}
         # success, unless it does not move and something else does (e.g. only the horizon differs)
-        q = "success" if abs(totals["success"]) >= 5e-4 else max(totals, key=lambda k: abs(totals[k]))
+        q = Q.success if abs(totals[Q.success]) >= 5e-4 else max(totals, key=lambda k: abs(totals[k]))
         by = pair["outcomes"][q]["by_variable"]
         inert = pair.get("inert", {})
         top = sorted((k for k in by if k not in inert), key=lambda k: -abs(by[k]))[:3]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from model.analyses.compare import COMPARED, Attribution, CruxMaps, crux_maps
-from model.simulate.engine import Result
+from model.montecarlo.engine import Result
 from model.spec.priors import Priors
 from model.report.render import LABELS, _env
 from model.report.summary import OUTCOMES, display_path, versions

@@ -11,9 +11,9 @@ import io
 import numpy as np
 from scipy import special
 
-from model.simulate.engine import HIST_BINS, LOGIT_SPAN, QUANTITIES, Result
+from model.montecarlo.engine import HIST_BINS, LOGIT_SPAN, QUANTITIES, Result
 from model.spec.priors import Priors
-from model.core.quantities import COLORS, SHORT
+from model.core.quantities import COLORS, OUTCOMES, ROWS, SHORT, Q
 from model.core.variables import BY_NAME, NAMES
 
 OUTCOME_COLORS = COLORS
@@ -84,8 +84,7 @@ def png(fig) -> bytes:
 
 def outcomes(result: Result):
     """Mean (with ±2 MC errors) and 5–95% spread of per-world probabilities, per outcome."""
-    keys = ["success", "kicking_the_can", "misaligned_contained", "aligned_too_slow",
-            "capability_externalities", "x_risk"]
+    keys = ROWS
     fig = _figure(figsize=(7, 3.2))
     ax = fig.subplots()
     for y, k in enumerate(reversed(keys)):
@@ -123,14 +122,14 @@ def crux_map(result: Result, priors: Priors):
     ax.set_facecolor("#eeeeee")  # cells none of the worlds fall in
     # one colour scale for every view (so maps compare); the square-root scale keeps small
     # chances of success visible
-    mesh = ax.pcolormesh(m.c_edges, m.r_edges, smooth["success"].T, cmap="viridis",
+    mesh = ax.pcolormesh(m.c_edges, m.r_edges, smooth[Q.success].T, cmap="viridis",
                          norm=PowerNorm(0.5, vmin=0, vmax=1), shading="flat")
     fig.colorbar(mesh, ax=ax, label="P(success) given the two cruxes (square-root scale)")
     cc = (m.c_edges[1:] + m.c_edges[:-1]) / 2
     rc = (m.r_edges[1:] + m.r_edges[:-1]) / 2
-    names = ["success", "kicking_the_can", "capability_externalities", "x_risk"]
+    names = OUTCOMES
     stack = np.stack([np.nan_to_num(smooth[k], nan=-1) for k in names])
-    best = np.where(np.isfinite(smooth["success"]), stack.argmax(axis=0), -1)
+    best = np.where(np.isfinite(smooth[Q.success]), stack.argmax(axis=0), -1)
     for k, name in enumerate(names):  # label each most-likely-outcome region at its centre
         mask = best == k
         if mask.sum() >= 4:
@@ -230,7 +229,7 @@ def plan_vs_baseline(result: Result):
     rows = [("no AAR: field alone\nsolves alignment in time", est["baseline_success"], "#8d99ae"),
             ("with the plan:\nsolved in time", est["plan_solved"], "#2a9d8f"),
             ("what the plan adds", est["plan_minus_baseline"], "#264653"),
-            ("existential risk\ncaused by the AAR", est["x_risk"], "#e76f51")]
+            ("existential risk\ncaused by the AAR", est[Q.x_risk], COLORS[Q.x_risk])]
     fig = _figure(figsize=(7, 3.4))
     ax = fig.subplots()
     for y, (label, e, color) in enumerate(reversed(rows)):
@@ -296,7 +295,7 @@ def ambition(result: Result):
     fig = _figure(figsize=(7, 4.6))
     ax, bars = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     if enough.any():
-        for q in ("success", "capability_externalities", "x_risk", "kicking_the_can"):
+        for q in (Q.success, Q.capability_externalities, Q.x_risk, Q.kicking_the_can):  # drawing order
             ax.plot(centres[enough], 100 * a.means[q][enough], marker="o", ms=2.5, lw=1.4,
                     color=OUTCOME_COLORS[q], label=LABELS[q])
     for x, note in ((2, "2×: sub-AGI\n'double productivity'"), (100, "100×: the\npaper scenario"),
@@ -358,7 +357,7 @@ def _worker_init(priors: Priors, parent: int) -> None:
     """A drawing worker: keeps the priors, stops with its parent, and imports matplotlib now
     (while the simulation runs) rather than with its first figure."""
     global _WORKER_PRIORS
-    from model.simulate import workers
+    from model.montecarlo import workers
 
     _WORKER_PRIORS = priors
     workers.protect(parent)
@@ -379,7 +378,7 @@ class Drawing:
     """
 
     def __init__(self, priors: Priors, now: bool = True, processes: int | None = None):
-        from model.simulate import workers
+        from model.montecarlo import workers
 
         self._priors = priors
         self._processes = processes or min(2, workers.usable_cores())
@@ -391,7 +390,7 @@ class Drawing:
     def _start(self) -> None:
         import os
 
-        from model.simulate import workers
+        from model.montecarlo import workers
 
         self._pool = workers.context().Pool(self._processes, initializer=_worker_init,
                                             initargs=(self._priors, os.getpid()))
@@ -399,7 +398,7 @@ class Drawing:
 
     def finish(self, result: Result) -> dict[str, bytes]:
         """Every figure as PNG bytes, keyed by file name, in FIGURES order."""
-        from model.simulate import workers
+        from model.montecarlo import workers
 
         if self._pool is None:  # not started with the simulation: start now
             self._start()

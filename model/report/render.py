@@ -130,23 +130,32 @@ def _env() -> Environment:
     return env
 
 
-def markdown(summary: dict[str, Any], sens: dict | None = None) -> str:
+#: No calibration beside the report (``link`` of :func:`files`).
+NO_CALIBRATION = {"exists": False, "current": False}
+
+
+def markdown(summary: dict[str, Any], sens: dict | None = None, link: dict = NO_CALIBRATION) -> str:
     """report.md for one run (figures referenced from figures/)."""
-    return _env().get_template("report.md.j2").render(s=summary, sens=sens)
+    return _env().get_template("report.md.j2").render(s=summary, sens=sens, calibration=link)
 
 
-def html(summary: dict[str, Any], figures: dict[str, bytes], sens: dict | None = None) -> str:
+def html(summary: dict[str, Any], figures: dict[str, bytes], sens: dict | None = None,
+         link: dict = NO_CALIBRATION) -> str:
     """report.html for one run: self-contained, figures embedded, no external requests."""
     encoded = {k: base64.b64encode(v).decode("ascii") for k, v in figures.items()}
-    return _env().get_template("report.html.j2").render(s=summary, figures=encoded, sens=sens)
+    return _env().get_template("report.html.j2").render(s=summary, figures=encoded, sens=sens, calibration=link)
 
 
-def files(summary: dict[str, Any], figures: dict[str, bytes], sens: dict | None = None) -> dict[str, str | bytes]:
-    """Every file of a run's report folder, by relative path (sensitivity.json when ``sens``)."""
+def files(summary: dict[str, Any], figures: dict[str, bytes], sens: dict | None = None,
+          link: dict = NO_CALIBRATION) -> dict[str, str | bytes]:
+    """Every file of a run's report folder, by relative path (sensitivity.json when ``sens``).
+    ``link`` says whether a calibration of these priors sits beside the report (``exists``) and
+    was made from these very priors (``current``); it is not part of summary.json, which
+    depends only on the priors, the samples and the seed."""
     import json
 
-    out = {"summary.json": json.dumps(summary, indent=2) + "\n", "report.md": markdown(summary, sens),
-           "report.html": html(summary, figures, sens), **{f"figures/{k}": v for k, v in figures.items()}}
+    out = {"summary.json": json.dumps(summary, indent=2) + "\n", "report.md": markdown(summary, sens, link),
+           "report.html": html(summary, figures, sens, link), **{f"figures/{k}": v for k, v in figures.items()}}
     if sens is not None:
         out["sensitivity.json"] = json.dumps(sens, indent=2) + "\n"
     return out

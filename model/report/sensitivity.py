@@ -6,8 +6,9 @@ import numpy as np
 
 from model.report.figures import LABELS, OUTCOME_COLORS, _plt, png, text
 from model.core.variables import CRUXES
+from model.core.quantities import OUTCOMES, Q
 
-FOUR = ("success", "kicking_the_can", "capability_externalities", "x_risk")
+FOUR = OUTCOMES
 
 
 def tornado(sens: dict, means: dict, top: int = 8):
@@ -49,7 +50,7 @@ def crux_curves(sens: dict):
     return fig
 
 
-def sobol_bars(sens: dict, output: str = "success", top: int = 10):
+def sobol_bars(sens: dict, output: str = Q.success, top: int = 10):
     """The given-data index (respects correlations) first, the Sobol indices beside it;
     Sobol indices not resolved at this sample size are drawn hatched, without a bar value."""
     from matplotlib.patches import Patch

@@ -6,12 +6,10 @@ import platform
 from typing import Any
 
 from model.core.version import __version__
-from model.simulate.engine import BLOCK, Result
+from model.montecarlo.engine import BLOCK, Result
 from model.spec.priors import Priors
 
-OUTCOMES = ("success", "kicking_the_can", "capability_externalities", "x_risk")
-PARTS = ("misaligned_contained", "aligned_too_slow")
-EXTRA = ("success_within_horizon", "baseline_success", "plan_solved", "plan_minus_baseline")
+from model.core.quantities import EXTRA, OUTCOMES, PARTS  # noqa: E402 (re-exported)
 
 
 def versions() -> dict[str, str]:

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from model import families as fam
 from model.core.errors import PriorsError, Problem
+from model.core.quantities import ALL, SIGNED
 from model.spec.schema import FAMILIES, TO_PATTERN, Calibration, Decision, Meta, Simulation, ToSpec
 from model.core.variables import BY_NAME, CRUXES, DIVISORS, NAMES, PARAMETERS
 
@@ -429,10 +430,8 @@ def _written(value: Any) -> str:
 
 
 #: What each outcome of model.structure may be: probabilities in [0, 1], one difference in [-1, 1].
-_RANGES = {"plan_minus_baseline": (-1.0, 1.0), **{q: (0.0, 1.0) for q in (
-    "p_align", "catastrophic", "win", "win_without_uplift", "success", "kicking_the_can",
-    "misaligned_contained", "aligned_too_slow", "capability_externalities", "x_risk",
-    "success_within_horizon", "baseline_success", "plan_solved")}}
+_RANGES = {**{q: (0.0, 1.0) for q in ("p_align", "catastrophic", "win", "win_without_uplift", *ALL)},
+           **{q: (-1.0, 1.0) for q in SIGNED}}
 
 
 @lru_cache(maxsize=1024)

@@ -19,34 +19,31 @@ from scipy import special
 
 from model.spec.priors import Priors
 from model.core.structure import S_FLOOR, market_log_likelihood, market_log_likelihood_max, outcomes
+from model.core.quantities import ALL, HEADLINE, OUTCOMES, SIGNED, Q
 from model.core.variables import NAMES
-from model.simulate import workers as procs
+from model.montecarlo import workers as procs
 
 if TYPE_CHECKING:
-    from model.simulate.binned import SensitivitySums
+    from model.montecarlo.binned import SensitivitySums
 
 #: Worlds per block. Fixed: changing it changes every random stream.
 BLOCK = 65_536
 
 #: Quantities summarised (names as in summary.json); all per-world probabilities.
-QUANTITIES = ("success", "kicking_the_can", "capability_externalities", "x_risk",
-              "misaligned_contained", "aligned_too_slow", "success_within_horizon",
-              "baseline_success", "plan_solved", "plan_minus_baseline")
-_SIGNED = ("plan_minus_baseline",)  # lives in [-1, 1]; binned as (x + 1)/2
+QUANTITIES = ALL
+_SIGNED = SIGNED  # lives in [-1, 1]; binned as (x + 1)/2
 
 #: Histogram on a logit grid: fine in relative terms near 0 and 1 as well as mid-range.
 LOGIT_SPAN = 23.0  # expit(-23) ≈ 1e-10
 HIST_BINS = 2**15
 
 #: The crux map: per-cell sums of these over a grid of (capability_needed, relative_difficulty).
-MAP_QUANTITIES = ("success", "kicking_the_can", "capability_externalities", "x_risk",
-                  "success_within_horizon")
+MAP_QUANTITIES = (*OUTCOMES, Q.success_within_horizon)
 MAP_CELLS = 48
 
 #: The ambition curve: outcomes given the AAR's speed-up s = 1/(1 − p), on a log grid
 #: from 1× to 10⁶× (the essay's 2×, 100× and 52,000× all inside), last bin open-ended.
-AMBITION_QUANTITIES = ("success", "kicking_the_can", "capability_externalities", "x_risk",
-                       "success_within_horizon", "plan_minus_baseline")
+AMBITION_QUANTITIES = HEADLINE
 AMBITION_EDGES = np.logspace(0.0, 6.0, 49)
 
 
@@ -150,7 +147,7 @@ class _Stats:
     map_sums: np.ndarray
     ambition_counts: np.ndarray
     ambition_sums: np.ndarray
-    sens: "SensitivitySums | None" = None  # the sensitivity section's bins (model.simulate.binned)
+    sens: "SensitivitySums | None" = None  # the sensitivity section's bins (model.montecarlo.binned)
     weighted: "_Weighted | None" = None  # a calibrated file's weighted sums
 
     @classmethod
@@ -250,7 +247,7 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     out = outcomes(worlds, sampler.horizon)
     values = np.stack([np.broadcast_to(np.asarray(getattr(out, q), dtype=float), (n,))
                        for q in QUANTITIES])
-    below = int(np.count_nonzero(values[QUANTITIES.index("success_within_horizon")] <= sampler.target))
+    below = int(np.count_nonzero(values[QUANTITIES.index(Q.success_within_horizon)] <= sampler.target))
     kept = None
     if keep:
         kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in worlds.items()}
@@ -262,7 +259,7 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
         ambition = _ambition_sums(worlds["automation_fraction"], values, n)
         return _Stats.of(values, below, counts, sums, ambition, extra), _histograms(_unit(values)), kept
     # a calibrated file: the map, ambition and histogram sums are weighted (one pass each)
-    s_h = values[QUANTITIES.index("success_within_horizon")]
+    s_h = values[QUANTITIES.index(Q.success_within_horizon)]
     w = np.exp(log_weights(sampler.weighting, s_h))
     counts, sums, map_w = _map_sums(worlds, values, sampler.map_edges, n, w)
     a_counts, a_sums, a_w = _ambition_sums(worlds["automation_fraction"], values, n, w)
@@ -285,7 +282,7 @@ def _ambition_sums(p, values: np.ndarray, n: int, w=None):
 
 
 def _sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: int):
-    from model.simulate import binned
+    from model.montecarlo import binned
 
     named = {q: np.broadcast_to(values[i], (n,)) for i, q in enumerate(QUANTITIES)}
     nb = binned.net_benefit(named, sampler.utilities)
@@ -470,7 +467,7 @@ def _sampler(priors: Priors, horizon, target, utilities, weighting) -> Sampler:
     from dataclasses import replace
 
     sampler = Sampler.from_priors(priors, horizon, target)
-    if utilities is not None:  # accumulate the bins of model.simulate.binned as well
+    if utilities is not None:  # accumulate the bins of model.montecarlo.binned as well
         sampler = replace(sampler, utilities=tuple(float(x) for x in utilities))
     if weighting is not None:
         sampler = replace(sampler, weighting=tuple(weighting))

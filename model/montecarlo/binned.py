@@ -15,9 +15,10 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from model.core.quantities import HEADLINE, Q
+
 #: Outputs summarised per bin; net_benefit is the decision's "build minus don't build".
-OUTPUTS = ("success", "kicking_the_can", "capability_externalities", "x_risk",
-           "success_within_horizon", "plan_minus_baseline", "net_benefit")
+OUTPUTS = (*HEADLINE, "net_benefit")
 BINS = 40  # per variable
 JOINT_BINS = 20  # per crux, for the two cruxes jointly
 
@@ -31,8 +32,8 @@ def net_benefit(values: dict, utilities: tuple[float, float, float]):
     unit of their probability beyond that lost race: 0 (the default) charges them once.
     """
     v, c_x, c_e = utilities
-    return (v * values["plan_minus_baseline"] - c_x * values["x_risk"]
-            - c_e * values["capability_externalities"])
+    return (v * values[Q.plan_minus_baseline] - c_x * values[Q.x_risk]
+            - c_e * values[Q.capability_externalities])
 
 
 def accumulate(u: np.ndarray, outputs: np.ndarray, joint: tuple[int, int] | None):
