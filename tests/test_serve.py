@@ -76,10 +76,12 @@ def server(tmp_path_factory):
         _wait_listening(port, proc)
         yield url, folder, exe
     finally:
+        alive = proc.poll() is None  # the server never dies on bad input
         proc.terminate()
         out = proc.communicate(timeout=10)[0]
-        assert proc.returncode in (130, 143, -15), out
-        assert "Traceback" not in out, out
+    assert alive and proc.returncode == 143, out
+    # none of our code failed (Tornado may log a tab closed in the middle of an update)
+    assert not re.search(r'File "[^"]*/model/', out), out
 
 
 def _wait_listening(port: int, proc, timeout: float = 30) -> None:

@@ -54,7 +54,10 @@ class Page:
         """From a worker thread: show ``snap`` on the page's own thread (only the newest of
         those that arrived meanwhile, so a quick estimate never overwrites a refined one)."""
         self._pending[which] = snap
-        self.doc.add_next_tick_callback(partial(self._flush, which))
+        try:
+            self.doc.add_next_tick_callback(partial(self._flush, which))
+        except Exception:  # noqa: BLE001 - the tab was closed meanwhile: nobody to show it to
+            self._stop()
 
     def _flush(self, which: str) -> None:
         snap = self._pending.pop(which, None)
