@@ -73,9 +73,15 @@ def status(run: Run, refined: bool, path: Path, note: str = "") -> str:
             f"{html.escape(note)}</div>")
 
 
+def _where(p: Problem) -> str:
+    """Where to look, in words: line and key."""
+    parts = ([f"line {p.line}"] if p.line is not None else []) + ([f"key {p.key}"] if p.key else [])
+    return f' <span style="color:#555">({html.escape(", ".join(parts))})</span>' if parts else ""
+
+
 def problems(items: tuple[Problem, ...] | list[Problem], title: str) -> str:
     """The file's problems, each with file, line and key; the last good results stay below."""
-    lines = "".join(f"<li><code>{html.escape(str(p))}</code></li>" for p in items)
+    lines = "".join(f"<li><code>{html.escape(str(p))}</code>{_where(p)}</li>" for p in items)
     return (f'<div data-testid="priors-error" style="border:2px solid #e63946;background:#fff0f0;'
             f'padding:8px 12px;border-radius:6px"><b>{html.escape(title)}</b><ul style="margin:4px 0">'
             f"{lines}</ul></div>")
