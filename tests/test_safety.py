@@ -247,7 +247,8 @@ def test_workers_are_capped_at_the_core_count(tmp_path):
 
 
 def test_a_long_run_is_announced_with_its_time(tmp_path):
-    proc = _running(tmp_path)
+    proc = start("run", AUTHOR, "-n", "1e11", "-o", "rep", cwd=tmp_path)  # hours on any machine
+    time.sleep(3)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert "will take about" in err and ("hours" in err or "days" in err)
