@@ -587,8 +587,14 @@ def serve(priors, port, no_browser):
     path = priors or _default_priors()
     _stop["message"] = "stopped serving"
 
+    def stop(signum, frame):  # nothing to clean up: the page writes only on "write to file", atomically
+        _stop["signum"] = signum
+        _say_interrupted()
+        _exit_now(128 + signum)
+
     def ready(url):
-        _install_signals()  # again: the web server installs its own Ctrl-C handler
+        for signum in (signal.SIGINT, signal.SIGTERM):  # replaces the web server's own handlers
+            signal.signal(signum, stop)
         _err(f"serving {_plain(str(path))} at {url} (following the file; Ctrl-C stops)")
 
     try:
