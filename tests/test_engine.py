@@ -58,6 +58,15 @@ def test_workers_and_task_size_do_not_change_results(author):
     two = simulate(author, samples=n, seed=11, workers=2)
     grouped = simulate(author, samples=n, seed=11, workers=2, blocks_per_task=3)
     assert one == two == grouped
+    # equality is not vacuous: it sees one crux-map cell or one histogram bin
+    from dataclasses import replace
+
+    hist = one.histograms.copy()
+    hist[0, hist.shape[1] // 2] += 1
+    assert replace(one, histograms=hist) != one
+    counts = one.crux_map.counts.copy()
+    counts[0, 0] += 1
+    assert replace(one, crux_map=replace(one.crux_map, counts=counts)) != one
 
 
 def test_blocks_follow_the_documented_seeding(author):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 import numpy as np
@@ -391,6 +391,32 @@ class Result:
     worlds: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
     weighting: tuple | None = None  # a calibrated file's weighting, as applied
     ess: float | None = None  # Kish's effective sample size (the sample size when unweighted)
+
+    def __eq__(self, other: object) -> bool:
+        """Bit-identical: every estimate, histogram, crux-map and ambition cell, sensitivity
+        bin and kept world (NaN equal to NaN), so "same seed, same result" means all of it."""
+        if not isinstance(other, Result):
+            return NotImplemented
+        return all(_same(getattr(self, f.name), getattr(other, f.name)) for f in fields(Result))
+
+    __hash__ = None  # mutable arrays inside
+
+
+def _same(a: object, b: object) -> bool:
+    """Exact equality through arrays, mappings, tuples and dataclasses (NaN equal to NaN)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        nan = a.dtype.kind in "fc" and b.dtype.kind in "fc"
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=nan))
+    if is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(_same(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    if isinstance(a, Mapping):
+        return isinstance(b, Mapping) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return a == b
 
 
 @dataclass(frozen=True)
