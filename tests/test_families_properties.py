@@ -153,9 +153,8 @@ def test_refit_recovers_the_family(family):
             return
         back = _from_table(table)
         assert back.family == m.family
-        q = np.array([0.1, 0.5, 0.9])
-        scale = float(np.ptp(m.ppf(np.array([0.01, 0.99]))))
-        np.testing.assert_allclose(back.ppf(q), m.ppf(q), atol=REFIT_TOLERANCE.get(family, 0.01) * scale)
+        x = m.ppf(np.linspace(0.05, 0.95, 19))  # CDFs compared (a mixture's median may sit in a gap)
+        np.testing.assert_allclose(back.cdf(x), m.cdf(x), atol=REFIT_TOLERANCE.get(family, 0.01))
 
     check()
 
