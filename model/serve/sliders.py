@@ -99,11 +99,11 @@ class Sliders:
 
     def _set(self, name: str, value: Change) -> None:
         w = self.widgets.get(name)
-        if w is not None and isinstance(w.value, tuple) == isinstance(value, tuple):
-            if not _same(w.value, value):
-                w.start, w.end = (min(w.start, *_pair(value)), max(w.end, *_pair(value)))
-                w.value = value
+        if w is not None and isinstance(w.value, tuple) == isinstance(value, tuple) and _same(w.value, value):
             return
+        # a new widget, never a moved one: the browser's range slider keeps its handles in order
+        # while it applies a new value, and would send back a mix of old and new ends (e.g. the
+        # old upper end as the new lower one), which would read as the user's what-if
         w = _widget(name, value)
         w.param.watch(partial(self._moved, name), "value")
         box = self.boxes[name]
