@@ -137,8 +137,10 @@ class Page:
         self._render()
 
     def _problem_title(self) -> str:
-        shown = "what-ifs" if self.lane.changes else "file"
-        return (f"This {shown} has problems; the last good results are shown dimmed below. "
+        if self.lane.changes:
+            return ("The file with your what-ifs has problems; the last good results are shown dimmed "
+                    "below. Change the what-if, press reset, or fix the file and save.")
+        return ("This file has problems; the last good results are shown dimmed below. "
                 "Fix it and save: the page recovers by itself.")
 
     def _render(self) -> None:
