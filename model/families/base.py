@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import ClassVar, Protocol
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 from model.core.weights import weighted_quantile
 
@@ -122,7 +122,7 @@ class Family:
             z = np.linspace(*Z_TABLE, nodes)
             x = self._exact_from_z(z)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                slope = stats.norm.pdf(z) / self.pdf(x)
+                slope = norm_pdf(z) / self.pdf(x)
             if not (np.all(np.isfinite(x)) and np.all(np.isfinite(slope)) and np.all(np.diff(x) >= 0)):
                 return None
             table = ZTable(CubicHermiteSpline(z, x, slope))
@@ -186,12 +186,80 @@ class Family:
         return {"dist": self.family, **self.params()}
 
 
+def norm_pdf(x: np.ndarray) -> np.ndarray:
+    """The standard normal density, as scipy.stats.norm computes it (bit for bit)."""
+    return np.exp(-x**2 / 2.0) / _NORM_PDF_C
+
+
+_NORM_PDF_C = np.sqrt(2 * np.pi)
+
+
+class LocScale:
+    """scipy.stats' handling of a standard distribution's quantile, CDF and density on
+    support [lo, hi], shifted by ``loc`` and scaled by ``scale``, without importing
+    scipy.stats (≈ 0.5 s): the same special functions on the same values in the same
+    order, so results equal ``scipy.stats.<family>(…, loc, scale)``'s bit for bit
+    (checked in tests/test_families.py against scipy)."""
+
+    def __init__(self, ppf, cdf, pdf, lo: float, hi: float, loc: float = 0.0, scale: float = 1.0):
+        self._ppf, self._cdf, self._pdf = ppf, cdf, pdf
+        self.lo, self.hi, self.loc, self.scale = lo, hi, loc, scale
+
+    @staticmethod
+    def _out(out: np.ndarray):
+        return out[()] if out.ndim == 0 else out
+
+    def ppf(self, q):
+        q = np.asarray(q)
+        out = np.full(q.shape, np.nan)
+        out[q == 0] = self.lo * self.scale + self.loc
+        out[q == 1] = self.hi * self.scale + self.loc
+        inside = (0 < q) & (q < 1)
+        if inside.any():
+            out[inside] = self._ppf(q[inside]) * self.scale + self.loc
+        return self._out(out)
+
+    def _standard(self, x) -> np.ndarray:
+        x = np.asarray(x)
+        return np.asarray((x - self.loc) / self.scale, dtype=np.promote_types(x.dtype, np.float64))
+
+    def cdf(self, x):
+        x = self._standard(x)
+        out = np.zeros(x.shape, x.dtype)
+        out[np.isnan(x)] = np.nan
+        with np.errstate(invalid="ignore"):
+            out[x >= self.hi] = 1.0
+            inside = (self.lo < x) & (x < self.hi)
+        if inside.any():
+            out[inside] = self._cdf(x[inside])
+        return self._out(out)
+
+    def pdf(self, x):
+        x = self._standard(x)
+        out = np.zeros(x.shape, x.dtype)
+        out[np.isnan(x)] = np.nan
+        with np.errstate(invalid="ignore"):
+            inside = (self.lo <= x) & (x <= self.hi)
+        if inside.any():
+            out[inside] = self._pdf(x[inside]) / self.scale
+        return self._out(out)
+
+    def support(self) -> tuple[float, float]:
+        return self.lo * self.scale + self.loc, self.hi * self.scale + self.loc
+
+
 class ScipyFamily(Family):
-    """A continuous family backed by a frozen scipy.stats distribution."""
+    """A continuous family backed by a frozen scipy.stats distribution, or by a
+    :class:`LocScale` that computes the same numbers without importing scipy.stats."""
 
     @cached_property
     def frozen(self):  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("frozen", None)  # rebuilt when used (a LocScale holds closures, which do not pickle)
+        return state
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return self.frozen.ppf(u)
@@ -240,5 +308,7 @@ class ThreePoint(ScipyFamily):
         elif gap(hi) <= 0:
             mode = hi
         else:
-            mode = optimize.brentq(gap, lo, hi, xtol=1e-10)
+            from scipy.optimize import brentq
+
+            mode = brentq(gap, lo, hi, xtol=1e-10)
         return {"dist": self.family, "min": fmt(self.min), "mode": fmt(mode), "max": fmt(self.max)}

@@ -9,9 +9,9 @@ from typing import Literal
 
 import numpy as np
 from pydantic import model_validator
-from scipy import special, stats
+from scipy import special
 
-from model.families.base import Z95, ScipyFamily, ci90_refit
+from model.families.base import Z95, LocScale, ScipyFamily, ci90_refit
 from model.families.fields import FIT_TOLERANCE, FamilySpec, Interval, Positive, one_form, unit_interval
 
 #: ln α and ln β of an interval-fitted beta stay within ±12 (α, β from 6e-6 to 1.6e5).
@@ -48,8 +48,9 @@ class Beta(ScipyFamily):
     Spec = BetaSpec
 
     @cached_property
-    def frozen(self):
-        return stats.beta(self.alpha, self.beta)
+    def frozen(self) -> LocScale:
+        """scipy.stats.beta(alpha, beta)'s numbers, without importing scipy.stats."""
+        return beta_standard(self.alpha, self.beta)
 
     def ppf_tensor(self, u):
         import pytensor.tensor as pt
@@ -59,6 +60,18 @@ class Beta(ScipyFamily):
     def refit(self, x: np.ndarray, w: np.ndarray) -> float | dict:
         """The posterior's 5th and 95th percentiles become ``ci90`` (inside (0, 1))."""
         return ci90_refit(self.family, x, w, floor=1e-9, ceiling=1 - 1e-9)
+
+
+def beta_standard(a: float, b: float, loc: float = 0.0, scale: float = 1.0) -> LocScale:
+    """The beta on [loc, loc + scale] computed as scipy.stats.beta computes it."""
+    from scipy.special import _ufuncs
+
+    def pdf(x):
+        with np.errstate(over="ignore"):
+            return _ufuncs._beta_pdf(x, a, b)
+
+    return LocScale(lambda q: _ufuncs._beta_ppf(q, a, b), lambda x: special.betainc(a, b, x), pdf,
+                    0.0, 1.0, loc, scale)
 
 
 def beta_from_ci90(a: float, b: float) -> tuple[Beta, float]:

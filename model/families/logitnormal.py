@@ -7,9 +7,9 @@ from typing import Literal
 
 import numpy as np
 from pydantic import model_validator
-from scipy import special, stats
+from scipy import special
 
-from model.families.base import Z95, Family, ci90_refit, fmt
+from model.families.base import Z95, Family, ci90_refit, fmt, norm_pdf
 from model.families.fields import FamilySpec, Interval, unit_interval
 
 
@@ -52,7 +52,8 @@ class LogitNormal(Family):
         x = np.asarray(x, dtype=float)
         inside = (x > 0) & (x < 1)
         xs = np.where(inside, x, 0.5)
-        d = stats.norm.pdf(special.logit(xs), self.mu, self.sigma) / (xs * (1 - xs))
+        # scipy.stats.norm.pdf(logit(xs), mu, sigma), computed as scipy does
+        d = norm_pdf((special.logit(xs) - self.mu) / self.sigma) / self.sigma / (xs * (1 - xs))
         return np.where(inside, d, 0.0)
 
     @property

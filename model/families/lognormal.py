@@ -8,9 +8,9 @@ from typing import Literal
 
 import numpy as np
 from pydantic import model_validator
-from scipy import stats
+from scipy import special
 
-from model.families.base import Z95, ScipyFamily, ci90_refit
+from model.families.base import Z95, LocScale, ScipyFamily, ci90_refit
 from model.families.fields import FamilySpec, Finite, Interval, Positive, one_form, ordered
 
 
@@ -43,8 +43,19 @@ class LogNormal(ScipyFamily):
     Spec = LogNormalSpec
 
     @cached_property
-    def frozen(self):
-        return stats.lognorm(s=self.sigma, scale=np.exp(self.mu))
+    def frozen(self) -> LocScale:
+        """scipy.stats.lognorm(s=sigma, scale=exp(mu))'s numbers, without importing scipy.stats."""
+        s = self.sigma
+
+        def pdf(x):
+            out = np.full(x.shape, -np.inf)  # scipy's _lognorm_logpdf, then exp
+            nz = x != 0
+            xs = x[nz]
+            out[nz] = -np.log(xs)**2 / (2 * s**2) - np.log(s * xs * np.sqrt(2 * np.pi))
+            return np.exp(out)
+
+        return LocScale(lambda q: np.exp(s * special.ndtri(q)), lambda x: special.ndtr(np.log(x) / s), pdf,
+                        0.0, np.inf, 0.0, np.exp(self.mu))
 
     def from_z(self, z: np.ndarray) -> np.ndarray:
         return np.exp(self.mu + self.sigma * z)

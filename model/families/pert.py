@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from scipy import stats
-
-from model.families.base import ThreePoint
+from model.families.base import LocScale, ThreePoint
+from model.families.beta import beta_standard
 from model.families.fields import ThreePointSpec
 
 
@@ -36,8 +35,9 @@ class Pert(ThreePoint):
         return 1 + 4 * (self.mode - self.min) / width, 1 + 4 * (self.max - self.mode) / width
 
     @cached_property
-    def frozen(self):
-        return stats.beta(*self.shapes, loc=self.min, scale=self.max - self.min)
+    def frozen(self) -> LocScale:
+        """scipy.stats.beta(*shapes, loc=min, scale=max − min)'s numbers, without scipy.stats."""
+        return beta_standard(*self.shapes, loc=self.min, scale=self.max - self.min)
 
     def ppf_tensor(self, u):
         import pytensor.tensor as pt

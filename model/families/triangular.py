@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from model.families.base import ThreePoint
 from model.families.fields import ThreePointSpec
@@ -32,6 +32,8 @@ class Triangular(ThreePoint):
     @cached_property
     def frozen(self):
         width = self.max - self.min
+        from scipy import stats  # imported when first used (≈ 0.5 s)
+
         return stats.triang((self.mode - self.min) / width, loc=self.min, scale=width)
 
     def _sides(self, below: np.ndarray, above: np.ndarray, u: np.ndarray) -> np.ndarray:
