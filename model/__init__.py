@@ -14,7 +14,7 @@ matplotlib and SALib only in the functions that need them.
 from model.core.version import __version__
 
 _API = ("load_priors", "simulate", "sensitivity", "calibrate", "compare",
-        "Run", "Sensitivity", "Calibration", "Comparison", "OUTCOMES")
+        "Run", "Sensitivity", "Calibration", "Comparison", "OUTCOMES", "Progress")
 __all__ = ["__version__", "PriorsError", *_API]
 
 

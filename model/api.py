@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 
 from model.analyses.calibrate import Market
 from model.analyses.calibration import CalibrationRun
-from model.core.quantities import OUTCOMES
+from model.core.quantities import OUTCOMES, Q
 from model.montecarlo.engine import BLOCK, Estimate, Result
 from model.spec.priors import Priors
 
@@ -40,6 +40,21 @@ def _plain(data: Any) -> Any:
 
 def _tell(progress: Progress | None, label: str, total: int) -> Callable[[int], None] | None:
     return None if progress is None else (lambda done: progress(label, done, total))
+
+
+def _count(value: Any, name: str, least: int, most: int | None = None, default: int | None = None) -> int:
+    """An integer argument, checked as the command line checks it (no silent truncation)."""
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    value = int(value)
+    if value < least or (most is not None and value > most):
+        raise ValueError(f"{name} must be in [{least}, {most if most is not None else '∞'}], got {value}")
+    return value
+
+
+MAX_SAMPLES, MAX_SEED = 10**11, 2**63 - 1
 
 
 def load_priors(path: str | Path) -> Priors:
@@ -64,9 +79,14 @@ def _priors(priors: Priors | str | Path) -> Priors:
 class Run:
     """One simulation of a priors file: its estimates and, if asked for, some of its worlds."""
 
-    priors: Priors
+    priors: Priors = field(repr=False)
     result: Result = field(repr=False)
     worlds: Mapping[str, Any] | None = field(default=None, repr=False)  # the first `keep` worlds
+
+    def __repr__(self) -> str:
+        e = self.result.estimates
+        return (f"Run({self.priors.name!r}, samples={self.result.samples:,}, seed={self.result.seed}, "
+                + ", ".join(f"{q}={e[q].mean:.4f}" for q in OUTCOMES) + ")")
 
     @property
     def estimates(self) -> Mapping[str, Estimate]:
@@ -81,7 +101,10 @@ class Run:
 
     def to_dataframe(self):
         """The kept worlds (``simulate(..., keep=n)``) as a pandas DataFrame: one row per world,
-        one column per variable and quantity, and ``u:<variable>`` for its copula coordinate."""
+        one column per variable and quantity, and ``u:<variable>`` for its copula coordinate.
+
+        A calibrated file's worlds also have ``weight`` (summing to one over the kept rows):
+        its numbers are weighted means, so use ``(df[q] * df.weight).sum()``, not ``df[q].mean()``."""
         if self.worlds is None:
             raise ValueError("no worlds were kept: call model.simulate(..., keep=n) with the number "
                              "of worlds you want as rows")
@@ -97,36 +120,52 @@ class Run:
 
 
 def _first_worlds(priors: Priors, keep: int, samples: int, seed: int, workers: int | None) -> dict:
-    """The first ``keep`` worlds of the run (whole blocks are drawn, so they equal the run's own)."""
+    """The first ``keep`` worlds of the run (whole blocks are drawn, so they equal the run's own),
+    with their normalised weights when the file is calibrated."""
+    from model.montecarlo.engine import log_weights, priors_weighting
     from model.montecarlo.engine import simulate as engine_simulate
 
     n = min(samples, math.ceil(keep / BLOCK) * BLOCK)
-    worlds = engine_simulate(priors, samples=n, seed=seed, workers=workers, keep_worlds=True).worlds
-    return {k: v[:keep] for k, v in worlds.items()}
+    result = engine_simulate(priors, samples=n, seed=seed, workers=workers, keep_worlds=True)
+    worlds = {k: v[:keep] for k, v in result.worlds.items()}
+    weighting = priors_weighting(priors)
+    if weighting is not None:
+        import numpy as np
+
+        logw = log_weights(weighting, worlds[Q.success_within_horizon])
+        w = np.exp(logw - logw.max())
+        worlds["weight"] = w / w.sum()
+    return worlds
 
 
 def simulate(priors: Priors | str | Path, *, samples: int | None = None, seed: int | None = None,
-             workers: int | None = None, keep: int = 0, progress: Progress | None = None,
-             _utilities: tuple[float, float, float] | None = None) -> Run:
+             workers: int | None = None, keep: int | None = 0, progress: Progress | None = None) -> Run:
     """Monte Carlo of a priors file (or its path): the four outcomes and every reported quantity.
 
     ``samples`` and ``seed`` default to the file's ``[simulation]``; results depend only on
     them, not on ``workers``. ``keep=n`` also keeps the first ``n`` worlds for
-    :meth:`Run.to_dataframe` (memory grows with ``n`` only). A calibrated file (``[calibration]
+    :meth:`Run.to_dataframe` (memory grows with ``n`` only; ``n`` at most ``samples``). A calibrated file (``[calibration]
     apply``) is weighted, as ``aar-risk run`` weights it.
 
     >>> run = simulate("priors/author.toml", samples=100_000, seed=1, keep=1000)
     >>> run.estimates["success"].mean, len(run.to_dataframe())
     (0..., 1000)
     """
+    return _simulate(_priors(priors), samples, seed, workers, keep, progress)
+
+
+def _simulate(view: Priors, samples: int | None, seed: int | None, workers: int | None, keep: int | None,
+              progress: Progress | None, utilities: tuple[float, float, float] | None = None) -> Run:
     from model.montecarlo.engine import simulate as engine_simulate
 
-    view = _priors(priors)
-    n = view.simulation.samples if samples is None else int(samples)
-    seed = view.simulation.seed if seed is None else int(seed)
-    result = engine_simulate(view, samples=n, seed=seed, workers=workers, utilities=_utilities,
-                             progress=_tell(progress, "simulating", n))
-    worlds = _first_worlds(view, int(keep), n, seed, workers) if keep > 0 else None
+    n = _count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples)
+    seed = _count(seed, "seed", 0, MAX_SEED, view.simulation.seed)
+    keep = _count(keep, "keep", 0, None, 0)
+    if keep > n:
+        raise ValueError(f"keep={keep:,} is more than the run's {n:,} worlds")
+    result = engine_simulate(view, samples=n, seed=seed, workers=workers, utilities=utilities,
+                             progress=_tell(progress, f"simulating {view.path.stem}", n))
+    worlds = _first_worlds(view, keep, n, seed, workers) if keep > 0 else None
     return Run(view, result, worlds)
 
 
@@ -135,7 +174,7 @@ class Sensitivity:
     """Which belief drives each outcome (Sobol and given-data indices, tornado) and the value
     of information of each crux for the decision to build the AAR."""
 
-    run: Run
+    run: Run = field(repr=False)
     data: Mapping[str, Any] = field(repr=False)
 
     def summary(self) -> dict:
@@ -147,6 +186,8 @@ def sensitivity(priors: Priors | str | Path, *, samples: int | None = None, seed
                 workers: int | None = None, progress: Progress | None = None) -> Sensitivity:
     """Sensitivity of every outcome to every belief (SALib Sobol indices, given-data indices,
     tornado swings, partial EVPI). Not for a calibrated file: run it on the file's base.
+    ``samples`` sets the Monte Carlo part (given-data indices, tornado, EVPI); the Sobol
+    indices always use SALib's own design of 4096 base samples.
 
     >>> s = sensitivity("priors/author.toml", samples=100_000, seed=1)
     >>> s.summary()["outcomes"]["success"]["ranking"][0]
@@ -157,11 +198,13 @@ def sensitivity(priors: Priors | str | Path, *, samples: int | None = None, seed
     view = _priors(priors)
     if view.calibration.apply is not None:
         raise ValueError(f"{view.path} is calibrated (its worlds are weighted); run sensitivity on its base")
-    run = simulate(view, samples=samples, seed=seed, workers=workers, progress=progress,
-                   _utilities=view.decision.utilities)
+    run = _simulate(view, samples, seed, workers, 0, progress, utilities=view.decision.utilities)
     if progress is not None:
-        progress("sensitivity (SALib, EVPI)", 0, None)
-    return Sensitivity(run, analyse(view, run.result, seed=run.result.seed))
+        progress("sensitivity (SALib, EVPI)", 0, 1)
+    done = Sensitivity(run, analyse(view, run.result, seed=run.result.seed))
+    if progress is not None:
+        progress("sensitivity (SALib, EVPI)", 1, 1)
+    return done
 
 
 @dataclass(frozen=True)
@@ -198,30 +241,57 @@ class Calibration:
 def calibrate(priors: Priors | str | Path, *, target: float | None = None, horizon: float | None = None,
               trust: float | None = None, methods: tuple[str, ...] = ("nuts", "reweight", "tilt"),
               samples: int | None = None, seed: int | None = None, draws: int = 1000, tune: int = 1000,
-              chains: int = 4, workers: int | None = None, progress: Progress | None = None,
-              _checked: bool = False) -> Calibration:
+              chains: int = 4, workers: int | None = None, progress: Progress | None = None) -> Calibration:
     """Calibrate a priors file against the market (default: its ``[calibration]``, 14% in 4
     years): NUTS (PyMC), importance reweighting and entropic tilting.
 
     >>> c = calibrate("priors/author.toml", methods=("reweight", "tilt"), samples=200_000, seed=1)
-    >>> c.summary()["methods"]["reweight"]["success_within_horizon"]["mean"]
-    0...
+    >>> round(c.summary()["methods"]["tilt"]["success_within_horizon"]["mean"], 6)
+    0.14
     """
-    from model.analyses.calibration import METHODS, run
+    from model.analyses.calibrate import check_nuts
 
     view = _priors(priors)
+    methods = _methods(view, methods)
+    if "nuts" in methods:
+        check_nuts(view)
+    return _calibrate(view, _market(view, target, horizon, trust), methods, samples, seed, draws, tune, chains,
+                      workers, progress)
+
+
+def _methods(view: Priors, methods: tuple[str, ...] | str) -> tuple[str, ...]:
+    from model.analyses.calibration import METHODS
+
     if view.calibration.apply is not None:
         raise ValueError(f"{view.path} is already calibrated; calibrate the file it inherits from")
-    unknown = set(methods) - set(METHODS)
-    if unknown or not methods:
-        raise ValueError(f"methods must be some of {METHODS}, got {tuple(methods)}")
-    if "nuts" in methods and not _checked:  # the CLI checks before it takes the report folder
-        from model.analyses.calibrate import check_nuts
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    if not methods or set(methods) - set(METHODS):
+        raise ValueError(f"methods must be one or more of {METHODS}, got {methods}")
+    return tuple(m for m in METHODS if m in methods)
 
-        check_nuts(view)
+
+def _market(view: Priors, target: float | None, horizon: float | None, trust: float | None) -> Market:
+    """The market, checked as the command line checks it: 0 < target < 1, horizon > 0, 0 ≤ trust ≤ 1e6."""
     market = Market.from_priors(view, target, horizon, trust)
-    return Calibration(run(view, market, tuple(m for m in METHODS if m in methods), samples, seed,
-                           draws=draws, tune=tune, chains=chains, workers=workers, progress=progress))
+    for name, value, ok in (("target", market.target, 0 < market.target < 1),
+                            ("horizon", market.horizon, 0 < market.horizon < math.inf),
+                            ("trust", market.trust, 0 <= market.trust <= 1e6)):
+        if not ok:  # NaN fails every comparison
+            raise ValueError(f"{name} = {value!r} is outside its range (0 < target < 1, horizon > 0, "
+                             "0 <= trust <= 1e6)")
+    return market
+
+
+def _calibrate(view: Priors, market: Market, methods: tuple[str, ...], samples: int | None, seed: int | None,
+               draws: int, tune: int, chains: int, workers: int | None, progress: Progress | None) -> Calibration:
+    """:func:`calibrate` after its checks (the command line makes them before it takes the folder)."""
+    from model.analyses.calibration import run
+
+    samples = _count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples)
+    seed = _count(seed, "seed", 0, MAX_SEED, view.simulation.seed)
+    draws, tune, chains = (_count(v, k, 1) for k, v in (("draws", draws), ("tune", tune), ("chains", chains)))
+    return Calibration(run(view, market, methods, samples, seed, draws=draws, tune=tune, chains=chains,
+                           workers=workers, progress=progress))
 
 
 @dataclass(frozen=True)
@@ -240,25 +310,32 @@ class Comparison:
 
 def compare(*priors: Priors | str | Path, samples: int | None = None, seed: int | None = None,
             workers: int | None = None, progress: Progress | None = None) -> Comparison:
-    """Simulate each view with the same seed (default: the first file's) and attribute each
-    consecutive pair's differences to variables with Shapley values.
+    """Simulate each view with the same samples and seed (default: the first file's) and attribute
+    each consecutive pair's differences to variables with Shapley values (on ``samples`` worlds if
+    given, else the attribution's own 131,072). Calibrated files are refused: no variable's
+    share can hold a weighting by the market.
 
     >>> c = compare("priors/author.toml", "priors/openai.toml", samples=100_000, seed=1)
-    >>> sorted(c.summary()["files"])
-    [...]
+    >>> [len(c.summary()["files"]), c.summary()["samples"]]
+    [2, 100000]
     """
-    from model.analyses.compare import attribute
+    from model.analyses.compare import attribute, check_comparable
 
     if len(priors) < 2:
         raise ValueError("compare needs at least two priors files")
     views = [_priors(p) for p in priors]
-    seed = views[0].simulation.seed if seed is None else int(seed)
-    runs = tuple(simulate(v, samples=samples, seed=seed, workers=workers, progress=progress) for v in views)
+    check_comparable(views)
+    given = samples  # the attribution's own default (model.analyses.compare.SAMPLES) unless given
+    samples = _count(samples, "samples", 1, MAX_SAMPLES, views[0].simulation.samples)
+    seed = _count(seed, "seed", 0, MAX_SEED, views[0].simulation.seed)
+    runs = tuple(_simulate(v, samples, seed, workers, 0, progress) for v in views)
     pairs = list(zip(views, views[1:]))
     attributions = []
     for i, (a, b) in enumerate(pairs):
         if progress is not None:
             progress("attributing differences", i, len(pairs))
-        attributions.append(attribute(a, b, samples=samples, seed=seed))
+        attributions.append(attribute(a, b, samples=given, seed=seed))
+    if progress is not None:
+        progress("attributing differences", len(pairs), len(pairs))
     return Comparison(runs, tuple(attributions))
 

@@ -144,3 +144,45 @@ def test_the_notebook_example_runs(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "two_views.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "P(success) =" in r.stdout
+
+
+def test_api_docstring_examples_are_true(monkeypatch):
+    """The examples in model.api's docstrings run and print what they show (from the repository)."""
+    import doctest
+
+    import model.api
+
+    monkeypatch.chdir(ROOT)
+    failed, attempted = doctest.testmod(model.api, optionflags=doctest.ELLIPSIS, report=True)
+    assert attempted >= 8 and failed == 0
+
+
+def test_api_checks_its_arguments_as_the_cli_does():
+    import model
+
+    view = model.load_priors(ROOT / "priors" / "author.toml")
+    for kw in ({"samples": 1.9}, {"samples": True}, {"seed": 1.5}, {"seed": 2**64}, {"samples": 0},
+               {"keep": 2.5}, {"samples": 500, "keep": 2000}):
+        with pytest.raises(ValueError):
+            model.simulate(view, **kw)
+    for kw in ({"trust": -1}, {"horizon": 0}, {"trust": float("nan")}, {"target": 0}, {"target": 1.5},
+               {"horizon": -4}, {"methods": ()}, {"methods": ("bogus",)}, {"chains": 0}):
+        with pytest.raises(ValueError):
+            model.calibrate(view, samples=1000, **{"methods": ("tilt",), **kw})
+
+
+def test_api_calibrated_worlds_carry_their_weights(tmp_path):
+    """A calibrated file's kept worlds have a weight column, and the weighted mean of the kept
+    worlds is the run's estimate when all worlds are kept."""
+    import model
+
+    c = model.calibrate(ROOT / "priors" / "author.toml", methods=("reweight",), samples=20_000, seed=2)
+    path = tmp_path / "author.calibrated.toml"
+    path.write_text(c.calibrated_priors(tmp_path))
+    run = model.simulate(path, samples=20_000, seed=2, keep=20_000, workers=1)
+    df = run.to_dataframe()
+    assert df["weight"].sum() == pytest.approx(1.0)
+    for q in OUTCOMES:
+        assert (df[q] * df["weight"]).sum() == pytest.approx(run.estimates[q].mean, rel=1e-9)
+    with pytest.raises(ValueError, match="calibrated"):
+        model.compare(ROOT / "priors" / "author.toml", path, samples=2000)

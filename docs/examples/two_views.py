@@ -26,22 +26,21 @@ openai = model.load_priors(ROOT / "priors" / "openai.toml")
 runs = {view.name: model.simulate(view, samples=200_000, seed=1, keep=20_000) for view in (author, openai)}
 for name, run in runs.items():
     s = run.summary()["outcomes"]["success"]
-    print(f"{name}: P(success) = {s['mean']:.3f} ± {s['mcse']:.3f}")
+    print(f"{name}: P(success) = {s['mean']:.4f} ± {s['mcse']:.4f}")
 
 # %% P(success) given the capability the AAR needs (a crux), from the kept worlds.
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for name, run in runs.items():
     df = run.to_dataframe()
-    bins = df["capability_needed"].quantile([i / 20 for i in range(21)]).to_numpy()
-    groups = df.groupby(df["capability_needed"].clip(bins[0], bins[-1]).pipe(
-        lambda c: c.rank(pct=True).mul(19.999).astype(int)))
+    twentieths = (df["capability_needed"].rank(pct=True) * 19.999).astype(int)  # 1,000 worlds each
+    groups = df.groupby(twentieths)
     ax.plot(groups["capability_needed"].median(), groups["success"].mean(), marker="o", ms=3, label=name)
 ax.set_xlabel("capability the AAR needs (0 = GPT-4, 1 = AGI)")
 ax.set_ylabel("P(success)")
 ax.legend(fontsize=8)
 fig.tight_layout()
 
-out = Path(os.environ.get("AAR_EXAMPLE_OUT", ROOT / "reports"))
+out = Path(os.environ.get("AAR_EXAMPLE_OUT", ROOT / "reports" / "examples-api"))  # git ignores reports/*
 out.mkdir(parents=True, exist_ok=True)
 fig.savefig(out / "two_views.png", dpi=110)
 print(f"figure written to {out / 'two_views.png'}", file=sys.stderr)

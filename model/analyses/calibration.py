@@ -14,7 +14,7 @@ import numpy as np
 
 from model.analyses import calibrate as cal
 from model.analyses.calibrate import Market
-from model.montecarlo.engine import Result, simulate
+from model.montecarlo.engine import Result, simulate, usable_cores
 from model.spec.priors import Priors
 
 #: ``progress(label, done, total)``: called as each stage advances.
@@ -62,8 +62,8 @@ def _weighted(worlds, w: np.ndarray, priors: Priors, **extra) -> dict:
 
 
 def _nuts(priors: Priors, market: Market, worlds, draws: int, tune: int, chains: int, seed: int,
-          tell: Progress) -> tuple[dict, tuple, Any]:
-    idata = cal.nuts(priors, market, draws=draws, tune=tune, chains=chains, seed=seed,
+          tell: Progress, cores: int) -> tuple[dict, tuple, Any]:
+    idata = cal.nuts(priors, market, draws=draws, tune=tune, chains=chains, seed=seed, cores=min(chains, cores),
                      progress=lambda done, total: tell(NUTS_LABEL, done, total))
     diag = cal.diagnostics(idata)
     failed = cal.failed_gates(diag)
@@ -94,7 +94,9 @@ def run(priors: Priors, market: Market, methods: tuple[str, ...] = METHODS, samp
     idata = None
     if "nuts" in methods:
         tell(NUTS_LABEL, 0, chains * (tune + draws))  # compiling first: the bar shows it has begun
-        results["nuts"], posteriors["nuts"], idata = _nuts(priors, market, worlds, draws, tune, chains, seed, tell)
+        cores = max(1, min(workers or usable_cores(), usable_cores()))  # PyMC's chain processes too
+        results["nuts"], posteriors["nuts"], idata = _nuts(priors, market, worlds, draws, tune, chains, seed, tell,
+                                                           cores)
     if "reweight" in methods:
         w = cal.reweight(worlds, market)
         results["reweight"], posteriors["reweight"] = _weighted(worlds, w, priors), (worlds, w)
@@ -111,9 +113,9 @@ def run(priors: Priors, market: Market, methods: tuple[str, ...] = METHODS, samp
                          posteriors, idata, converged, apply, lam if apply == "tilt" else None, source)
     if apply is None:
         return out
-    tell("running the calibrated file", 0, RUN_CHECK_SAMPLES)
     check = simulate(priors, samples=RUN_CHECK_SAMPLES, seed=seed, workers=workers, horizon=market.horizon,
-                     target=market.target, weighting=out.weighting)
+                     target=market.target, weighting=out.weighting,
+                     progress=lambda done: tell("running the calibrated file", done, RUN_CHECK_SAMPLES))
     from dataclasses import replace
 
     return replace(out, run_check=check)

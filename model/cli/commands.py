@@ -468,9 +468,9 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
                     bars[label] = bar.add_task(label, total=total)
                 bar.update(bars[label], completed=done)
 
-            computed = api.calibrate(spec, target=target, horizon=horizon, trust=trust, methods=methods,
-                                     samples=samples, seed=seed, draws=draws, chains=chains,
-                                     progress=progress, _checked=True).computed
+            # checked above, before the folder was taken; the API function after its checks
+            computed = api._calibrate(spec, api._market(spec, target, horizon, trust), methods, samples, seed,
+                                      draws, 1000, chains, None, progress).computed
             summary, content = make(computed, prepared.path)
         _commit(prepared, content)
     converged = computed.converged
@@ -532,11 +532,17 @@ def compare(priors, samples, seed, out, workers, quiet, as_json):
         raise click.UsageError("compare needs at least two PRIORS files")
     specs = [_load(p) for p in priors]
     out = out or Path("reports") / _compare_name(priors)
-    from model.analyses.compare import attribute
+    from model.analyses.compare import attribute, check_comparable
     from model.report.compare import build, files
     from model.report.output import ReportFolder
 
+    try:
+        check_comparable(specs)
+    except ValueError as exc:
+        _err(f"error: {_plain(str(exc))}")
+        sys.exit(EXIT_BAD_INPUT)
     seed = seed if seed is not None else specs[0].simulation.seed
+    given, samples = samples, samples or specs[0].simulation.samples  # one sample count for every view
     with _guarded(ReportFolder(out, "compare")) as (folder,):
         for spec in specs:
             _announce(spec, samples, workers, quiet or as_json)
@@ -547,7 +553,7 @@ def compare(priors, samples, seed, out, workers, quiet, as_json):
             task = bar.add_task("attributing differences", total=len(pairs))
             attributions = []
             for a, b in pairs:
-                attributions.append(attribute(a, b, samples=samples, seed=seed))
+                attributions.append(attribute(a, b, samples=given, seed=seed))  # its own default size
                 bar.advance(task)
         summary = build(runs, attributions)
         _commit(folder, files(summary))

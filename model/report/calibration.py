@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from model.analyses.calibrate import GATES, REPORTED
+from model.analyses.calibrate import GATES, REPORTED, market_source
 from model.analyses.calibration import CalibrationRun
 from model.spec.priors import Priors
 from model.report.render import _env
@@ -35,7 +35,7 @@ def build(run: CalibrationRun, calibrated: dict | None) -> dict[str, Any]:
     return {"priors": display_path(priors.path), "priors_digest": priors_digest(priors),
             "name": priors.name, "target": market.target,
             "horizon_years": market.horizon, "trust": market.trust, "samples": run.samples, "seed": run.seed,
-            "source": priors.calibration.source, "prior": run.prior, "methods": methods,
+            "source": market_source(priors, market), "prior": run.prior, "methods": methods,
             "gates": {k: {"op": op, "limit": v} for k, (op, v) in GATES.items()},
             "calibrated_priors": calibrated, "versions": {**versions(), **_pymc_versions(methods)},
             "nuts": {k: nuts[k] for k in ("draws", "chains", "tune")} if nuts else None}

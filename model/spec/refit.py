@@ -100,7 +100,7 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
     doc.add("meta", meta)
     calibration = tomlkit.table()
     calibration.update({"target": float(market.target), "horizon_years": float(market.horizon),
-                        "trust": float(market.trust), "source": priors.calibration.source, "apply": apply})
+                        "trust": float(market.trust), "source": _source(priors, market), "apply": apply})
     if apply == "tilt":
         calibration.add("tilt_lambda", float(lam))
     doc.add("calibration", calibration)
@@ -119,6 +119,15 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
         text = tomlkit.dumps({n: _inline(value)}).strip()
         doc.add(tomlkit.comment(_comment(text)))
     return tomlkit.dumps(doc)
+
+
+def _source(priors: Priors, market) -> str:
+    """The file's market source, unless the calibration used another target or horizon."""
+    c = priors.calibration
+    if (market.target, market.horizon) == (c.target, c.horizon_years):
+        return c.source
+    return (f"set when calibrating: {market.target:g} in {market.horizon:g} years (the base file's source "
+            f"describes its own market, {c.target:g} in {c.horizon_years:g} years)")
 
 
 def _inline(value):
