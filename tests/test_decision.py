@@ -32,7 +32,7 @@ def _decision_table(v, c_x, c_e=None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _analyse(path, samples=2_000):
+def _analyse(path, samples=4_000):
     p = load(path)
     r = simulate(p, samples=samples, seed=3, workers=1, utilities=p.decision.utilities)
     return p, r, analyse(p, r, seed=3)

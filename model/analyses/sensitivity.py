@@ -25,6 +25,9 @@ from model.core.variables import CRUXES, NAMES
 from model.core.quantities import Q
 
 OUTPUTS = binned.OUTPUTS[:-1]  # every reported output; net_benefit only feeds the decision
+#: Fewer worlds leave the given-data indices' bias correction larger than the signal (at
+#: n ≤ BINS it divides by zero): 100 worlds per bin of each variable at the least.
+MIN_SAMPLES = 100 * binned.BINS
 SOBOL_BASE = 4096
 RESAMPLES = 100
 #: A Sobol index whose 95% interval is wider than this and than the index is "not resolved".
@@ -236,6 +239,9 @@ def decision(priors: Priors, result: Result) -> dict:
 
 def analyse(priors: Priors, result: Result, seed: int = 2023) -> dict:
     """sensitivity.json: per output Sobol, given-data indices and tornado; the decision block."""
+    if result.samples < MIN_SAMPLES:
+        raise ValueError(f"sensitivity needs at least {MIN_SAMPLES:,} worlds ({MIN_SAMPLES // binned.BINS} per "
+                         f"bin of each variable), got {result.samples:,}")
     sob = sobol(priors, seed=seed, horizon=result.horizon)
     given = given_data(priors, result)
     per_output = {q: {**_mark_resolved(sob["outcomes"][q]), **given[q]} for q in OUTPUTS}
