@@ -276,12 +276,23 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
     report.html, report.md with figures/, and summary.json.
 
     Several PRIORS files write one report each, under reports/<stem>/."""
+    from model.report.figures import Drawing
     from model.report.output import ReportFolder
 
     files = list(priors) or [_default_priors()]
     if out is not None and len(files) > 1:
         raise click.UsageError("--out takes one PRIORS file; without it each goes to reports/<stem>/")
     targets = _targets(files, out)
+    # the first file's drawing process starts now: it imports matplotlib while the files load
+    with Drawing() as first:
+        summaries = _run_all(files, targets, samples, seed, workers, sensitivity, quiet, as_json, first)
+    if as_json:
+        click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2))
+
+
+def _run_all(files, targets, samples, seed, workers, sensitivity, quiet, as_json, first) -> list[dict]:
+    from model.report.output import ReportFolder
+
     specs = [_load(f) for f in files]  # every file is checked before any work
     if sensitivity and any(s.calibration.apply for s in specs):
         raise click.UsageError("--sensitivity does not apply to a calibrated priors file (its worlds are "
@@ -290,8 +301,9 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
     with _guarded(*(ReportFolder(t, "run") for t in targets)) as folders:
         for spec in specs:
             _announce(spec, samples, workers, quiet or as_json)
-        for spec, folder in zip(specs, folders):
-            summary, _ = _run_one(spec, folder, samples, seed, workers, quiet or as_json, sensitivity)
+        for i, (spec, folder) in enumerate(zip(specs, folders)):
+            summary, _ = _run_one(spec, folder, samples, seed, workers, quiet or as_json, sensitivity,
+                                  first if i == 0 else None)
             summaries.append(summary)
             if not (quiet or as_json):
                 _print_table(summary)
@@ -301,8 +313,7 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
                      f"of {summary['samples']:,} worlds"
                      + (" — too few, the numbers are unreliable: run more worlds (-n)" if a["warning"] else ""))
             _err(f"report written to {_plain(str(folder.shown))}/ (report.html, report.md, summary.json, figures/)")
-    if as_json:
-        click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2))
+    return summaries
 
 
 #: Up to this many worlds (a few seconds), the priors' figures are drawn in worker processes
@@ -311,15 +322,21 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
 DRAW_WHILE_SIMULATING = 10**7
 
 
-def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> tuple[dict, dict | None]:
+def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False,
+             drawing=None) -> tuple[dict, dict | None]:
     """Simulate, summarise, draw and write one run report into a prepared folder. The
-    figures are drawn in worker processes: those of the priors while a short run simulates."""
+    figures are drawn in worker processes (``drawing``, started early, or a new one): those
+    of the priors while a short run simulates."""
     from model.report.figures import Drawing
     from model.report.summary import build
 
     n = samples or spec.simulation.samples
-    with Drawing(spec, now=n <= DRAW_WHILE_SIMULATING) as drawing, \
-            (_Silent() if quiet else _progress(quiet)) as bar:
+    now = n <= DRAW_WHILE_SIMULATING
+    if drawing is not None and not now:  # a long run: no drawing process while it simulates
+        drawing.__exit__(None, None, None)
+        drawing = None
+    with (drawing or Drawing(now=now)) as drawing, (_Silent() if quiet else _progress(quiet)) as bar:
+        drawing.start(spec, now=now)
         result = _simulate(spec, bar, f"simulating {_plain(spec.path.stem)[:20]}", samples=samples, seed=seed,
                            workers=workers, utilities=spec.decision.utilities if sensitivity else None)
         summary = build(spec, result)

@@ -7,14 +7,18 @@ turns them into PNG bytes keyed by file name.
 from __future__ import annotations
 
 import io
+import os
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import special
 
-from model.montecarlo.engine import HIST_BINS, LOGIT_SPAN, QUANTITIES, Result
-from model.spec.priors import Priors
 from model.core.quantities import COLORS, OUTCOMES, ROWS, SHORT, Q
 from model.core.variables import BY_NAME, NAMES
+
+if TYPE_CHECKING:  # imported lazily: a drawing process forked before them starts light
+    from model.montecarlo.engine import Result
+    from model.spec.priors import Priors
 
 OUTCOME_COLORS = COLORS
 LABELS = SHORT
@@ -82,6 +86,29 @@ def png(fig) -> bytes:
     return buf.getvalue()
 
 
+#: tight_layout's padding: 1.08 × the font size, in inches.
+_PAD = 1.08 * STYLE["font.size"] / 72
+
+
+def _margins(fig, **subplotpars) -> None:
+    """Fixed margins where tight_layout found them for every preset (it costs a third of a
+    figure's drawing: it lays out every tick label, many on logit axes), with the room for
+    tick labels that vary measured on their own axis (:func:`_left_of`, :func:`_right_of`)."""
+    fig.subplots_adjust(**subplotpars)
+
+
+def _left_of(fig, ax) -> float:
+    """The left margin that fits ``ax``'s y-axis (tick labels and label) plus tight_layout's pad."""
+    box = ax.yaxis.get_tightbbox(fig.canvas.get_renderer())
+    return (ax.bbox.x0 - box.x0) / fig.bbox.width + _PAD / fig.get_figwidth()
+
+
+def _right_of(fig, ax) -> float:
+    """The right margin (as subplots_adjust takes it) that fits a right-hand y-axis."""
+    box = ax.yaxis.get_tightbbox(fig.canvas.get_renderer())
+    return 1 - (box.x1 - ax.bbox.x1) / fig.bbox.width - _PAD / fig.get_figwidth()
+
+
 def outcomes(result: Result):
     """Mean (with ±2 MC errors) and 5–95% spread of per-world probabilities, per outcome."""
     keys = ROWS
@@ -100,7 +127,7 @@ def outcomes(result: Result):
     ax.set_xlabel("probability (%)   ● mean ± 2 MC errors   | median world   bar: 5th–95th percentile of worlds",
                   fontsize=8)
     ax.set_title("The four outcomes of the AAR plan")
-    fig.tight_layout()
+    _margins(fig, left=0.262, right=0.964, bottom=0.166, top=0.895)
     return fig
 
 
@@ -161,12 +188,14 @@ def crux_map(result: Result, priors: Priors):
                        ncol=2, frameon=False)
     for h in legend.legend_handles[1:2]:
         h.set_color("#444444")  # the white dashed line, visible on the white page
-    fig.tight_layout()
+    _margins(fig, left=0.1, right=0.982, bottom=0.193, top=0.94)
     return fig
 
 
 def amdahl(priors: Priors):
     """Amdahl's law with the user's distribution of speed-ups and P(s ≥ 52,000)."""
+    from scipy import special
+
     p_marg = priors.variables["automation_fraction"].marginal
     fig = _figure(figsize=(7, 4))
     ax = fig.subplots()
@@ -191,11 +220,15 @@ def amdahl(priors: Priors):
     reach = float(1 - p_marg.cdf(1 - 1 / ESSAY_WEEK))
     ax.set_title(f"Amdahl's law: P(speed-up ≥ 52,000×, 'a thousand years in a week') = {reach:.2g}")
     ax.legend(loc="upper left", frameon=False)
-    fig.tight_layout()
+    _margins(fig, left=0.093, bottom=0.144, top=0.916, right=_right_of(fig, twin))
     return fig
 
 
 def _coarse(result: Result, quantity: str, groups: int = 256):
+    from scipy import special
+
+    from model.montecarlo.engine import HIST_BINS, LOGIT_SPAN, QUANTITIES
+
     counts = result.histograms[QUANTITIES.index(quantity)]
     inner = counts[1:-1].reshape(-1, groups).sum(axis=1)
     edges = special.expit(np.linspace(-LOGIT_SPAN, LOGIT_SPAN, HIST_BINS // groups + 1))
@@ -219,7 +252,7 @@ def horizon(result: Result):
     ax.set_ylabel("share of worlds")
     ax.legend(frameon=False, fontsize=8)
     ax.set_title("Your view against the market")
-    fig.tight_layout()
+    _margins(fig, left=_left_of(fig, ax), right=0.981, bottom=0.159, top=0.907)
     return fig
 
 
@@ -241,7 +274,7 @@ def plan_vs_baseline(result: Result):
     ax.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)])
     ax.set_xlabel("percent (bar: mean ± 2 MC errors; line: 5th–95th percentile of worlds)")
     ax.set_title("The plan against no AAR")
-    fig.tight_layout()
+    _margins(fig, left=0.258, right=0.981, bottom=0.16, top=0.901)
     return fig
 
 
@@ -278,7 +311,7 @@ def priors_grid(priors: Priors):
         ax.set_yticks([])
         ax.tick_params(labelsize=7)
     fig.suptitle("Your priors (shaded: 90% interval; sources are in the table below)", fontsize=10)
-    fig.tight_layout()
+    _margins(fig, left=0.026, right=0.978, bottom=0.039, top=0.931, wspace=0.1, hspace=0.332)
     return fig
 
 
@@ -316,7 +349,7 @@ def ambition(result: Result):
     bars.set_xscale("log")
     bars.set_xlabel("the AAR's speed-up of alignment research, s = 1/(1 − p) (log scale)")
     fig.suptitle("The ambition curve: does aiming for more speed-up help or hurt?", fontsize=10, y=0.995)
-    fig.tight_layout()
+    _margins(fig, left=0.095, right=0.738, bottom=0.123, top=0.857, hspace=0.135)
     return fig
 
 
@@ -350,66 +383,145 @@ def render_all(priors: Priors, result: Result) -> dict[str, bytes]:
     return {name: draw(name, priors, result) for name in FIGURES}
 
 
-_WORKER_PRIORS: Priors | None = None
+#: Rough CPU seconds of each figure, to share them between two drawing processes.
+COST = {"priors.png": 0.8, "horizon.png": 0.45, "amdahl.png": 0.35, "ambition.png": 0.3,
+        "crux_map.png": 0.2, "outcomes.png": 0.1, "plan_vs_baseline.png": 0.1}
 
 
-def _worker_init(priors: Priors, parent: int) -> None:
-    """A drawing worker: keeps the priors, stops with its parent, and imports matplotlib now
-    (while the simulation runs) rather than with its first figure."""
-    global _WORKER_PRIORS
+def marginals(priors: Priors) -> SimpleNamespace:
+    """What the figures use of the priors (each variable's marginal), in a form that pickles."""
+    return SimpleNamespace(variables={name: SimpleNamespace(marginal=v.marginal)
+                                      for name, v in priors.variables.items()})
+
+
+def _share(names: list[str], processes: int) -> list[list[str]]:
+    """``names`` dealt to ``processes`` lists of about equal cost, the costliest first."""
+    shares: list[list[str]] = [[] for _ in range(processes)]
+    load = [0.0] * processes
+    for name in sorted(names, key=lambda n: -COST.get(n, 0.2)):
+        k = load.index(min(load))
+        shares[k].append(name)
+        load[k] += COST.get(name, 0.2)
+    return shares
+
+
+def _draw_some(names, priors, result) -> dict:
+    """Some figures as PNG bytes, or the exception that stopped them."""
+    try:
+        return {name: draw(name, priors, result) for name in names}
+    except Exception as e:  # noqa: BLE001 - handed to the parent, which raises it
+        return {"": e}
+
+
+def _helper(conn, names, priors, result, parent: int) -> None:
+    """A drawing process's helper (forked with matplotlib already imported)."""
     from model.montecarlo import workers
 
-    _WORKER_PRIORS = priors
     workers.protect(parent)
-    _figure()
+    conn.send(_draw_some(names, priors, result))
+    conn.close()
 
 
-def _worker_draw(name: str, result: Result | None) -> bytes:
-    return draw(name, _WORKER_PRIORS, result)
+def _drawer(conn, parent: int, processes: int) -> None:
+    """The drawing process of :class:`Drawing`: imports matplotlib at once, draws the priors'
+    figures when they come, then the result's, with a forked helper for a share of them."""
+    from model.montecarlo import workers
+
+    workers.protect(parent)
+    _figure()  # import matplotlib while the parent loads the priors and simulates
+    pngs: dict = {}
+    priors = None
+    while True:
+        kind, payload = conn.recv()
+        if kind == "priors":
+            priors = payload
+            pngs.update(_draw_some(list(_FROM_PRIORS), priors, None))
+            continue
+        given, result = payload
+        priors = priors if given is None else given
+        todo = [name for name in FIGURES if name not in pngs]
+        helper = None
+        shares = _share(todo, processes)
+        if len(shares) > 1 and shares[1] and workers.context().get_start_method() == "fork":
+            ctx = workers.context()
+            mine, theirs = ctx.Pipe(duplex=False)
+            helper = ctx.Process(target=_helper, args=(theirs, shares[1], priors, result, os.getpid()),
+                                 daemon=True)
+            helper.start()
+            theirs.close()
+        else:
+            shares = [todo]
+        pngs.update(_draw_some(shares[0], priors, result))
+        if helper is not None:
+            pngs.update(mine.recv())
+            helper.join()
+        conn.send(pngs)
+        conn.close()
+        return
 
 
 class Drawing:
-    """The figures of one run, drawn in worker processes: those of the priors at once (with
-    ``now``: while the simulation runs), those of the result once it is in (:meth:`finish`).
+    """The figures of one run, drawn in one worker process (matplotlib is imported there as
+    soon as it starts): those of the priors once given (:meth:`start`, with ``now``: while
+    the simulation runs), those of the result once it is in (:meth:`finish`), shared with a
+    helper process forked from the drawing one.
 
-    Use as a context manager: leaving it (Ctrl-C included) terminates the workers. Each
-    worker draws whole figures with matplotlib's object-oriented API, so the PNGs are
-    byte-identical to :func:`render_all`'s.
+    Start it before the priors are loaded so that the import overlaps the loading. Use as
+    a context manager: leaving it (Ctrl-C included) terminates the processes. Each draws
+    whole figures with matplotlib's object-oriented API, so the PNGs are byte-identical
+    to :func:`render_all`'s.
     """
 
-    def __init__(self, priors: Priors, now: bool = True, processes: int | None = None):
+    def __init__(self, priors: Priors | None = None, now: bool = True, processes: int | None = None):
         from model.montecarlo import workers
 
-        self._priors = priors
         self._processes = processes or min(2, workers.usable_cores())
-        self._pool = None
-        self._pending: dict = {}
+        self._process = self._conn = None
+        self._priors_sent = False
         if now:
-            self._start()
+            self._launch()
+        if priors is not None:
+            self.start(priors, now)
 
-    def _start(self) -> None:
-        import os
-
+    def _launch(self) -> None:
         from model.montecarlo import workers
 
-        self._pool = workers.context().Pool(self._processes, initializer=_worker_init,
-                                            initargs=(self._priors, os.getpid()))
-        self._pending = {name: self._pool.apply_async(_worker_draw, (name, None)) for name in _FROM_PRIORS}
+        ctx = workers.context()
+        self._conn, theirs = ctx.Pipe()
+        self._process = ctx.Process(target=_drawer, args=(theirs, os.getpid(), self._processes), daemon=False)
+        self._process.start()
+        theirs.close()
+
+    def start(self, priors: Priors, now: bool = True) -> None:
+        """Give the priors; with ``now`` their figures are drawn at once, else with the result's."""
+        self._priors = priors
+        if now:
+            if self._process is None:
+                self._launch()
+            self._conn.send(("priors", marginals(priors)))
+            self._priors_sent = True
 
     def finish(self, result: Result) -> dict[str, bytes]:
         """Every figure as PNG bytes, keyed by file name, in FIGURES order."""
-        from model.montecarlo import workers
-
-        if self._pool is None:  # not started with the simulation: start now
-            self._start()
-        # the costliest first, so that the two workers finish together
-        for name in ("ambition.png", "horizon.png", "crux_map.png", "outcomes.png", "plan_vs_baseline.png"):
-            self._pending[name] = self._pool.apply_async(_worker_draw, (name, result))
-        return {name: workers.wait(self._pending[name]) for name in FIGURES}
+        if self._process is None:  # not started with the simulation: start now
+            self._launch()
+        self._conn.send(("result", (None if self._priors_sent else marginals(self._priors), result)))
+        while not self._conn.poll(0.1):  # short steps, so that Ctrl-C stays responsive
+            if not self._process.is_alive():
+                raise RuntimeError("the figure-drawing process stopped unexpectedly")
+        pngs = self._conn.recv()
+        if "" in pngs:
+            raise pngs[""]
+        return {name: pngs[name] for name in FIGURES}
 
     def __enter__(self) -> "Drawing":
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
+        if self._process is None:
+            return
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._conn.close()
+        self._process = None
