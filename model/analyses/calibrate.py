@@ -158,7 +158,9 @@ def weighted_summary(worlds, w, priors: Priors) -> dict:
     """Calibrated outcome probabilities and variable shifts under weights ``w``."""
     out = {q: float(w @ worlds[q]) for q in REPORTED}
     # importance-sampling MC error of each weighted mean: sqrt(Σ w² (x − μ)²)
-    mcse = {q: float(np.sqrt(np.sum(w ** 2 * (worlds[q] - out[q]) ** 2))) for q in REPORTED}
+    # fewer than two effective worlds: the error cannot be estimated (None, as the engine says)
+    estimable = len(w) > 1 and kish_ess(w) >= 2
+    mcse = {q: float(np.sqrt(np.sum(w ** 2 * (worlds[q] - out[q]) ** 2))) if estimable else None for q in REPORTED}
     variables = {n: variable_shift(priors.variables[n].marginal, worlds[n], w, worlds.get(f"u:{n}"),
                                    float(np.std(worlds[n])))
                  for n in priors.random_names()}
