@@ -81,6 +81,13 @@ class Sampler:
                    tuple(_map_edges(n, priors.variables[n].marginal)
                          for n in ("capability_needed", "relative_difficulty")))
 
+    def prepare(self) -> None:
+        """Build each marginal's quantile table now (≈ 0.1 s), so that forked workers share it
+        instead of each building its own."""
+        marginals = dict(self.marginals)
+        for name in self.random:
+            marginals[name].from_z(np.zeros(1))
+
     def draw(self, rng: np.random.Generator, n: int, copula_u: bool = False):
         """n worlds: correlated standard normals through each marginal's quantile function.
 
@@ -340,6 +347,7 @@ def _in_order(workers: int, tasks: Iterator, sampler: Sampler, seed: int,
         for task in tasks:
             yield task, _run_task(sampler, seed, task, keep)
         return
+    sampler.prepare()
     pool = procs.context().Pool(workers, initializer=_worker_init, initargs=(sampler, os.getpid()))
     try:
         window: deque = deque()

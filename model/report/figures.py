@@ -384,8 +384,8 @@ def render_all(priors: Priors, result: Result) -> dict[str, bytes]:
 
 
 #: Rough CPU seconds of each figure, to share them between two drawing processes.
-COST = {"priors.png": 0.8, "horizon.png": 0.45, "amdahl.png": 0.35, "ambition.png": 0.3,
-        "crux_map.png": 0.2, "outcomes.png": 0.1, "plan_vs_baseline.png": 0.1}
+COST = {"priors.png": 0.36, "ambition.png": 0.26, "amdahl.png": 0.24, "horizon.png": 0.18,
+        "crux_map.png": 0.14, "outcomes.png": 0.1, "plan_vs_baseline.png": 0.06}
 
 
 def marginals(priors: Priors) -> SimpleNamespace:
@@ -413,51 +413,75 @@ def _draw_some(names, priors, result) -> dict:
         return {"": e}
 
 
-def _helper(conn, names, priors, result, parent: int) -> None:
-    """A drawing process's helper (forked with matplotlib already imported)."""
-    from model.montecarlo import workers
-
-    workers.protect(parent)
-    conn.send(_draw_some(names, priors, result))
-    conn.close()
+#: Which drawing process draws each figure of the priors while the simulation runs.
+_PRIORS_ROLE = {"priors.png": 0, "amdahl.png": 1}
 
 
-def _drawer(conn, parent: int, processes: int) -> None:
-    """The drawing process of :class:`Drawing`: imports matplotlib at once, draws the priors'
-    figures when they come, then the result's, with a forked helper for a share of them."""
-    from model.montecarlo import workers
+def _warm() -> None:
+    """Import matplotlib and draw a small figure (fonts, log-axis mathtext), so that a helper
+    forked afterwards shares what that loads."""
+    fig = _figure(figsize=(1, 1))
+    ax = fig.subplots()
+    ax.set_title("warm")
+    ax.set_xscale("logit")
+    ax.set_yscale("log")
+    ax.set_ylim(1, 1000)
+    png(fig)
 
-    workers.protect(parent)
-    _figure()  # import matplotlib while the parent loads the priors and simulates
+
+def _draw_loop(conn, role: int, processes: int, helper=None) -> dict:
+    """Draw this process's figures as the priors, then the result, come through ``conn``
+    (passing each message on to the ``helper`` pipe first); return them as PNG bytes."""
     pngs: dict = {}
     priors = None
     while True:
         kind, payload = conn.recv()
+        if helper is not None:
+            helper.send((kind, payload))
         if kind == "priors":
             priors = payload
-            pngs.update(_draw_some(list(_FROM_PRIORS), priors, None))
+            names = [n for n in _FROM_PRIORS if _PRIORS_ROLE[n] % processes == role]
+            pngs.update(_draw_some(names, priors, None))
             continue
         given, result = payload
-        priors = priors if given is None else given
-        todo = [name for name in FIGURES if name not in pngs]
-        helper = None
-        shares = _share(todo, processes)
-        if len(shares) > 1 and shares[1] and workers.context().get_start_method() == "fork":
-            ctx = workers.context()
-            mine, theirs = ctx.Pipe(duplex=False)
-            helper = ctx.Process(target=_helper, args=(theirs, shares[1], priors, result, os.getpid()),
-                                 daemon=True)
-            helper.start()
-            theirs.close()
+        if given is not None:  # a long run: the priors' figures come with the result's
+            priors = given
+            todo = list(FIGURES)
         else:
-            shares = [todo]
-        pngs.update(_draw_some(shares[0], priors, result))
-        if helper is not None:
-            pngs.update(mine.recv())
-            helper.join()
-        conn.send(pngs)
-        conn.close()
-        return
+            todo = [n for n in FIGURES if n not in _FROM_PRIORS]
+        pngs.update(_draw_some(_share(todo, processes)[role], priors, result))
+        return pngs
+
+
+def _helper(conn, parent: int) -> None:
+    """The drawing process's helper, forked once matplotlib is imported: draws its share."""
+    from model.montecarlo import workers
+
+    workers.protect(parent)
+    conn.send(_draw_loop(conn, 1, 2))
+    conn.close()
+
+
+def _drawer(conn, parent: int, processes: int) -> None:
+    """The drawing process of :class:`Drawing`: imports matplotlib at once, forks a helper,
+    and draws with it the priors' figures when they come, then the result's."""
+    from model.montecarlo import workers
+
+    workers.protect(parent)
+    _warm()  # import matplotlib while the parent loads the priors
+    ctx = workers.context()
+    helper = pipe = None
+    if processes > 1 and ctx.get_start_method() == "fork":
+        pipe, theirs = ctx.Pipe()
+        helper = ctx.Process(target=_helper, args=(theirs, os.getpid()), daemon=True)
+        helper.start()
+        theirs.close()
+    pngs = _draw_loop(conn, 0, 2 if helper else 1, pipe)
+    if helper is not None:
+        pngs.update(pipe.recv())
+        helper.join()
+    conn.send(pngs)
+    conn.close()
 
 
 class Drawing:
