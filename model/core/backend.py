@@ -1,6 +1,6 @@
 """The few array operations the structural model needs, for numpy and for PyTensor.
 
-The equations in :mod:`model.structure` take one of these namespaces as ``xp``
+The equations in :mod:`model.core.structure` take one of these namespaces as ``xp``
 so the same code runs on Monte Carlo arrays and on PyMC tensors.
 """
 
@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import math
 from types import SimpleNamespace
+from typing import Any, TypeAlias
 
 import numpy as np
 from scipy import special
 
 SQRT2 = math.sqrt(2.0)
+
+#: A numpy array (or float) in the Monte Carlo, a PyTensor tensor in PyMC: the equations
+#: accept either, through the ``xp`` namespace.
+Array: TypeAlias = Any
+#: One of the namespaces below (``numpy_ops`` or ``pytensor_ops()``).
+Ops: TypeAlias = SimpleNamespace
 
 numpy_ops = SimpleNamespace(
     name="numpy",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Mapping, NamedTuple
 
-from model.core.backend import numpy_ops
+from model.core.backend import Array, Ops, numpy_ops
 
 #: Width of the logistic step at the danger threshold, in capability units.
 DANGER_WIDTH = 0.1
@@ -52,7 +52,7 @@ class Outcomes(NamedTuple):
     plan_minus_baseline: object
 
 
-def climb(c, beta, xp=numpy_ops):
+def climb(c: Array, beta: Array, xp: Ops = numpy_ops) -> Array:
     """Integrated loop hazard per unit λ0: ∫₀ᶜ e^{βx} dx = expm1(β·C)/β, → C as β → 0.
 
     Essay: "The feedback loop could break down ... deception could prevent
@@ -64,7 +64,7 @@ def climb(c, beta, xp=numpy_ops):
     return c * xp.where(small, 1.0 + bc / 2.0, xp.expm1(safe) / safe)
 
 
-def survival(lam, c, beta, xp=numpy_ops):
+def survival(lam: Array, c: Array, beta: Array, xp: Ops = numpy_ops) -> Array:
     """exp(−λ0·climb): the chance the bootstrapping loop survives the climb to C.
 
     Exactly 1 when λ0 = 0 (for any β·C), and 0 when the hazard is too large to
@@ -83,7 +83,7 @@ def survival(lam, c, beta, xp=numpy_ops):
     return xp.exp(-xp.where(steep, steep_hazard, hazard))
 
 
-def amdahl(p, xp=numpy_ops):
+def amdahl(p: Array, xp: Ops = numpy_ops) -> Array:
     """Amdahl's law: automating a fraction p of the work speeds it up 1/(1 − p).
 
     Essay: "50% automated -> 2x ... 99.9% automated -> 1000x".
@@ -91,7 +91,7 @@ def amdahl(p, xp=numpy_ops):
     return 1.0 / xp.maximum(1.0 - p, MIN_UNAUTOMATED)
 
 
-def finish_time(total, built, speedup, xp=numpy_ops):
+def finish_time(total: Array, built: Array, speedup: Array, xp: Ops = numpy_ops) -> Array:
     """Years to finish ``total`` years of work that runs ``speedup``× faster after ``built``.
 
     T − (T − T_b)⁺·(1 − 1/s), which is T_b + (T − T_b)/s when T > T_b and T otherwise
@@ -100,7 +100,7 @@ def finish_time(total, built, speedup, xp=numpy_ops):
     return total - xp.maximum(total - built, 0.0) * (1.0 - 1.0 / speedup)
 
 
-def outcomes(w: Mapping[str, object], horizon: float, xp=numpy_ops) -> Outcomes:
+def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Outcomes:
     """All per-world probabilities for worlds ``w`` (a mapping of variable name → array).
 
     Equations of docs/model.md ("The equations", v2); ``horizon`` is the market's h in years.
@@ -156,7 +156,7 @@ def outcomes(w: Mapping[str, object], horizon: float, xp=numpy_ops) -> Outcomes:
     )
 
 
-def market_log_likelihood(success_h, trust, y, xp=numpy_ops):
+def market_log_likelihood(success_h: Array, trust: float, y: float, xp: Ops = numpy_ops) -> Array:
     """The market as evidence worth ``trust`` resolved questions that came out at rate y:
 
         log L(s_h) = trust · (y·ln s_h + (1 − y)·ln(1 − s_h))
