@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 from pydantic import ValidationError
@@ -94,7 +94,7 @@ class Priors:
         return self.variables[name].origin != self.path
 
 
-def _pearson(names, correlations) -> np.ndarray:
+def _pearson(names: tuple[str, ...], correlations: Mapping[tuple[str, str], float]) -> np.ndarray:
     index = {n: i for i, n in enumerate(names)}
     m = np.eye(len(names))
     for (a, b), rho in correlations.items():
@@ -280,7 +280,7 @@ def _statements(text: str) -> list[_Statement]:
     return out
 
 
-def _dotted(parts) -> str:
+def _dotted(parts: tuple[str, ...]) -> str:
     """A key path as the file would write it: bare parts as they are, others quoted."""
     return ".".join(p if _BARE.fullmatch(p) else '"' + p.replace('"', '\\"') + '"' for p in parts)
 
@@ -377,7 +377,7 @@ def _redefinition(text: str, line: int, column: int, message: str) -> tuple[str,
                  f"(through {_dotted(longer)}: a key cannot be both a value and a table); keep one"), then.line
 
 
-def _suggest(word: str, options) -> str:
+def _suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word[:100], list(options), n=1)
     return f' (did you mean "{close[0]}"?)' if close else ""
 
@@ -398,7 +398,7 @@ def _shown(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def _finite(value) -> bool:
+def _finite(value: Any) -> bool:
     """A finite int or float (an int too large for a float is not)."""
     try:
         return math.isfinite(float(value))
@@ -408,7 +408,7 @@ def _finite(value) -> bool:
 
 def _toml_string(text: str) -> str:
     """``text`` as a TOML basic string (templates quote priors back into files)."""
-    def char(c):
+    def char(c: str) -> str:
         if c in '"\\':
             return "\\" + c
         if c.isprintable():
@@ -489,7 +489,7 @@ class _Loader:
         self.problems.append(Problem(file, _escape(key), _escape(message, 2000),
                                      locator.line(key) if locator else None))
 
-    def _add_validation(self, file, key, err: ValidationError, locator):
+    def _add_validation(self, file: Path, key: str, err: ValidationError, locator: _Locator) -> None:
         for e in err.errors():
             loc = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in e["loc"])
             full = f"{key}.{loc}".replace(".[", "[") if loc else key
@@ -660,14 +660,14 @@ class _Loader:
 
     def _settings(self, tables: dict, parent: Priors | None, path: Path, at: _Locator):
         """[calibration], [simulation] and [decision], each over the parent's."""
-        def merged(cls, table, inherited):
+        def merged(cls: type, table: Any, inherited: Any) -> Any:
             return self._model(cls, {**inherited, **tables[table]}, path, table, at)
 
         return (merged(Calibration, "calibration", parent.calibration.model_dump() if parent else {}),
                 merged(Simulation, "simulation", parent.simulation.model_dump() if parent else {}),
                 merged(Decision, "decision", parent.decision.model_dump(exclude_none=True) if parent else {}))
 
-    def _parent(self, base_path: Path, path: Path, chain: tuple[Path, ...], at) -> Priors | None:
+    def _parent(self, base_path: Path, path: Path, chain: tuple[Path, ...], at: _Locator) -> Priors | None:
         """The base file loaded, unless it closes a cycle or makes the chain too long."""
         if _resolved(base_path) in [_resolved(p) for p in (*chain, path)]:
             self._add(path, "meta.base", "base files form a cycle: " + " -> ".join(
@@ -680,7 +680,7 @@ class _Loader:
             return self.load(base_path, (*chain, path))
         return None
 
-    def _base_path(self, base: str, path: Path, at) -> Path | None:
+    def _base_path(self, base: str, path: Path, at: _Locator) -> Path | None:
         """The file ``base`` names: a path ending in .toml (beside ``path``), or a preset name.
 
         A preset name is looked up beside ``path`` first, then among the presets; ``path``
@@ -704,7 +704,7 @@ class _Loader:
             self._add(path, "meta.base", f'base "{shown}" is {kind}, not a regular priors file', at)
         return found if kind is None else None
 
-    def _model(self, cls, data, path, key, at):
+    def _model(self, cls: type, data: Any, path: Path, key: str, at: _Locator) -> Any:
         try:
             return cls.model_validate(data)
         except ValidationError as err:
@@ -712,7 +712,7 @@ class _Loader:
             return None
 
     # -- variables -------------------------------------------------------------------------
-    def _prior(self, value, path, key, name, at) -> Prior | None:
+    def _prior(self, value: Any, path: Path, key: str, name: str, at: _Locator) -> Prior | None:
         with np.errstate(all="ignore"):  # extreme parameters overflow inside scipy; the checks say why
             marginal, source = self._marginal(value, path, key, at, nested=False)
             if marginal is None or not (self._support_ok(marginal, path, key, name, at)
@@ -720,7 +720,8 @@ class _Loader:
                 return None
         return Prior(name, marginal, _written(value), source, path)
 
-    def _marginal(self, value, path, key, at, nested) -> tuple[fam.Marginal | None, str | None]:
+    def _marginal(self, value: Any, path: Path, key: str, at: _Locator,
+                  nested: bool) -> tuple[fam.Marginal | None, str | None]:
         """A number (a point), an ``"a to b"`` string or a family's table, and its source."""
         if isinstance(value, bool) or not isinstance(value, (int, float, str, dict)):
             self._add(path, key, "expected a number, a \"a to b\" string or a table with dist = "
@@ -735,7 +736,7 @@ class _Loader:
             return self._a_to_b(value, path, key, at), None
         return self._family(value, path, key, at, nested)
 
-    def _a_to_b(self, value: str, path, key, at) -> fam.Marginal | None:
+    def _a_to_b(self, value: str, path: Path, key: str, at: _Locator) -> fam.Marginal | None:
         m = TO_PATTERN.match(value)
         if not m:
             self._add(path, key, f'expected "a to b" with numbers a < b (got {_shown(value)})', at)
@@ -744,7 +745,8 @@ class _Loader:
                                              float(m.group(2).replace("_", ""))]}, path, key, at)
         return self._build(spec, path, key, at) if spec else None
 
-    def _family(self, value: dict, path, key, at, nested) -> tuple[fam.Marginal | None, str | None]:
+    def _family(self, value: dict, path: Path, key: str, at: _Locator,
+                nested: bool) -> tuple[fam.Marginal | None, str | None]:
         """A table with ``dist``: validated by that family's Spec, its nested parts parsed first."""
         dist = value.get("dist")
         options = [f for f, spec in FAMILIES.items() if spec.nestable or not nested]
@@ -761,7 +763,7 @@ class _Loader:
             return None, None
         return self._build(spec, path, key, at, tuple(parts)), spec.source
 
-    def _build(self, spec, path, key, at, parts: tuple = ()):
+    def _build(self, spec: Any, path: Path, key: str, at: _Locator, parts: tuple = ()) -> fam.Marginal | None:
         try:
             with np.errstate(all="ignore"):
                 return spec.to_marginal(parts)
@@ -771,7 +773,7 @@ class _Loader:
             self._add(path, key, f"this distribution cannot be built ({exc}); check its parameters", at)
         return None
 
-    def _support_ok(self, marginal, path, key, name, at) -> bool:
+    def _support_ok(self, marginal: fam.Marginal, path: Path, key: str, name: str, at: _Locator) -> bool:
         rule = BY_NAME[name].support
         lo, hi = marginal.support
         atoms = [v for v, w in marginal.atoms if w > 0]
@@ -791,7 +793,7 @@ class _Loader:
             return False
         return True
 
-    def _values_ok(self, marginal, path, key, name, at) -> bool:
+    def _values_ok(self, marginal: fam.Marginal, path: Path, key: str, name: str, at: _Locator) -> bool:
         """Every value the simulation can draw is a finite number the model can use.
 
         Probed down to 1-in-10^19 tails: values must lie within ±VALUE_LIMIT, and above
@@ -844,7 +846,7 @@ class _Loader:
                           "median); check their values")
 
     @staticmethod
-    def _smallest(priors: Priors, names, z_bad: np.ndarray, why: str) -> tuple[np.ndarray, str]:
+    def _smallest(priors: Priors, names: tuple[str, ...], z_bad: np.ndarray, why: str) -> tuple[np.ndarray, str]:
         """A failing world with as many variables as possible put back at their medians."""
         for j in range(len(names)):
             z_try = z_bad.copy()
@@ -855,7 +857,7 @@ class _Loader:
 
     def _culprit(self, priors: Priors, name: str, zs: dict[str, float], why: str):
         """Report ``name``, one of the variables whose values ``zs`` break the model together."""
-        def value(n):
+        def value(n: str) -> str:
             return f"{n} = {float(_values_at(priors.variables[n].marginal, (zs[n],))[0]):.3g}"
 
         prior = priors.variables[name]
@@ -867,7 +869,7 @@ class _Loader:
                   "narrow it or truncate it with lower/upper", self.locators.get(prior.origin))
 
     # -- correlations ----------------------------------------------------------------------
-    def _correlations(self, table, path, at) -> dict[tuple[str, str], float]:
+    def _correlations(self, table: Any, path: Path, at: _Locator) -> dict[tuple[str, str], float]:
         out: dict[tuple[str, str], float] = {}
         for raw, rho in table.items():
             key = f'correlations."{raw}"'
