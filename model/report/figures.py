@@ -394,17 +394,6 @@ def marginals(priors: Priors) -> SimpleNamespace:
                                       for name, v in priors.variables.items()})
 
 
-def _share(names: list[str], processes: int) -> list[list[str]]:
-    """``names`` dealt to ``processes`` lists of about equal cost, the costliest first."""
-    shares: list[list[str]] = [[] for _ in range(processes)]
-    load = [0.0] * processes
-    for name in sorted(names, key=lambda n: -COST.get(n, 0.2)):
-        k = load.index(min(load))
-        shares[k].append(name)
-        load[k] += COST.get(name, 0.2)
-    return shares
-
-
 def _draw_some(names, priors, result) -> dict:
     """Some figures as PNG bytes, or the exception that stopped them."""
     try:
@@ -429,66 +418,66 @@ def _warm() -> None:
     png(fig)
 
 
-def _draw_loop(conn, role: int, processes: int, helper=None) -> dict:
-    """Draw this process's figures as the priors, then the result, come through ``conn``
-    (passing each message on to the ``helper`` pipe first); return them as PNG bytes."""
+def _draw_loop(conn, role: int, processes: int, taken) -> dict:
+    """Draw this process's figures as the priors, then the result, come through ``conn``;
+    return them as PNG bytes. The result's figures are taken one at a time, the costliest
+    first, from a counter shared with the other drawing process (``taken``), so that
+    whichever is free draws the next."""
     pngs: dict = {}
     priors = None
     while True:
         kind, payload = conn.recv()
-        if helper is not None:
-            helper.send((kind, payload))
         if kind == "priors":
             priors = payload
-            names = [n for n in _FROM_PRIORS if _PRIORS_ROLE[n] % processes == role]
-            pngs.update(_draw_some(names, priors, None))
+            pngs.update(_draw_some([n for n in _FROM_PRIORS if _PRIORS_ROLE[n] % processes == role],
+                                   priors, None))
             continue
         given, result = payload
         if given is not None:  # a long run: the priors' figures come with the result's
             priors = given
-            todo = list(FIGURES)
-        else:
-            todo = [n for n in FIGURES if n not in _FROM_PRIORS]
-        pngs.update(_draw_some(_share(todo, processes)[role], priors, result))
-        return pngs
+        todo = sorted((n for n in FIGURES if given is not None or n not in _FROM_PRIORS),
+                      key=lambda n: -COST.get(n, 0.2))
+        while True:
+            with taken.get_lock():
+                k = taken.value
+                taken.value += 1
+            if k >= len(todo):
+                return pngs
+            pngs.update(_draw_some([todo[k]], priors, result))
 
 
-def _helper(conn, parent: int) -> None:
-    """The drawing process's helper, forked once matplotlib is imported: draws its share."""
+def _helper(conn, parent: int, taken) -> None:
+    """The drawing process's helper, forked once matplotlib is imported."""
     from model.montecarlo import workers
 
     workers.protect(parent)
-    conn.send(_draw_loop(conn, 1, 2))
+    conn.send(_draw_loop(conn, 1, 2, taken))
     conn.close()
 
 
-def _drawer(conn, parent: int, processes: int) -> None:
-    """The drawing process of :class:`Drawing`: imports matplotlib at once, forks a helper,
-    and draws with it the priors' figures when they come, then the result's."""
+def _drawer(conn, helper_conn, parent: int, taken) -> None:
+    """The drawing process of :class:`Drawing`: imports matplotlib at once, forks its helper
+    (which talks to the parent through ``helper_conn``), and draws its own share."""
     from model.montecarlo import workers
 
     workers.protect(parent)
     _warm()  # import matplotlib while the parent loads the priors
-    ctx = workers.context()
-    helper = pipe = None
-    if processes > 1 and ctx.get_start_method() == "fork":
-        pipe, theirs = ctx.Pipe()
-        helper = ctx.Process(target=_helper, args=(theirs, os.getpid()), daemon=True)
+    helper = None
+    if helper_conn is not None:
+        helper = workers.context().Process(target=_helper, args=(helper_conn, os.getpid(), taken), daemon=True)
         helper.start()
-        theirs.close()
-    pngs = _draw_loop(conn, 0, 2 if helper else 1, pipe)
-    if helper is not None:
-        pngs.update(pipe.recv())
-        helper.join()
-    conn.send(pngs)
+        helper_conn.close()
+    conn.send(_draw_loop(conn, 0, 2 if helper else 1, taken))
     conn.close()
+    if helper is not None:
+        helper.join()
 
 
 class Drawing:
-    """The figures of one run, drawn in one worker process (matplotlib is imported there as
-    soon as it starts): those of the priors once given (:meth:`start`, with ``now``: while
-    the simulation runs), those of the result once it is in (:meth:`finish`), shared with a
-    helper process forked from the drawing one.
+    """The figures of one run, drawn in a worker process that imports matplotlib as soon as
+    it starts, and a helper forked from it: those of the priors once given (:meth:`start`,
+    with ``now``: while the simulation runs), those of the result once it is in
+    (:meth:`finish`), each taken by whichever process is free.
 
     Start it before the priors are loaded so that the import overlaps the loading. Use as
     a context manager: leaving it (Ctrl-C included) terminates the processes. Each draws
@@ -500,7 +489,8 @@ class Drawing:
         from model.montecarlo import workers
 
         self._processes = processes or min(2, workers.usable_cores())
-        self._process = self._conn = None
+        self._process = None
+        self._conns: list = []
         self._priors_sent = False
         if now:
             self._launch()
@@ -511,10 +501,21 @@ class Drawing:
         from model.montecarlo import workers
 
         ctx = workers.context()
-        self._conn, theirs = ctx.Pipe()
-        self._process = ctx.Process(target=_drawer, args=(theirs, os.getpid(), self._processes), daemon=False)
+        pipes = [ctx.Pipe() for _ in range(2 if self._processes > 1 and ctx.get_start_method() == "fork" else 1)]
+        self._conns = [mine for mine, _ in pipes]
+        theirs = [t for _, t in pipes]
+        self._process = ctx.Process(target=_drawer, daemon=False,
+                                    args=(theirs[0], theirs[1] if len(theirs) > 1 else None, os.getpid(),
+                                          ctx.Value("i", 0)))
         self._process.start()
-        theirs.close()
+        for t in theirs:
+            t.close()
+
+    def _send(self, message) -> None:
+        # the helper first: a send waits until the other side reads, and the drawing process
+        # draws the costlier figure of the priors
+        for conn in reversed(self._conns):
+            conn.send(message)
 
     def start(self, priors: Priors, now: bool = True) -> None:
         """Give the priors; with ``now`` their figures are drawn at once, else with the result's."""
@@ -522,18 +523,20 @@ class Drawing:
         if now:
             if self._process is None:
                 self._launch()
-            self._conn.send(("priors", marginals(priors)))
+            self._send(("priors", marginals(priors)))
             self._priors_sent = True
 
     def finish(self, result: Result) -> dict[str, bytes]:
         """Every figure as PNG bytes, keyed by file name, in FIGURES order."""
         if self._process is None:  # not started with the simulation: start now
             self._launch()
-        self._conn.send(("result", (None if self._priors_sent else marginals(self._priors), result)))
-        while not self._conn.poll(0.1):  # short steps, so that Ctrl-C stays responsive
-            if not self._process.is_alive():
-                raise RuntimeError("the figure-drawing process stopped unexpectedly")
-        pngs = self._conn.recv()
+        self._send(("result", (None if self._priors_sent else marginals(self._priors), result)))
+        pngs: dict = {}
+        for conn in self._conns:
+            while not conn.poll(0.1):  # short steps, so that Ctrl-C stays responsive
+                if not self._process.is_alive():
+                    raise RuntimeError("the figure-drawing process stopped unexpectedly")
+            pngs.update(conn.recv())
         if "" in pngs:
             raise pngs[""]
         return {name: pngs[name] for name in FIGURES}
@@ -547,5 +550,6 @@ class Drawing:
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
-        self._conn.close()
+        for conn in self._conns:
+            conn.close()
         self._process = None
