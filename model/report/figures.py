@@ -206,6 +206,7 @@ def amdahl(priors: Priors):
         ax.annotate(f"{s:,}×", (q, s), xytext=(-6, 6), textcoords="offset points", ha="right", fontsize=8)
     ax.set_xscale("logit")
     ax.set_yscale("log")
+    _logit_percent(ax.xaxis)
     ax.set_xlabel("fraction of alignment-research work automated, p")
     ax.set_ylabel("speed-up")
     twin = ax.twinx()
@@ -235,9 +236,38 @@ def _coarse(result: Result, quantity: str, groups: int = 256):
     return edges, inner, counts.sum()
 
 
+def _percent(p: float, pos: object = None) -> str:
+    """A probability on a logit axis as a plain percentage (0.0001%, 14%, 99.999%): no mathtext."""
+    if not 0 < p < 1:
+        return ""
+    return f"{100 * p:.10f}".rstrip("0").rstrip(".") + "%"  # 0.00001%, never 1e-05%
+
+
+def _logit_percent(axis) -> None:
+    """Major ticks of a logit axis labelled as percentages, minor ticks unlabelled."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(_percent))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _occupied(edges: np.ndarray, counts: np.ndarray, total: float, *marks: float) -> tuple[float, float]:
+    """The x range (on a logit axis) that holds all but 0.1% of the worlds (bars too low to see)
+    and every mark, padded by a tenth in logit: empty decades would only crowd the axis."""
+    share = np.cumsum(counts) / max(total, 1)
+    first = int(np.searchsorted(share, 0.0005))
+    last = int(np.searchsorted(share, share[-1] - 0.0005))
+    lo = min(edges[first], *marks)
+    hi = max(edges[min(last + 1, len(edges) - 1)], *marks)
+    logit = lambda x: np.log(x / (1 - x))  # noqa: E731
+    expit = lambda y: 1 / (1 + np.exp(-y))  # noqa: E731
+    pad = 0.1 * max(logit(hi) - logit(lo), 1.0)
+    return float(expit(logit(lo) - pad)), float(expit(logit(hi) + pad))
+
+
 def horizon(result: Result):
     """Per-world success within the horizon against the market's target."""
-    edges, counts, total = _coarse(result, "success_within_horizon")
+    edges, counts, total = _coarse(result, Q.success_within_horizon)
     keep = (edges[1:] > 1e-6) & (edges[:-1] < 1 - 1e-6)
     fig = _figure(figsize=(7, 3.6))
     ax = fig.subplots()
@@ -248,9 +278,18 @@ def horizon(result: Result):
                label=f"market {100 * result.target:.0f}% (at your {100 * result.target_percentile:.0f}th percentile)")
     ax.axvline(e.mean, color="black", lw=1.5, ls="--", label=f"your mean {100 * e.mean:.1f}%")
     ax.set_xscale("logit")
+    inner = edges[np.append(keep, False) | np.insert(keep, 0, False)]
+    ax.set_xlim(*_occupied(inner, counts[keep], total, result.target, e.mean))
+    _logit_percent(ax.xaxis)
     ax.set_xlabel(f"success within {result.horizon:g} years, per world")
     ax.set_ylabel("share of worlds")
-    ax.legend(frameon=False, fontsize=8)
+    # headroom above the tallest bar, and the legend on the side away from it
+    heights = counts[keep] / max(total, 1)
+    ax.set_ylim(0, 1.45 * max(float(heights.max(initial=0)), 1e-12))
+    tallest = float(inner[int(np.argmax(heights))]) if heights.size else 0.5
+    lo, hi = ax.get_xlim()
+    right_half = np.log(tallest / (1 - tallest)) > (np.log(lo / (1 - lo)) + np.log(hi / (1 - hi))) / 2
+    ax.legend(frameon=False, fontsize=8, loc="upper left" if right_half else "upper right")
     ax.set_title("Your view against the market")
     _margins(fig, left=_left_of(fig, ax), right=0.981, bottom=0.159, top=0.907)
     return fig
