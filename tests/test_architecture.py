@@ -186,3 +186,14 @@ def test_api_calibrated_worlds_carry_their_weights(tmp_path):
         assert (df[q] * df["weight"]).sum() == pytest.approx(run.estimates[q].mean, rel=1e-9)
     with pytest.raises(ValueError, match="calibrated"):
         model.compare(ROOT / "priors" / "author.toml", path, samples=2000)
+
+
+def test_figures_leave_the_callers_matplotlib_alone():
+    """Run.figures() in a notebook: the backend and rcParams are as the user set them."""
+    code = ("import matplotlib; matplotlib.use('svg'); matplotlib.rcParams['font.size'] = 14\n"
+            "import model\nrun = model.simulate('priors/author.toml', samples=20000, seed=1, workers=1)\n"
+            "figs = run.figures()\nimport matplotlib.pyplot as plt\n"
+            "print(matplotlib.get_backend(), matplotlib.rcParams['font.size'], len(figs), len(plt.get_fignums()))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["svg", "14.0", "7", "0"]

@@ -298,6 +298,8 @@ def _run_all(files, targets, samples, seed, workers, sensitivity, quiet, as_json
     from model.report.output import ReportFolder
 
     specs = [_load(f) for f in files]  # every file is checked before any work
+    if sensitivity:
+        _enough_for_sensitivity(specs, samples)
     if sensitivity and any(s.calibration.apply for s in specs):
         raise click.UsageError("--sensitivity does not apply to a calibrated priors file (its worlds are "
                                "weighted); run it on the file's base")
@@ -409,6 +411,10 @@ def sensitivity(priors, samples, seed, out, workers, quiet, as_json):
     path = priors or _default_priors()
     target = _targets([path], out)[0]
     spec = _load(path)
+    _enough_for_sensitivity([spec], samples)
+    if spec.calibration.apply is not None:
+        raise click.UsageError("sensitivity does not apply to a calibrated priors file (its worlds are "
+                               "weighted); run it on the file's base")
     with _guarded(ReportFolder(target, "run")) as (folder,):
         _announce(spec, samples, workers, quiet or as_json)
         _, sens = _run_one(spec, folder, samples, seed, workers, quiet or as_json, sensitivity=True)
@@ -417,6 +423,16 @@ def sensitivity(priors, samples, seed, out, workers, quiet, as_json):
     elif not quiet:
         _print_sensitivity(sens)
     _err(f"report written to {_plain(str(target))}/ (report.html, report.md, summary.json, sensitivity.json, figures/)")
+
+
+def _enough_for_sensitivity(specs: list, samples: int | None) -> None:
+    """Refuse, before any work, a sensitivity analysis on too few worlds to mean anything."""
+    from model.analyses.sensitivity import MIN_SAMPLES
+
+    for spec in specs:
+        if (samples or spec.simulation.samples) < MIN_SAMPLES:
+            raise click.UsageError(f"sensitivity needs at least {MIN_SAMPLES:,} worlds (100 per bin of each "
+                                   f"variable); got {samples or spec.simulation.samples:,}")
 
 
 def _print_sensitivity(sens) -> None:
@@ -633,6 +649,7 @@ def serve(priors, port, no_browser):
 
 def main() -> None:
     """The ``aar-risk`` entry point: one line and 130/143 for an interrupt at any moment."""
+    os.environ.setdefault("MPLBACKEND", "Agg")  # the command draws to files, never to a window
     _install_signals()
     try:
         cli()

@@ -18,6 +18,7 @@ from model.report.render import _env
 from model.report.summary import display_path, versions
 from model.core.variables import CRUXES, NAMES
 from model.core.quantities import OUTCOMES, Q
+from model.report.figures import styled
 
 METHOD_COLORS = {"prior": "#8d99ae", "nuts": "#264653", "reweight": "#2a9d8f", "tilt": "#e9c46a"}
 
@@ -57,6 +58,7 @@ def _png(fig) -> bytes:
     return png(fig)
 
 
+@styled
 def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
     """Prior against posterior density of the two cruxes, one curve per method."""
     from model.report.figures import _plt, text
@@ -83,6 +85,7 @@ def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
     return _png(fig)
 
 
+@styled
 def outcome_figure(summary: dict) -> bytes:
     from model.report.figures import _plt
     from model.core.quantities import SHORT
@@ -104,6 +107,7 @@ def outcome_figure(summary: dict) -> bytes:
     return _png(fig)
 
 
+@styled
 def success_h_figure(worlds, posteriors: dict, target: float) -> bytes:
     """The distribution of s_h across worlds: prior, and calibrated by each method, market marked."""
     from model.report.figures import _plt
@@ -129,6 +133,7 @@ def success_h_figure(worlds, posteriors: dict, target: float) -> bytes:
     return _png(fig)
 
 
+@styled
 def rank_figure(idata) -> bytes:
     import arviz as az
 

@@ -14,6 +14,7 @@ from model.spec.priors import Priors
 from model.report.render import LABELS, _env
 from model.report.summary import OUTCOMES, display_path, versions
 from model.core.quantities import Q
+from model.report.figures import styled
 
 #: Why a player that no compared outcome depends on gets exactly 0.
 INERT_WHY = {"target": "the market's number: it only moves the calibration",
@@ -77,6 +78,7 @@ def build(runs: list[tuple[Priors, Result]], attributions: list[Attribution],
     return summary
 
 
+@styled
 def figure(summary: dict[str, Any]) -> bytes:
     from model.report.figures import OUTCOME_COLORS, _plt, label, png, text
 
@@ -112,6 +114,7 @@ def figure(summary: dict[str, Any]) -> bytes:
     return png(fig)
 
 
+@styled
 def crux_figure(summary: dict[str, Any], maps: CruxMaps) -> bytes:
     """The views' crux maps side by side on the same axes: P(success) and P(existential risk)
     given the two cruxes, with each view's prior density as contours."""

@@ -6,10 +6,11 @@ turns them into PNG bytes keyed by file name.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -29,16 +30,22 @@ STYLE = {"figure.dpi": 110, "font.size": 9, "axes.spines.top": False, "axes.spin
          "text.usetex": False}
 
 
-def _setup() -> None:
-    import matplotlib
+def styled(draw: Callable[..., bytes]) -> Callable[..., bytes]:
+    """Draw inside ``matplotlib.rc_context(STYLE)``: the report's style applies to its figures
+    only, and a notebook's backend and rcParams are left as they were (no global change)."""
+    @functools.wraps(draw)
+    def within(*args: Any, **kwargs: Any) -> bytes:
+        import matplotlib
 
-    matplotlib.use("Agg")
-    matplotlib.rcParams.update(STYLE)
+        with matplotlib.rc_context(STYLE):
+            return draw(*args, **kwargs)
+
+    return within
 
 
 def _plt():
-    """pyplot, set up for the report (other report modules draw with it)."""
-    _setup()
+    """pyplot (other report modules draw with it, inside :func:`styled`; figures are closed
+    by :func:`png`, so none is left in pyplot's list or shown by a notebook)."""
     import matplotlib.pyplot as plt
 
     return plt
@@ -47,7 +54,6 @@ def _plt():
 def _figure(**kw):
     """A new Figure on an Agg canvas, outside pyplot (no global state: safe in any process
     or thread, and matplotlib.pyplot is never imported for a run's figures)."""
-    _setup()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -409,6 +415,7 @@ _FROM_RESULT = {"outcomes.png": outcomes, "crux_map.png": lambda r, p: crux_map(
                 "horizon.png": horizon, "plan_vs_baseline.png": plan_vs_baseline, "ambition.png": ambition}
 
 
+@styled
 def draw(name: str, priors: Priors, result: Result | None = None) -> bytes:
     """One figure of FIGURES as PNG bytes."""
     if name in _FROM_PRIORS:

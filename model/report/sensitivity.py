@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.report.figures import LABELS, OUTCOME_COLORS, _plt, png, text
+from model.report.figures import LABELS, OUTCOME_COLORS, _plt, png, styled, text
 from model.core.variables import CRUXES
 from model.core.quantities import OUTCOMES, Q
 
@@ -117,6 +117,7 @@ def value_of_information(sens: dict, top: int = 10):
     return fig
 
 
+@styled
 def render(sens: dict, means: dict) -> dict[str, bytes]:
     """Every sensitivity figure as PNG bytes, keyed by file name."""
     return {"tornado.png": png(tornado(sens, means)), "crux_curves.png": png(crux_curves(sens)),
