@@ -182,6 +182,8 @@ def test_unconverged_nuts_exits_3_and_says_so(tmp_path):
     assert report.splitlines()[2].startswith("> **NUTS did not converge")
     data = json.loads((tmp_path / "reports" / "author" / "calibration" / "calibration.json").read_text())
     assert data["methods"]["nuts"]["converged"] is False and data["calibrated_priors"] is None
+    # -q: only where it went and why it failed; none of PyMC's own log lines
+    assert "NUTS" not in r.stderr.replace("NUTS did not converge", "") and "Sampling" not in r.stderr, r.stderr
 
 
 def test_sensitivity_end_to_end(tmp_path):

@@ -254,8 +254,7 @@ def _pymc_quiet() -> Iterator[None]:
     import os
     import warnings
 
-    logger = logging.getLogger("pymc")
-    level, env = logger.level, os.environ.get("PYTHONWARNINGS")
+    env = os.environ.get("PYTHONWARNINGS")
     # PyMC's chain processes do not inherit this process's warning filters: NaN probes while
     # tuning would print NumPy RuntimeWarnings from PyTensor's C-less dot fallback
     os.environ["PYTHONWARNINGS"] = env or "ignore::RuntimeWarning:pytensor.tensor.blas"
@@ -265,10 +264,16 @@ def _pymc_quiet() -> Iterator[None]:
             warnings.filterwarnings("ignore", message=".*BLAS.*")
             warnings.filterwarnings("ignore", category=RuntimeWarning, module="pytensor.*")  # NaN probes
             warnings.filterwarnings("ignore", message=".*Potentials on other parameters.*")  # prior draws need none
+            import pymc  # noqa: F401 - first: importing it sets its logger to INFO
+
+            logger = logging.getLogger("pymc")
+            level = logger.level
             logger.setLevel(logging.WARNING)
-            yield
+            try:
+                yield
+            finally:
+                logger.setLevel(level)
     finally:
-        logger.setLevel(level)
         if env is None:
             os.environ.pop("PYTHONWARNINGS", None)
         else:
