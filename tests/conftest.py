@@ -44,3 +44,18 @@ from hypothesis import settings as _settings  # noqa: E402
 
 _settings.register_profile("repro", derandomize=True, deadline=None)
 _settings.load_profile("repro")
+
+
+def chromium() -> str:
+    """Debian's chromium for Playwright: skipped where it is missing, unless AAR_REQUIRE_BROWSER
+    is set (as .ci/run sets it), then a failure."""
+    import os
+    import shutil
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("AAR_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (AAR_REQUIRE_BROWSER is set) but not installed")
+        pytest.skip("chromium not installed")
+    pytest.importorskip("playwright")
+    return exe

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -17,7 +15,7 @@ from model.report.render import files
 from model.report.summary import build
 from model.spec.template import template
 
-from .conftest import MIDDLE_WORLD, ROOT, write_priors
+from .conftest import MIDDLE_WORLD, ROOT, chromium, write_priors
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -90,18 +88,10 @@ def test_html_escapes_user_text(tmp_path):
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
-def _browser():
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        if os.environ.get("AAR_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (AAR_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("chromium not installed")
-    pytest.importorskip("playwright")
-    return exe
 
 
 def test_html_renders_in_headless_chromium(author_report, tmp_path):
-    exe = _browser()
+    exe = chromium()
     from playwright.sync_api import sync_playwright
 
     page_path = tmp_path / "report.html"

@@ -22,7 +22,7 @@ import pytest
 
 from model.core.quantities import OUTCOMES
 
-from .conftest import ROOT
+from .conftest import ROOT, chromium
 
 SEED, SAMPLES = 7, 200_000
 MINE = """# my priors: this comment must survive "write to file"
@@ -41,12 +41,7 @@ seed = {seed}
 
 
 def _chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        if os.environ.get("AAR_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (AAR_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("chromium not installed")
-    pytest.importorskip("playwright")
+    exe = chromium()
     pytest.importorskip("panel")
     return exe
 
