@@ -9,7 +9,6 @@ leave 127.0.0.1.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
