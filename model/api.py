@@ -198,10 +198,9 @@ def sensitivity(priors: Priors | str | Path, *, samples: int | None = None, seed
     view = _priors(priors)
     if view.calibration.apply is not None:
         raise ValueError(f"{view.path} is calibrated (its worlds are weighted); run sensitivity on its base")
-    from model.analyses.sensitivity import MIN_SAMPLES
+    from model.analyses.sensitivity import check_samples
 
-    if _count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples) < MIN_SAMPLES:
-        raise ValueError(f"sensitivity needs at least {MIN_SAMPLES:,} worlds")
+    check_samples(_count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples))
     run = _simulate(view, samples, seed, workers, 0, progress, utilities=view.decision.utilities)
     if progress is not None:
         progress("sensitivity (SALib, EVPI)", 0, 1)

@@ -54,16 +54,6 @@ class Market:
                    c.trust if trust is None else float(trust))
 
 
-def market_source(priors: Priors, market: Market) -> str:
-    """The source of the market's reading: the file's, unless the caller set another target or
-    horizon (then the file's source, about its own market, does not describe this one)."""
-    c = priors.calibration
-    if (market.target, market.horizon) == (c.target, c.horizon_years):
-        return c.source
-    return (f"set when calibrating: {market.target:g} in {market.horizon:g} years (the priors file's "
-            f"source describes its own market, {c.target:g} in {c.horizon_years:g} years)")
-
-
 def log_likelihood(success_h, market: Market, xp=None):
     """:func:`model.structure.market_log_likelihood` of the market ``market`` (numpy by default)."""
     return market_log_likelihood(success_h, market.trust, market.target, *(() if xp is None else (xp,)))

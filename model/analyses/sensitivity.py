@@ -237,11 +237,16 @@ def decision(priors: Priors, result: Result) -> dict:
                            f"{binned.JOINT_FLIP_SUBPOINTS}² points per cell)"}
 
 
+def check_samples(samples: int) -> None:
+    """Raise ValueError for fewer than MIN_SAMPLES worlds (callers check before any work)."""
+    if samples < MIN_SAMPLES:
+        raise ValueError(f"sensitivity needs at least {MIN_SAMPLES:,} worlds ({MIN_SAMPLES // binned.BINS} per "
+                         f"bin of each variable), got {samples:,}")
+
+
 def analyse(priors: Priors, result: Result, seed: int = 2023) -> dict:
     """sensitivity.json: per output Sobol, given-data indices and tornado; the decision block."""
-    if result.samples < MIN_SAMPLES:
-        raise ValueError(f"sensitivity needs at least {MIN_SAMPLES:,} worlds ({MIN_SAMPLES // binned.BINS} per "
-                         f"bin of each variable), got {result.samples:,}")
+    check_samples(result.samples)
     sob = sobol(priors, seed=seed, horizon=result.horizon)
     given = given_data(priors, result)
     per_output = {q: {**_mark_resolved(sob["outcomes"][q]), **given[q]} for q in OUTPUTS}

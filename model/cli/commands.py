@@ -427,12 +427,13 @@ def sensitivity(priors, samples, seed, out, workers, quiet, as_json):
 
 def _enough_for_sensitivity(specs: list, samples: int | None) -> None:
     """Refuse, before any work, a sensitivity analysis on too few worlds to mean anything."""
-    from model.analyses.sensitivity import MIN_SAMPLES
+    from model.analyses.sensitivity import check_samples
 
     for spec in specs:
-        if (samples or spec.simulation.samples) < MIN_SAMPLES:
-            raise click.UsageError(f"sensitivity needs at least {MIN_SAMPLES:,} worlds (100 per bin of each "
-                                   f"variable); got {samples or spec.simulation.samples:,}")
+        try:
+            check_samples(samples or spec.simulation.samples)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
 
 
 def _print_sensitivity(sens) -> None:

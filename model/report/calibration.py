@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from model.analyses.calibrate import GATES, REPORTED, market_source
+from model.analyses.calibrate import GATES, REPORTED
 from model.analyses.calibration import CalibrationRun
 from model.spec.priors import Priors
 from model.report.render import _env
@@ -19,6 +19,7 @@ from model.report.summary import display_path, versions
 from model.core.variables import CRUXES, NAMES
 from model.core.quantities import OUTCOMES, Q
 from model.report.figures import styled
+from model.spec.refit import market_source
 
 METHOD_COLORS = {"prior": "#8d99ae", "nuts": "#264653", "reweight": "#2a9d8f", "tilt": "#e9c46a"}
 

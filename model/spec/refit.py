@@ -100,7 +100,7 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
     doc.add("meta", meta)
     calibration = tomlkit.table()
     calibration.update({"target": float(market.target), "horizon_years": float(market.horizon),
-                        "trust": float(market.trust), "source": _source(priors, market), "apply": apply})
+                        "trust": float(market.trust), "source": market_source(priors, market), "apply": apply})
     if apply == "tilt":
         calibration.add("tilt_lambda", float(lam))
     doc.add("calibration", calibration)
@@ -121,13 +121,14 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
     return tomlkit.dumps(doc)
 
 
-def _source(priors: Priors, market) -> str:
-    """The file's market source, unless the calibration used another target or horizon."""
+def market_source(priors: Priors, market) -> str:
+    """The source of the market's reading: the file's, unless the caller set another target or
+    horizon (then the file's source, about its own market, does not describe this one)."""
     c = priors.calibration
     if (market.target, market.horizon) == (c.target, c.horizon_years):
         return c.source
-    return (f"set when calibrating: {market.target:g} in {market.horizon:g} years (the base file's source "
-            f"describes its own market, {c.target:g} in {c.horizon_years:g} years)")
+    return (f"set when calibrating: {market.target:g} in {market.horizon:g} years (the priors file's "
+            f"source describes its own market, {c.target:g} in {c.horizon_years:g} years)")
 
 
 def _inline(value):
