@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from model.analyses.calibrate import Market
-from model.analyses.calibration import CalibrationRun
+from model.analyses.calibration import CalibrationRun, Progress
 from model.core.quantities import OUTCOMES, Q
 from model.montecarlo.engine import BLOCK, Estimate, Result
 from model.spec.priors import Priors
@@ -29,8 +29,6 @@ from model.spec.priors import Priors
 __all__ = ["OUTCOMES", "load_priors", "simulate", "sensitivity", "calibrate", "compare",
            "Run", "Sensitivity", "Calibration", "Comparison", "Progress"]
 
-#: ``progress(label, done, total)``, called as work advances (``total`` may be None).
-Progress = Callable[[str, int, "int | None"], None]
 
 
 def _plain(data: Any) -> Any:

@@ -18,7 +18,7 @@ from model.montecarlo.engine import Result, simulate, usable_cores
 from model.spec.priors import Priors
 
 #: ``progress(label, done, total)``: called as each stage advances.
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, int, "int | None"], None]
 #: Worlds of the weighted run that checks a calibrated file reproduces its calibration.
 RUN_CHECK_SAMPLES = 200_000
 METHODS = ("nuts", "reweight", "tilt")

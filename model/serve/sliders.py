@@ -127,7 +127,3 @@ class Sliders:
             self.charts[name].object = charts.density_svg(
                 (file_priors or priors).variables[name], priors.variables[name] if name in self.changes else None,
                 other.variables[name] if other is not None else None)
-
-
-def _pair(value: Change) -> tuple[float, float]:
-    return value if isinstance(value, tuple) else (value, value)
