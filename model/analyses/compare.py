@@ -480,9 +480,7 @@ def attribute(a: Priors, b: Priors, samples: int | None = None, seed: int = 2023
 
 # --- crux maps on common axes -------------------------------------------------------------------
 
-#: The crux map's default axes (the essay's chart), as in the run report: C from GPT-4 (0) to
-#: twice AGI, R from 0 to half again as hard as aligning AGI; widened to every view's central 99%.
-MAP_AXES = {"capability_needed": (0.0, 2.0), "relative_difficulty": (0.0, 1.5)}
+#: The crux map's default axes are the run's (engine.MAP_AXES), widened to every view's central 99%.
 MAP_PERCENTILES = (0.005, 0.995)
 #: Most worlds per view re-binned when a run's own map has other edges.
 MAP_WORLDS = 2**20
@@ -503,7 +501,7 @@ class CruxMaps:
 def common_edges(views: list[Priors], cells: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cell edges shared by every view: the default axes, widened to each view's 0.5th and
     99.5th percentiles of the crux where they reach beyond."""
-    from model.montecarlo.engine import MAP_CELLS
+    from model.montecarlo.engine import MAP_AXES, MAP_CELLS
 
     cells = MAP_CELLS if cells is None else cells
     edges = []
@@ -517,7 +515,7 @@ def common_edges(views: list[Priors], cells: int | None = None) -> tuple[np.ndar
 
 def _bin_map(priors: Priors, result, edges, worlds: int):
     """Counts and mean outcomes per cell of ``worlds`` of the run's worlds (same seed, same draws)."""
-    from model.montecarlo.engine import MAP_QUANTITIES, Sampler
+    from model.montecarlo.engine import MAP_QUANTITIES, Sampler, crux_cells
 
     cells = len(edges[0]) - 1
     sampler = Sampler.from_priors(priors, result.horizon, result.target)
@@ -529,12 +527,7 @@ def _bin_map(priors: Priors, result, edges, worlds: int):
         o = outcomes(w, sampler.horizon)
         c = np.broadcast_to(w["capability_needed"], (n,))
         r = np.broadcast_to(w["relative_difficulty"], (n,))
-        i = np.searchsorted(edges[0], c, side="right") - 1
-        j = np.searchsorted(edges[1], r, side="right") - 1
-        i = np.where(c == edges[0][-1], cells - 1, i)  # the top edge belongs to the last cell
-        j = np.where(r == edges[1][-1], cells - 1, j)
-        inside = (i >= 0) & (i < cells) & (j >= 0) & (j < cells)
-        cell = np.where(inside, i * cells + j, cells * cells)
+        cell = crux_cells(c, r, edges)
         counts += np.bincount(cell, minlength=cells * cells + 1)
         for k, q in enumerate(MAP_QUANTITIES):
             sums[k] += np.bincount(cell, weights=np.broadcast_to(getattr(o, q), (n,)), minlength=cells * cells + 1)

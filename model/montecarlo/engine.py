@@ -119,15 +119,28 @@ def _map_edges(name: str, marginal) -> np.ndarray:
     return np.linspace(min(lo, p_lo), max(hi, p_hi), MAP_CELLS + 1)
 
 
+def crux_cells(c: np.ndarray, r: np.ndarray, edges: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Flat crux-map cell ``i·cells_r + j`` of each world, C in cell i and R in cell j.
+
+    A cell holds [edge, next edge); the last one also holds the top edge, so both ends of
+    each axis are inside. A world outside either axis (or NaN) gets ``cells_c·cells_r``, one
+    past the last cell. The run's map and compare's maps on common axes both bin with this.
+    """
+    cells_c, cells_r = len(edges[0]) - 1, len(edges[1]) - 1
+    i = np.searchsorted(edges[0], c, side="right") - 1
+    j = np.searchsorted(edges[1], r, side="right") - 1
+    i = np.where(c == edges[0][-1], cells_c - 1, i)  # the top edge belongs to the last cell
+    j = np.where(r == edges[1][-1], cells_r - 1, j)
+    inside = (i >= 0) & (i < cells_c) & (j >= 0) & (j < cells_r)
+    return np.where(inside, i * cells_r + j, cells_c * cells_r)
+
+
 def _map_sums(worlds, values, edges, n, w=None):
     """Per-cell world counts and (weighted) sums of MAP_QUANTITIES, and with weights w also
     the per-cell Σw (the last cell collects the outside)."""
     c = np.broadcast_to(worlds["capability_needed"], (n,))
     r = np.broadcast_to(worlds["relative_difficulty"], (n,))
-    i = np.searchsorted(edges[0], c, side="right") - 1
-    j = np.searchsorted(edges[1], r, side="right") - 1
-    inside = (i >= 0) & (i < MAP_CELLS) & (j >= 0) & (j < MAP_CELLS)
-    cell = np.where(inside, i * MAP_CELLS + j, MAP_CELLS * MAP_CELLS)
+    cell = crux_cells(c, r, edges)
     return _cell_sums(cell, MAP_CELLS * MAP_CELLS + 1, values, MAP_QUANTITIES, w)
 
 
