@@ -152,6 +152,7 @@ def _guarded(*folders):
     """Prepare report folders before any work; turn output errors and interruptions
     into one line and an exit status (1, 130 or 143). Yields the prepared folders."""
     from model.core.errors import OutputError
+    from model.montecarlo.workers import ChildDied
     from model.report.output import ReportFolder
 
     _install_signals()
@@ -164,6 +165,13 @@ def _guarded(*folders):
         yield prepared
     except OutputError as exc:
         _err(f"error: {_plain(str(exc))}")
+        sys.exit(EXIT_OUTPUT)
+    except ChildDied as exc:
+        if _stop["signalled"]:  # the interrupt reached the children first
+            _say_interrupted()
+            _exit_now(128 + _stop["signum"])
+        _err(f"error: {_plain(str(exc))} (killed, or out of memory?); nothing was written, "
+             f"{_plain(shown)} is as it was")
         sys.exit(EXIT_OUTPUT)
     except (Interrupted, KeyboardInterrupt) as exc:  # KeyboardInterrupt: PyMC stopped early
         for f in prepared:
@@ -279,22 +287,17 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
     # one BLAS thread per process (set before numpy loads): the run's processes already fill
     # the cores, and OpenBLAS's idle threads spin (≈ 0.25 CPU-s of a 10⁶-world run)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from model.report.figures import Drawing
-    from model.report.output import ReportFolder
-
     files = list(priors) or [_default_priors()]
     if out is not None and len(files) > 1:
         raise click.UsageError("--out takes one PRIORS file; without it each goes to reports/<stem>/")
     targets = _targets(files, out)
-    import model.montecarlo.engine  # noqa: F401 - before the fork, so the drawing process shares it
-    # the first file's drawing process starts now: it imports matplotlib while the files load
-    with Drawing() as first:
-        summaries = _run_all(files, targets, samples, seed, workers, sensitivity, quiet, as_json, first)
+    summaries = _run_all(files, targets, samples, seed, workers, sensitivity, quiet, as_json)
     if as_json:
         click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2))
 
 
-def _run_all(files, targets, samples, seed, workers, sensitivity, quiet, as_json, first) -> list[dict]:
+def _run_all(files, targets, samples, seed, workers, sensitivity, quiet, as_json) -> list[dict]:
+    """Check every file and folder, and only then start any process: simulate, draw, write."""
     from model.report.output import ReportFolder
 
     specs = [_load(f) for f in files]  # every file is checked before any work
@@ -307,9 +310,8 @@ def _run_all(files, targets, samples, seed, workers, sensitivity, quiet, as_json
     with _guarded(*(ReportFolder(t, "run") for t in targets)) as folders:
         for spec in specs:
             _announce(spec, samples, workers, quiet or as_json)
-        for i, (spec, folder) in enumerate(zip(specs, folders)):
-            summary, _ = _run_one(spec, folder, samples, seed, workers, quiet or as_json, sensitivity,
-                                  first if i == 0 else None)
+        for spec, folder in zip(specs, folders):
+            summary, _ = _run_one(spec, folder, samples, seed, workers, quiet or as_json, sensitivity)
             summaries.append(summary)
             if not (quiet or as_json):
                 _print_table(summary)
@@ -328,20 +330,18 @@ def _run_all(files, targets, samples, seed, workers, sensitivity, quiet, as_json
 DRAW_WHILE_SIMULATING = 10**7
 
 
-def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False,
-             drawing=None) -> tuple[dict, dict | None]:
-    """Simulate, summarise, draw and write one run report into a prepared folder. The
-    figures are drawn in worker processes (``drawing``, started early, or a new one): those
-    of the priors while a short run simulates."""
+def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> tuple[dict, dict | None]:
+    """Simulate, summarise, draw and write one run report into a prepared folder (the
+    inputs are checked). The figures are drawn in worker processes: those of the priors
+    while a short run simulates."""
     from model.report.figures import Drawing
     from model.report.summary import build
 
+    import model.montecarlo.engine  # noqa: F401 - before the fork, so the drawing process shares it
+
     n = samples or spec.simulation.samples
     now = n <= DRAW_WHILE_SIMULATING
-    if drawing is not None and not now:  # a long run: no drawing process while it simulates
-        drawing.__exit__(None, None, None)
-        drawing = None
-    with (drawing or Drawing(now=now)) as drawing, (_Silent() if quiet else _progress(quiet)) as bar:
+    with Drawing(now=now) as drawing, (_Silent() if quiet else _progress(quiet)) as bar:
         drawing.start(spec, now=now)
         result = _simulate(spec, bar, f"simulating {_plain(spec.path.stem)[:20]}", samples=samples, seed=seed,
                            workers=workers, utilities=spec.decision.utilities if sensitivity else None)

@@ -328,11 +328,10 @@ def _run_task(sampler: Sampler, seed: int, blocks: list[tuple[int, int]], keep: 
 _WORKER_SAMPLER: Sampler | None = None
 
 
-def _worker_init(sampler: Sampler, parent: int) -> None:
-    """A worker keeps the sampler, ignores Ctrl-C (its parent stops it) and dies with its parent."""
+def _worker_init(sampler: Sampler) -> None:
+    """A worker keeps the sampler (inherited by fork, or sent once to a spawned worker)."""
     global _WORKER_SAMPLER
     _WORKER_SAMPLER = sampler
-    procs.protect(parent)
 
 
 def _worker_task(seed: int, blocks: list[tuple[int, int]], keep: bool):
@@ -354,33 +353,29 @@ def _in_order(workers: int, tasks: Iterator, sampler: Sampler, seed: int,
     """Yield each task's result in task order: in this process, or from a pool of workers.
 
     At most ``2 * workers`` tasks are in flight, so memory does not grow with the
-    number of worlds. Any exception (Ctrl-C included) terminates the workers at once.
+    number of worlds. A worker's death is an error; any exception (Ctrl-C included)
+    stops the workers within a second (:class:`model.montecarlo.workers.Pool`).
     """
     if workers == 1:
         for task in tasks:
             yield task, _run_task(sampler, seed, task, keep)
         return
     sampler.prepare()
-    pool = procs.context().Pool(workers, initializer=_worker_init, initargs=(sampler, os.getpid()))
-    try:
-        window: deque = deque()
-        tasks = iter(tasks)
+    tasks, sent = _tee(tasks)
+    with procs.Pool(workers, _worker_task, _worker_init, (sampler,)) as pool:
+        for result in pool.results(((seed, task, keep) for task in tasks), window=2 * workers):
+            yield sent.popleft(), result
+
+
+def _tee(tasks: Iterator) -> tuple[Iterator, deque]:
+    """``tasks`` again, remembering each one taken until the caller pops it (in order)."""
+    sent: deque = deque()
+
+    def gen():
         for task in tasks:
-            window.append((task, pool.apply_async(_worker_task, (seed, task, keep))))
-            if len(window) < 2 * workers:
-                continue
-            yield _oldest(window)
-        while window:
-            yield _oldest(window)
-        pool.close()
-        pool.join()
-    finally:
-        pool.terminate()
-
-
-def _oldest(window: deque):
-    task, pending = window.popleft()
-    return task, procs.wait(pending)  # short waits keep Ctrl-C responsive
+            sent.append(task)
+            yield task
+    return gen(), sent
 
 
 @dataclass(frozen=True)

@@ -464,15 +464,21 @@ def _warm() -> None:
     png(fig)
 
 
-def _draw_loop(conn, role: int, processes: int, taken) -> dict:
+def _draw_loop(conn, role: int, processes: int, taken, parent: int) -> dict:
     """Draw this process's figures as the priors, then the result, come through ``conn``;
     return them as PNG bytes. The result's figures are taken one at a time, the costliest
     first, from a counter shared with the other drawing process (``taken``), so that
-    whichever is free draws the next."""
+    whichever is free draws the next. Every wait watches ``parent`` (it raises
+    :class:`~model.montecarlo.workers.ChildDied` once the parent is gone)."""
+    from model.montecarlo import workers
+
+    def alive() -> bool:
+        return workers.parent_alive(parent)
+
     pngs: dict = {}
     priors = None
     while True:
-        kind, payload = conn.recv()
+        kind, payload = workers.receive(conn, alive=alive)
         if kind == "priors":
             priors = payload
             pngs.update(_draw_some([n for n in _FROM_PRIORS if _PRIORS_ROLE[n] % processes == role],
@@ -484,20 +490,36 @@ def _draw_loop(conn, role: int, processes: int, taken) -> dict:
         todo = sorted((n for n in FIGURES if given is not None or n not in _FROM_PRIORS),
                       key=lambda n: -COST.get(n, 0.2))
         while True:
-            with taken.get_lock():
-                k = taken.value
-                taken.value += 1
+            k = _take(taken, alive)
             if k >= len(todo):
                 return pngs
             pngs.update(_draw_some([todo[k]], priors, result))
+
+
+def _take(taken, alive) -> int:
+    """The next figure's number from the shared counter (its lock waited for in steps)."""
+    from model.montecarlo import workers
+
+    lock = taken.get_lock()
+    while not lock.acquire(timeout=workers.STEP):
+        if not alive():
+            raise workers.ChildDied("the parent process is gone")
+    try:
+        k = taken.value
+        taken.value += 1
+    finally:
+        lock.release()
+    return k
 
 
 def _helper(conn, parent: int, taken) -> None:
     """The drawing process's helper, forked once matplotlib is imported."""
     from model.montecarlo import workers
 
-    workers.protect(parent)
-    conn.send(_draw_loop(conn, 1, 2, taken))
+    try:
+        conn.send(_draw_loop(conn, 1, 2, taken, parent))
+    except workers.ChildDied:
+        return
     conn.close()
 
 
@@ -506,17 +528,18 @@ def _drawer(conn, helper_conn, parent: int, taken) -> None:
     (which talks to the parent through ``helper_conn``), and draws its own share."""
     from model.montecarlo import workers
 
-    workers.protect(parent)
-    _warm()  # import matplotlib while the parent loads the priors
+    _warm()  # import matplotlib while the parent simulates
     helper = None
     if helper_conn is not None:
-        helper = workers.context().Process(target=_helper, args=(helper_conn, os.getpid(), taken), daemon=True)
-        helper.start()
+        helper = workers.start(_helper, (helper_conn, os.getpid(), taken), name="aar-drawing-helper")
         helper_conn.close()
-    conn.send(_draw_loop(conn, 0, 2 if helper else 1, taken))
+    try:
+        conn.send(_draw_loop(conn, 0, 2 if helper else 1, taken, parent))
+    except workers.ChildDied:
+        return
     conn.close()
-    if helper is not None:
-        helper.join()
+    while helper is not None and helper.exitcode is None and workers.parent_alive(parent):
+        helper.join(workers.STEP)  # until it has sent its share (else leaving would kill it)
 
 
 class Drawing:
@@ -525,10 +548,10 @@ class Drawing:
     with ``now``: while the simulation runs), those of the result once it is in
     (:meth:`finish`), each taken by whichever process is free.
 
-    Start it before the priors are loaded so that the import overlaps the loading. Use as
-    a context manager: leaving it (Ctrl-C included) terminates the processes. Each draws
-    whole figures with matplotlib's object-oriented API, so the PNGs are byte-identical
-    to :func:`render_all`'s.
+    Start it once the inputs are checked, so that the import overlaps the simulation. Use
+    as a context manager: leaving it (Ctrl-C included) stops the processes within a second
+    (:func:`model.montecarlo.workers.stop`). Each draws whole figures with matplotlib's
+    object-oriented API, so the PNGs are byte-identical to :func:`render_all`'s.
     """
 
     def __init__(self, priors: Priors | None = None, now: bool = True, processes: int | None = None):
@@ -550,18 +573,22 @@ class Drawing:
         pipes = [ctx.Pipe() for _ in range(2 if self._processes > 1 and ctx.get_start_method() == "fork" else 1)]
         self._conns = [mine for mine, _ in pipes]
         theirs = [t for _, t in pipes]
-        self._process = ctx.Process(target=_drawer, daemon=False,
-                                    args=(theirs[0], theirs[1] if len(theirs) > 1 else None, os.getpid(),
-                                          ctx.Value("i", 0)))
-        self._process.start()
+        self._process = workers.start(_drawer, (theirs[0], theirs[1] if len(theirs) > 1 else None, os.getpid(),
+                                                ctx.Value("i", 0)), name="aar-drawing", daemon=False)
         for t in theirs:
             t.close()
 
     def _send(self, message) -> None:
         # the helper first: a send waits until the other side reads, and the drawing process
         # draws the costlier figure of the priors
+        from model.montecarlo import workers
+
         for conn in reversed(self._conns):
-            conn.send(message)
+            try:
+                conn.send(message)
+            except OSError:  # a broken pipe: every reader is gone
+                raise workers.ChildDied(f"the figure-drawing process stopped unexpectedly (exit code "
+                                        f"{self._process.exitcode})") from None
 
     def start(self, priors: Priors, now: bool = True) -> None:
         """Give the priors; with ``now`` their figures are drawn at once, else with the result's."""
@@ -577,12 +604,14 @@ class Drawing:
         if self._process is None:  # not started with the simulation: start now
             self._launch()
         self._send(("result", (None if self._priors_sent else marginals(self._priors), result)))
+        from model.montecarlo import workers
+
         pngs: dict = {}
         for conn in self._conns:
-            while not conn.poll(0.1):  # short steps, so that Ctrl-C stays responsive
-                if not self._process.is_alive():
-                    raise RuntimeError("the figure-drawing process stopped unexpectedly")
-            pngs.update(conn.recv())
+            try:
+                pngs.update(workers.receive(conn, watch=[self._process]))
+            except workers.ChildDied as exc:
+                raise workers.ChildDied(f"the figure-drawing process stopped unexpectedly ({exc})") from None
         if "" in pngs:
             raise pngs[""]
         return {name: pngs[name] for name in FIGURES}
@@ -591,11 +620,11 @@ class Drawing:
         return self
 
     def __exit__(self, *exc) -> None:
+        from model.montecarlo import workers
+
         if self._process is None:
             return
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
+        workers.stop(self._process)
         for conn in self._conns:
             conn.close()
         self._process = None
