@@ -34,6 +34,12 @@ class Gamma(ScipyFamily):
 
         return stats.gamma(self.shape, scale=self.scale)
 
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        return self.frozen.sf(x)
+
+    def isf(self, s: np.ndarray) -> np.ndarray:
+        return self.frozen.isf(s)
+
     def ppf_tensor(self, u):
         import pytensor.tensor as pt
 

@@ -43,6 +43,14 @@ class LogitNormal(Family):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return self.from_z(special.ndtri(u))
 
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore"):
+            return special.ndtr((self.mu - special.logit(np.clip(x, 0, 1))) / self.sigma)
+
+    def isf(self, s: np.ndarray) -> np.ndarray:
+        return self.from_z(-special.ndtri(s))
+
     def cdf(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         with np.errstate(divide="ignore"):

@@ -62,6 +62,14 @@ class LogNormal(ScipyFamily):
 
     exact_from_z = from_z
 
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x > 0, special.ndtr((self.mu - np.log(np.maximum(x, 0))) / self.sigma), 1.0)
+
+    def isf(self, s: np.ndarray) -> np.ndarray:
+        return np.exp(self.mu - self.sigma * special.ndtri(s))
+
     @classmethod
     def from_ci90(cls, a: float, b: float) -> "LogNormal":
         la, lb = np.log(a), np.log(b)

@@ -81,6 +81,28 @@ class Mixture(Family):
     def cdf_left(self, x: np.ndarray) -> np.ndarray:
         return sum(w * c.cdf_left(x) for c, w in zip(self.components, self.weights))
 
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        return sum(w * c.sf(x) for c, w in zip(self.components, self.weights))
+
+    def isf(self, s: np.ndarray) -> np.ndarray:
+        """The value with P(X > x) = s, found on the survival function as ``_cont_ppf`` finds
+        the quantile on the CDF, so that no digits are lost far in the upper tail."""
+        from scipy.optimize import elementwise
+
+        if self._atoms:  # the quantile handles the atoms' jumps
+            return super().isf(s)
+        s = np.asarray(s, dtype=float)
+        if len(self._cont) == 1:
+            return self._cont[0][0].isf(s)
+        qs = [c.isf(s) for c, _ in self._cont]
+        lo, hi = np.minimum.reduce(qs), np.maximum.reduce(qs)
+        out = hi.copy()
+        todo = (hi > lo) & (self.sf(hi) < s)
+        if todo.any():
+            res = elementwise.find_root(lambda x, t: self.sf(x) - t, (lo[todo], hi[todo]), args=(s[todo],))
+            out[todo] = np.where(np.isfinite(res.x), res.x, lo[todo])
+        return out
+
     def pdf(self, x: np.ndarray) -> np.ndarray:
         return sum(w * c.pdf(x) for c, w in self._cont)
 

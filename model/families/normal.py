@@ -48,6 +48,12 @@ class Normal(ScipyFamily):
 
     exact_from_z = from_z
 
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        return special.ndtr((self.mean - np.asarray(x, dtype=float)) / self.sd)
+
+    def isf(self, s: np.ndarray) -> np.ndarray:
+        return self.mean - self.sd * special.ndtri(s)
+
     @classmethod
     def from_ci90(cls, a: float, b: float) -> "Normal":
         return cls((a + b) / 2, (b - a) / (2 * Z95))
