@@ -99,7 +99,7 @@ def _mount_points() -> set[str]:
 
 
 def _reason(exc: OSError) -> str:
-    text = exc.strerror or exc.__class__.__name__
+    text = exc.strerror or str(exc) or exc.__class__.__name__
     if exc.errno == errno.ENAMETOOLONG:
         text = "the name is too long for the file system"
     return text
@@ -125,6 +125,7 @@ class ReportFolder:
         self._lock_fd: int | None = None
         self._lock_path: Path | None = None
         self._staging: Path | None = None
+        self._identity: tuple[int, int] | None = None  # the folder's (device, inode) when prepared
 
     # -- context manager -------------------------------------------------------------
     def __enter__(self) -> "ReportFolder":
@@ -178,24 +179,35 @@ class ReportFolder:
             raise self._fail(f"it holds files this program did not write ({shown}); nothing was "
                              "changed. Choose a new or empty folder, or one aar-risk wrote before")
 
+    def _check_mounts_inside(self) -> None:
+        """A file system mounted inside the folder would be carried into the new report and
+        emptied with the old one: refuse it."""
+        prefix = str(self.path).rstrip("/") + "/"
+        inside = sorted(m for m in _mount_points() if m.startswith(prefix))
+        if inside:
+            raise self._fail(f"a file system is mounted inside it ({inside[0]}); unmount it or "
+                             "choose another folder")
+
     def _check_sub_locks(self) -> None:
-        try:
-            names = os.listdir(self.path)
-        except OSError:
+        """Refuse while any report inside this folder, at any depth, is being written."""
+        if not self.path.is_dir():
             return
-        for name in names:
-            if name.endswith(".lock") and _is_ours(self.path, name):
-                try:
-                    fd = os.open(self.path / name, os.O_RDONLY | os.O_CLOEXEC)
-                except OSError:
-                    continue
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                except BlockingIOError:
+        for root, dirs, names in os.walk(self.path, onerror=lambda e: None):
+            for name in names:
+                if name.endswith(".lock") and _is_ours(Path(root), name) and _held(Path(root) / name):
                     raise self._fail("another aar-risk is writing a report inside it; wait for it "
-                                     "to finish") from None
-                finally:
-                    os.close(fd)
+                                     "to finish")
+
+    def _check_holders(self) -> None:
+        """Refuse while a report folder that holds this one (at any height) is being written:
+        its swap would remove this folder's lock and staging."""
+        for above in self.lock_at.parents:
+            if above == above.parent:
+                break
+            lock = _sibling(above, "lock")
+            if os.path.lexists(lock) and _is_ours(above.parent, lock.name) and _held(lock):
+                raise self._fail(f"another aar-risk is writing {above}, which holds this folder; wait "
+                                 "for it to finish")
 
     def _check_holder(self) -> None:
         """A sub-report's parent (``lock_at``) must itself be safe to hold our folders."""
@@ -210,7 +222,7 @@ class ReportFolder:
     def _lock(self) -> None:
         path = _sibling(self.lock_at, "lock")
         for _ in range(20):
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = self._open_lock(path)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -218,24 +230,44 @@ class ReportFolder:
                 raise self._fail(f"another aar-risk is writing {self.lock_at} (lock {path}); "
                                  "wait for it to finish or choose another --out") from None
             try:  # the holder before us may have removed the file: lock the file that is there
-                same = os.path.samestat(os.fstat(fd), os.stat(path))
+                same = os.path.samestat(os.fstat(fd), os.lstat(path))
             except FileNotFoundError:
                 same = False
             if same:
-                os.ftruncate(fd, 0)
-                os.write(fd, f"{os.getpid()} {self.lock_at.name}\n".encode("utf-8", "surrogateescape"))
+                try:
+                    os.ftruncate(fd, 0)
+                    os.write(fd, f"{os.getpid()} {self.lock_at.name}\n".encode("utf-8", "surrogateescape"))
+                except OSError:  # a full disk: leave no empty lock behind
+                    _unlink_if_same(path, fd)
+                    os.close(fd)
+                    raise
                 self._lock_fd, self._lock_path = fd, path
                 return
             os.close(fd)
         raise self._fail(f"could not take the lock {path}")
 
+    def _open_lock(self, path: Path) -> int:
+        """Open (or create) the lock file, never through a link, and only if it is ours: a
+        regular file with one name, empty or naming this folder."""
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise self._fail(f"{path} is a symbolic link, not a lock aar-risk made; remove it") from None
+            if exc.errno == errno.EISDIR:
+                raise self._fail(f"{path} is a folder, not a lock aar-risk made; move it away") from None
+            raise
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or (st.st_size and not _is_ours(path.parent, path.name)):
+            os.close(fd)
+            raise self._fail(f"{path} is not a lock aar-risk made (a file of yours, a link or a pipe "
+                             "with the lock's name); move it away")
+        return fd
+
     def _unlock(self) -> None:
         if self._lock_fd is None:
             return
-        try:
-            os.unlink(self._lock_path)
-        except OSError:
-            pass
+        _unlink_if_same(self._lock_path, self._lock_fd)  # never another file put in its place
         os.close(self._lock_fd)
         self._lock_fd = None
 
@@ -265,13 +297,17 @@ class ReportFolder:
         try:
             self._refuse_unsafe()
             self._check_holder()
+            self.lock_at.parent.mkdir(parents=True, exist_ok=True)
+            self._lock()  # before anything is made, so a refused run makes nothing
+            self._check_holders()
             if self.lock_at != self.path and not self.lock_at.exists():  # a holder for sub-reports
-                self.lock_at.mkdir(parents=True)
+                self.lock_at.mkdir()
                 _write(self.lock_at / MARKER, _marker("folder", []))
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock()
             self._recover()
+            self._check_mounts_inside()
             self._check_contents()
+            self._identity = _identity(self.path)
             staging = _sibling(self.path, "new")
             os.mkdir(staging)
             self._staging = staging
@@ -293,7 +329,8 @@ class ReportFolder:
             for rel in files:
                 _check_relative(rel)
                 _write(staging / rel, files[rel])
-            if self.path.exists():
+            self._check_unchanged()
+            if self._identity is not None:
                 _carry_over(self.path, staging, set(files))
             _write(staging / MARKER, _marker(self.kind, sorted(files)))
             os.chmod(staging, 0o755)
@@ -311,10 +348,22 @@ class ReportFolder:
             raise self._fail(f"{_reason(exc)}; the earlier report, if any, is unchanged") from None
         return self.path
 
+    def _check_unchanged(self) -> None:
+        """The folder must be what it was when prepared (not swapped for a link or another folder)."""
+        if _identity(self.path) != self._identity:
+            now = ("a symbolic link" if os.path.islink(self.path) else "another folder" if os.path.lexists(self.path)
+                   else "gone")
+            raise self._fail(f"it changed while the report was being made (it is now {now}); nothing "
+                             "was written")
+
     def _swap(self, staging: Path) -> None:
-        if not self.path.exists():
+        self._check_unchanged()
+        if self._identity is None:
             os.rename(staging, self.path)
         elif _exchange(staging, self.path):
+            if _identity(staging) != self._identity:  # swapped in the last instant: put it back
+                _exchange(staging, self.path)
+                self._check_unchanged()
             # staging now holds the earlier report: mark it as ours to remove, then remove it
             self._swapped = True
             _write(staging / MARKER, _marker("staging", [], self.path.name))
@@ -342,6 +391,40 @@ class ReportFolder:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None
         self._unlock()
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a real folder at ``path`` (never through a link); None if nothing is there."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else (-1, -1)
+
+
+def _held(lock: Path) -> bool:
+    """Whether another process holds ``lock`` (a lock file that is not ours counts as free)."""
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _unlink_if_same(path: Path, fd: int) -> None:
+    try:
+        if os.path.samestat(os.fstat(fd), os.lstat(path)):
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def _marker(kind: str, files: list[str], name: str | None = None) -> str:
