@@ -61,16 +61,17 @@ def quantity_table(run: Run, other: Run | None = None, other_name: str = "") -> 
             f"<tr style='text-align:left'><th></th>{head}</tr>{''.join(rows)}</table>")
 
 
-def status(run: Run, refined: bool, path: Path, note: str = "") -> str:
-    """Which estimate is shown: worlds, seed, and whether it is still being refined."""
+def status(run: Run, refined: bool, path: Path, note: str = "", whatif: tuple[str, ...] = ()) -> str:
+    """Which estimate is shown: worlds, seed, whether it is still being refined, and the
+    variables with a what-if (``data-whatif``, comma-separated; empty for the file as it is)."""
     r = run.result
     stage = "refined" if refined else "quick"
     what = (f"{r.samples:,} worlds, seed {r.seed}" + ("" if refined else " (quick estimate; refining…)"))
     if r.weighting is not None and r.ess is not None:
         what += f"; calibrated file, worlds weighted as run weights them (effective sample size {r.ess:,.0f})"
     return (f'<div style="font-size:13px;color:#444"><span data-testid="status" data-stage="{stage}" '
-            f'data-samples="{r.samples}" data-seed="{r.seed}">{html.escape(what)}</span>'
-            f"{html.escape(note)}</div>")
+            f'data-samples="{r.samples}" data-seed="{r.seed}" data-whatif="{html.escape(",".join(whatif))}">'
+            f"{html.escape(what)}</span>{html.escape(note)}</div>")
 
 
 def _where(p: Problem) -> str:

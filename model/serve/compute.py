@@ -1,12 +1,19 @@
 """Runs for the page: a quick estimate first, then a refined one in the background.
 
 Each change (a save, a what-if) starts a new *generation*; work of an older one stops at
-its next progress call. Results are cached by the files' contents, the what-ifs, the
-number of worlds and the seed, so several tabs of the same file share the work.
+its next progress call. A lane has at most one worker thread: changes that come faster
+than it works only move the generation on, and the worker takes the newest when it is
+done with (or has dropped) the current one, so hundreds of saves in a row never pile up
+threads. Results are cached by the files' contents, the what-ifs, the number of worlds and
+the seed, so several tabs of the same file share the work.
+
+Nothing here waits: no join, no wait on an event or a queue; the locks guard a few
+assignments each.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -39,6 +46,7 @@ class Snapshot:
     problems: tuple[Problem, ...] = ()
     refined: bool = False  # False: the quick estimate (refinement under way)
     whatif: Mapping[str, object] = field(default_factory=dict)  # variable -> TOML value
+    file_digest: str | None = None  # sha256 of the file's bytes these results came from
 
 
 _cache: OrderedDict[tuple, Run] = OrderedDict()
@@ -81,7 +89,7 @@ def _key(values: Mapping[str, object]) -> tuple:
 class Lane:
     """One priors file followed for one page: what-ifs, watching, quick then refined runs.
 
-    ``show(snapshot)`` is called from a worker thread with each newer result.
+    ``show(snapshot)`` is called from the lane's worker thread with each newer result.
     """
 
     def __init__(self, path: Path, show: Callable[[Snapshot], None]):
@@ -90,11 +98,14 @@ class Lane:
         self.watcher = watch.Watcher(self.path)
         self.changes: dict[str, whatif.Change] = {}
         self.generation = 0
+        self.stopped = self.paused = False
         self._lock = threading.Lock()
+        self._wanted: tuple[int, dict] | None = None  # the newest generation not started yet
+        self._worker: threading.Thread | None = None
 
     def poll(self) -> None:
         """Start over if the file or a base changed (cheap: a few ``stat`` calls)."""
-        if self.watcher.changed():
+        if not (self.stopped or self.paused) and self.watcher.changed():
             self.restart()
 
     def set_changes(self, changes: Mapping[str, whatif.Change]) -> None:
@@ -102,15 +113,47 @@ class Lane:
         self.restart()
 
     def stop(self) -> None:
+        """For good (the tab is gone): the current work stops at its next progress call."""
+        with self._lock:
+            self.stopped = True
+            self.generation += 1
+            self._wanted = None
+
+    def pause(self) -> None:
+        """Nobody is looking: the current work stops at its next progress call, none starts."""
         with self._lock:
             self.generation += 1
+            self._wanted = None
+            self.paused = True
+
+    def resume(self) -> None:
+        """Somebody is looking again: the next :meth:`poll` starts over."""
+        with self._lock:
+            self.paused = False
+        self.watcher.forget()
 
     def restart(self) -> None:
+        """A new generation; the worker (started if there is none) takes it next."""
         with self._lock:
+            if self.stopped or self.paused:
+                return
             self.generation += 1
-            generation = self.generation
-        threading.Thread(target=self._work, args=(generation, dict(self.changes)), daemon=True,
-                         name=f"aar-serve-{generation}").start()
+            self._wanted = (self.generation, dict(self.changes))
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._run, daemon=True,
+                                                name=f"aar-serve {self.path.name}")
+                self._worker.start()
+
+    def _run(self) -> None:
+        """The lane's one worker: the newest wanted generation, until none is left."""
+        while True:
+            with self._lock:
+                if self._wanted is None:
+                    self._worker = None  # under the lock: restart() starts a new one from here on
+                    return
+                generation, changes = self._wanted
+                self._wanted = None
+            self._work(generation, changes)
 
     def _work(self, generation: int, changes: dict) -> None:
         def alive() -> bool:
@@ -128,13 +171,23 @@ class Lane:
                 self.show(Snapshot(self.path, problems=(Problem(self.path, "", f"internal error: {exc!r}"),)))
 
     def _stages(self, alive: Callable[[], bool], changes: dict) -> None:
-        digest = watch.digest(watch.chain(self.path))
+        files = watch.chain(self.path)
+        digest = watch.digest(files)
+        try:
+            file_digest = hashlib.sha256(watch.read(self.path)).hexdigest()
+        except OSError:
+            file_digest = None
+        if not alive():
+            raise Stale()
         file_priors, applied = load(self.path, changes)
         priors, values = applied.priors, applied.values
         seed, full = priors.simulation.seed, refined_samples(priors)
         stages = [(False, QUICK)] if full > QUICK else []
         for refined, n in [*stages, (True, full)]:
+            if not alive():
+                raise Stale()
             run = _cached_run((digest, _key(values), n, seed), priors, n, seed, alive)
             if not alive():
                 raise Stale()
-            self.show(Snapshot(self.path, priors, file_priors, run, refined=refined, whatif=values))
+            self.show(Snapshot(self.path, priors, file_priors, run, refined=refined, whatif=values,
+                               file_digest=file_digest))

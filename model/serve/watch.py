@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat as _stat
 import tomllib
 from pathlib import Path
 
@@ -16,13 +17,39 @@ from model.spec.priors import MAX_BASE_DEPTH, PRESET_NAME, preset_path
 #: What ``stat`` says of a file: (inode, size, mtime in ns), or None when it cannot be read.
 Stamp = tuple[int, int, int] | None
 
+#: The most bytes read of a file here (a priors file is a few kilobytes; the loader refuses
+#: more than 1 MB and says so).
+LIMIT = 1_000_001
+
+
+def read(path: Path, limit: int = LIMIT) -> bytes:
+    """At most ``limit`` bytes of ``path``, which must be a regular file; OSError otherwise.
+
+    Never blocks: the file is opened with O_NONBLOCK and checked with ``fstat`` on the opened
+    descriptor, so a named pipe with no writer (which a plain ``open`` waits on for ever), a
+    device or a folder is refused, also when one is put in the file's place meanwhile.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not _stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IsADirectoryError(f"{path}: not a regular file")
+        chunks, left = [], limit
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
 
 def _base_of(path: Path) -> Path | None:
     """The file ``path``'s ``[meta] base`` names (as the loader resolves it), or None."""
     try:
-        with open(path, "rb") as fh:
-            base = tomllib.loads(fh.read(1_000_000).decode("utf-8-sig")).get("meta", {}).get("base")
-    except (OSError, ValueError, AttributeError):
+        data = read(path)
+        if len(data) >= LIMIT:
+            return None  # the loader refuses such a file
+        base = tomllib.loads(data.decode("utf-8-sig")).get("meta", {}).get("base")
+    except (OSError, ValueError, AttributeError, RecursionError):
         return None
     if not isinstance(base, str):
         return None
@@ -67,8 +94,7 @@ def digest(files: list[Path]) -> str:
     for f in files:
         h.update(os.fsencode(str(f)) + b"\0")
         try:
-            with open(f, "rb") as fh:
-                h.update(fh.read(1_000_001))
+            h.update(read(f))
         except OSError as exc:
             h.update(f"unreadable {exc.errno}".encode())
         h.update(b"\0")
@@ -82,6 +108,10 @@ class Watcher:
         self.path = Path(path)
         self.files: list[Path] = []
         self.stamps: list[Stamp] = []
+
+    def forget(self) -> None:
+        """The next :meth:`changed` says True, as the first time."""
+        self.files, self.stamps = [], []
 
     def changed(self) -> bool:
         """True the first time, and after any of the files is saved, renamed over, deleted or made."""

@@ -1,13 +1,17 @@
 """What-ifs: a variable's 5th and 95th percentiles (or a point's value) changed on the page.
 
-The user's file stays untouched: a what-if is a small overlay file in a temporary folder
-that inherits the user's file (``[meta] base`` = its absolute path) and sets only the
-changed variables. "Write to file" puts the same values into the user's file with
-tomlkit, so its comments and layout stay as they were.
+The user's file stays untouched: a what-if is a small overlay file that inherits the
+user's file (``[meta] base`` = its absolute path) and sets only the changed variables.
+On Linux the overlay lives in memory (``memfd_create``, read through ``/proc/self/fd``),
+so nothing is left in $TMPDIR whenever the server stops, even by SIGKILL; elsewhere it is
+a temporary folder removed right after loading. "Write to file" puts the same values into
+the user's file with tomlkit, so its comments and layout stay as they were.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 import os
 import tempfile
@@ -90,10 +94,33 @@ def overlay_text(priors: Priors, values: Mapping[str, object]) -> str:
     return tomlkit.dumps(doc)
 
 
-def _load_overlay(folder: str, priors: Priors, values: Mapping[str, object]) -> Priors:
-    overlay = Path(folder) / "what-if.toml"
-    overlay.write_text(overlay_text(priors, values), encoding="utf-8")
-    return load(overlay)
+_OVERLAYS = "aar-what-if"
+
+
+@contextlib.contextmanager
+def _overlay_file(text: str):
+    """A file holding ``text`` while the block runs: in memory where the system has
+    ``memfd_create`` and ``/proc/self/fd`` (nothing on disk), else in a temporary folder."""
+    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+        fd = os.memfd_create(f"{_OVERLAYS}.toml", getattr(os, "MFD_CLOEXEC", 0))
+        try:
+            os.write(fd, text.encode("utf-8"))
+            yield Path(f"/proc/self/fd/{fd}")
+        finally:
+            os.close(fd)
+        return
+    with tempfile.TemporaryDirectory(prefix=f"{_OVERLAYS}-") as folder:
+        overlay = Path(folder) / "what-if.toml"
+        overlay.write_text(text, encoding="utf-8")
+        yield overlay
+
+
+def _load_overlay(priors: Priors, values: Mapping[str, object]) -> Priors:
+    with _overlay_file(overlay_text(priors, values)) as overlay:
+        try:
+            return load(overlay)
+        except PriorsError as exc:
+            raise _renamed(exc, priors.path, overlay) from None
 
 
 @dataclass(frozen=True)
@@ -111,18 +138,14 @@ def apply(priors: Priors, changes: Mapping[str, Change]) -> WhatIf:
     """
     if not changes:
         return WhatIf(priors, {})
-    with tempfile.TemporaryDirectory(prefix="aar-what-if-") as folder:
-        chosen = {n: _value(folder, priors, n, c) for n, c in changes.items()}
-        try:
-            return WhatIf(_load_overlay(folder, priors, chosen), chosen)
-        except PriorsError as exc:
-            raise _renamed(exc, priors.path) from None
+    chosen = {n: _value(priors, n, c) for n, c in changes.items()}
+    return WhatIf(_load_overlay(priors, chosen), chosen)
 
 
 _chosen: dict[tuple, object] = {}
 
 
-def _value(folder: str, priors: Priors, name: str, change: Change) -> object:
+def _value(priors: Priors, name: str, change: Change) -> object:
     """The first of :func:`candidates` that loads on its own (the last one if none does)."""
     prior = priors.variables[name]
     key = (name, prior.written, prior.source, change)
@@ -131,7 +154,7 @@ def _value(folder: str, priors: Priors, name: str, change: Change) -> object:
         _chosen[key] = options[-1]
         for value in options[:-1]:
             try:
-                _load_overlay(folder, priors, {name: value})
+                _load_overlay(priors, {name: value})
             except PriorsError:
                 continue
             _chosen[key] = value
@@ -141,23 +164,42 @@ def _value(folder: str, priors: Priors, name: str, change: Change) -> object:
     return _chosen[key]
 
 
-def _renamed(error: PriorsError, path: Path) -> PriorsError:
-    """The overlay's problems, said of the page's what-if rather than of a temporary file."""
+def _renamed(error: PriorsError, path: Path, overlay: Path) -> PriorsError:
+    """The overlay's problems, said of the page's what-if rather than of the overlay file."""
     from model.core.errors import Problem
 
-    what = f"what-if on {Path(path).name}"
-    return PriorsError([Problem(Path(what) if "aar-what-if-" in str(p.file) else p.file, p.key, p.message)
-                        for p in error.problems])
+    what = Path(f"what-if on {Path(path).name}")
+    return PriorsError([Problem(what if Path(p.file) == overlay or _OVERLAYS in str(p.file) else p.file,
+                                p.key, p.message) for p in error.problems])
 
 
-def write(path: Path, values: Mapping[str, object]) -> list[str]:
+class Changed(Exception):
+    """The file is not the one the page's results came from (an editor saved it meanwhile)."""
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write(path: Path, values: Mapping[str, object], expected: str | None = None) -> list[str]:
     """Put ``values`` (TOML values by variable) into the user's file, keeping its comments and
     layout; returns the variables that were inherited and are now set in the file itself.
 
-    Written to a temporary file beside it and renamed over it, so a reader never sees half.
+    ``expected``: the sha256 of the file's bytes the values were chosen on; if the file
+    holds anything else now (an editor saved it, or is half-way through writing it),
+    :class:`Changed` is raised and nothing is written. Written to a temporary file beside
+    it and renamed over it, so a reader never sees half; and not renamed if the file
+    changed while the new text was being made.
     """
+    from model.serve import watch
+
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
+    before = watch.stamp(path)
+    data = watch.read(path)  # a regular file only, without blocking
+    if expected is not None and digest_of(data) != expected:
+        raise Changed(f"{path.name} changed on disk since the page's results (is an editor saving it?); "
+                      "nothing was written. Write again once the page shows the file's new results.")
+    text = data.decode("utf-8").removeprefix("\ufeff")
     doc = tomlkit.parse(text)
     added = []
     for name, value in values.items():
@@ -169,18 +211,24 @@ def write(path: Path, values: Mapping[str, object]) -> list[str]:
             added.append(name)
             doc[table].add(tomlkit.comment(f"{name}: set on the aar-risk serve page (was inherited)"))
         doc[table][name] = value
-    _replace(path, tomlkit.dumps(doc))
+    _replace(path, tomlkit.dumps(doc), before)
     return added
 
 
-def _replace(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, keeping its permissions."""
+def _replace(path: Path, text: str, before=None) -> None:
+    """Write ``text`` to ``path`` atomically, keeping its permissions; with ``before`` (the
+    file's stamp when it was read), only if the file has not changed since."""
+    from model.serve import watch
+
     real = Path(os.path.realpath(path))  # a symlinked file stays a symlink
     fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         os.chmod(tmp, os.stat(real).st_mode & 0o7777)
+        if before is not None and watch.stamp(path) != before:
+            raise Changed(f"{Path(path).name} changed on disk while it was being written (is an editor "
+                          "saving it?); nothing was written. Write again once the page shows its new results.")
         os.replace(tmp, real)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
