@@ -58,15 +58,22 @@ MAX_SAMPLES, MAX_SEED = 10**11, 2**63 - 1
 def load_priors(path: str | Path) -> Priors:
     """Read and validate a priors file (and the files it inherits from).
 
-    Raises :class:`model.PriorsError` listing every problem with its file, line and key.
+    Raises :class:`model.PriorsError` listing every problem with its file, line and key. A
+    calibrated file that cannot be checked against what it was fitted to, or an update made
+    for other priors, gives a ``UserWarning`` (also in ``Priors.warnings`` and the summary).
 
     >>> view = load_priors("priors/author.toml")
     >>> view.variables["capability_needed"].written
     '...'
     """
+    import warnings
+
     from model.spec.priors import load
 
-    return load(path)
+    view = load(path)
+    for warning in view.warnings:
+        warnings.warn(warning, UserWarning, stacklevel=2)
+    return view
 
 
 def _priors(priors: Priors | str | Path) -> Priors:

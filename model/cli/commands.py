@@ -133,13 +133,16 @@ def _load(path: Path):
     from model.spec.priors import load
 
     try:
-        return load(path)
+        spec = load(path)
     except PriorsError as exc:
         n = len(exc.problems)
         _err(f"error: {_plain(str(path))} has {n} problem{'s' if n > 1 else ''}:")
         for p in exc.problems:
             _err(f"  {_plain(str(p))}")
         sys.exit(EXIT_BAD_INPUT)
+    for warning in spec.warnings:  # a calibrated file that cannot be checked, or an update made for other priors
+        _err(f"warning: {_plain(warning)}")
+    return spec
 
 
 def _plain(text: str) -> str:

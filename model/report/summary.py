@@ -46,14 +46,10 @@ ESS_WARNING = 1000
 
 def priors_digest(priors: Priors) -> str:
     """A fingerprint of what a priors file (with its bases) says: a calibration made from
-    other priors is stale, and the run report does not link it."""
-    import hashlib
-    import json
+    other priors is stale, and the run report does not link it (model/spec/fitted.py)."""
+    from model.spec.fitted import content_digest
 
-    data = {"variables": {n: [p.written, p.marginal.family] for n, p in priors.variables.items()},
-            "correlations": sorted([f"{a}, {b}", rho] for (a, b), rho in priors.correlations.items()),
-            "calibration": priors.calibration.model_dump(exclude={"source"})}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    return content_digest(priors)
 
 
 def applied(priors: Priors, result: Result) -> dict[str, Any] | None:
@@ -64,7 +60,8 @@ def applied(priors: Priors, result: Result) -> dict[str, Any] | None:
     ess = float(result.ess)
     return {"apply": result.weighting[0], "target": c.target, "horizon_years": c.horizon_years,
             "trust": c.trust, "tilt_lambda": c.tilt_lambda, "effective_sample_size": ess,
-            "warning": ess < ESS_WARNING or ess < 0.1 * result.samples}
+            "warning": ess < ESS_WARNING or ess < 0.1 * result.samples,
+            "fitted_to": c.fitted_to, "warnings": list(priors.warnings)}
 
 
 def build(priors: Priors, result: Result) -> dict[str, Any]:

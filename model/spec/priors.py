@@ -39,6 +39,14 @@ _PACKAGED_PRESETS = Path(__file__).resolve().parents[1] / "presets"
 MAX_BYTES = 1_000_000
 #: Deepest nesting of arrays and inline tables (a mixture needs 4).
 MAX_NESTING = 50
+#: Most parts of one dotted key or table header (a priors file needs 3, as in
+#: ``containment.dist`` under [parameters]): tomllib takes time quadratic in a dotted key's parts.
+MAX_KEY_PARTS = 10
+#: Most mixture components in a file with its bases, all mixtures together. Each process that
+#: samples a mixture first tabulates its quantile by root finding over every component's CDF
+#: (about 12 ms per beta component, 1 ms per normal one): 50 keep that, and the run-time note's
+#: trial, under a second, and are far beyond the beliefs people write (the presets use 2).
+MAX_COMPONENTS = 50
 #: Longest chain of base files (a file, its base, that file's base, ...).
 MAX_BASE_DEPTH = 32
 #: A preset named by ``base`` (no .toml suffix): letters, digits, '_' and '-' only.
@@ -75,6 +83,8 @@ class Priors:
     calibration: Calibration
     simulation: Simulation
     decision: Decision
+    #: What the user should know but that does not stop a run (a calibrated file that cannot be checked).
+    warnings: tuple[str, ...] = ()
 
     def copula(self) -> tuple[tuple[str, ...], np.ndarray]:
         """Variables in the copula and its Pearson correlation matrix.
@@ -149,6 +159,10 @@ def load(path: str | Path) -> Priors:
     priors = loader.load(Path(path), chain=())
     if priors is not None and not problems:
         loader.trial(priors)
+    if priors is not None and not problems:
+        loader.components(priors)
+    if priors is not None and not problems:
+        priors = loader.fitted(priors)
     if problems or priors is None:
         raise PriorsError(problems)
     return priors
@@ -308,6 +322,30 @@ def _nesting(text: str) -> tuple[int, int]:
             deepest, where = depth, j
         i = j + 1
     return deepest, where
+
+
+_PART = "A-Za-z0-9_\x00-"  # a bare key's characters, and \x00 for each character of a quoted one
+_CHAIN = re.compile(rf"(?<![{_PART}])(?:[{_PART}]+[ \t]*\.[ \t]*){{{MAX_KEY_PARTS},}}[{_PART}]+")
+
+
+def _long_key(text: str) -> tuple[int, int] | None:
+    """Where the first dotted key of more than MAX_KEY_PARTS parts starts, and its parts; None
+    without one. Linear in the text: strings become \x00s and comments spaces (so offsets
+    stay), and one regex, which starts only where a part starts, finds the chain."""
+    pieces, i = [], 0
+    while m := _SPECIAL.search(text, i):
+        c, j = m.group(), m.start()
+        if c in "\"'#":
+            k = _string_end(text, j) if c != "#" else _line_end(text, j)
+            pieces += [text[i:j], ("\x00" if c != "#" else " ") * (k - j)]
+        else:
+            k = j + 1
+            pieces.append(text[i:k])
+        i = k
+    pieces.append(text[i:])
+    if not (m := _CHAIN.search("".join(pieces))):
+        return None
+    return m.start(), m.group().count(".") + 1
 
 
 class _Locator:
@@ -483,6 +521,36 @@ class _Loader:
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         self.locators: dict[Path, _Locator] = {}
+        self.calibrated_in: tuple[Path, Path | None] | None = None  # the file setting apply, and its base
+
+    def components(self, priors: Priors) -> None:
+        """At most MAX_COMPONENTS mixture components in the file and its bases together."""
+        sizes = {n: len(getattr(p.marginal, "components", ())) for n, p in priors.variables.items()}
+        if sum(sizes.values()) > MAX_COMPONENTS:
+            name = max(sizes, key=sizes.get)
+            prior = priors.variables[name]
+            key = f"{'cruxes' if BY_NAME[name].crux else 'parameters'}.{name}.components"
+            self._add(prior.origin, key, f"the mixtures have {sum(sizes.values())} components together ("
+                      + ", ".join(f"{n} {k}" for n, k in sizes.items() if k) + f"); at most {MAX_COMPONENTS} in "
+                      "all (each is tabulated by root finding): merge close components",
+                      self.locators.get(prior.origin))
+
+    def fitted(self, priors: Priors) -> Priors:
+        """A calibrated file checked against what it was fitted to (model/spec/fitted.py): a
+        stale tilt is a problem, a stale or unchecked update a warning."""
+        from model.spec.fitted import check
+
+        if priors.calibration.apply is None:
+            return priors
+        where, base = self.calibrated_in or (priors.path, priors.base)
+        at = self.locators.get(where)
+        line = (at.line("calibration.fitted_to") or at.line("calibration.apply")) if at else None
+        problem, warning = check(priors, where, None if base is None else Path(os.path.normpath(base)), line)
+        if problem is not None:
+            self.problems.append(problem)
+        from dataclasses import replace
+
+        return replace(priors, warnings=(warning,)) if warning else priors
 
     # -- reporting -------------------------------------------------------------------------
     def _add(self, file: Path, key: str, message: str, locator: _Locator | None = None):
@@ -511,6 +579,12 @@ class _Loader:
             self.problems.append(Problem(path, _escape(_key_of(text, where)), "TOML nested too deeply: arrays "
                                          f"or inline tables {depth} levels inside each other (at most "
                                          f"{MAX_NESTING})", text.count("\n", 0, where) + 1))
+            return None
+        if (long := _long_key(text)) is not None:
+            start, parts = long
+            self.problems.append(Problem(path, _escape(text[start:start + 40], 40) + "…", f"a dotted key of {parts:,} parts (at most {MAX_KEY_PARTS}; "
+                                         "a priors file's keys have 1 to 3, as in parameters.containment.dist)",
+                                         text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)))
             return None
         try:
             return text, tomllib.loads(text)
@@ -592,6 +666,8 @@ class _Loader:
             self._complete(variables, tables, path)
         correlations = self._all_correlations(tables["correlations"], parent, variables, path, at)
         calibration, simulation, decision = self._settings(tables, parent, path, at)
+        if {"apply", "tilt_lambda", "fitted_to"} & set(tables["calibration"]):
+            self.calibrated_in = (path, base_path)
         if self.problems:
             return None
         return Priors(path=path, name=meta.name or path.stem, description=meta.description,
@@ -754,6 +830,12 @@ class _Loader:
             got = "no dist" if dist is None else f"dist = {_shown(dist)}"
             extra = f" ({dist}s cannot be nested)" if dist in FAMILIES else _suggest(str(dist), options)
             self._add(path, f"{key}.dist", f"{got}{extra}; expected one of " + ", ".join(options), at)
+            return None, None
+        components = value.get("components")
+        if isinstance(components, list) and len(components) > MAX_COMPONENTS:
+            self._add(path, f"{key}.components", f"{len(components):,} components; a priors file's mixtures "
+                      f"have at most {MAX_COMPONENTS} in all (each is tabulated by root finding): merge close "
+                      "components", at)
             return None, None
         spec = self._model(FAMILIES[dist], value, path, key, at)
         if spec is None:

@@ -103,6 +103,7 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
                         "trust": float(market.trust), "source": market_source(priors, market), "apply": apply})
     if apply == "tilt":
         calibration.add("tilt_lambda", float(lam))
+    calibration.add("fitted_to", _fitted_to(priors, calibration))
     doc.add("calibration", calibration)
     doc.add(tomlkit.nl())
     samples, w = refit_from
@@ -119,6 +120,17 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
         text = tomlkit.dumps({n: _inline(value)}).strip()
         doc.add(tomlkit.comment(_comment(text)))
     return tomlkit.dumps(doc)
+
+
+def _fitted_to(priors: Priors, table) -> str:
+    """The digest of the calibrated file as it will load: the base's beliefs with this [calibration]."""
+    from dataclasses import replace
+
+    from model.spec.fitted import content_digest
+    from model.spec.schema import Calibration
+
+    return content_digest(replace(priors, calibration=Calibration.model_validate(
+        {**priors.calibration.model_dump(), **table.unwrap()})))
 
 
 def market_source(priors: Priors, market) -> str:

@@ -93,9 +93,13 @@ class Calibration(Strict):
     source: Text = "Manifold market, as cited in the essay (Aug 2023)"
     apply: Literal["update", "tilt"] | None = None
     tilt_lambda: Annotated[float, Field(ge=-1e4, le=1e4, allow_inf_nan=False)] | None = None
+    #: The digest of what the file was calibrated from (model/spec/fitted.py), written by aar-risk calibrate.
+    fitted_to: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")] | None = None
 
     @model_validator(mode="after")
     def _apply(self):
+        if self.apply is None and self.fitted_to is not None:
+            raise ValueError('fitted_to is used only with apply (written by aar-risk calibrate)')
         if self.apply == "tilt" and self.tilt_lambda is None:
             raise ValueError('apply = "tilt" needs tilt_lambda (written by aar-risk calibrate)')
         if self.apply != "tilt" and self.tilt_lambda is not None:
