@@ -44,7 +44,11 @@ def _count(value: Any, name: str, least: int, most: int | None = None, default: 
     """An integer argument, checked as the command line checks it (no silent truncation)."""
     if value is None and default is not None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+    import numbers
+
+    # numpy's integers and floats count (np.int64(1000) is a whole number); bools do not
+    if (isinstance(value, bool) or type(value).__name__ == "bool_" or not isinstance(value, numbers.Real)
+            or not math.isfinite(value) or value != int(value)):
         raise ValueError(f"{name} must be a whole number, got {value!r}")
     value = int(value)
     if value < least or (most is not None and value > most):

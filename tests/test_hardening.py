@@ -226,3 +226,24 @@ def test_the_estimate_of_the_costliest_accepted_file_takes_under_a_second(tmp_pa
     took = time.perf_counter() - start
     assert took < 1, took
     assert seconds > 2 * 10**10 / 10**8  # a real estimate: no machine runs 10^8 worlds a second
+
+
+# -- 13: API and small input checks ----------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["١ to ٢", "１ to ２", "1 to ٢", "0.５ to 2"])
+def test_non_ascii_digits_are_refused_in_a_to_b(tmp_path, text):
+    path = tmp_path / "digits.toml"
+    path.write_text(f'[meta]\nbase = "author"\n\n[parameters]\ndanger_threshold = "{text}"\n', encoding="utf-8")
+    assert f'digits.toml:5: parameters.danger_threshold: expected "a to b" with numbers a < b' in problems(path)
+
+
+def test_numpy_whole_numbers_are_accepted_by_the_api_and_others_refused():
+    import numpy as np
+
+    import model
+
+    run = model.simulate(AUTHOR, samples=np.int64(1000), seed=np.int64(3), keep=np.int32(10))
+    assert run.result.samples == 1000 and run.result.seed == 3 and len(run.to_dataframe()) == 10
+    for bad in (np.float64(1000.5), np.bool_(True), float("inf"), float("nan"), "1000"):
+        with pytest.raises(ValueError, match="samples must be a whole number"):
+            model.simulate(AUTHOR, samples=bad)

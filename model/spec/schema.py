@@ -69,8 +69,9 @@ class ToSpec(FamilySpec):
 FAMILIES: dict[str, type[FamilySpec]] = {name: cls.Spec for name, cls in fam.REGISTRY.items()}
 
 # unambiguous (no two repeats can trade characters), so a long string cannot make it backtrack
-_NUMBER = r"[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-TO_PATTERN = re.compile(rf"^\s*({_NUMBER})\s+to\s+({_NUMBER})\s*$")
+# ASCII digits only: Python's float() also reads Arabic-Indic "١" or fullwidth "１" as 1
+_NUMBER = r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+TO_PATTERN = re.compile(rf"^\s*({_NUMBER})\s+to\s+({_NUMBER})\s*$", re.ASCII)
 
 
 class Meta(Strict):
