@@ -57,6 +57,18 @@ def _count(value: Any, name: str, least: int, most: int | None = None, default: 
 
 
 MAX_SAMPLES, MAX_SEED = 10**11, 2**63 - 1
+#: Fewest NUTS draws per chain, as on the command line (``--draws``): fewer cannot pass ArviZ's checks.
+MIN_DRAWS = 100
+
+
+def _workers(workers: Any) -> int | None:
+    """Worker processes: None (all usable cores) or a whole number ≥ 1, capped at the usable
+    cores (as ``--workers`` is; results do not depend on it)."""
+    if workers is None:
+        return None
+    from model.montecarlo.workers import usable_cores
+
+    return min(_count(workers, "workers", 1), usable_cores())
 
 
 def load_priors(path: str | Path) -> Priors:
@@ -172,6 +184,7 @@ def _simulate(view: Priors, samples: int | None, seed: int | None, workers: int 
     keep = _count(keep, "keep", 0, None, 0)
     if keep > n:
         raise ValueError(f"keep={keep:,} is more than the run's {n:,} worlds")
+    workers = _workers(workers)
     result = engine_simulate(view, samples=n, seed=seed, workers=workers, utilities=utilities,
                              progress=_tell(progress, f"simulating {view.path.stem}", n))
     worlds = _first_worlds(view, keep, n, seed, workers) if keep > 0 else None
@@ -262,7 +275,9 @@ def calibrate(priors: Priors | str | Path, *, target: float | None = None, horiz
     0.14
     """
     from model.analyses.calibrate import check_nuts
+    from model.montecarlo.workers import refuse_reimported_main
 
+    refuse_reimported_main("model.calibrate")
     view = _priors(priors)
     methods = _methods(view, methods)
     if "nuts" in methods:
@@ -301,7 +316,9 @@ def _calibrate(view: Priors, market: Market, methods: tuple[str, ...], samples: 
 
     samples = _count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples)
     seed = _count(seed, "seed", 0, MAX_SEED, view.simulation.seed)
-    draws, tune, chains = (_count(v, k, 1) for k, v in (("draws", draws), ("tune", tune), ("chains", chains)))
+    draws = _count(draws, "draws", MIN_DRAWS)
+    tune, chains = (_count(v, k, 1) for k, v in (("tune", tune), ("chains", chains)))
+    workers = _workers(workers)
     return Calibration(run(view, market, methods, samples, seed, draws=draws, tune=tune, chains=chains,
                            workers=workers, progress=progress))
 

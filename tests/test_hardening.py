@@ -247,3 +247,110 @@ def test_numpy_whole_numbers_are_accepted_by_the_api_and_others_refused():
     for bad in (np.float64(1000.5), np.bool_(True), float("inf"), float("nan"), "1000"):
         with pytest.raises(ValueError, match="samples must be a whole number"):
             model.simulate(AUTHOR, samples=bad)
+
+
+# -- 13, the rest: workers and draws, threads, long base paths, scripts, SIGKILL ---------------
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, float("nan")])
+def test_the_api_checks_workers_as_the_command_line_does(bad):
+    import model
+
+    with pytest.raises(ValueError, match="workers"):
+        model.simulate(AUTHOR, samples=1000, workers=bad)
+
+
+def test_the_api_caps_workers_at_the_usable_cores():
+    import model
+
+    one = model.simulate(AUTHOR, samples=2000, seed=3, workers=1)
+    many = model.simulate(AUTHOR, samples=2000, seed=3, workers=10**6)  # capped, not 10⁶ processes
+    assert one.summary() == many.summary()
+
+
+@pytest.mark.parametrize("draws", [0, 10, 99, 100.5])
+def test_the_api_refuses_too_few_draws_as_the_command_line_does(draws):
+    import model
+
+    with pytest.raises(ValueError, match="draws"):
+        model.calibrate(AUTHOR, methods="nuts", draws=draws, samples=1000)
+
+
+def test_figures_from_several_threads_leave_matplotlibs_settings_alone():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import matplotlib
+
+    import model
+
+    run = model.simulate(AUTHOR, samples=4000, seed=1, workers=1)
+    with matplotlib.rc_context({"font.size": 13.0, "figure.dpi": 77.0}):
+        before = dict(matplotlib.rcParams)
+        with ThreadPoolExecutor(4) as pool:
+            drawn = list(pool.map(lambda _: run.figures(), range(4)))
+        after = dict(matplotlib.rcParams)
+    assert before == after
+    assert all(d == drawn[0] for d in drawn)  # the style applied to every thread's figures alike
+
+
+@pytest.mark.parametrize("base, said", [("a/" * 250 + "x.toml", "506 characters; at most 400"),
+                                        ("b" * 300 + ".toml", "305 bytes"),
+                                        ("../" * 200 + "x.toml", "606 characters; at most 400")])
+def test_a_long_base_path_gets_the_right_message(tmp_path, base, said):
+    f = tmp_path / "long.toml"
+    f.write_text(f'[meta]\nbase = "{base}"\n')
+    text = problems(f)
+    assert "meta.base" in text and said in text, text
+
+
+_SCRIPT = """import model
+c = model.calibrate({path!r}, methods=("nuts",), samples=20000, draws=100, tune=100, chains=2, workers=2)
+print("calibrated", c.converged)
+"""
+
+
+@pytest.mark.slow
+def test_calibrate_at_the_top_level_of_a_script_says_to_add_the_guard(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(_SCRIPT.format(path=str(AUTHOR)))
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env=_env())
+    assert done.returncode == 1
+    assert "calibrated" not in done.stdout
+    assert 'if __name__ == "__main__":' in done.stderr
+    assert done.stderr.count("Traceback") == 1, done.stderr  # the script's own, ending in the hint
+    assert done.stderr.rstrip().splitlines()[-1].startswith("model.montecarlo.workers.ReimportedMain: ")
+
+
+@pytest.mark.slow
+def test_calibrate_with_the_guard_runs(tmp_path):
+    script = tmp_path / "script.py"
+    body = _SCRIPT.format(path=str(AUTHOR)).replace("\nc = ", "\nif __name__ == '__main__':\n    c = ")
+    script.write_text(body.replace('\nprint(', '\n    print('))
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env=_env())
+    assert done.returncode == 0, done.stderr
+    assert "calibrated" in done.stdout
+
+
+@pytest.mark.slow
+def test_sigkill_of_calibrate_leaves_nothing_on_the_terminal(tmp_path):
+    """PyMC's forkserver and chains found their pipes broken and printed tracebacks under the prompt."""
+    import os
+    import signal
+
+    from tests.test_safety import alive, tree
+
+    proc = subprocess.Popen([sys.executable, "-m", "model", "calibrate", str(AUTHOR), "-n", "20000",
+                             "--draws", "300", "--method", "nuts", "-o", str(tmp_path / "cal")],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    deadline = time.monotonic() + 120
+    while len(tree(proc.pid)) < 4 and time.monotonic() < deadline:  # forkserver, its chains
+        time.sleep(0.2)
+    assert len(tree(proc.pid)) >= 4, "the chains never started"
+    time.sleep(2)  # sampling
+    kids = tree(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    out, err = proc.communicate(timeout=30)
+    time.sleep(3)
+    assert err == "", err
+    assert not alive(kids)

@@ -25,6 +25,7 @@ from typing import Iterator, Mapping
 import numpy as np
 from scipy import optimize, special
 
+from model.montecarlo import workers
 from model.montecarlo.engine import Sampler
 from model.spec.priors import Priors
 from model.core.structure import market_log_likelihood, market_log_likelihood_max, outcomes
@@ -270,6 +271,18 @@ def _pymc_quiet() -> Iterator[None]:
             os.environ["PYTHONWARNINGS"] = env
 
 
+def _chain_context():
+    """The start method of PyMC's chain processes: forkserver (they must not inherit a forked
+    PyTensor/BLAS state), with a preloaded module that keeps the forkserver and its chains quiet
+    once this process is gone (a SIGKILL of ``aar-risk calibrate`` left their tracebacks on the
+    terminal)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["model.montecarlo.quiet_orphans"])
+    return ctx
+
+
 def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, chains: int = 4,
          cores: int | None = None, seed: int = 2023, progressbar: bool = False,
          prior_draws: int = 1000, target_accept: float = 0.9, progress=None):
@@ -293,9 +306,15 @@ def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, ch
             if progress is not None and (done[0] % 50 == 0 or done[0] == total):
                 progress(done[0], total)
 
-        idata = pm.sample(model=model, draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
-                          progressbar=progressbar, target_accept=target_accept, callback=callback,
-                          mp_ctx="forkserver" if cores > 1 else None, compute_convergence_checks=False)
+        try:
+            idata = pm.sample(model=model, draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
+                              progressbar=progressbar, target_accept=target_accept, callback=callback,
+                              mp_ctx=_chain_context() if cores > 1 else None, compute_convergence_checks=False)
+        except (EOFError, OSError):  # a chain process died as it started
+            hint = workers.script_without_guard_hint()
+            if hint is None:
+                raise
+            raise workers.ReimportedMain(hint) from None
         got = idata.posterior.sizes
         if got.get("chain") != chains or got.get("draw") != draws:  # a sampler stopped early
             raise CalibrationInterrupted(f"NUTS stopped after {got.get('draw')} of {draws} draws")

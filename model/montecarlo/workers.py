@@ -120,6 +120,38 @@ def receive(conn, watch: Iterable[mp.Process] = (), alive: Callable[[], bool] | 
             raise ChildDied("the parent process is gone")
 
 
+#: What a script that calls the calibration at its top level is told (PyMC starts its chains
+#: with the forkserver method, and each chain imports the script again to start).
+GUARD = ("{what} was called while a child process of PyMC imported your script again to start a "
+         "chain: put the call under  if __name__ == \"__main__\":  (the chains start with the "
+         "forkserver method, which re-imports the main script)")
+
+
+def refuse_reimported_main(what: str) -> None:
+    """In a child process that is importing the main script again (forkserver or spawn), say once
+    why, and leave without a traceback: the parent raises :class:`ReimportedMain`."""
+    if getattr(mp.current_process(), "_inheriting", False):
+        import sys
+
+        sys.stderr.write("error: " + GUARD.format(what=what) + "\n")
+        sys.stderr.flush()
+        os._exit(1)
+
+
+class ReimportedMain(RuntimeError):
+    """The main script calls the calibration at its top level, without the ``__main__`` guard."""
+
+
+def script_without_guard_hint() -> str | None:
+    """The guard's hint if the main module is a script file (where a missing guard can be the cause)."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__file__", None) and getattr(main, "__spec__", None) is None:
+        return GUARD.format(what="model.calibrate")
+    return None
+
+
 def context():
     """Fork where the platform has it, spawn elsewhere."""
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import threading
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -26,6 +27,7 @@ LABELS = SHORT
 ESSAY_WEEK = 52_000  # "a thousand years of work in a week": 52 × 1000
 
 
+_STYLE_LOCK = threading.RLock()
 STYLE = {"figure.dpi": 110, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
          "text.usetex": False}
 
@@ -37,7 +39,10 @@ def styled(draw: Callable[..., bytes]) -> Callable[..., bytes]:
     def within(*args: Any, **kwargs: Any) -> bytes:
         import matplotlib
 
-        with matplotlib.rc_context(STYLE):
+        # rc_context saves and restores the process-wide rcParams: two threads inside it at once
+        # would each restore the other's style, so one figure is drawn at a time (re-entrant:
+        # a styled function may call another)
+        with _STYLE_LOCK, matplotlib.rc_context(STYLE):
             return draw(*args, **kwargs)
 
     return within

@@ -49,6 +49,8 @@ MAX_KEY_PARTS = 10
 MAX_COMPONENTS = 50
 #: Longest chain of base files (a file, its base, that file's base, ...).
 MAX_BASE_DEPTH = 32
+#: Longest ``base`` path, in characters (a path of 400 is already past any sensible layout).
+MAX_BASE_CHARS = 400
 #: A preset named by ``base`` (no .toml suffix): letters, digits, '_' and '-' only.
 PRESET_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
 #: Every variable's values must lie within ±VALUE_LIMIT, and those the model divides by (DIVISORS)
@@ -762,7 +764,16 @@ class _Loader:
         A preset name is looked up beside ``path`` first, then among the presets; ``path``
         itself never counts, so priors/author.toml with base = "author" inherits the preset.
         """
-        if base.endswith(".toml") and _escape(base) == base:  # no control characters
+        if len(base) > MAX_BASE_CHARS:
+            self._add(path, "meta.base", f"base is a path of {len(base):,} characters; at most {MAX_BASE_CHARS} "
+                      "(a preset name such as \"author\" or a shorter relative path ending in .toml)", at)
+            return None
+        too_long = [p for p in base.split("/") if len(p.encode("utf-8", "surrogateescape")) > 255]
+        if too_long:
+            self._add(path, "meta.base", f"base has a name of {len(too_long[0].encode('utf-8', 'surrogateescape'))} "
+                      "bytes in it; a file system allows at most 255", at)
+            return None
+        if base.endswith(".toml") and _escape(base, MAX_BASE_CHARS) == base:  # no control characters
             found = path.parent / base
         elif PRESET_NAME.fullmatch(base):
             sibling = path.parent / f"{base}.toml"
