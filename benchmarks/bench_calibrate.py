@@ -25,9 +25,9 @@ def main() -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    from model.analyses import calibrate as cal
+    from model.analyses.calibration import methods as cal
     from model.montecarlo.engine import simulate
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     priors = load(ROOT / "priors" / "author.toml")
     market = cal.Market.from_priors(priors)

@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from bare_inputs import draw as bare  # noqa: E402 - the bare baseline bench_mc.py also times
 from bench_mc import best  # noqa: E402
 from model.montecarlo.engine import BLOCK, Sampler, block_rng  # noqa: E402
-from model.spec.priors import load  # noqa: E402
+from model.priors.priors import load  # noqa: E402
 
 PRIORS = ROOT / "priors" / "author.toml"
 TARGET = 1.3

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model.montecarlo.engine import BLOCK, Sampler, block_rng, run_block  # noqa: E402
-from model.spec.priors import load  # noqa: E402
+from model.priors.priors import load  # noqa: E402
 
 PRIORS = ROOT / "priors" / "author.toml"
 

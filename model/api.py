@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from model.analyses.calibrate import Market
-from model.analyses.calibration import CalibrationRun, Progress
+from model.analyses.calibration.methods import Market
+from model.analyses.calibration.pipeline import CalibrationRun, Progress
 from model.core.quantities import OUTCOMES, Q
 from model.montecarlo.engine import BLOCK, Estimate, Result
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 
 __all__ = ["OUTCOMES", "load_priors", "simulate", "sensitivity", "calibrate", "compare",
            "Run", "Sensitivity", "Calibration", "Comparison", "Progress"]
@@ -84,7 +84,7 @@ def load_priors(path: str | Path) -> Priors:
     """
     import warnings
 
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     view = load(path)
     for warning in view.warnings:
@@ -274,7 +274,7 @@ def calibrate(priors: Priors | str | Path, *, target: float | None = None, horiz
     >>> round(c.summary()["methods"]["tilt"]["success_within_horizon"]["mean"], 6)
     0.14
     """
-    from model.analyses.calibrate import check_nuts
+    from model.analyses.calibration.methods import check_nuts
     from model.montecarlo.workers import refuse_reimported_main
 
     refuse_reimported_main("model.calibrate")
@@ -287,7 +287,7 @@ def calibrate(priors: Priors | str | Path, *, target: float | None = None, horiz
 
 
 def _methods(view: Priors, methods: tuple[str, ...] | str) -> tuple[str, ...]:
-    from model.analyses.calibration import METHODS
+    from model.analyses.calibration.pipeline import METHODS
 
     if view.calibration.apply is not None:
         raise ValueError(f"{view.path} is already calibrated; calibrate the file it inherits from")
@@ -312,7 +312,7 @@ def _market(view: Priors, target: float | None, horizon: float | None, trust: fl
 def _calibrate(view: Priors, market: Market, methods: tuple[str, ...], samples: int | None, seed: int | None,
                draws: int, tune: int, chains: int, workers: int | None, progress: Progress | None) -> Calibration:
     """:func:`calibrate` after its checks (the command line makes them before it takes the folder)."""
-    from model.analyses.calibration import run
+    from model.analyses.calibration.pipeline import run
 
     samples = _count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples)
     seed = _count(seed, "seed", 0, MAX_SEED, view.simulation.seed)

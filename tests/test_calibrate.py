@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.analyses import calibrate as cal
+from model.analyses.calibration import methods as cal
 from model import families as fam
 from model.montecarlo.engine import simulate
-from model.spec.priors import load
+from model.priors.priors import load
 
 from .conftest import ROOT
 
@@ -119,7 +119,7 @@ def test_nuts_with_huge_trust_reaches_the_target(author):
 
 
 def test_calibrated_priors_file_runs(tmp_path, author):
-    from model.analyses.calibration import run
+    from model.analyses.calibration.pipeline import run
     from model.report.calibration import make
 
     computed = run(author, cal.Market.from_priors(author), ("reweight", "tilt"), samples=100_000, seed=1,

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.analyses import calibrate as cal
+from model.analyses.calibration import methods as cal
 from model.montecarlo.engine import simulate
-from model.spec.priors import load
+from model.priors.priors import load
 
 from .conftest import ROOT
 
@@ -61,7 +61,7 @@ def test_trust_zero_leaves_the_prior_unchanged(worlds):
 
 
 def test_every_calibrated_number_has_its_error(worlds):
-    from model.analyses.calibration import run
+    from model.analyses.calibration.pipeline import run
     from model.report.calibration import make
 
     summary, files = make(run(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0),
@@ -113,7 +113,7 @@ def test_a_stale_calibration_is_not_linked(tmp_path):
 
 @pytest.mark.slow
 def test_nuts_and_reweighting_agree_and_pass_the_gates():
-    from model.analyses.calibration import run
+    from model.analyses.calibration.pipeline import run
     from model.report.calibration import make
 
     computed = run(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0), ("nuts", "reweight"),

@@ -15,7 +15,7 @@ import pytest
 from model.analyses import compare
 from model.analyses.compare import CORRELATIONS, attribute, common_edges, crux_maps, players
 from model.montecarlo.engine import simulate
-from model.spec.priors import load
+from model.priors.priors import load
 from model.core.structure import outcomes
 from model.core.variables import NAMES
 

@@ -12,9 +12,9 @@ from model.montecarlo import binned
 
 from model.cli import terminal
 from model.montecarlo.engine import simulate
-from model.spec.priors import load
+from model.priors.priors import load
 from model.report.render import _env
-from model.spec.schema import Decision
+from model.priors.schema import Decision
 from model.analyses.sensitivity import analyse, decision
 from model.core.structure import outcomes
 

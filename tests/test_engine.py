@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from model.montecarlo.engine import BLOCK, QUANTITIES, Sampler, block_rng, simulate
-from model.spec.priors import load
+from model.priors.priors import load
 
 from .conftest import MIDDLE_WORLD, ROOT
 from .conftest import write_priors

@@ -193,7 +193,7 @@ def test_md_code_is_one_code_span_even_in_a_table(s):
 def hostile_run(tmp_path_factory):
     from model.montecarlo.engine import simulate
     from model.report.figures import FIGURES
-    from model.spec.priors import load
+    from model.priors.priors import load
     from model.report.render import files
     from model.report.summary import build
 
@@ -232,10 +232,10 @@ def test_compare_md_keeps_its_columns_with_pipes_in_names(tmp_path):
 
 
 def test_calibration_md_and_calibrated_priors_file(tmp_path):
-    from model.analyses import calibrate as cal
-    from model.analyses.calibration import run
+    from model.analyses.calibration import methods as cal
+    from model.analyses.calibration.pipeline import run
     from model.report.calibration import make
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     name = HOSTILE_NAMES[0] + " " + HOSTILE_NAMES[1] + ' """ \\'
     p = load(hostile_priors(tmp_path, name, stem="cal [x] 'q'"))
@@ -260,7 +260,7 @@ def test_no_error_is_shown_where_none_was_estimated():
 def test_a_single_world_reports_no_error():
     from model.montecarlo.engine import simulate
     from model.report.figures import render_all
-    from model.spec.priors import load
+    from model.priors.priors import load
     from model.report.render import files
     from model.report.summary import build
 
@@ -343,8 +343,8 @@ def test_figure_text_shows_dollars_verbatim():
 
 @given(name=st.text(max_size=30), source=st.text(max_size=30), stem=st.text(max_size=10))
 def test_calibrated_file_round_trips_any_text(author_worlds, name, source, stem):
-    from model.analyses import calibrate as cal
-    from model.spec.refit import calibrated_file
+    from model.analyses.calibration import methods as cal
+    from model.priors.refit import calibrated_file
 
     p, worlds, w = author_worlds
     q = dataclasses.replace(p, name=name, path=p.path.with_name(f"{stem or 'x'}.toml".replace("/", "_")),
@@ -361,7 +361,7 @@ def test_calibrated_file_round_trips_any_text(author_worlds, name, source, stem)
 @pytest.fixture(scope="module")
 def author_worlds():
     from model.montecarlo.engine import simulate
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     p = load(AUTHOR)
     worlds = simulate(p, samples=4000, seed=3, workers=1, keep_worlds=True).worlds
@@ -370,9 +370,9 @@ def author_worlds():
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES + ['"""', "a\\", "\\u0041", "[/x]", "ünï©ødé ★ 🙂"])
 def test_calibrated_file_is_valid_priors_file(tmp_path, author_worlds, name):
-    from model.analyses import calibrate as cal
-    from model.spec.priors import load
-    from model.spec.refit import calibrated_file
+    from model.analyses.calibration import methods as cal
+    from model.priors.priors import load
+    from model.priors.refit import calibrated_file
 
     p, worlds, w = author_worlds
     weird = tmp_path / "we\"ird [name] ★.toml"
@@ -416,7 +416,7 @@ def _whole_on_a_line(out: str, *parts: str) -> bool:
 
 @pytest.mark.parametrize("columns", [80, 120])
 def test_validate_piped_keeps_names_and_numbers_whole(tmp_path, columns):
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     r = aar("validate", AUTHOR, cwd=tmp_path, columns=columns)
     assert r.returncode == 0, r.stderr
@@ -498,7 +498,7 @@ def test_terminal_tables_never_break_names(width):
 
 @pytest.mark.parametrize("width", [50, 60, 80, 100, 120, 160])
 def test_cli_tables_at_a_terminal(width):
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     p = load(AUTHOR)
     import io
@@ -543,7 +543,7 @@ def test_validate_at_a_real_terminal(tmp_path, columns):
     out = ANSI.sub("", r.stdout).replace("\r", "")
     assert BOX.search(out)  # a rich table
     assert all(len(line) <= columns for line in out.splitlines())
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     for name, prior in load(AUTHOR).variables.items():
         q = [f"{v:.4g}" for v in prior.marginal.ppf(np.array([0.05, 0.5, 0.95]))]

@@ -7,7 +7,7 @@ import pytest
 from scipy import special, stats
 
 from model import families as fam
-from model.spec.schema import FAMILIES, ToSpec
+from model.priors.schema import FAMILIES, ToSpec
 
 N = 40_000
 

@@ -18,7 +18,7 @@ from scipy import special, stats
 from model import families as fam
 from model.core.errors import PriorsError
 from model.core.variables import BY_NAME, CRUXES, NAMES
-from model.spec.schema import FAMILIES
+from model.priors.schema import FAMILIES
 
 FAST = settings(max_examples=8, derandomize=True, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -221,7 +221,7 @@ MODERATE.update(alignment_difficulty=6.0, technique_strength=4.5, field_years=12
 @given(st.data(), st.booleans())
 def test_random_valid_priors_load_and_run(tmp_path_factory, data, base):
     from model.montecarlo.engine import simulate
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     chosen = data.draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5, unique=True))
     lines = {} if base else {n: f"{v!r}" for n, v in MODERATE.items()}
@@ -249,7 +249,7 @@ INVALID = {
 @given(st.sampled_from(NAMES), st.sampled_from(sorted(INVALID)), st.booleans(),
        st.lists(st.sampled_from(NAMES), max_size=3, unique=True))
 def test_random_invalid_priors_name_file_key_and_line(tmp_path_factory, name, kind, base, others):
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     value, suffix = INVALID[kind]
     lines = {} if base else {n: f"{v!r}" for n, v in MODERATE.items()}

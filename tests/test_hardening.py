@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from model.core.errors import PriorsError
-from model.spec.priors import load
+from model.priors.priors import load
 from tests.conftest import ROOT
 
 AUTHOR = ROOT / "priors" / "author.toml"

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.core.errors import PriorsError
-from model.spec.priors import MAX_BASE_DEPTH, MAX_BYTES, VALUE_LIMIT, load
+from model.priors.priors import MAX_BASE_DEPTH, MAX_BYTES, VALUE_LIMIT, load
 from model.core.structure import outcomes, survival
 from model.core.variables import BY_NAME, NAMES, VARIABLES
 

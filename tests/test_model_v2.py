@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from model.montecarlo.engine import MAP_AXES, simulate
-from model.spec.priors import load
+from model.priors.priors import load
 from model.core.quantities import DEFINITIONS, LABELS, QUANTITIES
 
 from .conftest import ROOT

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from model.core.errors import PriorsError
-from model.spec.priors import load
+from model.priors.priors import load
 from model.core.variables import CRUXES, NAMES
 
 from .conftest import FIXTURES, MIDDLE_WORLD, ROOT, write_priors

@@ -10,10 +10,10 @@ import pytest
 from model.analyses.compare import CORRELATIONS, attribute, players
 from model.montecarlo.engine import simulate
 from model.report.figures import FIGURES, render_all
-from model.spec.priors import load
+from model.priors.priors import load
 from model.report.render import files
 from model.report.summary import build
-from model.spec.template import template
+from model.priors.template import template
 
 from .conftest import MIDDLE_WORLD, ROOT, chromium, write_priors
 

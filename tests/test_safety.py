@@ -287,7 +287,7 @@ def test_one_world_has_no_error_to_show(tmp_path):
 
 def test_progress_is_reported_at_least_every_four_blocks():
     from model.montecarlo.engine import BLOCK, simulate
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     calls = []
     simulate(load(AUTHOR), samples=40 * BLOCK, seed=1, workers=2, progress=calls.append)
@@ -323,7 +323,7 @@ def test_a_calibration_records_its_draws_and_chains(tmp_path):
 
 
 def test_an_unwritable_pytensor_folder_falls_back_to_a_private_one(tmp_path):
-    code = ("from model.analyses.calibrate import ensure_compiledir; ensure_compiledir(); "
+    code = ("from model.analyses.calibration.methods import ensure_compiledir; ensure_compiledir(); "
             "import pytensor; print(pytensor.config.compiledir)")
     for env in ({"HOME": "/proc"}, {"PYTENSOR_FLAGS": "compiledir=/proc/aar-cannot-write"}):
         full = {k: v for k, v in os.environ.items() if k != "PYTENSOR_FLAGS"} | env

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.analyses import calibrate as cal
+from model.analyses.calibration import methods as cal
 from model.montecarlo.engine import Sampler
-from model.spec.priors import load
+from model.priors.priors import load
 from model.core.structure import outcomes
 
 from .conftest import MIDDLE_WORLD, write_priors

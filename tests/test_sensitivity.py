@@ -11,7 +11,7 @@ from model.montecarlo import binned
 
 from model.cli import terminal
 from model.montecarlo.engine import simulate
-from model.spec.priors import load
+from model.priors.priors import load
 from model.report.render import _env
 from model.analyses.sensitivity import _resolved, analyse, salib_sobol
 from model.core.variables import NAMES

@@ -12,7 +12,7 @@ from scipy import special, stats
 
 import model
 from model import families as fam
-from model.spec.priors import load
+from model.priors.priors import load
 
 from .conftest import MIDDLE_WORLD, write_priors
 

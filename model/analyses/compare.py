@@ -36,7 +36,7 @@ import numpy as np
 
 from model.core.backend import numpy_ops
 from model.montecarlo.engine import BLOCK, block_rng
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 from model.core.structure import outcomes
 from model.core.variables import NAMES
 from model.core.quantities import HEADLINE

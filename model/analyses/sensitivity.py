@@ -19,7 +19,7 @@ from scipy import special
 
 from model.montecarlo import binned
 from model.montecarlo.engine import Result
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 from model.core.structure import outcomes
 from model.core.variables import CRUXES, NAMES
 from model.core.quantities import Q

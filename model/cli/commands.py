@@ -119,7 +119,7 @@ def _default_priors() -> Path:
     local = Path("priors/author.toml")
     if local.is_file():
         return local
-    from model.spec.priors import preset_path
+    from model.priors.priors import preset_path
 
     return preset_path("author")
 
@@ -130,7 +130,7 @@ def _err(message: str) -> None:
 
 def _load(path: Path):
     from model.core.errors import PriorsError
-    from model.spec.priors import load
+    from model.priors.priors import load
 
     try:
         spec = load(path)
@@ -479,7 +479,7 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
     Exits 3 (and says so at the top of the report) if NUTS fails a convergence check."""
     priors = priors or _default_priors()
     spec = _load(priors)
-    from model.analyses.calibrate import check_nuts
+    from model.analyses.calibration.methods import check_nuts
     from model.families.tensor import CalibrationError
 
     if spec.calibration.apply is not None:
@@ -546,7 +546,7 @@ def init(name):
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_\-]*", name):
         _err(f"error: NAME must be letters, digits, '_' or '-' (got {name!r})")
         sys.exit(EXIT_BAD_INPUT)
-    from model.spec.template import template
+    from model.priors.template import template
 
     path = Path("priors") / f"{name}.toml"
     if path.exists():

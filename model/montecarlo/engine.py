@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 import numpy as np
 from scipy import special
 
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 from model.core.structure import S_FLOOR, market_log_likelihood, market_log_likelihood_max, outcomes
 from model.core.quantities import ALL, HEADLINE, OUTCOMES, SIGNED, Q
 from model.core.variables import NAMES

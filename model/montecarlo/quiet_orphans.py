@@ -1,4 +1,4 @@
-"""Preloaded into PyMC's forkserver (:func:`model.analyses.calibrate._chain_context`).
+"""Preloaded into PyMC's forkserver (:func:`model.analyses.calibration.methods._chain_context`).
 
 Once the process that calibrates is gone (a SIGKILL of ``aar-risk calibrate``), the forkserver
 and the chain processes it forks find their pipes broken and would print tracebacks onto the

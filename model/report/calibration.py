@@ -11,15 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from model.analyses.calibrate import GATES, REPORTED
-from model.analyses.calibration import CalibrationRun
-from model.spec.priors import Priors
+from model.analyses.calibration.methods import GATES, REPORTED
+from model.analyses.calibration.pipeline import CalibrationRun
+from model.priors.priors import Priors
 from model.report.render import _env
 from model.report.summary import display_path, versions
 from model.core.variables import CRUXES, NAMES
 from model.core.quantities import OUTCOMES, Q
 from model.report.figures import styled
-from model.spec.refit import market_source
+from model.priors.refit import market_source
 
 METHOD_COLORS = {"prior": "#8d99ae", "nuts": "#264653", "reweight": "#2a9d8f", "tilt": "#e9c46a"}
 
@@ -182,7 +182,7 @@ def files(summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml:
 def calibrated(run: CalibrationRun, folder: Path | None = None) -> tuple[dict | None, str | None]:
     """calibration.json's ``calibrated_priors`` entry and the calibrated priors file, written to
     be saved in ``folder`` (its ``base`` is a path from there; default: beside the priors)."""
-    from model.spec.refit import calibrated_file
+    from model.priors.refit import calibrated_file
 
     if run.apply is None:
         return None, None

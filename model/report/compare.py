@@ -10,7 +10,7 @@ import numpy as np
 
 from model.analyses.compare import COMPARED, Attribution, CruxMaps, crux_maps
 from model.montecarlo.engine import Result
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 from model.report.render import LABELS, _env
 from model.report.summary import OUTCOMES, display_path, versions
 from model.core.quantities import Q

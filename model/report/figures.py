@@ -20,7 +20,7 @@ from model.core.variables import BY_NAME, NAMES
 
 if TYPE_CHECKING:  # imported lazily: a drawing process forked before them starts light
     from model.montecarlo.engine import Result
-    from model.spec.priors import Priors
+    from model.priors.priors import Priors
 
 OUTCOME_COLORS = COLORS
 LABELS = SHORT

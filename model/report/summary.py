@@ -7,7 +7,7 @@ from typing import Any
 
 from model.core.version import __version__
 from model.montecarlo.engine import BLOCK, Result
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 
 from model.core.quantities import EXTRA, OUTCOMES, PARTS  # noqa: E402 (re-exported)
 
@@ -46,8 +46,8 @@ ESS_WARNING = 1000
 
 def priors_digest(priors: Priors) -> str:
     """A fingerprint of what a priors file (with its bases) says: a calibration made from
-    other priors is stale, and the run report does not link it (model/spec/fitted.py)."""
-    from model.spec.fitted import content_digest
+    other priors is stale, and the run report does not link it (model/priors/fitted.py)."""
+    from model.priors.fitted import content_digest
 
     return content_digest(priors)
 

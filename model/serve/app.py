@@ -34,7 +34,7 @@ _DIM = {"opacity": "0.45", "filter": "grayscale(0.6)"}
 
 def _choices(path: Path) -> dict[str, str]:
     """Files to compare with: the presets, then the priors files beside ``path``."""
-    from model.spec.priors import PRESETS_DIR
+    from model.priors.priors import PRESETS_DIR
 
     def real(f: Path) -> Path:
         try:

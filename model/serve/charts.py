@@ -15,7 +15,7 @@ from bokeh.plotting import figure
 
 from model.api import Run
 from model.core.quantities import COLORS, LABELS, OUTCOMES, PARTS, SHORT, Q
-from model.spec.priors import Prior
+from model.priors.priors import Prior
 
 #: The quantities of the small charts.
 HORIZON = Q.success_within_horizon

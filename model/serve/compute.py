@@ -23,7 +23,7 @@ from typing import Callable, Mapping
 from model.api import Run, load_priors, simulate
 from model.core.errors import PriorsError, Problem
 from model.serve import watch, whatif
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 
 #: Worlds of the quick estimate (about 0.15 s of model time on one core).
 QUICK = 100_000

@@ -16,7 +16,7 @@ import panel as pn
 from model.core.variables import BY_NAME, NAMES
 from model.serve import charts
 from model.serve.whatif import Change, interval
-from model.spec.priors import Prior, Priors
+from model.priors.priors import Prior, Priors
 
 #: Hard limits of a slider by the variable's support.
 _LIMITS = {"probability": (0.0, 1.0), "positive": (0.0, None), "nonnegative": (0.0, None), "real": (None, None)}

@@ -12,7 +12,7 @@ import stat as _stat
 import tomllib
 from pathlib import Path
 
-from model.spec.priors import MAX_BASE_DEPTH, PRESET_NAME, preset_path
+from model.priors.priors import MAX_BASE_DEPTH, PRESET_NAME, preset_path
 
 #: What ``stat`` says of a file: (inode, size, mtime in ns), or None when it cannot be read.
 Stamp = tuple[int, int, int] | None

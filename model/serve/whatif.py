@@ -24,7 +24,7 @@ import tomlkit
 
 from model.core.errors import PriorsError
 from model.core.variables import BY_NAME, CRUXES
-from model.spec.priors import Prior, Priors, load
+from model.priors.priors import Prior, Priors, load
 
 #: A what-if: (5th, 95th percentile) of a distribution, or the value of a point.
 Change = tuple[float, float] | float

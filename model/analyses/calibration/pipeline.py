@@ -12,10 +12,10 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from model.analyses import calibrate as cal
-from model.analyses.calibrate import Market
+from model.analyses.calibration import methods as cal
+from model.analyses.calibration.methods import Market
 from model.montecarlo.engine import Result, simulate, usable_cores
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 
 #: ``progress(label, done, total)``: called as each stage advances.
 Progress = Callable[[str, int, "int | None"], None]

@@ -23,7 +23,7 @@ import numpy as np
 
 from model import families as fam
 from model.core.variables import NAMES
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 
 
 def refit(m: fam.Marginal, x: np.ndarray, w: np.ndarray) -> float | dict:
@@ -126,11 +126,12 @@ def _fitted_to(priors: Priors, table) -> str:
     """The digest of the calibrated file as it will load: the base's beliefs with this [calibration]."""
     from dataclasses import replace
 
-    from model.spec.fitted import content_digest
-    from model.spec.schema import Calibration
+    from model.priors.fitted import content_digest
+    from model.priors.schema import Calibration
 
-    return content_digest(replace(priors, calibration=Calibration.model_validate(
-        {**priors.calibration.model_dump(), **table.unwrap()})))
+    # the table's values were checked as they were made; the digest reads them, not the source
+    values = {**priors.calibration.model_dump(), **table.unwrap()}
+    return content_digest(replace(priors, calibration=Calibration.model_construct(**values)))
 
 
 def market_source(priors: Priors, market) -> str:

@@ -27,7 +27,7 @@ from scipy import optimize, special
 
 from model.montecarlo import workers
 from model.montecarlo.engine import Sampler
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 from model.core.structure import market_log_likelihood, market_log_likelihood_max, outcomes
 from model.core.variables import NAMES
 from model.core.weights import kish_ess, normalise_log, weighted_quantile  # noqa: F401 (re-exported)

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from model import families as fam
 from model.core.errors import PriorsError, Problem
 from model.core.quantities import ALL, SIGNED
-from model.spec.schema import FAMILIES, TO_PATTERN, Calibration, Decision, Meta, Simulation, ToSpec
+from model.priors.schema import FAMILIES, TO_PATTERN, Calibration, Decision, Meta, Simulation, ToSpec
 from model.core.variables import BY_NAME, CRUXES, DIVISORS, NAMES, PARAMETERS
 
 TABLES = ("meta", "cruxes", "parameters", "correlations", "calibration", "decision", "simulation")
@@ -538,9 +538,9 @@ class _Loader:
                       self.locators.get(prior.origin))
 
     def fitted(self, priors: Priors) -> Priors:
-        """A calibrated file checked against what it was fitted to (model/spec/fitted.py): a
+        """A calibrated file checked against what it was fitted to (model/priors/fitted.py): a
         stale tilt is a problem, a stale or unchecked update a warning."""
-        from model.spec.fitted import check
+        from model.priors.fitted import check
 
         if priors.calibration.apply is None:
             return priors

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model.spec.priors import Priors
+from model.priors.priors import Priors
 from model.core.variables import VARIABLES
 
 

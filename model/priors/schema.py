@@ -94,7 +94,7 @@ class Calibration(Strict):
     source: Text = "Manifold market, as cited in the essay (Aug 2023)"
     apply: Literal["update", "tilt"] | None = None
     tilt_lambda: Annotated[float, Field(ge=-1e4, le=1e4, allow_inf_nan=False)] | None = None
-    #: The digest of what the file was calibrated from (model/spec/fitted.py), written by aar-risk calibrate.
+    #: The digest of what the file was calibrated from (model/priors/fitted.py), written by aar-risk calibrate.
     fitted_to: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")] | None = None
 
     @model_validator(mode="after")
