@@ -8,6 +8,7 @@ import pytest
 
 from model.core.errors import PriorsError
 from model.priors.priors import load
+from model.core.copula import correlated, pearson_matrix
 from model.core.variables import CRUXES, NAMES
 
 from .conftest import FIXTURES, MIDDLE_WORLD, ROOT, write_priors
@@ -55,7 +56,8 @@ def test_pessimist_says_no_easier():
 
 def test_copula_uses_the_sine_conversion():
     p = load(ROOT / "priors/author.toml")
-    names, m = p.copula()
+    names = correlated(NAMES, p.correlations)
+    m = pearson_matrix(names, p.correlations)
     i, j = names.index("relative_difficulty"), names.index("automation_fraction")
     assert m[i, j] == pytest.approx(2 * math.sin(math.pi * 0.4 / 6))
 

@@ -35,6 +35,7 @@ from functools import partial
 import numpy as np
 
 from model.core.backend import numpy_ops
+from model.core.copula import correlated
 from model.montecarlo.engine import BLOCK, block_rng
 from model.priors.priors import Priors
 from model.core.structure import outcomes
@@ -278,11 +279,8 @@ class _Views:
     def __init__(self, a: Priors, b: Priors, ps: tuple[str, ...], seed: int):
         self.a, self.b, self.seed = a, b, seed
         self.bit = {p: i for i, p in enumerate(ps)}
-        self.factors = {}
-        for tag, p in (("a", a), ("b", b)):
-            names, corr = p.copula()
-            self.factors[tag] = ([NAMES.index(v) for v in names], np.linalg.cholesky(corr) if names else None)
-        in_copula = set(self.a.copula()[0]) | set(self.b.copula()[0])
+        self.copulas = {"a": a.copula(NAMES), "b": b.copula(NAMES)}
+        in_copula = set(correlated(NAMES, a.correlations)) | set(correlated(NAMES, b.correlations))
         corr_bit = 1 << self.bit[CORRELATIONS] if CORRELATIONS in self.bit else 0
         self.leaf_masks = {n: (1 << self.bit[n] if n in self.bit else 0)
                            | (corr_bit if n in in_copula else 0) for n in NAMES}
@@ -293,12 +291,7 @@ class _Views:
         if self._block[0] != block:
             n = BLOCK  # every block is drawn whole, so a world's normals never depend on `samples`
             z = block_rng(self.seed, block).standard_normal((len(NAMES), n))
-            out = {}
-            for tag, (idx, chol) in self.factors.items():
-                zz = z.copy()
-                if idx:
-                    zz[idx] = chol @ z[idx]
-                out[tag] = zz
+            out = {tag: copula.correlate(z.copy()) for tag, copula in self.copulas.items()}
             self._block = (block, out)
         return self._block[1]
 

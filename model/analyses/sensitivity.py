@@ -5,7 +5,7 @@
   mapping SALib's uniforms. These assume independent inputs: the copula is
   ignored here.
 * Given-data first-order indices, tornado swings and partial EVPI from the Monte
-  Carlo sample itself (:mod:`model.binned`), which respect the copula. These lead:
+  Carlo sample itself (:mod:`model.montecarlo.binned`), which respect the copula. These lead:
   every output's table is ranked by its own given-data index.
 * The decision "build the AAR or not" (docs/model.md, "Which belief matters"): net benefit
   v·(plan_solved − baseline) − c_x·x_risk (− c_e·capability externalities, an optional
@@ -15,8 +15,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
+from model.core.copula import normals
+from model.core.limits import MIN_SENSITIVITY_SAMPLES
 from model.montecarlo import binned
 from model.montecarlo.engine import Result
 from model.priors.priors import Priors
@@ -25,9 +26,6 @@ from model.core.variables import CRUXES, NAMES
 from model.core.quantities import Q
 
 OUTPUTS = binned.OUTPUTS[:-1]  # every reported output; net_benefit only feeds the decision
-#: Fewer worlds leave the given-data indices' bias correction larger than the signal (at
-#: n ≤ BINS it divides by zero): 100 worlds per bin of each variable at the least.
-MIN_SAMPLES = 100 * binned.BINS
 SOBOL_BASE = 4096
 RESAMPLES = 100
 #: A Sobol index whose 95% interval is wider than this and than the index is "not resolved".
@@ -76,7 +74,7 @@ def sobol(priors: Priors, base: int = SOBOL_BASE, seed: int = 2023, resamples: i
     h = priors.calibration.horizon_years if horizon is None else horizon
 
     def model(u):
-        z = special.ndtri(np.clip(u, 1e-15, 1 - 1e-15))
+        z = normals(np.clip(u, 1e-15, 1 - 1e-15))
         worlds = {**fixed, **{n: priors.variables[n].marginal.from_z(z[:, j]) for j, n in enumerate(names)}}
         out = outcomes(worlds, h)
         return {q: getattr(out, q) for q in OUTPUTS}
@@ -238,9 +236,9 @@ def decision(priors: Priors, result: Result) -> dict:
 
 
 def check_samples(samples: int) -> None:
-    """Raise ValueError for fewer than MIN_SAMPLES worlds (callers check before any work)."""
-    if samples < MIN_SAMPLES:
-        raise ValueError(f"sensitivity needs at least {MIN_SAMPLES:,} worlds ({MIN_SAMPLES // binned.BINS} per "
+    """Raise ValueError for fewer than MIN_SENSITIVITY_SAMPLES worlds (callers check before any work)."""
+    if samples < MIN_SENSITIVITY_SAMPLES:
+        raise ValueError(f"sensitivity needs at least {MIN_SENSITIVITY_SAMPLES:,} worlds ({MIN_SENSITIVITY_SAMPLES // binned.BINS} per "
                          f"bin of each variable), got {samples:,}")
 
 

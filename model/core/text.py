@@ -1,12 +1,23 @@
-"""User text made safe to show: control characters as escapes, one line, cut to a width."""
+"""User text made safe to show: control characters as escapes, one line, cut to a width.
+
+One escaper for the whole package. Shown as escapes (``\\x1b``, ``\\n``, ``\\u202e``): C0 and
+C1 control characters, DEL, line and paragraph separators, lone surrogates, and the invisible
+bidi controls that reorder what a reader sees ("Trojan source": U+061C, U+200E, U+200F,
+U+202A–U+202E, U+2066–U+2069). Which characters a priors file may *contain* is another
+question, answered by :func:`controls`.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-#: Control characters, C0 and C1, DEL, and the invisible bidi controls ("Trojan source").
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\r": "\\r", "\x0b": "\\v", "\x0c": "\\f", "\x1b": "\\x1b"}
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+#: Every character shown as an escape but tabs and newlines (which :func:`visible` keeps).
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+#: Every character :func:`escaped` shows as an escape: the above, tabs and newlines too.
+_STRICT = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 LINE_BREAK = re.compile(r"\r?\n")
 _SPACES = re.compile(r"\s+")
 
@@ -16,6 +27,13 @@ ELLIPSIS = "…"
 def _escape(ch: str) -> str:
     code = ord(ch)
     return _NAMED.get(ch) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def escaped(text: object, width: int | None = None) -> str:
+    """``text`` on one line with every control and bidi character shown as an escape
+    (``"a\\nb\\u202e"`` reads ``a\\nb\\u202e``), cut to ``width`` characters with an ellipsis."""
+    out = _STRICT.sub(lambda m: _escape(m[0]), str(text))
+    return out if width is None or len(out) <= width else out[:width - 1] + ELLIPSIS
 
 
 def visible(text: object) -> str:
@@ -38,3 +56,10 @@ def short(text: object, width: int) -> str:
     if cell_len(s) <= width:
         return s
     return set_cell_size(s, max(width - 1, 0)).rstrip() + ELLIPSIS
+
+
+def controls(text: str, allowed: str = "") -> list[str]:
+    """Control characters (and line/paragraph separators) in ``text`` other than ``allowed``:
+    what a priors file's names and text may not contain (bidi controls are allowed there,
+    and shown escaped)."""
+    return sorted({c for c in text if c not in allowed and unicodedata.category(c) in ("Cc", "Zl", "Zp")})

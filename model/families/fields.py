@@ -8,11 +8,12 @@ distribution. ``lower``/``upper`` (truncation) and ``source`` are common to all.
 from __future__ import annotations
 
 import math
-import unicodedata
 from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from model.core.limits import MIN_KEPT_MASS
+from model.core.text import controls
 from model.families.base import Marginal
 from model.families.truncated import Truncated
 
@@ -22,16 +23,6 @@ Interval = Annotated[list[Finite], Field(min_length=2, max_length=2)]  # [5th, 9
 
 #: Largest miss of a tail mass allowed when a family is fitted to a 90% interval.
 FIT_TOLERANCE = 1e-4
-#: Smallest probability mass a truncation may keep.
-MIN_KEPT_MASS = 1e-9
-
-
-def controls(text: str, allowed: str) -> list[str]:
-    """Control characters (and line/paragraph separators) in ``text`` other than ``allowed``."""
-    return sorted({c for c in text if c not in allowed and (
-        unicodedata.category(c) in ("Cc", "Zl", "Zp"))})
-
-
 def _plain_text(text: str) -> str:
     """Descriptions and sources: several lines are fine, terminal control characters are not."""
     if bad := controls(text, "\n\t"):

@@ -9,7 +9,6 @@ merge exactly; per-world arrays are kept only when asked for.
 from __future__ import annotations
 
 import math
-import os
 from collections import deque
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 import numpy as np
 from scipy import special
 
+from model.core import copula as gc
 from model.priors.priors import Priors
 from model.core.structure import S_FLOOR, market_log_likelihood, market_log_likelihood_max, outcomes
 from model.core.quantities import ALL, HEADLINE, OUTCOMES, SIGNED, Q
@@ -54,12 +54,11 @@ def block_rng(seed: int, block: int) -> np.random.Generator:
 
 @dataclass(frozen=True)
 class Sampler:
-    """What a worker needs to draw worlds: marginals, copula factor, horizon, target."""
+    """What a worker needs to draw worlds: marginals, copula, horizon, target."""
 
     marginals: tuple  # (name, Marginal) for every variable, in NAMES order
     random: tuple[str, ...]  # the variables that are not point masses, in NAMES order
-    copula_index: tuple[int, ...]  # positions (among random variables) in the copula
-    cholesky: np.ndarray
+    copula: gc.GaussianCopula  # over the random variables
     horizon: float
     target: float
     map_edges: tuple[np.ndarray, np.ndarray]  # cell edges in C and in R
@@ -70,12 +69,8 @@ class Sampler:
     @classmethod
     def from_priors(cls, priors: Priors, horizon: float | None = None,
                     target: float | None = None) -> "Sampler":
-        names, corr = priors.copula()
         random = priors.random_names()
-        index = tuple(random.index(n) for n in names if n in random)
-        sub = corr[np.ix_([names.index(random[i]) for i in index], [names.index(random[i]) for i in index])]
-        return cls(tuple((n, priors.variables[n].marginal) for n in NAMES), random, index,
-                   np.linalg.cholesky(sub) if index else np.eye(0),
+        return cls(tuple((n, priors.variables[n].marginal) for n in NAMES), random, priors.copula(random),
                    priors.calibration.horizon_years if horizon is None else horizon,
                    priors.calibration.target if target is None else target,
                    tuple(_map_edges(n, priors.variables[n].marginal)
@@ -93,17 +88,14 @@ class Sampler:
 
         With ``copula_u`` also returns u = Φ(z) of every random variable (rows in NAMES order).
         """
-        z = rng.standard_normal((len(self.random), n))
-        if self.copula_index:
-            idx = list(self.copula_index)
-            z[idx] = self.cholesky @ z[idx]
+        z = self.copula.correlate(rng.standard_normal((len(self.random), n)))
         worlds: dict[str, np.ndarray | float] = {name: m.value for name, m in self.marginals
                                                  if m.family == "point"}
         marginals = dict(self.marginals)
         for name, row in zip(self.random, z):
             worlds[name] = marginals[name].from_z(row)
         if copula_u:
-            return worlds, special.ndtr(z)
+            return worlds, gc.uniforms(z)
         return worlds
 
 

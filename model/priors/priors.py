@@ -15,7 +15,6 @@ import re
 import stat
 import sys
 import tomllib
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,37 +25,21 @@ import numpy as np
 from pydantic import ValidationError
 
 from model import families as fam
+from model.core.copula import GaussianCopula, smallest_eigenvalue
 from model.core.errors import PriorsError, Problem
+from model.core.limits import (MAX_BASE_CHARS, MAX_BASE_DEPTH, MAX_BYTES, MAX_COMPONENTS, MAX_KEY_PARTS,
+                               MAX_NESTING, POSITIVE_FLOOR, VALUE_LIMIT)
 from model.core.quantities import ALL, SIGNED
 from model.priors.schema import FAMILIES, TO_PATTERN, Calibration, Decision, Meta, Simulation, ToSpec
+from model.core.text import controls, escaped
 from model.core.variables import BY_NAME, CRUXES, DIVISORS, NAMES, PARAMETERS
 
 TABLES = ("meta", "cruxes", "parameters", "correlations", "calibration", "decision", "simulation")
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "priors"
 _PACKAGED_PRESETS = Path(__file__).resolve().parents[1] / "presets"
 
-#: Largest priors file read (a priors file is a few kilobytes).
-MAX_BYTES = 1_000_000
-#: Deepest nesting of arrays and inline tables (a mixture needs 4).
-MAX_NESTING = 50
-#: Most parts of one dotted key or table header (a priors file needs 3, as in
-#: ``containment.dist`` under [parameters]): tomllib takes time quadratic in a dotted key's parts.
-MAX_KEY_PARTS = 10
-#: Most mixture components in a file with its bases, all mixtures together. Each process that
-#: samples a mixture first tabulates its quantile by root finding over every component's CDF
-#: (about 12 ms per beta component, 1 ms per normal one): 50 keep that, and the run-time note's
-#: trial, under a second, and are far beyond the beliefs people write (the presets use 2).
-MAX_COMPONENTS = 50
-#: Longest chain of base files (a file, its base, that file's base, ...).
-MAX_BASE_DEPTH = 32
-#: Longest ``base`` path, in characters (a path of 400 is already past any sensible layout).
-MAX_BASE_CHARS = 400
 #: A preset named by ``base`` (no .toml suffix): letters, digits, '_' and '-' only.
 PRESET_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
-#: Every variable's values must lie within ±VALUE_LIMIT, and those the model divides by (DIVISORS)
-#: above POSITIVE_FLOOR, so that no product or quotient in the model overflows.
-VALUE_LIMIT = 1e100
-POSITIVE_FLOOR = 1e-100
 #: The far tails probed: z = ±9 is a 1-in-10^19 draw, beyond any simulation's reach.
 PROBE_Z = 9.0
 #: Quasi-random worlds of the trial run (plus each variable alone at its extremes).
@@ -88,15 +71,9 @@ class Priors:
     #: What the user should know but that does not stop a run (a calibrated file that cannot be checked).
     warnings: tuple[str, ...] = ()
 
-    def copula(self) -> tuple[tuple[str, ...], np.ndarray]:
-        """Variables in the copula and its Pearson correlation matrix.
-
-        Spearman's ρ_s becomes the Gaussian copula's Pearson ρ = 2·sin(π·ρ_s/6),
-        which makes the samples' rank correlation exactly ρ_s for continuous
-        marginals (Kruskal 1958).
-        """
-        names = tuple(n for n in NAMES if any(n in pair for pair in self.correlations))
-        return names, _pearson(names, self.correlations)
+    def copula(self, rows: tuple[str, ...] = NAMES) -> GaussianCopula:
+        """The Gaussian copula of the variables ``rows`` (model/core/copula.py)."""
+        return GaussianCopula.of(rows, NAMES, self.correlations)
 
     def random_names(self) -> tuple[str, ...]:
         """Variables whose prior is not a point mass, in NAMES order."""
@@ -104,14 +81,6 @@ class Priors:
 
     def inherited(self, name: str) -> bool:
         return self.variables[name].origin != self.path
-
-
-def _pearson(names: tuple[str, ...], correlations: Mapping[tuple[str, str], float]) -> np.ndarray:
-    index = {n: i for i, n in enumerate(names)}
-    m = np.eye(len(names))
-    for (a, b), rho in correlations.items():
-        m[index[a], index[b]] = m[index[b], index[a]] = 2 * math.sin(math.pi * rho / 6)
-    return m
 
 
 def preset_path(name: str, exclude: Path | None = None) -> Path:
@@ -422,13 +391,6 @@ def _suggest(word: str, options: Iterable[str]) -> str:
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
-def _escape(text: str, width: int = 400) -> str:
-    """User text fit for a one-line message: control characters escaped, long text cut."""
-    out = "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp")
-                  else c for c in text)
-    return out if len(out) <= width else out[:width - 1] + "…"
-
-
 def _shown(value: Any, width: int = 60) -> str:
     """``repr(value)`` for a message, short (and safe for integers too long to print)."""
     try:
@@ -556,7 +518,7 @@ class _Loader:
 
     # -- reporting -------------------------------------------------------------------------
     def _add(self, file: Path, key: str, message: str, locator: _Locator | None = None):
-        self.problems.append(Problem(file, _escape(key), _escape(message, 2000),
+        self.problems.append(Problem(file, escaped(key, 400), escaped(message, 2000),
                                      locator.line(key) if locator else None))
 
     def _add_validation(self, file: Path, key: str, err: ValidationError, locator: _Locator) -> None:
@@ -578,13 +540,13 @@ class _Loader:
             return None
         depth, where = _nesting(text)
         if depth > MAX_NESTING:
-            self.problems.append(Problem(path, _escape(_key_of(text, where)), "TOML nested too deeply: arrays "
+            self.problems.append(Problem(path, escaped(_key_of(text, where), 400), "TOML nested too deeply: arrays "
                                          f"or inline tables {depth} levels inside each other (at most "
                                          f"{MAX_NESTING})", text.count("\n", 0, where) + 1))
             return None
         if (long := _long_key(text)) is not None:
             start, parts = long
-            self.problems.append(Problem(path, _escape(text[start:start + 40], 40) + "…", f"a dotted key of {parts:,} parts (at most {MAX_KEY_PARTS}; "
+            self.problems.append(Problem(path, escaped(text[start:start + 40], 40) + "…", f"a dotted key of {parts:,} parts (at most {MAX_KEY_PARTS}; "
                                          "a priors file's keys have 1 to 3, as in parameters.containment.dist)",
                                          text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)))
             return None
@@ -596,7 +558,7 @@ class _Loader:
             self._add(path, "", "TOML nested too deeply: arrays or inline tables inside each other")
         except ValueError:  # an integer with more digits than Python converts
             long = re.search(r"\d[\d_]{999,}", text)
-            self.problems.append(Problem(path, _escape(_key_of(text, long.start())) if long else "",
+            self.problems.append(Problem(path, escaped(_key_of(text, long.start()), 400) if long else "",
                                          "a number has too many digits to read (at most "
                                          f"{sys.get_int_max_str_digits()})",
                                          text.count("\n", 0, long.start()) + 1 if long else None))
@@ -647,9 +609,9 @@ class _Loader:
             found = _redefinition(text, line, column, message)
             if found:
                 key, what, at = found
-                self.problems.append(Problem(path, _escape(key), what, at))
+                self.problems.append(Problem(path, escaped(key, 400), what, at))
                 return
-        self.problems.append(Problem(path, "", _escape(f"TOML syntax error: {message}"), line, column))
+        self.problems.append(Problem(path, "", escaped(f"TOML syntax error: {message}", 400), line, column))
 
     def load(self, path: Path, chain: tuple[Path, ...]) -> Priors | None:
         """File ``path`` (inheriting from its ``base``) as Priors; None when it has problems."""
@@ -729,8 +691,7 @@ class _Loader:
         correlations = dict(parent.correlations) if parent else {}
         correlations.update(self._correlations(table, path, at))
         if correlations and all(a in variables and b in variables for a, b in correlations):
-            names = tuple(n for n in NAMES if any(n in pair for pair in correlations))
-            if np.linalg.eigvalsh(_pearson(names, correlations)).min() <= 1e-10:
+            if smallest_eigenvalue(NAMES, correlations) <= 1e-10:
                 self._add(path, "correlations", "the correlations do not form a positive definite "
                           "matrix (no joint distribution has them; perfect correlations of ±1 are "
                           "not allowed either): weaken some of them", at)
@@ -773,7 +734,7 @@ class _Loader:
             self._add(path, "meta.base", f"base has a name of {len(too_long[0].encode('utf-8', 'surrogateescape'))} "
                       "bytes in it; a file system allows at most 255", at)
             return None
-        if base.endswith(".toml") and _escape(base, MAX_BASE_CHARS) == base:  # no control characters
+        if base.endswith(".toml") and not controls(base):
             found = path.parent / base
         elif PRESET_NAME.fullmatch(base):
             sibling = path.parent / f"{base}.toml"
@@ -783,9 +744,9 @@ class _Loader:
             self._add(path, "meta.base", f"base = {_shown(base)} is neither a preset name (letters, digits, "
                       "'_' or '-', such as \"author\") nor a path ending in .toml", at)
             return None
-        kind, shown = _file_kind(found), _escape(base, 80)
+        kind, shown = _file_kind(found), escaped(base, 80)
         if kind == "missing":
-            self._add(path, "meta.base", f'base "{shown}" not found (looked for {_escape(str(found), 200)}); '
+            self._add(path, "meta.base", f'base "{shown}" not found (looked for {escaped(str(found), 200)}); '
                       "expected a preset name such as \"author\" or a path ending in .toml", at)
         elif kind is not None:
             self._add(path, "meta.base", f'base "{shown}" is {kind}, not a regular priors file', at)

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from model import families as fam
+from model.core.copula import smallest_eigenvalue
 from model.core.variables import NAMES
 from model.priors.priors import Priors
 
@@ -58,12 +59,7 @@ def rank_correlations(samples: dict[str, np.ndarray], w: np.ndarray, names: list
 
 
 def _positive_definite(corr) -> bool:
-    names = sorted({n for pair in corr for n in pair}, key=NAMES.index)
-    m = np.eye(len(names))
-    for (a, b), rho in corr.items():
-        i, j = names.index(a), names.index(b)
-        m[i, j] = m[j, i] = 2 * math.sin(math.pi * rho / 6)
-    return not names or np.linalg.eigvalsh(m).min() > 1e-8
+    return smallest_eigenvalue(NAMES, corr) > 1e-8
 
 
 def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folder, refit_from,

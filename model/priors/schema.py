@@ -13,17 +13,12 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from model import families as fam
-from model.families.fields import FIT_TOLERANCE, MIN_KEPT_MASS, FamilySpec, Interval, Strict, Text, controls, ordered
+from model.core.limits import MAX_NAME, MAX_SAMPLES, MAX_SEED, MAX_SETTING
+from model.core.text import controls
+from model.families.fields import FamilySpec, Interval, Strict, Text, ordered
 
-__all__ = ["FAMILIES", "FIT_TOLERANCE", "MIN_KEPT_MASS", "TO_PATTERN", "Calibration", "Decision", "Meta",
+__all__ = ["FAMILIES", "TO_PATTERN", "Calibration", "Decision", "Meta",
            "Simulation", "ToSpec"]
-
-#: Longest ``[meta] name``: names become folder names and titles.
-MAX_NAME = 200
-#: Most worlds a priors file may ask for.
-MAX_SAMPLES = 10**11
-#: Largest magnitude of a utility, horizon or trust (beyond it sums overflow).
-MAX_SETTING = 1e100
 
 
 def _name(text: str) -> str:
@@ -134,7 +129,7 @@ def _samples(n: int) -> int:
 
 
 def _seed(n: int) -> int:
-    if n >= 2**63:
+    if n > MAX_SEED:
         raise ValueError(f"a seed is a whole number from 0 to 2**63 - 1 (got {_big(n)})")
     return n
 

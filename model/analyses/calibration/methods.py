@@ -6,7 +6,7 @@ whose concentration grows with trust (docs/model.md explains the "1 +", which ma
 trust → 0 leave the prior unchanged). Three ways to condition on it:
 
 * ``nuts``: the world variables are latent (a Gaussian copula in z-space, each
-  marginal its quantile transform in PyTensor, :mod:`model.tensor`) and PyMC's
+  marginal its quantile transform in PyTensor, :mod:`model.families.tensor`) and PyMC's
   NUTS samples the posterior;
 * ``reweight``: the same likelihood as importance weights on the Monte Carlo
   worlds (no compilation);
@@ -177,13 +177,10 @@ def build_model(priors: Priors, market: Market, settable_target: bool = False):
     check_nuts(priors)
     random = list(priors.random_names())
     sampler = Sampler.from_priors(priors)
-    chol = np.eye(len(random))
-    if sampler.copula_index:
-        idx = list(sampler.copula_index)
-        chol[np.ix_(idx, idx)] = sampler.cholesky
+    chol = sampler.copula.dense_factor()
     with pm.Model(coords={"variable": random}) as model:
         z = pm.Normal("z", 0.0, 1.0, dims="variable")
-        zc = pt.dot(chol, z) if sampler.copula_index else z
+        zc = pt.dot(chol, z) if sampler.copula.index else z
         worlds = {}
         for n in NAMES:
             m = priors.variables[n].marginal
