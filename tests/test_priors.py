@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from model.core.errors import PriorsError
-from model.priors.priors import load
 from model.core.copula import correlated, pearson_matrix
+from model.core.errors import PriorsError
 from model.core.variables import CRUXES, NAMES
+from model.priors.priors import load
 
 from .conftest import FIXTURES, MIDDLE_WORLD, ROOT, write_priors
 

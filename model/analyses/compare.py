@@ -36,11 +36,11 @@ import numpy as np
 
 from model.core.backend import numpy_ops
 from model.core.copula import correlated
-from model.montecarlo.engine import BLOCK, block_rng
-from model.priors.priors import Priors
+from model.core.quantities import HEADLINE
 from model.core.structure import outcomes
 from model.core.variables import NAMES
-from model.core.quantities import HEADLINE
+from model.montecarlo.engine import BLOCK, block_rng
+from model.priors.beliefs import Priors
 
 COMPARED = HEADLINE
 CORRELATIONS = "correlations"

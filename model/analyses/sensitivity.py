@@ -18,12 +18,12 @@ import numpy as np
 
 from model.core.copula import normals
 from model.core.limits import MIN_SENSITIVITY_SAMPLES
-from model.montecarlo import binned
-from model.montecarlo.engine import Result
-from model.priors.priors import Priors
+from model.core.quantities import Q
 from model.core.structure import outcomes
 from model.core.variables import CRUXES, NAMES
-from model.core.quantities import Q
+from model.montecarlo import binned
+from model.montecarlo.engine import Result
+from model.priors.beliefs import Priors
 
 OUTPUTS = binned.OUTPUTS[:-1]  # every reported output; net_benefit only feeds the decision
 SOBOL_BASE = 4096

@@ -17,11 +17,16 @@ import numpy as np
 from scipy import special
 
 from model.core import copula as gc
-from model.priors.priors import Priors
-from model.core.structure import S_FLOOR, market_log_likelihood, market_log_likelihood_max, outcomes
 from model.core.quantities import ALL, HEADLINE, OUTCOMES, SIGNED, Q
+from model.core.structure import (
+    S_FLOOR,
+    market_log_likelihood,
+    market_log_likelihood_max,
+    outcomes,
+)
 from model.core.variables import NAMES
 from model.montecarlo import workers as procs
+from model.priors.beliefs import Priors
 
 if TYPE_CHECKING:
     from model.montecarlo.binned import SensitivitySums

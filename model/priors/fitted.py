@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from model.core.errors import Problem
-from model.priors.priors import Priors
+from model.priors.beliefs import Priors
 
 
 def content_digest(priors: Priors) -> str:

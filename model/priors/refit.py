@@ -24,7 +24,7 @@ import numpy as np
 from model import families as fam
 from model.core.copula import smallest_eigenvalue
 from model.core.variables import NAMES
-from model.priors.priors import Priors
+from model.priors.beliefs import Priors
 
 
 def refit(m: fam.Marginal, x: np.ndarray, w: np.ndarray) -> float | dict:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from model.priors.priors import Priors
 from model.core.variables import VARIABLES
+from model.priors.beliefs import Priors
 
 
 def template(name: str, base: Priors) -> str:

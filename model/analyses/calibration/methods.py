@@ -18,20 +18,24 @@ trust → 0 leave the prior unchanged). Three ways to condition on it:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 import numpy as np
 from scipy import optimize, special
 
-from model.montecarlo import workers
-from model.montecarlo.engine import Sampler
-from model.priors.priors import Priors
-from model.core.structure import market_log_likelihood, market_log_likelihood_max, outcomes
+from model.core.quantities import OUTCOMES, Q
+from model.core.structure import (
+    market_log_likelihood,
+    market_log_likelihood_max,
+    outcomes,
+)
 from model.core.variables import NAMES
 from model.core.weights import kish_ess, normalise_log, weighted_quantile  # noqa: F401 (re-exported)
-from model.core.quantities import OUTCOMES, Q
+from model.montecarlo import workers
+from model.montecarlo.engine import Sampler
+from model.priors.beliefs import Priors
 
 #: PyMC's and ArviZ's own thresholds (Vehtari et al. 2021; Betancourt 2016).
 GATES = {"r_hat_max": ("<=", 1.01), "ess_bulk_min": (">=", 400.0), "ess_tail_min": (">=", 400.0),

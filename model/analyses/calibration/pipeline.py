@@ -15,7 +15,7 @@ import numpy as np
 from model.analyses.calibration import methods as cal
 from model.analyses.calibration.methods import Market
 from model.montecarlo.engine import Result, simulate, usable_cores
-from model.priors.priors import Priors
+from model.priors.beliefs import Priors
 
 #: ``progress(label, done, total)``: called as each stage advances.
 Progress = Callable[[str, int, "int | None"], None]

@@ -1,0 +1,78 @@
+"""The problems found in a priors file and its bases, collected to be raised together.
+
+Each names the file, the key (and the line where it can be found) and what was expected;
+user text in it is escaped (model/core/text.py), so a message never carries control or
+bidi characters.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from model.core.errors import Problem
+from model.core.text import escaped
+from model.priors.tomltext import Locator
+
+
+class Problems:
+    """Every problem found so far, and each file's :class:`Locator` (to give lines)."""
+
+    def __init__(self):
+        self.found: list[Problem] = []
+        self.locators: dict[Path, Locator] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def append(self, problem: Problem) -> None:
+        self.found.append(problem)
+
+    def add(self, file: Path, key: str, message: str, locator: Locator | None = None):
+        self.found.append(Problem(file, escaped(key, 400), escaped(message, 2000),
+                                     locator.line(key) if locator else None))
+
+    def add_validation(self, file: Path, key: str, err: ValidationError, locator: Locator) -> None:
+        for e in err.errors():
+            loc = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in e["loc"])
+            full = f"{key}.{loc}".replace(".[", "[") if loc else key
+            msg = e["msg"].removeprefix("Value error, ")
+            if e["type"] not in ("value_error", "missing", "extra_forbidden") and not isinstance(
+                    e.get("input"), (dict, list)):
+                msg += f" (got {shown(e.get('input'))})"
+            if e["type"] == "extra_forbidden":
+                msg = "unknown key"
+            self.add(file, full, msg, locator)
+
+    def validated(self, cls: type, data: Any, path: Path, key: str, at: Locator) -> Any:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            self.add_validation(path, key, err, at)
+            return None
+
+
+def suggest(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word[:100], list(options), n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def shown(value: Any, width: int = 60) -> str:
+    """``repr(value)`` for a message, short (and safe for integers too long to print)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        text = f"<an integer of {value.bit_length()} bits>"
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def finite(value: Any) -> bool:
+    """A finite int or float (an int too large for a float is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
