@@ -71,19 +71,20 @@ class Page:
         self._was_connected = self._paused = False
         self.main: Snapshot | None = None  # the last good result
         self.other: Snapshot | None = None
-        self._pending: dict[str, Snapshot] = {}
+        self._pending: dict[str, tuple[Lane | None, Snapshot]] = {}
         self._pending_lock = threading.Lock()
         self.lane = Lane(path, partial(self._later, "main"))
         self.other_lane: Lane | None = None
         self._build()
 
-    def _later(self, which: str, snap: Snapshot) -> None:
+    def _later(self, which: str, snap: Snapshot, lane: Lane | None = None) -> None:
         """From a lane's worker thread: keep ``snap`` and ask the event loop to show it (only
         the newest of those that arrived meanwhile, so a quick estimate never overwrites a
         refined one). Nothing of Panel or Bokeh is touched here: ``IOLoop.add_callback`` is
-        the one call Tornado documents as safe from another thread."""
+        the one call Tornado documents as safe from another thread. ``lane``: the compared
+        file's lane it came from (a lane replaced meanwhile may still deliver one result)."""
         with self._pending_lock:
-            self._pending[which] = snap
+            self._pending[which] = (lane, snap)
         try:
             self.loop.add_callback(self._schedule, which)
         except RuntimeError:  # the event loop is closed: the server is stopping, nobody to show it to
@@ -100,9 +101,10 @@ class Page:
 
     def _flush(self, which: str) -> None:
         with self._pending_lock:
-            snap = self._pending.pop(which, None)
-        if snap is not None and not self.closed:
-            self._show(which, snap)
+            lane, snap = self._pending.pop(which, (None, None))
+        if snap is None or self.closed or (which == "other" and lane is not self.other_lane):
+            return  # nothing new, nobody to show it to, or a file no longer compared
+        self._show(which, snap)
 
     def _build(self) -> None:
         self.title = pn.pane.HTML("", sizing_mode="stretch_width")
@@ -255,8 +257,10 @@ class Page:
         if event.new and event.new in self.compare.options.values():  # only a file the page offered
             # whatever the file is (binary, huge, a folder, a named pipe), the lane reads it in its
             # worker without blocking, and the loader says what is wrong with it
-            self.other_lane = Lane(Path(event.new), partial(self._later, "other"))
-            self.other_lane.poll()
+            lane = Lane(Path(event.new), lambda snap: None)
+            lane.show = partial(self._later, "other", lane=lane)
+            self.other_lane = lane
+            lane.poll()
         else:
             self._render()
 
