@@ -17,7 +17,7 @@ they are averaged over random orderings in antithetic pairs (Castro, Gómez & Te
 2009), which keeps the sum exact for every ordering, and the error reported combines
 the world noise with the noise of sampling orderings.
 
-Speed: the outcome equations of :mod:`model.structure` are traced once into a graph
+Speed: the outcome equations of :mod:`model.core.structure` are traced once into a graph
 of array operations, each knowing which players it depends on. Coalitions are visited
 in Gray-code order (or along each ordering), so each step swaps one player and only the
 operations that depend on it are recomputed; an operation whose players are a strict
@@ -140,7 +140,7 @@ for _name, _fn in (("neg", operator.neg), ("pos", operator.pos), ("abs", operato
 
 
 class _LazyOps:
-    """The ``xp`` namespace of :mod:`model.backend` for traced values: same names, deferred."""
+    """The ``xp`` namespace of :mod:`model.core.backend` for traced values: same names, deferred."""
 
     def __getattr__(self, name):
         attr = getattr(numpy_ops, name)
@@ -161,7 +161,7 @@ class _Graph:
 
 
 def _trace(leaf_masks: dict[str, int], horizon_mask: int) -> _Graph | None:
-    """Trace :func:`model.structure.outcomes` once; None if it cannot be traced."""
+    """Trace :func:`model.core.structure.outcomes` once; None if it cannot be traced."""
     trace: list = []
     leaves = {n: _Node(trace, leaf=n) for n in NAMES}
     horizon = _Node(trace, leaf=HORIZON)

@@ -1,7 +1,7 @@
 """Per-world outcome probabilities of the AAR plan (docs/model.md, "Equations, one world at a time").
 
 Pure functions of arrays over a leading world axis. ``xp`` is a namespace from
-:mod:`model.backend`, so the same equations run on numpy arrays (Monte Carlo)
+:mod:`model.core.backend`, so the same equations run on numpy arrays (Monte Carlo)
 and on PyTensor tensors (PyMC). Everything is smooth in the world variables so
 that NUTS can differentiate it.
 """

@@ -24,7 +24,7 @@ JOINT_BINS = 20  # per crux, for the two cruxes jointly
 
 
 def net_benefit(values: dict, utilities: tuple[float, float, float]):
-    """Utility of building the AAR minus not building it, per world (MODEL.md §6, v2).
+    """Utility of building the AAR minus not building it, per world (docs/model.md, "Which belief matters").
 
     v·(plan_solved − baseline) − c_x·x_risk − c_e·capability_externalities, with
     utilities = (v, c_x, c_e). The race that capability externalities lose is already in

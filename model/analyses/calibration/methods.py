@@ -1,9 +1,8 @@
 """Calibration against the market (docs/model.md, "Calibration against the market"): NUTS, importance reweighting, entropic tilting.
 
-The market is a noisy observation of the world's success within the horizon:
-``target ~ Beta(1 + trust·s_h, 1 + trust·(1 − s_h))``, a Beta whose mode is s_h and
-whose concentration grows with trust (docs/model.md explains the "1 +", which makes
-trust → 0 leave the prior unchanged). Three ways to condition on it:
+The market is evidence worth ``trust`` resolved questions that came out at rate y = target:
+log L(s_h) = trust·(y·ln s_h + (1 − y)·ln(1 − s_h)) (:func:`model.core.structure.market_log_likelihood`),
+which peaks at s_h = y and is flat at trust 0. Three ways to condition on it:
 
 * ``nuts``: the world variables are latent (a Gaussian copula in z-space, each
   marginal its quantile transform in PyTensor, :mod:`model.families.tensor`) and PyMC's
@@ -32,7 +31,7 @@ from model.core.structure import (
     outcomes,
 )
 from model.core.variables import NAMES
-from model.core.weights import kish_ess, normalise_log, weighted_quantile  # noqa: F401 (re-exported)
+from model.core.weights import kish_ess, normalise_log
 from model.montecarlo import workers
 from model.montecarlo.engine import Sampler
 from model.priors.beliefs import Priors
@@ -60,7 +59,7 @@ class Market:
 
 
 def log_likelihood(success_h, market: Market, xp=None):
-    """:func:`model.structure.market_log_likelihood` of the market ``market`` (numpy by default)."""
+    """:func:`model.core.structure.market_log_likelihood` of the market ``market`` (numpy by default)."""
     return market_log_likelihood(success_h, market.trust, market.target, *(() if xp is None else (xp,)))
 
 
@@ -74,7 +73,7 @@ class CalibrationInterrupted(KeyboardInterrupt):
 
 
 def check_nuts(priors: Priors) -> None:
-    """Raise CalibrationError if NUTS cannot use some prior (see model.tensor.check)."""
+    """Raise CalibrationError if NUTS cannot use some prior (see model.families.tensor.check)."""
     ensure_compiledir()
     from model.families.tensor import check
 

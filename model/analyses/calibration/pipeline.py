@@ -15,6 +15,7 @@ import numpy as np
 from model.analyses.calibration import methods as cal
 from model.analyses.calibration.methods import Market
 from model.montecarlo.engine import Result, simulate, usable_cores
+from model.core.weights import kish_ess
 from model.priors.beliefs import Priors
 
 #: ``progress(label, done, total)``: called as each stage advances.
@@ -56,7 +57,7 @@ class CalibrationRun:
 
 
 def _weighted(worlds, w: np.ndarray, priors: Priors, **extra) -> dict:
-    ess = cal.kish_ess(w)
+    ess = kish_ess(w)
     return {**cal.weighted_summary(worlds, w, priors), **extra, "ess": ess,
             "warning": ess < cal.ESS_WARNING or ess < 0.1 * len(w)}
 
