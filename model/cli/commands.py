@@ -337,7 +337,7 @@ def _run_one(spec, folder, samples, seed, workers, quiet, sensitivity=False) -> 
     """Simulate, summarise, draw and write one run report into a prepared folder (the
     inputs are checked). The figures are drawn in worker processes: those of the priors
     while a short run simulates."""
-    from model.report.figures import Drawing
+    from model.report.drawing import Drawing
     from model.report.summary import build
 
     import model.montecarlo.engine  # noqa: F401 - before the fork, so the drawing process shares it

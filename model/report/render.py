@@ -9,12 +9,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from model.core.quantities import DEFINITIONS, HEADLINE, OUTCOMES, ROWS, Q
-from model.core.quantities import LABELS as _LABELS
+from model.core.quantities import DEFINITIONS, HEADLINE, LABELS, OUTCOMES, ROWS, Q
 from model.core.text import visible
 from model.core.variables import BY_NAME, CRUXES
-
-LABELS = _LABELS  # from model.quantities, the one table of labels and definitions
 
 
 def _has_error(mcse) -> bool:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+from model.core.quantities import EXTRA, OUTCOMES, PARTS
 from model.core.version import __version__
 from model.montecarlo.engine import BLOCK, Result
 from model.priors.priors import Priors
-
-from model.core.quantities import EXTRA, OUTCOMES, PARTS  # noqa: E402 (re-exported)
 
 
 def versions() -> dict[str, str]:
