@@ -59,3 +59,79 @@ def chromium() -> str:
         pytest.skip("chromium not installed")
     pytest.importorskip("playwright")
     return exe
+
+
+def _interrupt_state() -> dict:
+    """The command line's record of a signal (whether one came, which, what to say)."""
+    import importlib
+
+    for module, name in (("model.cli.stopping", "STATE"), ("model.cli.commands", "_stop")):
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    raise LookupError("the command line's interrupt state moved: update tests/conftest.py")
+
+
+class Ran:
+    """What a command did, in the shape of :class:`subprocess.CompletedProcess`."""
+
+    def __init__(self, args, returncode: int, stdout: str, stderr: str):
+        self.args, self.returncode, self.stdout, self.stderr = args, returncode, stdout, stderr
+
+    def __repr__(self) -> str:
+        return f"Ran({self.args!r}, returncode={self.returncode}, stderr={self.stderr[-2000:]!r})"
+
+
+def aar_in_process(*args, cwd: Path, env: dict | None = None, timeout: float | None = None) -> Ran:
+    """``aar-risk ARGS`` run in this process (click's CliRunner on the ``cli`` group) from ``cwd``:
+    exit status, stdout and stderr as a subprocess would give them, without the ~2 s of
+    starting Python and importing numpy, matplotlib and PyMC again. For tests of what the
+    command says and writes; signals, process trees and the entry point's own exit need a
+    real process. ``env``: variables to set for the call (None removes one); ``timeout`` is
+    accepted for the subprocess helpers' signature and ignored.
+
+    An exception the command does not turn into an exit status propagates (a subprocess
+    would print a traceback), so a test expecting exit 1 cannot pass on a crash. The
+    command's signal handlers, its interrupt state, the environment and the current folder
+    are restored afterwards. Output written to file descriptors 1 and 2 (by a forked
+    worker, or a library's own log handler) is captured too, where click can (``capture="fd"``)."""
+    import os
+    import signal
+
+    from click.testing import CliRunner
+
+    from model.cli import cli
+
+    argv = [os.fspath(a) if isinstance(a, Path) else str(a) for a in args]
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    state = _interrupt_state()
+    saved = dict(state)
+    environ = dict(os.environ)
+    here = os.getcwd()
+    try:
+        runner = CliRunner(catch_exceptions=False, capture="fd")
+    except TypeError:  # click before 8.3: sys.stdout and sys.stderr only
+        runner = CliRunner(catch_exceptions=False)
+    os.chdir(cwd)
+    try:
+        result = runner.invoke(cli, argv, env={"MPLBACKEND": "Agg", **(env or {})})
+    finally:
+        os.chdir(here)
+        for s, h in handlers.items():
+            signal.signal(s, h)
+        state.clear()
+        state.update(saved)
+        os.environ.clear()
+        os.environ.update(environ)
+    return Ran(argv, result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(config, items):
+    """A browser or load test is slow too, whichever marker its file remembered to add:
+    ``-m "not slow"`` (the fast tier) never starts Chromium or the CPU burners."""
+    for item in items:
+        if (item.get_closest_marker("browser") or item.get_closest_marker("load")) \
+                and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)

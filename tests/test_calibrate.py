@@ -45,18 +45,22 @@ FAMILIES = [fam.Normal(1, 2), fam.LogNormal(0.1, 0.5), fam.LogitNormal(0.3, 1.2)
 
 @pytest.mark.parametrize("m", FAMILIES, ids=lambda m: m.family)
 def test_pytensor_quantiles_match_scipy(m):
+    """The quantile on a grid reaching 1e-6 of either end, ``from_z`` and its gradient, for the
+    registered families and the truncations and mixtures of them calibration meets. One graph
+    per family, compiled once without C code (FAST_COMPILE: a cold compile folder, as in CI,
+    took 47 s for the three C functions of every family); NUTS, marked slow, runs the C code.
+    tests/test_families_properties.py checks ``from_z`` on random members of each family."""
     import pytensor.tensor as pt
 
     from model.families.tensor import from_z_tensor, ppf_tensor
 
-    u = pt.dvector("u")
-    grid = np.linspace(1e-6, 1 - 1e-6, 2001)
-    got = pytensor.function([u], ppf_tensor(m, u))(grid)
-    np.testing.assert_allclose(got, m.ppf(grid), rtol=0, atol=1e-8)
-    z = pt.dvector("z")
-    zz = np.linspace(-5, 5, 201)
-    np.testing.assert_allclose(pytensor.function([z], from_z_tensor(m, z))(zz), m.from_z(zz), atol=1e-8)
-    grad = pytensor.function([z], pytensor.grad(from_z_tensor(m, z).sum(), z))(zz)
+    u, z = pt.dvector("u"), pt.dvector("z")
+    f = pytensor.function([u, z], [ppf_tensor(m, u), from_z_tensor(m, z),
+                                   pytensor.grad(from_z_tensor(m, z).sum(), z)], mode="FAST_COMPILE")
+    grid, zz = np.linspace(1e-6, 1 - 1e-6, 2001), np.linspace(-5, 5, 201)
+    ppf, from_z, grad = f(grid, zz)
+    np.testing.assert_allclose(ppf, m.ppf(grid), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(from_z, m.from_z(zz), atol=1e-8)
     assert np.all(np.isfinite(grad)) and np.all(grad >= 0)  # quantiles are increasing
 
 
@@ -90,6 +94,7 @@ def test_reweighting_moves_towards_the_market(author, author_worlds):
     assert cal.kish_ess(w) < w.size
 
 
+@pytest.mark.slow
 def test_nuts_converges_and_agrees_with_reweighting(author, author_nuts):
     diag = cal.diagnostics(author_nuts)
     assert cal.failed_gates(diag) == [], diag
@@ -104,6 +109,7 @@ def test_nuts_converges_and_agrees_with_reweighting(author, author_nuts):
         assert abs(rw["outcomes"][q]["mean"] - nu["outcomes"][q]["mean"]) <= 0.01, q
 
 
+@pytest.mark.slow
 def test_nuts_with_no_trust_samples_the_prior(author, author_worlds):
     idata = cal.nuts(author, cal.Market(0.14, 4.0, 1e-6), draws=1000, tune=500, chains=2, seed=5,
                      prior_draws=0)
@@ -112,6 +118,7 @@ def test_nuts_with_no_trust_samples_the_prior(author, author_worlds):
         assert stats.ks_2samp(x, author_worlds[name]).pvalue > 0.001, name
 
 
+@pytest.mark.slow
 def test_nuts_with_huge_trust_reaches_the_target(author):
     idata = cal.nuts(author, cal.Market(0.14, 4.0, 1000.0), draws=300, tune=500, chains=2, seed=9,
                      prior_draws=0)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +14,12 @@ from model.analyses.calibration import methods as cal
 from model.montecarlo.engine import simulate
 from model.priors.priors import load
 
-from .conftest import ROOT
+from .conftest import ROOT, aar_in_process
 
 
-def aar(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "model", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+def aar(*args, cwd: Path):
+    """aar-risk in this process (exit status, stdout, stderr)."""
+    return aar_in_process(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

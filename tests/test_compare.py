@@ -6,8 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,7 +17,7 @@ from model.priors.priors import load
 from model.core.structure import outcomes
 from model.core.variables import NAMES
 
-from .conftest import MIDDLE_WORLD, ROOT, write_priors
+from .conftest import MIDDLE_WORLD, ROOT, aar_in_process, write_priors
 
 #: A second point world: every variable moved, none across a boundary of its support.
 OTHER_WORLD = {
@@ -207,8 +205,7 @@ def test_crux_maps_share_edges_and_rebin_the_runs_own_worlds():
 
 def test_compare_honours_samples_and_draws_the_crux_maps(tmp_path):
     files = [ROOT / "priors" / f"{n}.toml" for n in ("author", "pessimist")]
-    r = subprocess.run([sys.executable, "-m", "model", "compare", *map(str, files), "-n", "5000", "-o", "cmp", "-q"],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    r = aar_in_process("compare", *files, "-n", "5000", "-o", "cmp", "-q", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert data["samples"] == 5000 and data["attribution"][0]["samples"] == 5000  # v1: always 131,072

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,7 +22,7 @@ from hypothesis import strategies as st
 from model.cli import terminal
 from model.report.render import md, md_code, md_quote, pct_pm, spread
 
-from .conftest import ROOT
+from .conftest import ROOT, aar_in_process
 
 AUTHOR = ROOT / "priors" / "author.toml"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
@@ -394,14 +393,9 @@ def test_calibrated_file_is_valid_priors_file(tmp_path, author_worlds, name):
 # --- 2 and 5. the terminal -------------------------------------------------------------------
 
 def aar(*args, cwd, columns=None):
-    """aar-risk as a user runs it, its stdout piped."""
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
-    if columns:
-        env["COLUMNS"] = str(columns)
-    script = Path(sys.executable).with_name("aar-risk")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "model"]
-    return subprocess.run([*command, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env=env)
+    """aar-risk as a user runs it, its stdout piped (not a terminal), in this process."""
+    env = {"FORCE_COLOR": None, "TTY_COMPATIBLE": None, **({"COLUMNS": str(columns)} if columns else {})}
+    return aar_in_process(*args, cwd=cwd, env=env)
 
 
 def _plain_output_ok(out: str):

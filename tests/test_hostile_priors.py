@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -23,15 +21,14 @@ from model.priors.priors import MAX_BASE_DEPTH, MAX_BYTES, VALUE_LIMIT, load
 from model.core.structure import outcomes, survival
 from model.core.variables import BY_NAME, NAMES, VARIABLES
 
-from .conftest import MIDDLE_WORLD, ROOT
+from .conftest import MIDDLE_WORLD, ROOT, aar_in_process
 
 AUTHOR = ROOT / "priors" / "author.toml"
 
 
-def aar(*args, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    """aar-risk as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "model", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+def aar(*args, cwd: Path, timeout: float = 300):
+    """aar-risk as a user runs it, in this process (exit status, stdout, stderr)."""
+    return aar_in_process(*args, cwd=cwd)
 
 
 def on_author(folder: Path, body: str, name: str = "mine", meta: str = "") -> Path:
@@ -306,15 +303,17 @@ def test_steep_worlds_agree_in_pytensor_with_finite_gradients():
     symbols = {k: pt.dvector(k) for k in NAMES}
     graph = outcomes(symbols, 4.0, xp=pytensor_ops())
     args = [symbols[k] for k in NAMES]
-    got = pytensor.function(args, list(graph), on_unused_input="ignore")(*[worlds[k] for k in NAMES])
+    wrts = ("loop_hazard", "hazard_growth", "capability_needed")
+    grads = [pytensor.grad(graph.success.sum(), symbols[wrt]) for wrt in wrts]
+    # one function for the outcomes and the gradients: one compilation instead of four
+    out = pytensor.function(args, [*graph, *grads], on_unused_input="ignore")(*[worlds[k] for k in NAMES])
+    got, got_grads = out[:len(graph)], out[len(graph):]
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         want = outcomes(worlds, 4.0)
     for name, a, b in zip(want._fields, got, want):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
     assert np.all(np.isfinite(want.success)) and want.p_align[0] > 0
-    for wrt in ("loop_hazard", "hazard_growth", "capability_needed"):
-        grad = pytensor.grad(graph.success.sum(), symbols[wrt])
-        g = pytensor.function(args, grad, on_unused_input="ignore")(*[worlds[k] for k in NAMES])
+    for wrt, g in zip(wrts, got_grads):
         assert np.all(np.isfinite(g)), (wrt, g)
 
 

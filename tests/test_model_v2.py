@@ -4,8 +4,6 @@ the numbers are, and the 'with the plan' row wherever the plan's effect is shown
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ from model.montecarlo.engine import MAP_AXES, simulate
 from model.priors.priors import load
 from model.core.quantities import DEFINITIONS, LABELS, QUANTITIES
 
-from .conftest import ROOT
+from .conftest import ROOT, aar_in_process
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +54,7 @@ def test_every_quantity_has_a_label_and_a_definition():
 
 
 def test_every_output_shows_the_plan_row_and_says_what_x_risk_is(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "model", "run", str(ROOT / "priors/author.toml"), "-n", "20000",
-                        "-o", str(tmp_path / "r")], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    r = aar_in_process("run", ROOT / "priors/author.toml", "-n", "20000", "-o", tmp_path / "r", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     for text in (r.stdout, (tmp_path / "r" / "report.md").read_text(), (tmp_path / "r" / "report.html").read_text()):
         assert LABELS["plan_solved"] in text and LABELS["x_risk"] in text

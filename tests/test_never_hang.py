@@ -13,12 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from model.cli import cli
 from model.montecarlo import workers
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, ROOT, aar_in_process
 from .test_safety import alive, tree
 
 AUTHOR = ROOT / "priors" / "author.toml"
@@ -44,8 +42,8 @@ def no_children(monkeypatch):
                                  Path("/nonexistent/x.toml")], ids=lambda p: p.name)
 @pytest.mark.parametrize("command", [["run"], ["run", "--sensitivity"], ["sensitivity"], ["calibrate"]])
 def test_bad_input_starts_no_process(tmp_path, no_children, bad, command):
-    result = CliRunner().invoke(cli, [*command, str(bad), "-o", str(tmp_path / "out")])
-    assert result.exit_code == 2, result.output
+    result = aar_in_process(*command, bad, "-o", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 2, result
     assert not no_children
     assert not (tmp_path / "out").exists()
 
@@ -53,15 +51,15 @@ def test_bad_input_starts_no_process(tmp_path, no_children, bad, command):
 def test_an_unusable_folder_starts_no_process(tmp_path, no_children):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.txt").write_text("three years of work")
-    result = CliRunner().invoke(cli, ["run", str(AUTHOR), "-o", str(tmp_path / "mine"), "-n", "1000"])
-    assert result.exit_code == 1, result.output
+    result = aar_in_process("run", AUTHOR, "-o", tmp_path / "mine", "-n", "1000", cwd=tmp_path)
+    assert result.returncode == 1 and "did not write" in result.stderr, result
     assert not no_children
 
 
 def test_a_second_bad_file_starts_no_process(tmp_path, no_children):
     """Several files: all are checked before the first one's work starts."""
-    result = CliRunner().invoke(cli, ["run", str(AUTHOR), str(FIXTURES / "bad" / "nan.toml"), "-n", "1000"])
-    assert result.exit_code == 2, result.output
+    result = aar_in_process("run", AUTHOR, FIXTURES / "bad" / "nan.toml", "-n", "1000", cwd=tmp_path)
+    assert result.returncode == 2 and "nan.toml" in result.stderr, result
     assert not no_children
 
 

@@ -90,6 +90,7 @@ def test_html_escapes_user_text(tmp_path):
 
 
 
+@pytest.mark.browser
 def test_html_renders_in_headless_chromium(author_report, tmp_path):
     exe = chromium()
     from playwright.sync_api import sync_playwright

@@ -3,8 +3,6 @@ finite values inside their bounds with the truncated distribution (scipy's trunc
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ import model
 from model import families as fam
 from model.priors.priors import load
 
-from .conftest import MIDDLE_WORLD, write_priors
+from .conftest import MIDDLE_WORLD, aar_in_process, write_priors
 
 #: (variable, prior as written, lower, upper): each keeps only one side of an unbounded family
 ONE_SIDED = {
@@ -58,8 +56,7 @@ def test_one_sided_truncation_loads_and_runs_inside_its_bounds(tmp_path, case):
 
 @pytest.mark.parametrize("case", ["normal_lower_4sd", "lognormal_lower_10x_median"])
 def test_aar_risk_validate_accepts_it(tmp_path, case):
-    r = subprocess.run([sys.executable, "-m", "model", "validate", str(_file(tmp_path, case))],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    r = aar_in_process("validate", _file(tmp_path, case), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
 
 
