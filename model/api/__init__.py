@@ -1,7 +1,8 @@
 """The Python face of aar-cruxes, for notebooks and scripts (docs/api.md).
 
-Five functions, each returning a typed result whose ``.summary()`` is exactly the JSON
-the command line writes for the same priors, samples and seed::
+Six functions, each returning a typed result whose ``.summary()`` is exactly the JSON
+the command line writes for the same priors, samples and seed; ``report_run``,
+``Calibration.files`` and ``Comparison.files`` give the very files it writes::
 
     import model
     view = model.load_priors("priors/author.toml")
@@ -16,59 +17,30 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from model.analyses.calibration.methods import Market
-from model.analyses.calibration.pipeline import CalibrationRun, Progress
+from model.api.arguments import calibration_methods, checked_market, checked_workers, count, plain, tell
+from model.core.limits import MAX_SAMPLES, MAX_SEED, MIN_DRAWS
 from model.core.quantities import OUTCOMES, Q
 from model.montecarlo.engine import BLOCK, Estimate, Result
 from model.priors.priors import Priors
 
-__all__ = ["OUTCOMES", "load_priors", "simulate", "sensitivity", "calibrate", "compare",
-           "Run", "Sensitivity", "Calibration", "Comparison", "Progress"]
+if TYPE_CHECKING:  # the calibration pipeline imports scipy.optimize: only calibrate needs it
+    from model.analyses.calibration.pipeline import CalibrationRun, Progress
+
+__all__ = ["OUTCOMES", "load_priors", "simulate", "report_run", "sensitivity", "calibrate", "compare",
+           "Run", "RunReport", "Sensitivity", "Calibration", "Comparison", "Progress"]
 
 
+def __getattr__(name: str):
+    if name == "Progress":  # ``progress(label, done, total)``, as the calibration pipeline defines it
+        from model.analyses.calibration.pipeline import Progress
 
-def _plain(data: Any) -> Any:
-    """``data`` as JSON reads it back (tuples as lists, keys as strings): what the files hold."""
-    return json.loads(json.dumps(data))
-
-
-def _tell(progress: Progress | None, label: str, total: int) -> Callable[[int], None] | None:
-    return None if progress is None else (lambda done: progress(label, done, total))
-
-
-def _count(value: Any, name: str, least: int, most: int | None = None, default: int | None = None) -> int:
-    """An integer argument, checked as the command line checks it (no silent truncation)."""
-    if value is None and default is not None:
-        return default
-    import numbers
-
-    # numpy's integers and floats count (np.int64(1000) is a whole number); bools do not
-    if (isinstance(value, bool) or type(value).__name__ == "bool_" or not isinstance(value, numbers.Real)
-            or not math.isfinite(value) or value != int(value)):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    value = int(value)
-    if value < least or (most is not None and value > most):
-        raise ValueError(f"{name} must be in [{least}, {most if most is not None else '∞'}], got {value}")
-    return value
-
-
-MAX_SAMPLES, MAX_SEED = 10**11, 2**63 - 1
-#: Fewest NUTS draws per chain, as on the command line (``--draws``): fewer cannot pass ArviZ's checks.
-MIN_DRAWS = 100
-
-
-def _workers(workers: Any) -> int | None:
-    """Worker processes: None (all usable cores) or a whole number ≥ 1, capped at the usable
-    cores (as ``--workers`` is; results do not depend on it)."""
-    if workers is None:
-        return None
-    from model.montecarlo.workers import usable_cores
-
-    return min(_count(workers, "workers", 1), usable_cores())
+        return Progress
+    raise AttributeError(f"module 'model.api' has no attribute {name!r}")
 
 
 def load_priors(path: str | Path) -> Priors:
@@ -118,7 +90,7 @@ class Run:
         """summary.json, as ``aar-risk run`` writes it for the same priors, samples and seed."""
         from model.report.summary import build
 
-        return _plain(build(self.priors, self.result))
+        return plain(build(self.priors, self.result))
 
     def to_dataframe(self):
         """The kept worlds (``simulate(..., keep=n)``) as a pandas DataFrame: one row per world,
@@ -140,15 +112,12 @@ class Run:
         return render_all(self.priors, self.result)
 
 
-def _first_worlds(priors: Priors, keep: int, samples: int, seed: int, workers: int | None) -> dict:
-    """The first ``keep`` worlds of the run (whole blocks are drawn, so they equal the run's own),
-    with their normalised weights when the file is calibrated."""
+def _first_worlds(priors: Priors, worlds: Mapping[str, Any], keep: int) -> dict:
+    """The first ``keep`` of the run's kept worlds, with their normalised weights when the
+    file is calibrated."""
     from model.montecarlo.engine import log_weights, priors_weighting
-    from model.montecarlo.engine import simulate as engine_simulate
 
-    n = min(samples, math.ceil(keep / BLOCK) * BLOCK)
-    result = engine_simulate(priors, samples=n, seed=seed, workers=workers, keep_worlds=True)
-    worlds = {k: v[:keep] for k, v in result.worlds.items()}
+    worlds = {k: v[:keep] for k, v in worlds.items()}
     weighting = priors_weighting(priors)
     if weighting is not None:
         import numpy as np
@@ -179,16 +148,112 @@ def _simulate(view: Priors, samples: int | None, seed: int | None, workers: int 
               progress: Progress | None, utilities: tuple[float, float, float] | None = None) -> Run:
     from model.montecarlo.engine import simulate as engine_simulate
 
-    n = _count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples)
-    seed = _count(seed, "seed", 0, MAX_SEED, view.simulation.seed)
-    keep = _count(keep, "keep", 0, None, 0)
+    n = count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples)
+    seed = count(seed, "seed", 0, MAX_SEED, view.simulation.seed)
+    keep = count(keep, "keep", 0, None, 0)
     if keep > n:
         raise ValueError(f"keep={keep:,} is more than the run's {n:,} worlds")
-    workers = _workers(workers)
-    result = engine_simulate(view, samples=n, seed=seed, workers=workers, utilities=utilities,
-                             progress=_tell(progress, f"simulating {view.path.stem}", n))
-    worlds = _first_worlds(view, keep, n, seed, workers) if keep > 0 else None
-    return Run(view, result, worlds)
+    workers = checked_workers(workers)
+    label = f"simulating {view.path.stem}"
+    if progress is not None:
+        progress(label, 0, n)
+    # the engine keeps every world or none: where the kept worlds' whole blocks are the run,
+    # one pass keeps them; else their blocks are drawn again (memory grows with keep only)
+    once = keep > 0 and math.ceil(keep / BLOCK) * BLOCK >= n
+    result = engine_simulate(view, samples=n, seed=seed, workers=workers, utilities=utilities, keep_worlds=once,
+                             progress=tell(progress, label, n))
+    if keep == 0:
+        return Run(view, result)
+    if once:
+        return Run(view, replace(result, worlds=None), _first_worlds(view, result.worlds, keep))
+    first = engine_simulate(view, samples=math.ceil(keep / BLOCK) * BLOCK, seed=seed, workers=workers,
+                            keep_worlds=True)
+    return Run(view, result, _first_worlds(view, first.worlds, keep))
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """A run's report: its :class:`Run`, its :class:`Sensitivity` (if asked for) and every
+    file of its folder by relative path (report.html, report.md, summary.json, figures/…)."""
+
+    run: Run
+    sensitivity: Sensitivity | None = field(repr=False)
+    files: Mapping[str, str | bytes] = field(repr=False)
+
+    def summary(self) -> dict:
+        """summary.json as the files hold it (:meth:`Run.summary`)."""
+        return json.loads(self.files["summary.json"])
+
+
+def report_run(priors: Priors | str | Path, *, samples: int | None = None, seed: int | None = None,
+               workers: int | None = None, sensitivity: bool = False, folder: str | Path | None = None,
+               progress: Progress | None = None) -> RunReport:
+    """Simulate a priors file and make its report, as ``aar-risk run`` writes it: the figures
+    are drawn in two worker processes (those of the priors while a run of up to 10⁷ worlds
+    simulates), ``sensitivity=True`` adds the sensitivity section and sensitivity.json, and
+    a calibration in ``folder``'s ``calibration/`` (the folder the files will be written to) is
+    linked from the report, marked stale if it was made from other priors. Nothing is written.
+
+    Call it from a script's ``if __name__ == "__main__":`` block (it starts processes).
+
+    >>> r = report_run("priors/author.toml", samples=20_000, seed=1)
+    >>> sorted(r.files)[:3], r.summary() == r.run.summary()
+    (['figures/ambition.png', 'figures/amdahl.png', 'figures/crux_map.png'], True)
+    """
+    from model.report.drawing import DRAW_WHILE_SIMULATING, Drawing
+
+    view = _priors(priors)
+    if sensitivity:
+        _sensitivity_applies(view, samples)
+    now = count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples) <= DRAW_WHILE_SIMULATING
+    with Drawing(now=now) as drawing:
+        drawing.start(view, now=now)
+        run = _simulate(view, samples, seed, workers, 0, progress,
+                        utilities=view.decision.utilities if sensitivity else None)
+        _stage(progress, "drawing figures")
+        figures = drawing.finish(run.result)
+        _stage(progress, "drawing figures", done=True)
+        sens = _sensitivity(run, progress) if sensitivity else None
+        if sens is not None:
+            from model.report.sensitivity import render
+
+            figures.update(render(sens.data, {q: e.mean for q, e in run.result.estimates.items()}))
+        from model.report.render import files  # Jinja2, once the figures are in
+
+        summary = run.summary()
+        content = files(summary, figures, None if sens is None else sens.summary(),
+                        _calibration_link(folder, summary["priors_digest"]))
+    return RunReport(run, sens, content)
+
+
+def _stage(progress: Progress | None, label: str, done: bool = False) -> None:
+    """A stage of unknown length begins (``total`` None), or is done."""
+    if progress is not None:
+        progress(label, 1, 1) if done else progress(label, 0, None)
+
+
+def _sensitivity(run: Run, progress: Progress | None) -> Sensitivity:
+    """The sensitivity analysis of a run simulated with the file's decision utilities."""
+    from model.analyses.sensitivity import analyse
+
+    _stage(progress, "sensitivity (SALib, EVPI)")
+    sens = Sensitivity(run, analyse(run.priors, run.result, seed=run.result.seed))
+    _stage(progress, "sensitivity (SALib, EVPI)", done=True)
+    return sens
+
+
+def _calibration_link(folder: str | Path | None, digest: str) -> dict:
+    """Whether ``folder`` holds a calibration (``exists``) of these very priors (``current``;
+    else it is stale)."""
+    from model.report.render import NO_CALIBRATION
+
+    if folder is None:
+        return NO_CALIBRATION
+    try:
+        made = json.loads((Path(folder) / "calibration" / "calibration.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return NO_CALIBRATION
+    return {"exists": True, "current": isinstance(made, dict) and made.get("priors_digest") == digest}
 
 
 @dataclass(frozen=True)
@@ -201,7 +266,7 @@ class Sensitivity:
 
     def summary(self) -> dict:
         """sensitivity.json, as ``aar-risk sensitivity`` writes it."""
-        return _plain(self.data)
+        return plain(self.data)
 
 
 def sensitivity(priors: Priors | str | Path, *, samples: int | None = None, seed: int | None = None,
@@ -215,21 +280,19 @@ def sensitivity(priors: Priors | str | Path, *, samples: int | None = None, seed
     >>> s.summary()["outcomes"]["success"]["ranking"][0]
     '...'
     """
-    from model.analyses.sensitivity import analyse
-
     view = _priors(priors)
-    if view.calibration.apply is not None:
-        raise ValueError(f"{view.path} is calibrated (its worlds are weighted); run sensitivity on its base")
+    _sensitivity_applies(view, samples)
+    return _sensitivity(_simulate(view, samples, seed, workers, 0, progress, utilities=view.decision.utilities),
+                        progress)
+
+
+def _sensitivity_applies(view: Priors, samples: int | None) -> None:
+    """Refuse a calibrated file (its worlds are weighted) and too few worlds to mean anything."""
     from model.analyses.sensitivity import check_samples
 
-    check_samples(_count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples))
-    run = _simulate(view, samples, seed, workers, 0, progress, utilities=view.decision.utilities)
-    if progress is not None:
-        progress("sensitivity (SALib, EVPI)", 0, 1)
-    done = Sensitivity(run, analyse(view, run.result, seed=run.result.seed))
-    if progress is not None:
-        progress("sensitivity (SALib, EVPI)", 1, 1)
-    return done
+    if view.calibration.apply is not None:
+        raise ValueError(f"{view.path} is calibrated (its worlds are weighted); run sensitivity on its base")
+    check_samples(count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples))
 
 
 @dataclass(frozen=True)
@@ -254,7 +317,16 @@ class Calibration:
         is a path from ``folder`` (where you would save it; default beside the priors file)."""
         from model.report.calibration import build, calibrated
 
-        return _plain(build(self.computed, calibrated(self.computed, folder)[0]))
+        return plain(build(self.computed, calibrated(self.computed, folder)[0]))
+
+    def files(self, folder: str | Path) -> dict[str, str | bytes]:
+        """Every file of the calibration report, by path relative to ``folder`` (where it will be
+        written: calibration.json, report.md/.html, figures/, calibration.nc, and the calibrated
+        file in priors/, whose ``base`` is a path from there); ``summary(folder / "priors")``
+        is its calibration.json."""
+        from model.report.calibration import make
+
+        return make(self.computed, Path(folder))[1]
 
     def calibrated_priors(self, folder: str | Path | None = None) -> str | None:
         """The calibrated priors file's text, to be saved in ``folder`` (see :meth:`summary`)."""
@@ -275,52 +347,21 @@ def calibrate(priors: Priors | str | Path, *, target: float | None = None, horiz
     0.14
     """
     from model.analyses.calibration.methods import check_nuts
+    from model.analyses.calibration.pipeline import run
     from model.montecarlo.workers import refuse_reimported_main
 
     refuse_reimported_main("model.calibrate")
     view = _priors(priors)
-    methods = _methods(view, methods)
+    methods = calibration_methods(view, methods)
     if "nuts" in methods:
         check_nuts(view)
-    return _calibrate(view, _market(view, target, horizon, trust), methods, samples, seed, draws, tune, chains,
-                      workers, progress)
-
-
-def _methods(view: Priors, methods: tuple[str, ...] | str) -> tuple[str, ...]:
-    from model.analyses.calibration.pipeline import METHODS
-
-    if view.calibration.apply is not None:
-        raise ValueError(f"{view.path} is already calibrated; calibrate the file it inherits from")
-    methods = (methods,) if isinstance(methods, str) else tuple(methods)
-    if not methods or set(methods) - set(METHODS):
-        raise ValueError(f"methods must be one or more of {METHODS}, got {methods}")
-    return tuple(m for m in METHODS if m in methods)
-
-
-def _market(view: Priors, target: float | None, horizon: float | None, trust: float | None) -> Market:
-    """The market, checked as the command line checks it: 0 < target < 1, horizon > 0, 0 ≤ trust ≤ 1e6."""
-    market = Market.from_priors(view, target, horizon, trust)
-    for name, value, ok in (("target", market.target, 0 < market.target < 1),
-                            ("horizon", market.horizon, 0 < market.horizon < math.inf),
-                            ("trust", market.trust, 0 <= market.trust <= 1e6)):
-        if not ok:  # NaN fails every comparison
-            raise ValueError(f"{name} = {value!r} is outside its range (0 < target < 1, horizon > 0, "
-                             "0 <= trust <= 1e6)")
-    return market
-
-
-def _calibrate(view: Priors, market: Market, methods: tuple[str, ...], samples: int | None, seed: int | None,
-               draws: int, tune: int, chains: int, workers: int | None, progress: Progress | None) -> Calibration:
-    """:func:`calibrate` after its checks (the command line makes them before it takes the folder)."""
-    from model.analyses.calibration.pipeline import run
-
-    samples = _count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples)
-    seed = _count(seed, "seed", 0, MAX_SEED, view.simulation.seed)
-    draws = _count(draws, "draws", MIN_DRAWS)
-    tune, chains = (_count(v, k, 1) for k, v in (("tune", tune), ("chains", chains)))
-    workers = _workers(workers)
+    market = checked_market(view, target, horizon, trust)
+    samples = count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples)
+    seed = count(seed, "seed", 0, MAX_SEED, view.simulation.seed)
+    draws = count(draws, "draws", MIN_DRAWS)
+    tune, chains = (count(v, k, 1) for k, v in (("tune", tune), ("chains", chains)))
     return Calibration(run(view, market, methods, samples, seed, draws=draws, tune=tune, chains=chains,
-                           workers=workers, progress=progress))
+                           workers=checked_workers(workers), progress=progress))
 
 
 @dataclass(frozen=True)
@@ -330,11 +371,22 @@ class Comparison:
     runs: tuple[Run, ...] = field(repr=False)
     attributions: tuple = field(repr=False)
 
-    def summary(self) -> dict:
-        """compare.json, as ``aar-risk compare`` writes it."""
+    @cached_property
+    def _built(self) -> dict:
         from model.report.compare import build
 
-        return _plain(build([(r.priors, r.result) for r in self.runs], list(self.attributions)))
+        return build([(r.priors, r.result) for r in self.runs], list(self.attributions))
+
+    def summary(self) -> dict:
+        """compare.json, as ``aar-risk compare`` writes it."""
+        return plain(self._built)
+
+    def files(self) -> dict[str, str | bytes]:
+        """Every file of the comparison report (compare.json, compare.md/.html, figures/), by
+        relative path."""
+        from model.report.compare import files
+
+        return files(self._built)
 
 
 def compare(*priors: Priors | str | Path, samples: int | None = None, seed: int | None = None,
@@ -355,8 +407,8 @@ def compare(*priors: Priors | str | Path, samples: int | None = None, seed: int 
     views = [_priors(p) for p in priors]
     check_comparable(views)
     given = samples  # the attribution's own default (model.analyses.compare.SAMPLES) unless given
-    samples = _count(samples, "samples", 1, MAX_SAMPLES, views[0].simulation.samples)
-    seed = _count(seed, "seed", 0, MAX_SEED, views[0].simulation.seed)
+    samples = count(samples, "samples", 1, MAX_SAMPLES, views[0].simulation.samples)
+    seed = count(seed, "seed", 0, MAX_SEED, views[0].simulation.seed)
     runs = tuple(_simulate(v, samples, seed, workers, 0, progress) for v in views)
     pairs = list(zip(views, views[1:]))
     attributions = []
