@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from model.core.quantities import DEFINITIONS, HEADLINE, LABELS, OUTCOMES, ROWS, Q
 from model.core.text import visible
@@ -115,10 +116,19 @@ def kl_text(v: dict) -> str:
     return f"{v['kl']:.{digits}f}"
 
 
+def _shown(value: Any) -> Any:
+    """Every value a template prints, before HTML escaping: control and bidi characters shown
+    as escapes (a name with U+202E read backwards in the HTML report, while the terminal and
+    report.md showed ``\u202e``). Markup the templates built themselves is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
+
+
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("model.report", "templates"), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      autoescape=select_autoescape(["html.j2"]))
+                      autoescape=select_autoescape(["html.j2"]), finalize=_shown)
     env.filters.update(pct_pm=pct_pm, spread=spread, pct=lambda v, d=1: pct(v, d), pm=pm,
                        md=md, md_quote=md_quote, md_code=md_code, kl=kl_text)
     env.globals.update(labels=LABELS, definitions=DEFINITIONS, variables=BY_NAME, cruxes=CRUXES,
