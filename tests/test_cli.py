@@ -175,6 +175,7 @@ def test_calibrate_refuses_nuts_on_a_point_mass_mixture(tmp_path):
     assert ok.returncode == 0, ok.stderr
 
 
+@pytest.mark.slow  # real NUTS sampling; tests/test_cli_fast.py checks the same path in process
 def test_unconverged_nuts_exits_3_and_says_so(tmp_path):
     r = aar("calibrate", "--method", "nuts", "--draws", 100, "--chains", 2, "-n", 20_000, "-q", cwd=tmp_path)
     assert r.returncode == 3, r.stderr
