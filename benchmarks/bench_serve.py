@@ -1,19 +1,28 @@
 """Live preview (issue 12): time from saving a priors file to the page showing new numbers,
-measured in headless Chromium (best of several saves), and the quick estimate's model time.
+measured in headless Chromium (best of several saves), and the quick estimate's model time;
+and (issue 22) the server's memory over many page loads and saves.
 
-    python benchmarks/bench_serve.py
+    python benchmarks/bench_serve.py            # times, then memory (200 loads, 300 saves)
+    python benchmarks/bench_serve.py --memory   # memory only
+    python benchmarks/bench_serve.py --memory --root OTHER_CHECKOUT   # the same, of another checkout
 
-Goals: save -> page < 1 s; 10^5 worlds of model time < 150 ms on 2 cores.
+Goals: save -> page < 1 s; 10^5 worlds of model time < 150 ms on 2 cores; the server's
+resident memory after 200 page loads, and after 300 saves followed by an open tab, at most
+1.2x what it was after warm-up (the ratios are measured in one run, one server).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +92,119 @@ def _file(interval: str) -> str:
             f'[cruxes]\ncapability_needed = "{interval}"\n')
 
 
+# -- memory ------------------------------------------------------------------------------
+
+#: Long enough for the server to drop every session no browser is connected to (its unused
+#: session lifetime, 15 s, plus one check, 5 s, plus slack).
+SETTLE = 24
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def start_server(root: Path, file: Path, port: int) -> tuple[subprocess.Popen, str]:
+    """``aar-risk serve FILE`` of the checkout ``root``, and the URL it printed (with its token)."""
+    proc = subprocess.Popen([sys.executable, "-m", "model", "serve", str(file), "--port", str(port), "--no-browser"],
+                            cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    found = re.search(r"(http://127\.0\.0\.1:\d+/\S*)", line)
+    if not found:
+        proc.kill()
+        raise RuntimeError(f"the server said: {line}{proc.communicate()[0]}")
+    _wait_listening(port, 60)
+    return proc, found.group(1)
+
+
+def _load(url: str) -> None:
+    """One page load as the browser's first request makes it: the server builds the tab's
+    session and runs the page for it (the browser's websocket would come next)."""
+    with urllib.request.urlopen(url, timeout=120) as r:
+        r.read()
+
+
+def memory(root: Path, loads: int = 200, saves: int = 300, settle: float = SETTLE,
+           say=print) -> dict[str, float]:
+    """The server's resident memory (MB): after warm-up, after ``loads`` page loads, after
+    ``saves`` saves of the file with a Chromium tab open on it; each once the sessions made
+    for the loads have expired (``settle`` s). Also the highest seen."""
+    from playwright.sync_api import sync_playwright
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        mine = folder / "mine.toml"
+        mine.write_text(_file(SAVES[0]))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc, url = start_server(root, mine, port)
+        out: dict[str, float] = {}
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=exe, args=[
+                    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+                tab = browser.new_page(viewport={"width": 1300, "height": 900})
+                tab.goto(url, timeout=120_000)
+                tab.wait_for_selector('[data-testid="status"][data-stage="refined"]', timeout=120_000)
+
+                def save(i: int) -> None:
+                    lo, hi = 0.2 + (i % 17) / 100, 1.1 + (i % 13) / 50
+                    mine.write_text(_file(f"{lo:.2f} to {hi:.2f}"))
+                    time.sleep(0.15)
+
+                for i in range(10):  # warm-up: every code path once, caches filled
+                    _load(url)
+                    save(i)
+                time.sleep(settle)
+                out["warm"] = peak = rss_mb(proc.pid)
+                say(f"after warm-up: {out['warm']:.0f} MB")
+                start = time.monotonic()
+                for i in range(loads):
+                    _load(url)
+                    peak = max(peak, rss_mb(proc.pid))
+                say(f"{loads} loads in {time.monotonic() - start:.0f} s (highest {peak:.0f} MB)")
+                time.sleep(settle)
+                out["loads"] = rss_mb(proc.pid)
+                start = time.monotonic()
+                for i in range(saves):
+                    save(i)
+                    peak = max(peak, rss_mb(proc.pid))
+                tab.wait_for_selector('[data-testid="status"][data-stage="refined"]', timeout=120_000)
+                say(f"{saves} saves in {time.monotonic() - start:.0f} s")
+                time.sleep(settle)
+                out["saves"] = rss_mb(proc.pid)
+                out["peak"] = peak
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=30)
+    return out
+
+
+def memory_report(root: Path, loads: int, saves: int) -> dict[str, float]:
+    m = memory(root, loads, saves)
+    print(f"server memory ({root}): warm {m['warm']:.0f} MB; after {loads} loads {m['loads']:.0f} MB "
+          f"({m['loads'] / m['warm']:.2f}x); after {saves} saves {m['saves']:.0f} MB "
+          f"({m['saves'] / m['warm']:.2f}x); highest {m['peak']:.0f} MB (goal: both ratios <= 1.2)")
+    return m
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--memory", action="store_true", help="only the memory measurement")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose server is measured")
+    parser.add_argument("--loads", type=int, default=200)
+    parser.add_argument("--saves", type=int, default=300)
+    args = parser.parse_args()
+    if args.memory:
+        memory_report(args.root, args.loads, args.saves)
+        return
     best = model_time()
     print(f"quick estimate, model time at 10^5 worlds: {1000 * best[1]:.0f} ms with 1 worker, "
           f"{1000 * best[2]:.0f} ms with 2 (goal < 150 ms on 2 cores; serve uses 1 worker in a thread)")
@@ -96,16 +217,15 @@ def main() -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        proc = subprocess.Popen([sys.executable, "-m", "model", "serve", str(folder / "mine.toml"), "--port",
-                                 str(port), "--no-browser"], cwd=ROOT, stderr=subprocess.DEVNULL)
+        proc, url = start_server(args.root, folder / "mine.toml", port)
         try:
-            _wait_listening(port)
-            times = save_to_page(folder, f"http://127.0.0.1:{port}/")
+            times = save_to_page(folder, url)
         finally:
             proc.terminate()
-            proc.wait(10)
+            proc.communicate(timeout=10)
     print(f"save -> page (Chromium): best {min(times):.2f} s, median {sorted(times)[len(times) // 2]:.2f} s "
           f"of {len(times)} saves (goal < 1 s)")
+    memory_report(args.root, args.loads, args.saves)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from .conftest import ROOT
-from .test_serve import (CLOSED_NOISE, _chromium, _free_port, _mine, _numbers, _refined, _start,
-                         _wait_listening, browse)
+from .test_serve import (CLOSED_NOISE, _chromium, _free_port, _mine, _numbers, _printed_url, _refined,
+                         _start, browse)
 
 pytestmark = [pytest.mark.load, pytest.mark.slow]
 
@@ -45,10 +45,9 @@ def test_the_page_under_load_shows_the_numbers_and_reaches_nothing_beyond_127_0_
     mine.write_text(_mine(), encoding="utf-8")
     port = _free_port()
     proc = _start(tmp_path, mine, port)
-    url = f"http://127.0.0.1:{port}/"
     requests, errors = [], []
     try:
-        _wait_listening(port, proc, timeout=60)
+        url, _ = _printed_url(proc, port, timeout=60)
         with sync_playwright() as pw:
             for _ in range(5):
                 outside = []

@@ -12,8 +12,12 @@ result to :meth:`Page._later`, which only stores it and asks the event loop (Tor
 
 from __future__ import annotations
 
+import hmac
 import html
 import logging
+import os
+import secrets
+import stat
 import threading
 from functools import partial
 from pathlib import Path
@@ -25,11 +29,50 @@ from model.core.quantities import OUTCOMES, PARTS
 from model.serve import cards, charts
 from model.serve.compute import Lane, Snapshot
 from model.serve.sliders import Sliders
-from model.serve.whatif import write
+from model.serve.whatif import Changed, write
 
 #: How often the files are looked at (ms).
 POLL_MS = 120
+#: A session no browser is connected to is dropped after this long (ms; Bokeh's default),
+#: looked for this often (ms): a page load whose browser never connects costs memory for
+#: at most about 20 s.
+UNUSED_SESSION_MS = 15_000
+CHECK_UNUSED_MS = 5_000
 _DIM = {"opacity": "0.45", "filter": "grayscale(0.6)"}
+
+
+#: The presets this package ships (priors/ in the repository, model/presets/ when installed).
+BUNDLED = ("author.toml", "openai.toml", "pessimist.toml")
+
+
+def bundled_preset(path: Path) -> bool:
+    """Whether ``path`` is one of the presets shipped with aar-risk (never written to)."""
+    from model.priors.presets import _PACKAGED_PRESETS, PRESETS_DIR
+
+    try:
+        real = Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return False
+    return real.name in BUNDLED and any(real.parent == Path(os.path.realpath(d))
+                                        for d in (PRESETS_DIR, _PACKAGED_PRESETS))
+
+
+def read_only(path: Path) -> str | None:
+    """Why the page must not write to ``path`` (None: it may). A file without its owner's
+    write permission counts as read-only even for root, who may write anything."""
+    if bundled_preset(path):
+        return (f"{path.name} is a preset that comes with aar-risk, shown read-only. To try and keep "
+                "your own priors: aar-risk init NAME (writes priors/NAME.toml, inheriting this one), "
+                "then aar-risk serve priors/NAME.toml")
+    try:
+        st = os.stat(os.path.realpath(path))
+    except (OSError, ValueError):
+        return None  # missing or unreadable: the loader says so; write refuses it then
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    if not st.st_mode & stat.S_IWUSR or not os.access(path, os.W_OK):
+        return f"{path.name} is read-only: the page will not write to it (what-ifs still work)"
+    return None
 
 
 def _choices(path: Path) -> dict[str, str]:
@@ -76,6 +119,26 @@ class Page:
         self.lane = Lane(path, partial(self._later, "main"))
         self.other_lane: Lane | None = None
         self._build()
+        self.doc.on_session_destroyed(_Destroyed(self))
+
+    def _destroyed(self, session_context=None) -> None:
+        """The tab's session ended (closed, or never connected and expired): stop the lanes
+        and let everything the page made be freed (sliders out of Panel's registry, watchers
+        removed, results dropped)."""
+        self._stop()
+        with self._pending_lock:
+            self._pending.clear()
+        self.sliders.release()
+        for w, watcher in getattr(self, "_watchers", ()):
+            try:
+                w.param.unwatch(watcher)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        self._watchers = []
+        self.lane.show = _nothing
+        if self.other_lane is not None:
+            self.other_lane.show = _nothing
+        self.main = self.other = self.other_lane = None
 
     def _later(self, which: str, snap: Snapshot, lane: Lane | None = None) -> None:
         """From a lane's worker thread: keep ``snap`` and ask the event loop to show it (only
@@ -118,13 +181,19 @@ class Page:
         self.plan, self.plan_src = charts.bars(charts.PLAN, "The plan against no AAR")
         self.map, self.map_src = charts.crux_map()
         self.sliders = Sliders(self._whatif_changed)
-        self.compare = pn.widgets.Select(name="compare with", options=_choices(self.path), width=260)
-        self.compare.param.watch(self._compare_changed, "value")
-        self.write_button = pn.widgets.Button(name="write to file", button_type="primary", disabled=True)
-        self.reset_button = pn.widgets.Button(name="reset", disabled=True)
-        self.write_button.on_click(self._write)
-        self.reset_button.on_click(self._reset)
+        self.compare = pn.widgets.Select(label="compare with", options=_choices(self.path), width=260)
+        self._watchers = [(self.compare, self.compare.param.watch(self._compare_changed, "value"))]
+        self.write_button = pn.widgets.Button(label="write to file", color="primary", disabled=True)
+        self.reset_button = pn.widgets.Button(label="reset", disabled=True)
+        self.reload_button = pn.widgets.Button(label="reload the file", visible=False)
+        self._watchers += [(self.write_button, self.write_button.on_click(self._write)),
+                           (self.reset_button, self.reset_button.on_click(self._reset)),
+                           (self.reload_button, self.reload_button.on_click(self._reload))]
         self.message = pn.pane.HTML("", sizing_mode="stretch_width")
+        why = read_only(self.path)
+        self.read_only_note = pn.pane.HTML(
+            f"<div data-testid='read-only' style='color:#8a5a00'>{html.escape(why)}</div>" if why else "",
+            sizing_mode="stretch_width")
 
     def view(self) -> pn.viewable.Viewable:
         figs = {k: pn.pane.Bokeh(v, sizing_mode="stretch_width") for k, v in (
@@ -134,11 +203,11 @@ class Page:
             self.cards, pn.Row(figs["bars"], figs["parts"], sizing_mode="stretch_width"),
             pn.Row(figs["horizon"], figs["plan"], sizing_mode="stretch_width"), figs["map"],
             pn.pane.HTML("<h3>Every quantity</h3>"), self.table, sizing_mode="stretch_width")
-        controls = pn.Row(self.compare, self.write_button, self.reset_button, align="end")
+        controls = pn.Row(self.compare, self.write_button, self.reset_button, self.reload_button, align="end")
         return pn.Column(self.title, self.status, self.error, self.results,
                          pn.pane.HTML("<h3>Your priors: drag a 5th/95th percentile (or type it) to try a "
                                       "what-if; the file is untouched until you write it</h3>"),
-                         controls, self.message, self.sliders.view(), sizing_mode="stretch_width",
+                         controls, self.read_only_note, self.message, self.sliders.view(), sizing_mode="stretch_width",
                          styles={"max-width": "1300px", "margin": "0 auto", "font-family": "sans-serif"})
 
     def start(self) -> None:
@@ -146,7 +215,6 @@ class Page:
                              f"<div style='color:#666;font-size:12px'>{html.escape(str(self.path.absolute()))}"
                              " — save the file in your editor and this page follows it</div>")
         self.callback = pn.state.add_periodic_callback(self._poll, period=POLL_MS)
-        pn.state.on_session_destroyed(lambda ctx: self._stop())
         self.lane.poll()  # the first results, before the browser connects
 
     def _poll(self) -> None:
@@ -241,11 +309,13 @@ class Page:
         charts.feed_crux_map(self.map_src, run)
         self.sliders.densities(snap.priors, self.other.file_priors if other is not None else None,
                                snap.file_priors)
-        self.write_button.disabled = self.reset_button.disabled = not snap.whatif
+        self.reset_button.disabled = not snap.whatif
+        self.write_button.disabled = not snap.whatif or read_only(self.path) is not None
 
     # -- controls --------------------------------------------------------------------------
     def _whatif_changed(self, changes: dict) -> None:
-        self.write_button.disabled = self.reset_button.disabled = not changes
+        self.reset_button.disabled = not changes
+        self.write_button.disabled = not changes or read_only(self.path) is not None
         self.lane.set_changes(changes)
 
     def _compare_changed(self, event) -> None:
@@ -272,11 +342,24 @@ class Page:
         snap = self.main
         if snap is None or not snap.whatif or self.error.object:
             return
+        why = read_only(self.path)
+        if why is not None:
+            self.write_button.disabled = True
+            self.message.object = cards.problems([Problem(self.path, "", why)], "Nothing was written")
+            return
         try:
             added = write(self.path, snap.whatif, expected=snap.file_digest)
+        except Changed as exc:  # an editor saved it meanwhile: keep the what-ifs, offer to reload
+            self.message.object = cards.problems(
+                [Problem(self.path, "", f"{exc} Your what-ifs are kept: press 'reload the file' to see them "
+                                        "on the file as it is now, then write again.")],
+                "Nothing was written: the file changed")
+            self.reload_button.visible = True
+            return
         except Exception as exc:  # noqa: BLE001 - say why, keep serving
             self.message.object = cards.problems([Problem(self.path, "", str(exc))], "Could not write the file")
             return
+        self.reload_button.visible = False
         note = (f"; {', '.join(added)} came from a base file and now {'is' if len(added) == 1 else 'are'} "
                 f"set in {self.path.name} itself" if added else "")
         self.message.object = (f"<div data-testid='write-message'>Wrote {html.escape(', '.join(snap.whatif))} "
@@ -285,12 +368,36 @@ class Page:
         self.lane.changes = {}
         self.write_button.disabled = self.reset_button.disabled = True
 
+    def _reload(self, event) -> None:
+        """Read the file again now (what-ifs kept): after a refused write."""
+        self.reload_button.visible = False
+        self.message.object = ""
+        self.lane.watcher.forget()
+        self.lane.restart()
+
     def _reset(self, event) -> None:
         self.sliders.clear()
         self.message.object = ""
         self._whatif_changed({})
         if self.main is not None:
             self.sliders.follow(self.main.file_priors, {})
+
+
+def _nothing(*args, **kwargs) -> None:
+    pass
+
+
+class _Destroyed:
+    """A document's session-destroyed callback: cleans its page up once, then forgets it
+    (Bokeh keeps the callbacks of a destroyed document's set until the document goes)."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    def __call__(self, session_context) -> None:
+        page, self.page = self.page, None
+        if page is not None:
+            page._destroyed(session_context)
 
 
 def _local_stylesheets(doc) -> None:
@@ -370,19 +477,107 @@ def _policy(port: int) -> str:
             "form-action 'self'; frame-ancestors 'self'")
 
 
-def _local_only(tornado_app, port: int) -> None:
+def _local_only(tornado_app, port: int, guard: "Guard") -> None:
     """Every response says: load nothing from anywhere but this server (a second guard: should
-    Panel or Bokeh ever write a CDN URL again, the browser refuses it instead of fetching it)."""
+    Panel or Bokeh ever write a CDN URL again, the browser refuses it instead of fetching it).
+    A request that came with the right token in its URL also gets the token as a cookie, so
+    the page's own requests (scripts, stylesheets, its websocket) carry it."""
     from tornado.web import OutputTransform
 
     policy = _policy(port)
 
     class LocalOnly(OutputTransform):
+        def __init__(self, request):
+            super().__init__(request)
+            self.request = request
+
         def transform_first_chunk(self, status_code, headers, chunk, finishing):
             headers["Content-Security-Policy"] = policy
+            if guard.token_in_url(self.request) and not guard.token_in_cookie(self.request):
+                headers.add("Set-Cookie", guard.cookie())
             return status_code, headers, chunk
 
     tornado_app.transforms.append(LocalOnly)
+
+
+class Guard:
+    """Who may use the page: requests to this server by its own name (Host 127.0.0.1:P or
+    localhost:P), not sent from another site's page (Origin and Referer, where given, are
+    this server's), with the page's secret token (in the URL, as ``serve`` prints and opens
+    it, or in the cookie the page got with it). Anything else gets 403 before Bokeh or Panel
+    see it: no session is made, no code of the page runs.
+
+    The token keeps other local users (who can reach 127.0.0.1 too) off the page and its
+    "write to file"; the Host check keeps a web page that rebinds its own name to 127.0.0.1
+    off; Origin and Referer keep another site's page from making the browser open (and
+    compute) sessions here."""
+
+    def __init__(self, port: int, token: str):
+        self.port, self.token = port, token
+        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self.name = f"aar-risk-token-{port}"  # cookies are shared across ports: one per server
+
+    def cookie(self) -> str:
+        return f"{self.name}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+
+    def _same(self, given: str | None) -> bool:
+        return bool(given) and hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode())
+
+    def token_in_url(self, request) -> bool:
+        values = request.query_arguments.get("token") or [b""]
+        return self._same(values[-1].decode("utf-8", "replace"))
+
+    def token_in_cookie(self, request) -> bool:
+        try:
+            morsel = request.cookies.get(self.name)
+        except Exception:  # noqa: BLE001 - a malformed Cookie header: no cookie
+            return False
+        return morsel is not None and self._same(morsel.value)
+
+    def _ours(self, url: str) -> bool:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+            return parts.scheme in ("http", "ws") and parts.netloc.lower() in self.hosts
+        except ValueError:
+            return False
+
+    def allows(self, request) -> bool:
+        host = request.headers.get("Host", "").lower()
+        if host not in self.hosts:
+            return False
+        origin, referer = request.headers.get("Origin"), request.headers.get("Referer")
+        if origin is not None and not self._ours(origin):
+            return False
+        if referer is not None and not self._ours(referer):
+            return False
+        return self.token_in_url(request) or self.token_in_cookie(request)
+
+
+def _guarded(tornado_app, guard: Guard) -> None:
+    """Every request (the page, its files, its websocket) is checked by ``guard`` before the
+    application routes it: a refused one is answered 403 by :class:`_Refused`."""
+    route = tornado_app.find_handler
+
+    def find_handler(request, **kwargs):
+        if not guard.allows(request):
+            return tornado_app.get_handler_delegate(request, _refused_handler())
+        return route(request, **kwargs)
+
+    tornado_app.find_handler = find_handler
+
+
+def _refused_handler():
+    from tornado.web import RequestHandler
+
+    class Refused(RequestHandler):
+        def prepare(self):
+            self.set_status(403)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish("403: open the page at the address aar-risk serve printed (with its token)\n")
+
+    return Refused
 
 
 #: Loggers that report a browser tab that went away in the middle of an update.
@@ -427,7 +622,8 @@ def serve(path: Path, port: int | None = None, open_browser: bool = True,
           ready: "callable | None" = None) -> None:
     """Serve the live page of ``path`` on 127.0.0.1 until the process is stopped.
 
-    ``ready(url)`` is called once the server listens.
+    ``ready(url)`` is called once the server listens, with the page's address and its token
+    (the one address that opens it).
     """
     port = free_port(port)
     origins = [f"127.0.0.1:{port}", f"localhost:{port}"]
@@ -435,12 +631,17 @@ def serve(path: Path, port: int | None = None, open_browser: bool = True,
         return page(Path(path))
 
     quiet_closed_connections()
+    token = secrets.token_urlsafe(32)
+    guard = Guard(port, token)
     server = pn.serve({"/": app}, port=port, address="127.0.0.1",
                       websocket_origin=origins, show=False, start=False, verbose=False,
-                      title=f"aar-risk live: {Path(path).name}")
+                      title=f"aar-risk live: {Path(path).name}",
+                      unused_session_lifetime_milliseconds=UNUSED_SESSION_MS,
+                      check_unused_sessions_milliseconds=CHECK_UNUSED_MS)
     _local_resources(server._tornado, port)
-    _local_only(server._tornado, port)
-    url = f"http://127.0.0.1:{port}/"
+    _local_only(server._tornado, port, guard)
+    _guarded(server._tornado, guard)
+    url = f"http://127.0.0.1:{port}/?token={token}"
     if ready is not None:
         ready(url)
     if open_browser:

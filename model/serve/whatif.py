@@ -45,8 +45,15 @@ def interval(prior: Prior) -> tuple[float, float] | float:
 
 
 def _number(x: float) -> float | int:
-    """``x`` rounded to 6 significant digits, as people write numbers in a file."""
-    y = float(f"{x:.6g}")
+    """``x`` as briefly as it can be written without losing what was typed: the fewest
+    significant digits (at least 6) within 1e-12 of it, so 0.9999999 stays 0.9999999 (6
+    digits made it 1, which a probability's interval refused) and a slider's float noise
+    (0.30000000000000004) is dropped."""
+    y = x
+    for digits in range(6, 18):
+        y = float(f"{x:.{digits}g}")
+        if abs(y - x) <= 1e-12 * max(abs(x), 1e-300):
+            break
     return int(y) if y.is_integer() and abs(y) < 1e15 else y
 
 
@@ -149,19 +156,22 @@ def _value(priors: Priors, name: str, change: Change) -> object:
     """The first of :func:`candidates` that loads on its own (the last one if none does)."""
     prior = priors.variables[name]
     key = (name, prior.written, prior.source, change)
-    if key not in _chosen:
+    chosen = _chosen.get(key)
+    if chosen is None:  # chosen here, then stored whole: lanes of several tabs run this at once (one
+        # stored the last candidate first, then looked for a better one: another thread took that last one)
         options = candidates(prior, change)
-        _chosen[key] = options[-1]
+        chosen = options[-1]
         for value in options[:-1]:
             try:
                 _load_overlay(priors, {name: value})
             except PriorsError:
                 continue
-            _chosen[key] = value
+            chosen = value
             break
         if len(_chosen) > 4096:
             _chosen.clear()
-    return _chosen[key]
+        _chosen[key] = chosen
+    return chosen
 
 
 def _renamed(error: PriorsError, path: Path, overlay: Path) -> PriorsError:
@@ -182,15 +192,19 @@ def digest_of(data: bytes) -> str:
 
 
 def write(path: Path, values: Mapping[str, object], expected: str | None = None) -> list[str]:
-    """Put ``values`` (TOML values by variable) into the user's file, keeping its comments and
-    layout; returns the variables that were inherited and are now set in the file itself.
+    """Put ``values`` (TOML values by variable) into the user's file, keeping its comments,
+    layout, line endings (LF or CRLF) and byte-order mark; returns the variables that were
+    inherited and are now set in the file itself.
 
     ``expected``: the sha256 of the file's bytes the values were chosen on; if the file
     holds anything else now (an editor saved it, or is half-way through writing it),
-    :class:`Changed` is raised and nothing is written. Written to a temporary file beside
-    it and renamed over it, so a reader never sees half; and not renamed if the file
-    changed while the new text was being made.
+    :class:`Changed` is raised and nothing is written. The new text must read back (Python's
+    own TOML reader) as the old file with exactly these values set, else nothing is written
+    (:class:`Unwritable`). Written to a temporary file beside it and renamed over it, so a
+    reader never sees half; and not renamed if the file changed while the new text was made.
     """
+    import tomllib
+
     from model.serve import watch
 
     path = Path(path)
@@ -198,9 +212,12 @@ def write(path: Path, values: Mapping[str, object], expected: str | None = None)
     data = watch.read(path)  # a regular file only, without blocking
     if expected is not None and digest_of(data) != expected:
         raise Changed(f"{path.name} changed on disk since the page's results (is an editor saving it?); "
-                      "nothing was written. Write again once the page shows the file's new results.")
+                      "nothing was written.")
+    bom = data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8").removeprefix("\ufeff")
+    crlf = "\r\n" in text
     doc = tomlkit.parse(text)
+    wanted = tomllib.loads(text)
     added = []
     for name, value in values.items():
         table = table_of(name)
@@ -209,10 +226,26 @@ def write(path: Path, values: Mapping[str, object], expected: str | None = None)
             doc.add(table, tomlkit.table())
         if name not in doc[table]:
             added.append(name)
-            doc[table].add(tomlkit.comment(f"{name}: set on the aar-risk serve page (was inherited)"))
+            if not isinstance(doc[table], tomlkit.items.InlineTable):  # an inline table holds no comment
+                doc[table].add(tomlkit.comment(f"{name}: set on the aar-risk serve page (was inherited)"))
         doc[table][name] = value
-    _replace(path, tomlkit.dumps(doc), before)
+        wanted.setdefault(table, {})[name] = tomllib.loads(f"x = {tomlkit.item(value).as_string()}")["x"]
+    new = tomlkit.dumps(doc)
+    if crlf:
+        new = new.replace("\r\n", "\n").replace("\n", "\r\n")
+    try:
+        ok = tomllib.loads(new) == wanted
+    except (tomllib.TOMLDecodeError, RecursionError):
+        ok = False
+    if not ok:
+        raise Unwritable(f"the what-ifs could not be put into {path.name} as valid TOML that keeps the rest of "
+                         f"it as it is (nothing was written); set {', '.join(values)} in the file by hand")
+    _replace(path, ("\ufeff" if bom else "") + new, before)
     return added
+
+
+class Unwritable(Exception):
+    """The file's layout leaves no safe place for the what-ifs."""
 
 
 def _replace(path: Path, text: str, before=None) -> None:
@@ -220,7 +253,12 @@ def _replace(path: Path, text: str, before=None) -> None:
     file's stamp when it was read), only if the file has not changed since."""
     from model.serve import watch
 
+    import stat
+
     real = Path(os.path.realpath(path))  # a symlinked file stays a symlink
+    mode = os.stat(real).st_mode
+    if not mode & stat.S_IWUSR or not os.access(real, os.W_OK):  # the rename below would replace it anyway
+        raise PermissionError(f"{Path(path).name} is read-only: nothing was written")
     fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
