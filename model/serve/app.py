@@ -41,7 +41,7 @@ CHECK_UNUSED_MS = 5_000
 _DIM = {"opacity": "0.45", "filter": "grayscale(0.6)"}
 
 
-#: The presets this package ships (priors/ in the repository, model/presets/ when installed).
+#: The presets this package ships (priors/ in the repository; a wheel carries them in the package).
 BUNDLED = ("author.toml", "openai.toml", "pessimist.toml")
 
 
