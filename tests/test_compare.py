@@ -11,11 +11,18 @@ import numpy as np
 import pytest
 
 from model.analyses import compare
-from model.analyses.compare import CORRELATIONS, attribute, common_edges, crux_maps, players
-from model.montecarlo.engine import simulate
-from model.priors.priors import load
+from model.analyses.compare import (
+    CORRELATIONS,
+    attribute,
+    common_edges,
+    crux_maps,
+    players,
+)
+from model.analyses.compare import maps as crux_maps_module
 from model.core.structure import outcomes
 from model.core.variables import NAMES
+from model.montecarlo.engine import simulate
+from model.priors.priors import load
 
 from .conftest import MIDDLE_WORLD, ROOT, aar_in_process, write_priors
 
@@ -197,7 +204,7 @@ def test_crux_maps_share_edges_and_rebin_the_runs_own_worlds():
         assert counts.sum() == worlds and worlds >= 0.98 * r.samples
     # binning again on a run's own edges gives the run's own map exactly
     p, r = runs[0]
-    counts, means = compare._bin_map(p, r, (r.crux_map.c_edges, r.crux_map.r_edges), r.samples)
+    counts, means = crux_maps_module.bin_map(p, r, (r.crux_map.c_edges, r.crux_map.r_edges), r.samples)
     np.testing.assert_array_equal(counts, r.crux_map.counts)
     np.testing.assert_allclose(np.nan_to_num(means["success"]), np.nan_to_num(r.crux_map.means["success"]),
                                rtol=0, atol=1e-12)

@@ -1,0 +1,39 @@
+"""The players of a comparison: every difference between two priors files."""
+
+from __future__ import annotations
+
+from model.core.quantities import HEADLINE
+from model.core.variables import NAMES
+from model.priors.beliefs import Priors
+
+COMPARED = HEADLINE
+CORRELATIONS = "correlations"
+#: Settings of a priors file that are players when they differ: (table, key).
+SETTINGS = (("calibration", "horizon_years"), ("calibration", "target"), ("calibration", "trust"),
+            ("decision", "value_of_success"), ("decision", "cost_of_catastrophe"),
+            ("decision", "cost_of_capability_externalities"))
+#: The only setting the compared outcomes depend on (success within the horizon).
+HORIZON = "horizon_years"
+
+
+def _setting(p: Priors, table: str, key: str):
+    return getattr(getattr(p, table), key)
+
+
+def players(a: Priors, b: Priors) -> tuple[str, ...]:
+    """Every difference between the two files: variables, correlations, then settings."""
+    differ = tuple(n for n in NAMES if a.variables[n].marginal != b.variables[n].marginal)
+    corr = (CORRELATIONS,) if dict(a.correlations) != dict(b.correlations) else ()
+    settings = tuple(key for table, key in SETTINGS if _setting(a, table, key) != _setting(b, table, key))
+    return differ + corr + settings
+
+
+
+def check_comparable(views: list[Priors]) -> None:
+    """Refuse calibrated files: their worlds are weighted by the market, which no variable's
+    Shapley value can hold (the attribution would say nothing differs while the outcomes do)."""
+    for v in views:
+        if v.calibration.apply is not None:
+            raise ValueError(f"{v.path} is calibrated (its worlds are weighted by the market): compare the "
+                             "file it inherits from; its calibration report shows what the market changes")
+
