@@ -1,4 +1,4 @@
-"""The structural model (docs/model.md, v2): closed forms, invariants, and numpy = PyTensor."""
+"""The structural model (docs/model.md, v3): closed forms, invariants, and numpy = PyTensor."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .conftest import MIDDLE_WORLD
 
 
 def closed_form(w: dict, h: float) -> dict:
-    """docs/model.md's equations (v2) written out again with the math module, one world at a time."""
+    """docs/model.md's equations (v3) written out again with the math module, one world at a time."""
     sig = lambda x: 1 / (1 + math.exp(-x))
     phi = lambda x: 0.5 * math.erfc(-x / math.sqrt(2))
     C, R, H, S = (w[k] for k in ("capability_needed", "relative_difficulty",
@@ -27,33 +27,42 @@ def closed_form(w: dict, h: float) -> dict:
     K = sig((C - w["danger_threshold"]) / 0.1) * (1 - w["containment"])
     s = 1 / (1 - w["automation_fraction"])
     s_cap = 1 + w["skill_overlap"] * w["leakage"] * (s - 1)
-    Ta, Tb, Tg, sd = w["field_years"], w["years_to_build"], w["years_to_agi"], w["timing_noise"]
-    T_solve = Tb + (Ta - Tb) / s if Ta > Tb else Ta
+    Ta, Tg, sd = w["field_years"], w["years_to_agi"], w["timing_noise"]
+    override = w.get("years_to_build", 0.0)
+    Tb = max(override if override > 0 else C * Tg + w["build_lag"], 1e-9)  # v3 C
     T_agi = Tb + (Tg - Tb) / s_cap if Tg > Tb else Tg
     race = lambda end, start: phi((math.log(end) - math.log(start)) / sd)
     q = race(Tb, Ta)  # the field solves alignment before the AAR exists
-    field = {"success": race(T_agi, Ta), "capability_externalities": race(Tg, Ta) - race(T_agi, Ta),
-             "aligned_too_slow": 1 - race(Tg, Ta), "misaligned_contained": 0.0, "x_risk": 0.0,
-             "success_within_horizon": race(min(T_agi, h), Ta)}
-    W, W0 = race(T_agi, T_solve), race(Tg, T_solve)
+    base = race(Tg, Ta)
+    field = {"success": base, "capability_externalities": 0.0,  # v3 A
+             "aligned_too_slow": 1 - base, "misaligned_contained": 0.0, "x_risk": 0.0,
+             "success_within_horizon": race(min(Tg, h), Ta)}
+    d_solve = max(Ta - Tb, 0.0) / s  # v3 B: the race over the time left once the AAR exists
+    left = lambda d: 0.0 if d <= 0 else phi((math.log(d) - math.log(max(d_solve, 1e-9))) / sd)
+    W, W0 = left(max(Tg - Tb, 0.0) / s_cap), left(max(Tg - Tb, 0.0))
     aar = {"success": P * W, "capability_externalities": P * (W0 - W), "aligned_too_slow": P * (1 - W0),
            "misaligned_contained": (1 - P) * (1 - K), "x_risk": (1 - P) * K,
-           "success_within_horizon": P * race(min(T_agi, h), T_solve)}
+           "success_within_horizon": P * left(max(min(T_agi, h) - Tb, 0.0))}
     out = {k: q * field[k] + (1 - q) * aar[k] for k in field}
-    base = race(Tg, Ta)
     out["kicking_the_can"] = out["misaligned_contained"] + out["aligned_too_slow"]
     out["baseline_success"] = base
     out["plan_solved"] = out["success"] + (1 - q) * (1 - P) * (1 - K) * base
     out["plan_minus_baseline"] = out["plan_solved"] - base
+    out["t_build"] = Tb
     return out
 
 
 WORLDS = [
-    MIDDLE_WORLD,
+    MIDDLE_WORLD,  # T_b derived: 0.9·9 + 0.5 = 8.6
     {**MIDDLE_WORLD, "hazard_growth": 0.0},  # the β → 0 limit
     {**MIDDLE_WORLD, "field_years": 2.0},  # alignment before the AAR exists
-    {**MIDDLE_WORLD, "years_to_agi": 2.0, "years_to_build": 5.0},  # AGI before the AAR
-    {**MIDDLE_WORLD, "capability_needed": 1.8, "containment": 0.0, "hazard_growth": -0.7},
+    {**MIDDLE_WORLD, "years_to_agi": 2.0, "years_to_build": 5.0},  # AGI before the AAR (override)
+    {**MIDDLE_WORLD, "capability_needed": 1.8, "containment": 0.0, "hazard_growth": -0.7},  # AGI-complete
+    {**MIDDLE_WORLD, "capability_needed": 0.3, "years_to_agi": 20.0},  # AAR early: T_b = 6.5
+    {**MIDDLE_WORLD, "years_to_build": 3.0},  # v2's T_b as an explicit override
+    {**MIDDLE_WORLD, "capability_needed": 0.0, "build_lag": 0.0},  # T_b at its floor
+    {**MIDDLE_WORLD, "capability_needed": 0.2, "years_to_agi": 5.0, "automation_fraction": 0.999,
+     "leakage": 0.0, "field_years": 10.0},  # a 1000x AAR with years of AGI time left: W ≈ 1
 ]
 
 
@@ -102,7 +111,7 @@ world_strategy = st.fixed_dictionaries({
     "loop_hazard": st.floats(0.0, 2.0), "hazard_growth": st.floats(-3.0, 3.0),
     "danger_threshold": st.floats(0.0, 3.0), "containment": unit,
     "automation_fraction": st.floats(0.0, 0.9999), "field_years": positive,
-    "years_to_build": positive, "years_to_agi": positive, "skill_overlap": unit, "leakage": unit,
+    "build_lag": st.floats(0.0, 5.0), "years_to_agi": positive, "skill_overlap": unit, "leakage": unit,
     "timing_noise": st.floats(0.05, 3.0), "sharpness": st.floats(0.05, 3.0),
 })
 
@@ -129,7 +138,10 @@ def test_outcomes_are_probabilities_that_sum_to_one(world):
 # field_years (T_a) is not in the list: under v2 a slower field also moves weight from the
 # field-first branch to the AAR-first one, which can raise success slightly (docs/model.md,
 # "What v2 approximates"); test_success_falls_with_field_years_in_each_branch checks the rest.
-MONOTONE = [("capability_needed", -1), ("relative_difficulty", -1), ("alignment_difficulty", -1),
+# capability_needed (C) is checked with T_b fixed by the override: under v3 a larger C also
+# delays the AAR, moving weight to the field-first branch, which can raise success
+# (docs/model.md, "Which v2 checks still hold").
+MONOTONE = [("relative_difficulty", -1), ("alignment_difficulty", -1),
             ("loop_hazard", -1), ("hazard_growth", -1), ("leakage", -1),
             ("skill_overlap", -1), ("technique_strength", 1), ("years_to_agi", 1)]
 
@@ -138,7 +150,7 @@ MONOTONE = [("capability_needed", -1), ("relative_difficulty", -1), ("alignment_
 @given(world=world_strategy, bump=st.floats(0.01, 1.0))
 def test_success_falls_with_field_years_in_each_branch(world, bump):
     """With the AAR built at once (AAR first) or never (field first), a slower field never helps."""
-    for t_b in (1e-9, 1e9):
+    for t_b in (1e-9, 1e9):  # the override pins T_b
         w = {**world, "years_to_build": t_b}
         lo, hi = float(_eval(w).success[0]), float(_eval(w, field_years=w["field_years"] + bump).success[0])
         assert hi - lo <= 1e-12 * max(lo, 1e-300) + 1e-15
@@ -164,11 +176,24 @@ def test_success_rises_with_automation_without_leakage(world, bump):
 
 
 @settings(max_examples=200, deadline=None)
+@given(world=world_strategy, t_b=positive, bump=st.floats(0.01, 1.0))
+def test_capability_with_build_time_fixed(world, t_b, bump):
+    """v2's checks on C hold where T_b is fixed (the override): success falls, x-risk rises."""
+    world = {**world, "years_to_build": t_b}
+    lo, hi = _eval(world), _eval(world, capability_needed=world["capability_needed"] + bump)
+    assert float(hi.x_risk[0]) >= float(lo.x_risk[0]) - 1e-15
+    assert float(hi.success[0]) <= float(lo.success[0]) * (1 + 1e-12) + 1e-15
+
+
+@settings(max_examples=200, deadline=None)
 @given(world=world_strategy, bump=st.floats(0.01, 1.0))
-def test_x_risk_rises_with_capability(world, bump):
-    lo = float(_eval(world).x_risk[0])
-    hi = float(_eval(world, capability_needed=world["capability_needed"] + bump).x_risk[0])
-    assert hi >= lo - 1e-15
+def test_capability_in_each_branch(world, bump):
+    """With T_b derived, a larger C still makes the AAR harder to bootstrap and more dangerous
+    (the AAR-first branch's P_boot falls and K rises) and never makes it come earlier."""
+    lo, hi = _eval(world), _eval(world, capability_needed=world["capability_needed"] + bump)
+    assert float(hi.p_boot[0]) <= float(lo.p_boot[0]) * (1 + 1e-12) + 1e-300
+    assert float(hi.catastrophic[0]) >= float(lo.catastrophic[0]) - 1e-15
+    assert float(hi.t_build[0]) >= float(lo.t_build[0])
 
 
 @settings(max_examples=100, deadline=None)
@@ -190,6 +215,7 @@ def test_numpy_and_pytensor_agree(rng):
     worlds["hazard_growth"] = rng.normal(0, 1.5, n)
     worlds["hazard_growth"][:10] = 0.0
     worlds["skill_overlap"], worlds["leakage"] = rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+    worlds["years_to_build"] = np.where(rng.uniform(size=n) < 0.5, 0.0, rng.uniform(0.5, 12, n))  # both T_b modes
     symbols = {k: pt.dvector(k) for k in NAMES}
     graph = outcomes(symbols, 4.0, xp=pytensor_ops())
     fn = pytensor.function([symbols[k] for k in NAMES], list(graph), on_unused_input="ignore")
@@ -202,3 +228,81 @@ def test_numpy_and_pytensor_agree(rng):
     g = pytensor.function([symbols[k] for k in NAMES], grad, on_unused_input="ignore")(
         *[worlds[k] for k in NAMES])
     assert np.all(np.isfinite(g))
+
+
+# --- v3 (docs/model.md, "Model v3") ---------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(world=world_strategy, c=st.floats(1.0, 3.0))
+def test_agi_complete_research_gives_no_aar_first_success(world, c):
+    """C ≥ 1 with L ≥ 0: the AAR comes no earlier than AGI, so it can only kick the can. Every
+    success is the field's (q·baseline), and the AAR adds no externalities."""
+    o = _eval(world, capability_needed=c)
+    assert float(o.t_build[0]) >= world["years_to_agi"]
+    assert float(o.win[0]) == 0.0 and float(o.win_without_uplift[0]) == 0.0
+    assert float(o.success[0]) == pytest.approx(float(o.field_first[0] * o.baseline_success[0]), rel=1e-12, abs=1e-300)
+    assert float(o.capability_externalities[0]) == 0.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(world_strategy)
+def test_field_first_worlds_have_no_externalities(world):
+    """Externalities come from the AAR-first branch alone: at most (1 − q)·P_boot, and 0 when
+    the AAR comes (almost) never."""
+    o = _eval(world)
+    assert float(o.capability_externalities[0]) <= float((1 - o.field_first[0]) * o.p_boot[0]) + 1e-15
+    late = _eval(world, years_to_build=1e12)
+    assert float(late.capability_externalities[0]) == pytest.approx(0.0, abs=1e-12)
+
+
+def _race(world, **change):
+    o = _eval(world, **change)
+    return float(o.win[0]), float(o.win_without_uplift[0]), float(o.success_within_horizon[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(world=world_strategy, t_b=positive, which=st.sampled_from(["field_years", "years_to_build", "years_to_agi"]))
+def test_race_is_continuous_away_from_the_jump(world, t_b, which):
+    """W (and W0, and success within the horizon) are continuous in T_a, T_b and T_g except on
+    the set T_b = T_g ≥ T_a, where W may jump by at most 1 (docs/model.md, v3 B)."""
+    world = {**world, "years_to_build": t_b}
+    if abs(t_b - world["years_to_agi"]) < 1e-3 * max(t_b, 1.0) or abs(t_b - 4.0) < 1e-3:
+        return  # at the jump, or its twin for the horizon (min(T_agi', h) = T_b with h = 4)
+    eps = 1e-9 * max(world[which], 1.0)
+    a, b = _race(world), _race(world, **{which: world[which] + eps})
+    assert max(abs(x - y) for x, y in zip(a, b)) < 1e-4, (which, a, b)
+
+
+def test_the_jump_is_where_the_spec_says():
+    """At T_b = T_g ≥ T_a: just before AGI the AAR (with the field already done) wins; at AGI it cannot."""
+    w = {**MIDDLE_WORLD, "field_years": 3.0, "years_to_agi": 8.0}
+    before, at = _eval(w, years_to_build=8.0 - 1e-6), _eval(w, years_to_build=8.0)
+    assert float(before.win_without_uplift[0]) > 0.99 and float(at.win_without_uplift[0]) == 0.0
+
+
+def test_override_takes_build_time_from_the_draw():
+    """A set years_to_build is T_b exactly (v2's handling): build_lag and C·T_g do not reach it,
+    while the v3 races (A, B) still apply."""
+    for c, lag in ((0.1, 0.0), (0.9, 3.0), (2.0, 10.0)):
+        o = _eval(MIDDLE_WORLD, years_to_build=3.0, capability_needed=c, build_lag=lag)
+        assert float(o.t_build[0]) == 3.0
+    o = _eval(MIDDLE_WORLD, years_to_build=3.0)
+    want = closed_form({**MIDDLE_WORLD, "years_to_build": 3.0}, 4.0)
+    assert float(o.success[0]) == pytest.approx(want["success"], rel=1e-12)
+
+
+def test_a_fast_aar_wins_its_race():
+    """v3 B: a 1000x AAR that finishes in days, against an AGI months away, almost surely wins
+    (v2 put the noise on whole dates and gave 0.58)."""
+    w = {**MIDDLE_WORLD, "years_to_build": 4.0, "years_to_agi": 4.5, "field_years": 14.0,
+         "automation_fraction": 0.999, "leakage": 0.0, "timing_noise": 0.6}
+    o = _eval(w)
+    assert float(o.win[0]) > 0.999  # 10 years of work in 3.7 days against half a year
+
+
+def test_build_time_closed_form():
+    """T_b = C·T_g + L (v3 C), floored at 1e-9 years."""
+    from model.core.structure import build_time
+
+    np.testing.assert_allclose(build_time(np.array([0.5, 1.0, 0.0]), np.array([10.0, 8.0, 5.0]),
+                                          np.array([1.0, 0.0, 0.0]), np.zeros(3)), [6.0, 8.0, 1e-9])

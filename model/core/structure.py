@@ -17,6 +17,10 @@ from model.core.backend import Array, Ops, numpy_ops
 DANGER_WIDTH = 0.1
 #: 1 - p is kept at least this large, so s = 1/(1 - p) stays finite (docs/model.md, "Equations").
 MIN_UNAUTOMATED = 1e-12
+#: Shortest duration in years the races take the logarithm of (v3 B: ``max(d_solve, 1e-9)``).
+MIN_YEARS = 1e-9
+#: The value of ``years_to_build`` that means "not set: T_b = C·T_g + L" (any set value is > 0).
+OVERRIDE_UNSET = 0.0
 #: s_h is kept inside [S_FLOOR, 1 − S_FLOOR] in the market likelihood, so ln s_h stays finite.
 S_FLOOR = 1e-12
 #: Below this |β·C| the climb term uses its series, avoiding 0/0.
@@ -36,9 +40,10 @@ class Outcomes(NamedTuple):
     catastrophic: object
     speedup: object
     capability_speedup: object
+    t_build: object  # T_b: C·T_g + L, or the drawn years_to_build where it overrides
     t_solve: object
     t_agi: object
-    win: object
+    win: object  # the AAR-first race over the time left (v3 B)
     win_without_uplift: object
     success: object
     kicking_the_can: object
@@ -100,10 +105,37 @@ def finish_time(total: Array, built: Array, speedup: Array, xp: Ops = numpy_ops)
     return total - xp.maximum(total - built, 0.0) * (1.0 - 1.0 / speedup)
 
 
+def build_time(c: Array, t_g: Array, lag: Array, override: Array, xp: Ops = numpy_ops) -> Array:
+    """T_b, years until a useful AAR exists (docs/model.md, v3 C).
+
+    Capability grows linearly from GPT-4 (0, mid-2023) to a top human alignment researcher
+    (1, AGI) at T_g, so the AAR exists a build lag L after capability reaches C:
+    T_b = C·T_g + L. Essay: "if alignment research is AGI-complete ... the automated
+    alignment researcher ... would be as capable as AGI". A drawn ``years_to_build`` > 0
+    overrides the derivation (``OVERRIDE_UNSET``, 0, means none); T_b is kept at least
+    MIN_YEARS so its logarithm is finite.
+    """
+    derived = c * t_g + lag
+    return xp.maximum(xp.where(override > OVERRIDE_UNSET, override, derived), MIN_YEARS)
+
+
+def remaining_race(d_end: Array, d_solve: Array, sigma: Array, xp: Ops = numpy_ops) -> Array:
+    """P(alignment is solved in d_solve years, before the other event in d_end years), both
+    counted from the AAR's arrival, with log-normal noise σ (docs/model.md, v3 B).
+
+    0 where d_end = 0 (AGI came no later than the AAR); a field that was already done
+    (d_solve = 0) counts as MIN_YEARS, so it wins almost surely. The untaken branch gets
+    harmless inputs so its gradient stays finite.
+    """
+    started = d_end > 0.0
+    ratio = xp.log(xp.where(started, d_end, 1.0)) - xp.log(xp.maximum(d_solve, MIN_YEARS))
+    return xp.where(started, xp.normal_cdf(ratio / sigma), 0.0)
+
+
 def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Outcomes:
     """All per-world probabilities for worlds ``w`` (a mapping of variable name → array).
 
-    Equations of docs/model.md ("The equations", v2); ``horizon`` is the market's h in years.
+    Equations of docs/model.md ("The equations", v3); ``horizon`` is the market's h in years.
     Two branches: the field solves alignment before the AAR exists (weight q), or
     the AAR comes first and must bootstrap its own alignment (weight 1 − q).
     """
@@ -117,37 +149,44 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     # 3. Speed-ups: alignment by Amdahl; capabilities through overlap and leakage.
     s = amdahl(w["automation_fraction"], xp)
     s_cap = 1.0 + w["skill_overlap"] * w["leakage"] * (s - 1.0)
-    # 4. When alignment is solved, and when AGI arrives, once the AAR exists at T_b.
-    t_a, t_b, t_g = w["field_years"], w["years_to_build"], w["years_to_agi"]
+    # 4. When the AAR exists (v3: capability and time on one axis, c(t) = t/T_g, so
+    #    T_b = C·T_g + L; a drawn years_to_build > 0 overrides it), when alignment is
+    #    solved, and when AGI arrives.
+    t_a, t_g = w["field_years"], w["years_to_agi"]
+    t_b = build_time(c, t_g, w["build_lag"], w.get("years_to_build", OVERRIDE_UNSET), xp)
     t_solve = finish_time(t_a, t_b, s, xp)
     t_agi = finish_time(t_g, t_b, s_cap, xp)
-    # 5. The races, log-normal timing noise. Which comes first, the field's solution
-    #    or the AAR (q), and each branch's race against AGI.
+    # 5. Which comes first, the field's solution or the AAR (q), with log-normal timing noise.
     sigma = w["timing_noise"]
-    log_a, log_solve = xp.log(t_a), xp.log(t_solve)
+    log_a = xp.log(t_a)
     q = xp.normal_cdf((xp.log(t_b) - log_a) / sigma)
-    win = xp.normal_cdf((xp.log(t_agi) - log_solve) / sigma)
-    win0 = xp.normal_cdf((xp.log(t_g) - log_solve) / sigma)
-    field_win = xp.normal_cdf((xp.log(t_agi) - log_a) / sigma)
     baseline = xp.normal_cdf((xp.log(t_g) - log_a) / sigma)  # 8. today's field alone
+    #    v3 A: where the field comes first, the AAR cannot have brought AGI forward: the
+    #    field's race is the baseline's. v3 B: once the AAR exists, the race is over the
+    #    time left, d_solve against d_agi (W = 0 where AGI came no later than the AAR).
+    d_solve = xp.maximum(t_a - t_b, 0.0) / s
+    d_agi0 = xp.maximum(t_g - t_b, 0.0)
+    win = remaining_race(d_agi0 / s_cap, d_solve, sigma, xp)
+    win0 = remaining_race(d_agi0, d_solve, sigma, xp)
     # 6. The four outcomes (exclusive and exhaustive): q·field first + (1 − q)·AAR first.
     aar = 1.0 - q
     x_risk = aar * (1.0 - p_boot) * catastrophic
     contained = aar * (1.0 - p_boot) * (1.0 - catastrophic)
     too_slow = q * (1.0 - baseline) + aar * p_boot * (1.0 - win0)
-    externalities = q * (baseline - field_win) + aar * p_boot * (win0 - win)
-    success = q * field_win + aar * p_boot * win
-    # 7. Success within the market's horizon.
-    log_h = xp.log(xp.minimum(t_agi, horizon))
-    success_h = (q * xp.normal_cdf((log_h - log_a) / sigma)
-                 + aar * p_boot * xp.normal_cdf((log_h - log_solve) / sigma))
+    externalities = aar * p_boot * (win0 - win)
+    success = q * baseline + aar * p_boot * win
+    # 7. Success within the market's horizon: the field's race to min(T_g, h); the AAR's
+    #    over the time left before min(T_agi', h).
+    field_h = xp.normal_cdf((xp.log(xp.minimum(t_g, horizon)) - log_a) / sigma)
+    d_h = xp.maximum(xp.minimum(t_agi, horizon) - t_b, 0.0)
+    success_h = q * field_h + aar * p_boot * remaining_race(d_h, d_solve, sigma, xp)
     # 8. The plan's chance that alignment is solved before AGI: where the AAR fails
     #    harmlessly, humans carry on as in the baseline.
     plan_solved = success + contained * baseline
     return Outcomes(
         p_align=q + aar * p_boot, p_boot=p_boot, field_first=q, catastrophic=catastrophic,
         speedup=s, capability_speedup=s_cap,
-        t_solve=t_solve, t_agi=t_agi, win=win, win_without_uplift=win0,
+        t_build=t_b, t_solve=t_solve, t_agi=t_agi, win=win, win_without_uplift=win0,
         success=success, kicking_the_can=contained + too_slow,
         misaligned_contained=contained, aligned_too_slow=too_slow,
         capability_externalities=externalities, x_risk=x_risk,

@@ -17,6 +17,8 @@ class Variable:
     scale: str
     support: Support
     crux: bool = False
+    #: An optional variable may be left unset (years_to_build: T_b is then derived).
+    optional: bool = False
 
 
 VARIABLES: tuple[Variable, ...] = (
@@ -50,8 +52,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("field_years", "T_a",
              "years today's field would need to solve scalable alignment without an AAR",
              "years from mid-2023", "positive"),
-    Variable("years_to_build", "T_b", "years from mid-2023 until a useful AAR exists",
-             "years from mid-2023", "positive"),
+    Variable("build_lag", "L",
+             "years from capability reaching C to a working, deployed AAR (v3: T_b = C·T_g + L)",
+             "years", "nonnegative"),
+    Variable("years_to_build", "T_b",
+             "years from mid-2023 until a useful AAR exists; optional: set, it overrides C·T_g + L",
+             "years from mid-2023", "positive", optional=True),
     Variable("years_to_agi", "T_g", "years from mid-2023 to AGI without any AAR",
              "years from mid-2023", "positive"),
     Variable("skill_overlap", "o",
@@ -73,3 +79,7 @@ PARAMETERS: tuple[str, ...] = tuple(v.name for v in VARIABLES if not v.crux)
 
 #: Positive variables the model divides by or takes the logarithm of: they must stay well above 0.
 DIVISORS: tuple[str, ...] = ("field_years", "years_to_build", "years_to_agi", "timing_noise", "sharpness")
+#: v3: T_b is C·T_g + build_lag unless years_to_build is set (an explicit override). The one
+#: of the two a file does not use is held as a point prior at UNUSED_VALUE, marked unused.
+TIME_OVERRIDE = "years_to_build"
+DERIVED_WITH = "build_lag"

@@ -8,7 +8,7 @@ from typing import Mapping
 
 from model import families as fam
 from model.core.copula import GaussianCopula
-from model.core.variables import NAMES
+from model.core.variables import NAMES, TIME_OVERRIDE
 from model.priors.schema import Calibration, Decision, Simulation
 
 
@@ -21,6 +21,9 @@ class Prior:
     written: str
     source: str | None
     origin: Path
+    #: Why this variable is not used (v3: years_to_build when T_b is derived, build_lag when
+    #: years_to_build overrides it); its prior is then a placeholder point.
+    unused: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class Priors:
     decision: Decision
     #: What the user should know but that does not stop a run (a calibrated file that cannot be checked).
     warnings: tuple[str, ...] = ()
+    #: Facts about how the file is read that the user may not expect (v3: how T_b is obtained).
+    notices: tuple[str, ...] = ()
 
     def copula(self, rows: tuple[str, ...] = NAMES) -> GaussianCopula:
         """The Gaussian copula of the variables ``rows`` (model/core/copula.py)."""
@@ -44,6 +49,15 @@ class Priors:
     def random_names(self) -> tuple[str, ...]:
         """Variables whose prior is not a point mass, in NAMES order."""
         return tuple(n for n in NAMES if self.variables[n].marginal.family != "point")
+
+    def used(self, name: str) -> bool:
+        """Whether the model uses ``name`` (False for the placeholder of build_lag or years_to_build)."""
+        return self.variables[name].unused is None
+
+    @property
+    def build_override(self) -> bool:
+        """Whether years_to_build is set, overriding T_b = C·T_g + build_lag (docs/model.md, v3 C)."""
+        return self.used(TIME_OVERRIDE)
 
     def inherited(self, name: str) -> bool:
         return self.variables[name].origin != self.path

@@ -18,12 +18,15 @@ from model.core.copula import smallest_eigenvalue
 from model.core.errors import PriorsError
 from model.core.limits import MAX_BASE_CHARS, MAX_BASE_DEPTH, MAX_COMPONENTS
 from model.core.text import controls, escaped
-from model.core.variables import BY_NAME, CRUXES, NAMES, PARAMETERS
+from model import families as fam
+from model.core.structure import OVERRIDE_UNSET
+from model.core.variables import BY_NAME, CRUXES, DERIVED_WITH, NAMES, PARAMETERS, TIME_OVERRIDE
 from model.priors.beliefs import Prior, Priors
 from model.priors.marginals import Marginals
 from model.priors.presets import (
     PRESET_NAME,
     file_kind,
+    is_bundled,
     preset_path,
     resolved,
     same_file,
@@ -105,6 +108,7 @@ class _Loader:
         if parent is None and meta.base is None:
             self._complete(variables, tables, path)
         correlations = self._all_correlations(tables["correlations"], parent, variables, path, at)
+        notices = self._timing(variables, correlations, tables, parent, path, at)
         calibration, simulation, decision = self._settings(tables, parent, path, at)
         if {"apply", "tilt_lambda", "fitted_to"} & set(tables["calibration"]):
             self.calibrated_in = (path, base_path)
@@ -113,7 +117,41 @@ class _Loader:
         return Priors(path=path, name=meta.name or path.stem, description=meta.description,
                       base=base_path, variables=MappingProxyType({n: variables[n] for n in NAMES}),
                       correlations=MappingProxyType(correlations), calibration=calibration,
-                      simulation=simulation, decision=decision)
+                      simulation=simulation, decision=decision, notices=notices)
+
+    def _timing(self, variables: dict, correlations: dict, tables: dict, parent: Priors | None, path: Path,
+                at: Locator) -> tuple[str, ...]:
+        """v3 C: T_b is C·T_g + build_lag unless years_to_build is set. The unused one of the two
+        becomes a placeholder point (marked unused); what the user may not expect is a notice."""
+        if self.problems or any(n not in variables for n in NAMES if n not in (TIME_OVERRIDE, DERIVED_WITH)):
+            return ()
+        override = TIME_OVERRIDE in variables
+        if not override and DERIVED_WITH not in variables:
+            return ()  # reported as missing by _complete
+        unused = DERIVED_WITH if override else TIME_OVERRIDE
+        set_in = variables.get(unused)
+        why = (f"{TIME_OVERRIDE} is set, so T_b is taken from it" if override
+               else f"T_b is derived as capability_needed·years_to_agi + {DERIVED_WITH}")
+        variables[unused] = Prior(unused, fam.Point(OVERRIDE_UNSET), "unused", None, path, unused=why)
+        notices = []
+        if override:
+            origin = escaped(variables[TIME_OVERRIDE].origin.name, 80)
+            notices.append(f"{TIME_OVERRIDE} is set (in {origin}): T_b is taken from its prior, not derived as "
+                           f"capability_needed·years_to_agi + {DERIVED_WITH} (model v3), so dated evidence about "
+                           "capability cannot reach T_b" + (f"; {DERIVED_WITH} (set in {escaped(set_in.origin.name, 80)}) "
+                                                            "is unused" if set_in is not None else ""))
+        elif parent is not None and DERIVED_WITH not in tables["parameters"] and not is_bundled(path):
+            notices.append(f"T_b is derived (model v3): capability_needed·years_to_agi + {DERIVED_WITH} ({DERIVED_WITH} "
+                           f"from {escaped(variables[DERIVED_WITH].origin.name, 80)}); set {TIME_OVERRIDE} in [parameters] "
+                           "to give T_b directly instead")
+        for pair in correlations:
+            if unused in pair:
+                where = f'correlations."{pair[0]}, {pair[1]}"'
+                self.problems.add(path, where, f"{unused} is unused here ({why}): correlate "
+                                  f"{TIME_OVERRIDE if unused == DERIVED_WITH else DERIVED_WITH} instead, or "
+                                  + (f"remove {TIME_OVERRIDE} to derive T_b" if override
+                                     else f"set {TIME_OVERRIDE} to override T_b"), at)
+        return tuple(notices)
 
     def _tables(self, data: dict, path: Path, at: Locator) -> dict[str, dict]:
         """Each known table of the file ({} when absent); unknown tables and non-tables reported."""
@@ -139,7 +177,7 @@ class _Loader:
 
     def _variables(self, tables: dict, parent: Priors | None, path: Path, at: Locator) -> dict[str, Prior]:
         """The parent's priors overridden by those of [cruxes] and [parameters]."""
-        variables = dict(parent.variables) if parent else {}
+        variables = {n: p for n, p in parent.variables.items() if p.unused is None} if parent else {}
         for table, allowed, other in (("cruxes", CRUXES, "parameters"), ("parameters", PARAMETERS, "cruxes")):
             for name, value in tables[table].items():
                 key = f"{table}.{name}"
@@ -155,8 +193,9 @@ class _Loader:
 
     def _complete(self, variables: dict, tables: dict, path: Path):
         """A file without a base must set every variable."""
-        missing = [n for n in NAMES if n not in variables and n not in tables["cruxes"]
-                   and n not in tables["parameters"]]
+        given = set(variables) | set(tables["cruxes"]) | set(tables["parameters"])
+        missing = [n for n in NAMES if n not in given and not BY_NAME[n].optional
+                   and not (n == DERIVED_WITH and TIME_OVERRIDE in given)]
         if missing:
             self.problems.add(path, "", "missing variables: " + ", ".join(missing) + ' (set each in [cruxes] '
                               'or [parameters], or inherit them with base = "author" in [meta])')

@@ -26,6 +26,15 @@ def preset_path(name: str, exclude: Path | None = None) -> Path:
     return PRESETS_DIR / f"{name}.toml"
 
 
+def is_bundled(path: Path) -> bool:
+    """Whether ``path`` is one of the presets shipped with aar-risk."""
+    for folder in (PRESETS_DIR, _PACKAGED_PRESETS):
+        candidate = folder / path.name
+        if file_kind(candidate) is None and same_file(candidate, path):
+            return True
+    return False
+
+
 def file_kind(path: Path) -> str | None:
     """None for a regular file; otherwise what ``path`` is ("missing", "a folder", ...)."""
     try:
