@@ -218,6 +218,7 @@ def decision(priors: Priors, result: Result) -> dict:
                        " − cost_of_capability_externalities·capability_externalities; the race that "
                        "capability externalities lose is already in plan_solved, so their cost is only "
                        "an extra charge beyond it (0 by default)",
+            "break_even_cost": break_even(result, v, c_e),
             "best_action": "build" if mean_nb > 0 else "don't build",
             "net_benefit": {"mean": mean_nb, "mcse": mcse_nb},
             "share_of_worlds_favouring_build": float(bins.favouring_build[0] / n),
@@ -233,6 +234,33 @@ def decision(priors: Priors, result: Result) -> dict:
                            f"centres and read at {binned.FLIP_SUBPOINTS} points per bin (resolution "
                            f"{100 / (binned.BINS * binned.FLIP_SUBPOINTS):.2f}%; for the cruxes jointly "
                            f"{binned.JOINT_FLIP_SUBPOINTS}² points per cell)"}
+
+
+def break_even(result: Result, v: float, c_e: float = 0.0) -> dict:
+    """The cost of an AAR catastrophe at which "build" and "don't build" swap (docs/model.md, v3 D):
+
+        c_x* = (v·E[plan_solved − baseline] − c_e·E[capability_externalities]) / E[x_risk]
+
+    a ratio of means; null with words when no cost swaps the decision (x-risk 0: build at any
+    cost; the plan adds nothing: never build). Its error is the delta method's with the two
+    means' errors taken as independent (the simulation keeps no covariance between outputs).
+    """
+    est = result.estimates
+    gain, risk, ext = (est[q] for q in (Q.plan_minus_baseline, Q.x_risk, Q.capability_externalities))
+    numerator = v * gain.mean - c_e * ext.mean
+    if numerator <= 0:
+        return {"value": None, "mcse": None,
+                "words": "never build: the plan adds nothing to the chance of alignment before AGI "
+                         "(net of any charge for externalities), whatever an AAR catastrophe costs"}
+    if risk.mean <= 0:
+        return {"value": None, "mcse": None, "words": "build at any cost: the AAR causes no catastrophe in these worlds"}
+    value = numerator / risk.mean
+    parts = [(v * (gain.mcse or 0.0)) ** 2, (c_e * (ext.mcse or 0.0)) ** 2]
+    mcse = None if gain.mcse is None or risk.mcse is None else float(
+        abs(value) * np.sqrt(sum(parts) / numerator**2 + (risk.mcse / risk.mean) ** 2))
+    return {"value": float(value), "mcse": mcse,
+            "words": f"build if an AAR catastrophe costs less than {value:.3g} times the value of alignment "
+                     "before AGI; don't build if it costs more"}
 
 
 def check_samples(samples: int) -> None:

@@ -279,6 +279,11 @@ def sensitivity_lines(sens: dict) -> list[str]:
     err = f" ± {nb['mcse']:.4f}" if nb.get("mcse") else ""
     lines = [f"best action: {d['best_action']} (net benefit of building {nb['mean']:+.4f}{err}); "
              f"EVPI {d['evpi']:.3g} (MC error at most {d['evpi_noise']:.2g})"]
+    be = d.get("break_even_cost")
+    if be:
+        err = f" ± {be['mcse']:.2g}" if be.get("mcse") else ""
+        lines.append(f"break-even cost of an AAR catastrophe: {be['value']:.3g}{err}; {be['words']}"
+                     if be["value"] is not None else f"break-even cost: none; {be['words']}")
     if d["evpi_negligible"]:
         lines.append("no belief is worth resolving for this decision: even perfect information about "
                      "everything is worth about nothing")
