@@ -35,7 +35,7 @@ def draw(n: int, seed: int = 2023) -> dict[str, np.ndarray]:
         "containment": rng.beta(3.0, 3.0, n),
         "automation_fraction": 1 / (1 + np.exp(-rng.normal(2.5, 1.7, n))),
         "field_years": rng.lognormal(2.65, 0.63, n),
-        "years_to_build": rng.lognormal(1.39, 0.42, n),
+        "build_lag": rng.lognormal(-0.35, 0.63, n),  # v3: T_b = C·T_g + L
         "years_to_agi": rng.lognormal(2.30, 0.56, n),
         "skill_overlap": rng.beta(5.0, 4.0, n),
         "leakage": rng.beta(1.6, 5.0, n),

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from model.core.variables import NAMES
+
 from .conftest import FIXTURES, ROOT
 
 OUTCOME_FIELDS = {"mean", "mcse", "p5", "p50", "p95"}
@@ -117,7 +119,7 @@ def test_init_writes_a_template_that_runs_and_refuses_to_overwrite(tmp_path):
     r = aar("init", "mine", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     text = (tmp_path / "priors" / "mine.toml").read_text()
-    assert 'base = "author"' in text and text.count("#   scale:") == 16
+    assert 'base = "author"' in text and text.count("#   scale:") == len(NAMES)
     run = aar("run", "priors/mine.toml", "-n", 2000, "-q", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     again = aar("init", "mine", cwd=tmp_path)

@@ -21,6 +21,9 @@ from model.analyses.compare import (
 from model.analyses.compare import maps as crux_maps_module
 from model.core.structure import outcomes
 from model.core.variables import NAMES
+
+#: The variables a derived-T_b world uses (v3: years_to_build is the unset override).
+USED = tuple(n for n in NAMES if n != "years_to_build")
 from model.montecarlo.engine import simulate
 from model.priors.priors import load
 
@@ -31,7 +34,7 @@ OTHER_WORLD = {
     "capability_needed": 1.2, "relative_difficulty": 0.5, "alignment_difficulty": 7.0,
     "technique_strength": 5.5, "loop_hazard": 0.1, "hazard_growth": 0.8,
     "danger_threshold": 0.9, "containment": 0.6, "automation_fraction": 0.99,
-    "field_years": 9.0, "years_to_build": 4.0, "years_to_agi": 12.0, "skill_overlap": 0.3,
+    "field_years": 9.0, "build_lag": 1.5, "years_to_agi": 12.0, "skill_overlap": 0.3,
     "leakage": 0.5, "timing_noise": 0.8, "sharpness": 0.7,
 }
 
@@ -63,7 +66,7 @@ def test_exact_shapley_equals_the_definition_settings_included(tmp_path):
     assert at.players == (*moved, "horizon_years") and at.method == "shapley" and at.inert == ()
 
     def value(members):
-        world = {k: (b_world if k in members else MIDDLE_WORLD)[k] for k in NAMES}
+        world = {k: (b_world if k in members else MIDDLE_WORLD)[k] for k in USED}
         return _point_value(world, 7.5 if "horizon_years" in members else 4.0)
 
     want = _shapley_by_orderings(list(at.players), value)
@@ -105,7 +108,7 @@ def test_settings_no_outcome_depends_on_are_listed_with_zero(tmp_path):
 
 
 def test_the_correlation_table_is_one_player(tmp_path):
-    world = {**MIDDLE_WORLD, "capability_needed": '"0.4 to 1.6"', "danger_threshold": '"0.7 to 1.5"'}
+    world = {**MIDDLE_WORLD, "years_to_build": 3.0, "capability_needed": '"0.4 to 1.6"', "danger_threshold": '"0.7 to 1.5"'}
     a = write_priors(tmp_path, "a", world)
     b = write_priors(tmp_path, "b", world, '\n[correlations]\n"capability_needed, danger_threshold" = -0.6\n')
     at = attribute(load(a), load(b), samples=65_536)
@@ -127,7 +130,7 @@ def _twelve_and_more(tmp_path, k: int):
     """Files differing in the first k variables, all random (so the worlds carry noise)."""
     base = _uncertain(MIDDLE_WORLD)
     a = load(write_priors(tmp_path, "a", base))
-    b = load(write_priors(tmp_path, f"b{k}", {**base, **{n: _uncertain(OTHER_WORLD)[n] for n in list(NAMES)[:k]}}))
+    b = load(write_priors(tmp_path, f"b{k}", {**base, **{n: _uncertain(OTHER_WORLD)[n] for n in list(USED)[:k]}}))
     assert len(players(a, b)) == k
     return a, b
 
@@ -155,7 +158,7 @@ def test_twelve_players_are_exact_and_traced_evaluation_changes_nothing(tmp_path
 
 def test_beyond_twelve_players_the_error_includes_the_orderings(tmp_path):
     # point priors: no world noise at all, so any error is the sampling of orderings
-    moved = list(NAMES)[:14]
+    moved = list(USED)[:14]
     a = load(write_priors(tmp_path, "a", MIDDLE_WORLD))
     b = load(write_priors(tmp_path, "b", {**MIDDLE_WORLD, **{n: OTHER_WORLD[n] for n in moved}}))
     assert len(players(a, b)) == 14

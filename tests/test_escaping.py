@@ -209,7 +209,7 @@ def test_report_md_renders_user_text_as_text(hostile_run):
     for p, summary, content in hostile_run:
         md_text = content["report.md"]
         parsed = _check_markdown(md_text)
-        assert parsed.tables[-1] == [5] * 17  # your priors: header + 16 variables, sources with | kept in
+        assert parsed.tables[-1] == [5] * 18  # your priors: header + 17 variables (one unused), sources with | kept in
         assert len(parsed.quotes) == 1  # the description: one quote, every line inside it
         for line in HOSTILE_DESCRIPTION.splitlines():
             assert _norm(terminal.visible(line)) in _norm(parsed.quotes[0])
@@ -417,6 +417,9 @@ def test_validate_piped_keeps_names_and_numbers_whole(tmp_path, columns):
     _plain_output_ok(r.stdout)
     p = load(AUTHOR)
     for name, prior in p.variables.items():
+        if prior.unused is not None:  # v3: shown as unused, with why
+            assert _whole_on_a_line(r.stdout, name, "unused")
+            continue
         q = [f"{v:.4g}" for v in prior.marginal.ppf(np.array([0.05, 0.5, 0.95]))]
         assert any(line.split()[0] == name and re.search(r"\s{2,}".join(map(re.escape, q)), line)
                    for line in r.stdout.splitlines()), (name, q)
@@ -503,6 +506,9 @@ def test_cli_tables_at_a_terminal(width):
     if width >= 60:  # a rich table that fits (narrower, a plain one: nothing is cut)
         assert BOX.search(out) and all(len(line) <= width for line in out.splitlines()), out
     for name, prior in p.variables.items():
+        if prior.unused is not None:  # v3: shown as unused, with why
+            assert _whole_on_a_line(out, name, "unused"), (name, out)
+            continue
         q = [f"{v:.4g}" for v in prior.marginal.ppf(np.array([0.05, 0.5, 0.95]))]
         assert _whole_on_a_line(out, name, *q), (name, out)
     summary = _run_summary()

@@ -52,14 +52,15 @@ def author_sens():
 
 
 def test_json_shape(author_sens):
-    _, _, sens = author_sens
+    p, _, sens = author_sens
     for q in ("success", "kicking_the_can", "capability_externalities", "x_risk", "success_within_horizon",
               "plan_minus_baseline"):
         block = sens["outcomes"][q]
         for key in ("first_order", "total", "given_data_first_order", "tornado"):
             assert set(block[key]) == set(NAMES), (q, key)
         assert set(block["first_order"]["capability_needed"]) == {"value", "ci", "resolved"}
-        assert sorted(block["ranking"]) == sorted(NAMES)
+        assert sorted(block["ranking"]) == sorted(n for n in NAMES if p.used(n))  # v3: one of two unused
+        assert "years_to_build" not in block["ranking"]
         assert set(block["tornado"]["capability_needed"]) == {"p5", "p95"}
     d = sens["decision"]
     assert d["best_action"] in ("build", "don't build")
@@ -119,7 +120,7 @@ def test_sensitivity_bins_do_not_depend_on_workers():
 
 def _two_drivers(tmp_path):
     """Success driven by the technique's strength, existential risk by the danger threshold."""
-    world = {**MIDDLE_WORLD, "capability_needed": 1.3, "technique_strength": '"3 to 7"',
+    world = {**MIDDLE_WORLD, "years_to_build": 3.0, "capability_needed": 1.3, "technique_strength": '"3 to 7"',
              "danger_threshold": '"0.9 to 1.8"'}
     p = load(write_priors(tmp_path, "drivers", world))
     r = simulate(p, samples=100_000, seed=1, workers=1, utilities=p.decision.utilities)

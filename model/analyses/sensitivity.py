@@ -178,6 +178,12 @@ def _check_utilities(utilities, sq, tot, n) -> None:
                          f"priors' [decision] table {tuple(utilities)}; pass utilities=priors.decision.utilities")
 
 
+def _means(sq, tot, n: int) -> tuple[dict, dict]:
+    """Each binned output's mean and Monte Carlo error, from its sum and sum of squares."""
+    pairs = {q: _mean_and_mcse(float(sq[i]), float(tot[i]), n) for i, q in enumerate(binned.OUTPUTS)}
+    return {q: m for q, (m, _) in pairs.items()}, {q: e for q, (_, e) in pairs.items()}
+
+
 def decision(priors: Priors, result: Result) -> dict:
     """Net benefit of building, EVPI, partial EVPI of each variable and of the two cruxes
     jointly, flip probabilities, and which beliefs (if any) are worth resolving."""
@@ -218,7 +224,7 @@ def decision(priors: Priors, result: Result) -> dict:
                        " − cost_of_capability_externalities·capability_externalities; the race that "
                        "capability externalities lose is already in plan_solved, so their cost is only "
                        "an extra charge beyond it (0 by default)",
-            "break_even_cost": break_even(result, v, c_e),
+            "break_even_cost": break_even(*_means(sq, tot, n), v, c_e),
             "best_action": "build" if mean_nb > 0 else "don't build",
             "net_benefit": {"mean": mean_nb, "mcse": mcse_nb},
             "share_of_worlds_favouring_build": float(bins.favouring_build[0] / n),
@@ -236,28 +242,27 @@ def decision(priors: Priors, result: Result) -> dict:
                            f"{binned.JOINT_FLIP_SUBPOINTS}² points per cell)"}
 
 
-def break_even(result: Result, v: float, c_e: float = 0.0) -> dict:
+def break_even(means: dict, errors: dict, v: float, c_e: float = 0.0) -> dict:
     """The cost of an AAR catastrophe at which "build" and "don't build" swap (docs/model.md, v3 D):
 
         c_x* = (v·E[plan_solved − baseline] − c_e·E[capability_externalities]) / E[x_risk]
 
     a ratio of means; null with words when no cost swaps the decision (x-risk 0: build at any
-    cost; the plan adds nothing: never build). Its error is the delta method's with the two
-    means' errors taken as independent (the simulation keeps no covariance between outputs).
+    cost; the plan adds nothing: never build). Its error is the delta method's with the means'
+    errors taken as independent (the simulation keeps no covariance between outputs).
     """
-    est = result.estimates
-    gain, risk, ext = (est[q] for q in (Q.plan_minus_baseline, Q.x_risk, Q.capability_externalities))
-    numerator = v * gain.mean - c_e * ext.mean
+    gain, risk, ext = (means[q] for q in (Q.plan_minus_baseline, Q.x_risk, Q.capability_externalities))
+    numerator = v * gain - c_e * ext
     if numerator <= 0:
         return {"value": None, "mcse": None,
                 "words": "never build: the plan adds nothing to the chance of alignment before AGI "
                          "(net of any charge for externalities), whatever an AAR catastrophe costs"}
-    if risk.mean <= 0:
+    if risk <= 0:
         return {"value": None, "mcse": None, "words": "build at any cost: the AAR causes no catastrophe in these worlds"}
-    value = numerator / risk.mean
-    parts = [(v * (gain.mcse or 0.0)) ** 2, (c_e * (ext.mcse or 0.0)) ** 2]
-    mcse = None if gain.mcse is None or risk.mcse is None else float(
-        abs(value) * np.sqrt(sum(parts) / numerator**2 + (risk.mcse / risk.mean) ** 2))
+    value = numerator / risk
+    e_gain, e_risk, e_ext = (errors[q] for q in (Q.plan_minus_baseline, Q.x_risk, Q.capability_externalities))
+    mcse = None if e_gain is None or e_risk is None else float(
+        value * np.sqrt(((v * e_gain) ** 2 + (c_e * (e_ext or 0.0)) ** 2) / numerator**2 + (e_risk / risk) ** 2))
     return {"value": float(value), "mcse": mcse,
             "words": f"build if an AAR catastrophe costs less than {value:.3g} times the value of alignment "
                      "before AGI; don't build if it costs more"}
@@ -276,8 +281,8 @@ def analyse(priors: Priors, result: Result, seed: int = 2023) -> dict:
     sob = sobol(priors, seed=seed, horizon=result.horizon)
     given = given_data(priors, result)
     per_output = {q: {**_mark_resolved(sob["outcomes"][q]), **given[q]} for q in OUTPUTS}
-    for q in OUTPUTS:
-        per_output[q]["ranking"] = ranked(per_output[q])
+    for q in OUTPUTS:  # v3: the unused one of build_lag and years_to_build is not ranked
+        per_output[q]["ranking"] = [v for v in ranked(per_output[q]) if priors.used(v)]
     return {"samples": result.samples, "seed": result.seed, "sobol_method": sob["method"],
             "given_data_method": f"correlation ratio on {binned.BINS} equal-probability bins of each "
                                  "variable's copula coordinate, bias-corrected; respects correlations",

@@ -109,4 +109,6 @@ def load(path: Path):
         sys.exit(EXIT_BAD_INPUT)
     for warning in spec.warnings:  # a calibrated file that cannot be checked, or an update made for other priors
         err(f"warning: {plain(warning)}")
+    for notice in spec.notices:  # how T_b is obtained, when the file may not expect it (model v3)
+        err(f"note: {plain(notice)}")
     return spec

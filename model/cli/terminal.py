@@ -323,6 +323,10 @@ def validate(spec, path, **kw) -> None:
 
     rows, keys = [], []
     for name, prior in spec.variables.items():
+        if prior.unused is not None:  # v3: build_lag or years_to_build, whichever T_b does not use
+            keys.append(name)
+            rows.append([name, "unused", "—", "—", "—", "—", prior.unused, "—"])
+            continue
         m = prior.marginal
         q = m.ppf(np.array([0.05, 0.5, 0.95]))
         params = ", ".join(f"{k}={v:.4g}" for k, v in m.params().items())

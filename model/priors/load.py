@@ -132,7 +132,7 @@ class _Loader:
         set_in = variables.get(unused)
         why = (f"{TIME_OVERRIDE} is set, so T_b is taken from it" if override
                else f"T_b is derived as capability_needed·years_to_agi + {DERIVED_WITH}")
-        variables[unused] = Prior(unused, fam.Point(OVERRIDE_UNSET), "unused", None, path, unused=why)
+        variables[unused] = Prior(unused, fam.Point(OVERRIDE_UNSET), "unused", why, path, unused=why)
         notices = []
         if override:
             origin = escaped(variables[TIME_OVERRIDE].origin.name, 80)

@@ -26,13 +26,11 @@ def template(name: str, base: Priors) -> str:
             if v.crux != crux:
                 continue
             prior = base.variables[v.name]
-            lines += [
-                "",
-                f"# {v.name} ({v.symbol}): {v.meaning}.",
-                f"#   scale: {v.scale}",
-                f"#   default: {prior.written}",
-                f"# {v.name} = {prior.written}",
-            ]
+            lines += ["", f"# {v.name} ({v.symbol}): {v.meaning}.", f"#   scale: {v.scale}"]
+            if prior.unused is not None:  # v3: the override left unset by the default priors
+                lines += [f"#   default: not set ({prior.unused})", f"# {v.name} = \"2 to 8\""]
+            else:
+                lines += [f"#   default: {prior.written}", f"# {v.name} = {prior.written}"]
     d = base.decision
     lines += ["", "# Rank correlations between beliefs (Spearman, Gaussian copula):",
               "# [correlations]", '# "capability_needed, relative_difficulty" = 0.3',

@@ -27,7 +27,7 @@ COST = {"priors.png": 0.36, "ambition.png": 0.26, "amdahl.png": 0.24, "horizon.p
 
 def marginals(priors: Priors) -> SimpleNamespace:
     """What the figures use of the priors (each variable's marginal), in a form that pickles."""
-    return SimpleNamespace(variables={name: SimpleNamespace(marginal=v.marginal)
+    return SimpleNamespace(variables={name: SimpleNamespace(marginal=v.marginal, unused=v.unused)
                                       for name, v in priors.variables.items()})
 
 

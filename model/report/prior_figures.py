@@ -51,7 +51,8 @@ def priors_grid(priors: Priors):
     """Every prior as written: density, 90% interval, point masses."""
     fig = new_figure(figsize=(10, 8.5))
     axes = fig.subplots(4, 4)
-    for ax, name in zip(axes.flat, NAMES):
+    used = [n for n in NAMES if priors.variables[n].unused is None]  # v3: build_lag or years_to_build is unused
+    for ax, name in zip(axes.flat, used):
         m = priors.variables[name].marginal
         lo, hi = (float(v) for v in m.ppf(np.array([0.05, 0.95])))
         var = BY_NAME[name]

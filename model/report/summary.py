@@ -79,7 +79,9 @@ def build(priors: Priors, result: Result) -> dict[str, Any]:
                                "percentile": result.target_percentile,
                                "source": priors.calibration.source},
         "variables": {n: {"written": p.written, "family": p.marginal.family, "source": p.source,
-                          "from": display_path(p.origin)} for n, p in priors.variables.items()},
+                          "from": display_path(p.origin), **({"unused": p.unused} if p.unused else {})}
+                      for n, p in priors.variables.items()},
+        "notices": list(priors.notices),
         "ambition_curve": ambition_curve(result),
         "calibration_applied": applied(priors, result),
         "correlations": {f"{a}, {b}": rho for (a, b), rho in priors.correlations.items()},
