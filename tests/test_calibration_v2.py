@@ -42,9 +42,9 @@ def test_reweighting_moves_toward_the_market(worlds, name, trust):
     w = cal.reweight(worlds[name], cal.Market(0.14, 4.0, trust))
     prior = float(np.mean(worlds[name]["success_within_horizon"]))
     post = float(w @ worlds[name]["success_within_horizon"])
-    lo, hi = sorted((prior, 0.14))
-    assert lo - 0.01 <= post <= hi + 0.01, (prior, post)
-    assert abs(post - 0.14) < abs(prior - 0.14) + 1e-9
+    # Closer, not necessarily between: under v3 many worlds have s_h near 0 (no AAR within the
+    # horizon) and the update can pass the market (openai, trust 5: 0.264 -> 0.124).
+    assert abs(post - 0.14) < abs(prior - 0.14) + 1e-9, (prior, post)
 
 
 def test_more_trust_comes_closer(worlds):

@@ -298,6 +298,7 @@ def test_steep_worlds_agree_in_pytensor_with_finite_gradients():
 
     n = 6
     worlds = {k: np.full(n, v) for k, v in MIDDLE_WORLD.items()}
+    worlds["years_to_build"] = np.array([0.0, 0.0, 0.0, 3.0, 3.0, 3.0])  # derived and overridden T_b
     worlds["loop_hazard"] = np.array([0.0, 0.0, 0.2, 1e-30, 0.5, 0.0])
     worlds["hazard_growth"] = np.array([400.0, 1e50, 100.0, 400.0, 0.0, 1.2])
     symbols = {k: pt.dvector(k) for k in NAMES}

@@ -23,9 +23,11 @@ def author_result():
 def test_the_ambition_curve_respects_the_couplings(author_result):
     a = author_result.ambition
     ok = a.counts >= 2000
-    success, x_risk = a.means["success"][ok], a.means["x_risk"][ok]
-    # the author's couplings: more automation needs more capability and is harder to align
-    assert success[0] > success[-1] + 0.05 and x_risk[-1] > x_risk[0] + 0.05
+    gain, x_risk = a.means["plan_minus_baseline"][ok], a.means["x_risk"][ok]
+    # the author's couplings: more automation needs more capability and is harder to align, so
+    # the AAR's own risk rises and what the plan adds falls. (Success itself need not fall under
+    # v3: more capability also delays the AAR, so the field more often finishes first.)
+    assert x_risk[-1] > x_risk[0] + 0.05 and gain[-1] < gain[0] - 0.01
     assert int(a.counts.sum()) == author_result.samples
 
 

@@ -17,8 +17,11 @@ from model.core.backend import Array, Ops, numpy_ops
 DANGER_WIDTH = 0.1
 #: 1 - p is kept at least this large, so s = 1/(1 - p) stays finite (docs/model.md, "Equations").
 MIN_UNAUTOMATED = 1e-12
-#: Shortest duration in years the races take the logarithm of (v3 B: ``max(d_solve, 1e-9)``).
+#: Shortest time in years T_b can be, so its logarithm is finite.
 MIN_YEARS = 1e-9
+#: Least time in years the AAR-first race gives alignment once the AAR exists (docs/model.md,
+#: v3 B: the reference design's 1e-9 made a cliff NUTS could not step across; one week).
+RACE_FLOOR = 1.0 / 52.0
 #: The value of ``years_to_build`` that means "not set: T_b = C·T_g + L" (any set value is > 0).
 OVERRIDE_UNSET = 0.0
 #: s_h is kept inside [S_FLOOR, 1 − S_FLOOR] in the market likelihood, so ln s_h stays finite.
@@ -123,13 +126,29 @@ def remaining_race(d_end: Array, d_solve: Array, sigma: Array, xp: Ops = numpy_o
     """P(alignment is solved in d_solve years, before the other event in d_end years), both
     counted from the AAR's arrival, with log-normal noise σ (docs/model.md, v3 B).
 
-    0 where d_end = 0 (AGI came no later than the AAR); a field that was already done
-    (d_solve = 0) counts as MIN_YEARS, so it wins almost surely. The untaken branch gets
+    0 where d_end = 0 (AGI came no later than the AAR), and continuous there: the time to
+    finish is at least RACE_FLOOR, so a field that was already done (d_solve = 0) wins
+    almost surely unless AGI follows the AAR within weeks. The untaken branch gets
     harmless inputs so its gradient stays finite.
     """
     started = d_end > 0.0
-    ratio = xp.log(xp.where(started, d_end, 1.0)) - xp.log(xp.maximum(d_solve, MIN_YEARS))
+    ratio = xp.log(xp.where(started, d_end, 1.0)) - xp.log(xp.maximum(d_solve, RACE_FLOOR))
     return xp.where(started, xp.normal_cdf(ratio / sigma), 0.0)
+
+
+def aar_races(t_a: Array, t_b: Array, t_g: Array, t_agi: Array, s: Array, s_cap: Array, sigma: Array,
+              horizon: float, xp: Ops = numpy_ops) -> tuple[Array, Array, Array]:
+    """The AAR-first races, counted from T_b (docs/model.md, v3 B): W' (AGI sped up by the
+    AAR), W0 (AGI not sped up) and the race to min(T_agi', h) for success within the horizon.
+
+    d_solve = (T_a − T_b)⁺/s, d_agi' = (T_g − T_b)⁺/s_cap, d_agi0 = (T_g − T_b)⁺,
+    d_h = (min(T_agi', h) − T_b)⁺.
+    """
+    d_solve = xp.maximum(t_a - t_b, 0.0) / s
+    d_agi0 = xp.maximum(t_g - t_b, 0.0)
+    d_h = xp.maximum(xp.minimum(t_agi, horizon) - t_b, 0.0)
+    return (remaining_race(d_agi0 / s_cap, d_solve, sigma, xp), remaining_race(d_agi0, d_solve, sigma, xp),
+            remaining_race(d_h, d_solve, sigma, xp))
 
 
 def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Outcomes:
@@ -163,11 +182,8 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     baseline = xp.normal_cdf((xp.log(t_g) - log_a) / sigma)  # 8. today's field alone
     #    v3 A: where the field comes first, the AAR cannot have brought AGI forward: the
     #    field's race is the baseline's. v3 B: once the AAR exists, the race is over the
-    #    time left, d_solve against d_agi (W = 0 where AGI came no later than the AAR).
-    d_solve = xp.maximum(t_a - t_b, 0.0) / s
-    d_agi0 = xp.maximum(t_g - t_b, 0.0)
-    win = remaining_race(d_agi0 / s_cap, d_solve, sigma, xp)
-    win0 = remaining_race(d_agi0, d_solve, sigma, xp)
+    #    time left (W = 0 where AGI came no later than the AAR).
+    win, win0, aar_h = aar_races(t_a, t_b, t_g, t_agi, s, s_cap, sigma, horizon, xp)
     # 6. The four outcomes (exclusive and exhaustive): q·field first + (1 − q)·AAR first.
     aar = 1.0 - q
     x_risk = aar * (1.0 - p_boot) * catastrophic
@@ -178,8 +194,7 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     # 7. Success within the market's horizon: the field's race to min(T_g, h); the AAR's
     #    over the time left before min(T_agi', h).
     field_h = xp.normal_cdf((xp.log(xp.minimum(t_g, horizon)) - log_a) / sigma)
-    d_h = xp.maximum(xp.minimum(t_agi, horizon) - t_b, 0.0)
-    success_h = q * field_h + aar * p_boot * remaining_race(d_h, d_solve, sigma, xp)
+    success_h = q * field_h + aar * p_boot * aar_h
     # 8. The plan's chance that alignment is solved before AGI: where the AAR fails
     #    harmlessly, humans carry on as in the baseline.
     plan_solved = success + contained * baseline

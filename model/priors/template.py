@@ -28,7 +28,8 @@ def template(name: str, base: Priors) -> str:
             prior = base.variables[v.name]
             lines += ["", f"# {v.name} ({v.symbol}): {v.meaning}.", f"#   scale: {v.scale}"]
             if prior.unused is not None:  # v3: the override left unset by the default priors
-                lines += [f"#   default: not set ({prior.unused})", f"# {v.name} = \"2 to 8\""]
+                lines += [f"#   default: not set ({prior.unused})",
+                          f"#   to set it instead, write in [{table}]: {v.name} = \"2 to 8\""]
             else:
                 lines += [f"#   default: {prior.written}", f"# {v.name} = {prior.written}"]
     d = base.decision
