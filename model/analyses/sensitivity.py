@@ -21,6 +21,7 @@ from model.core.limits import MIN_SENSITIVITY_SAMPLES
 from model.core.quantities import Q
 from model.core.structure import outcomes
 from model.core.variables import CRUXES, NAMES
+from model.families.point import Point
 from model.montecarlo import binned
 from model.montecarlo.engine import Result
 from model.priors.beliefs import Priors
@@ -70,7 +71,7 @@ def sobol(priors: Priors, base: int = SOBOL_BASE, seed: int = 2023, resamples: i
           horizon: float | None = None) -> dict:
     """Sobol indices of every variable for each output (point priors: exactly 0)."""
     names = list(priors.random_names())
-    fixed = {n: priors.variables[n].marginal.value for n in NAMES if n not in names}
+    fixed = {n: m.value for n in NAMES if n not in names and isinstance(m := priors.variables[n].marginal, Point)}
     h = priors.calibration.horizon_years if horizon is None else horizon
 
     def model(u):
@@ -121,6 +122,7 @@ def _bins(result: Result) -> binned.SensitivitySums:
     """The run's sensitivity bins; a plain tuple in the fields' order is accepted too
     (tests/test_decision.py builds one by hand)."""
     s = result.sensitivity
+    assert s is not None, "the run was made without sensitivity bins"
     return s if isinstance(s, binned.SensitivitySums) else binned.SensitivitySums(*s)
 
 
@@ -238,8 +240,8 @@ def decision(priors: Priors, result: Result) -> dict:
 def check_samples(samples: int) -> None:
     """Raise ValueError for fewer than MIN_SENSITIVITY_SAMPLES worlds (callers check before any work)."""
     if samples < MIN_SENSITIVITY_SAMPLES:
-        raise ValueError(f"sensitivity needs at least {MIN_SENSITIVITY_SAMPLES:,} worlds ({MIN_SENSITIVITY_SAMPLES // binned.BINS} per "
-                         f"bin of each variable), got {samples:,}")
+        raise ValueError(f"sensitivity needs at least {MIN_SENSITIVITY_SAMPLES:,} worlds "
+                         f"({MIN_SENSITIVITY_SAMPLES // binned.BINS} per bin of each variable), got {samples:,}")
 
 
 def analyse(priors: Priors, result: Result, seed: int = 2023) -> dict:

@@ -15,12 +15,14 @@ ArviZ, matplotlib and SALib are imported only by the functions that use them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from model.api.arguments import calibration_methods, checked_market, checked_workers, count, plain, tell
 from model.core.limits import MAX_SAMPLES, MAX_SEED, MIN_DRAWS
@@ -31,8 +33,21 @@ from model.priors.priors import Priors
 if TYPE_CHECKING:  # the calibration pipeline imports scipy.optimize: only calibrate needs it
     from model.analyses.calibration.pipeline import CalibrationRun, Progress
 
-__all__ = ["OUTCOMES", "load_priors", "simulate", "report_run", "sensitivity", "calibrate", "compare",
-           "Run", "RunReport", "Sensitivity", "Calibration", "Comparison", "Progress"]
+__all__ = [
+    "OUTCOMES",
+    "Calibration",
+    "Comparison",
+    "Progress",
+    "Run",
+    "RunReport",
+    "Sensitivity",
+    "calibrate",
+    "compare",
+    "load_priors",
+    "report_run",
+    "sensitivity",
+    "simulate",
+]
 
 
 def __getattr__(name: str):
@@ -112,10 +127,12 @@ class Run:
         return render_all(self.priors, self.result)
 
 
-def _first_worlds(priors: Priors, worlds: Mapping[str, Any], keep: int) -> dict:
+def _first_worlds(priors: Priors, worlds: Mapping[str, Any] | None, keep: int) -> dict:
     """The first ``keep`` of the run's kept worlds, with their normalised weights when the
     file is calibrated."""
     from model.montecarlo.engine import log_weights, priors_weighting
+
+    assert worlds is not None, "the run kept its worlds (keep_worlds=True)"
 
     worlds = {k: v[:keep] for k, v in worlds.items()}
     weighting = priors_weighting(priors)
@@ -134,8 +151,8 @@ def simulate(priors: Priors | str | Path, *, samples: int | None = None, seed: i
 
     ``samples`` and ``seed`` default to the file's ``[simulation]``; results depend only on
     them, not on ``workers``. ``keep=n`` also keeps the first ``n`` worlds for
-    :meth:`Run.to_dataframe` (memory grows with ``n`` only; ``n`` at most ``samples``). A calibrated file (``[calibration]
-    apply``) is weighted, as ``aar-risk run`` weights it.
+    :meth:`Run.to_dataframe` (memory grows with ``n`` only; ``n`` at most ``samples``). A calibrated
+    file (``[calibration] apply``) is weighted, as ``aar-risk run`` weights it.
 
     >>> run = simulate("priors/author.toml", samples=100_000, seed=1, keep=1000)
     >>> run.estimates["success"].mean, len(run.to_dataframe())
@@ -410,7 +427,7 @@ def compare(*priors: Priors | str | Path, samples: int | None = None, seed: int 
     samples = count(samples, "samples", 1, MAX_SAMPLES, views[0].simulation.samples)
     seed = count(seed, "seed", 0, MAX_SEED, views[0].simulation.seed)
     runs = tuple(_simulate(v, samples, seed, workers, 0, progress) for v in views)
-    pairs = list(zip(views, views[1:]))
+    pairs = list(itertools.pairwise(views))
     attributions = []
     for i, (a, b) in enumerate(pairs):
         if progress is not None:

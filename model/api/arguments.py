@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, SupportsInt, cast
 
 if TYPE_CHECKING:
     from model.analyses.calibration.methods import Market
@@ -19,11 +20,12 @@ def count(value: Any, name: str, least: int, most: int | None = None, default: i
     """An integer argument, checked as the command line checks it (no silent truncation)."""
     if value is None and default is not None:
         return default
-    # numpy's integers and floats count (np.int64(1000) is a whole number); bools do not
+    # numpy's integers and floats count (np.int64(1000) is a whole number); bools do not. The cast:
+    # typeshed's numbers.Real declares no __int__, but Python's and numpy's numbers have it.
     if (isinstance(value, bool) or type(value).__name__ == "bool_" or not isinstance(value, numbers.Real)
-            or not math.isfinite(value) or value != int(value)):
+            or not math.isfinite(value) or value != (whole := int(cast(SupportsInt, value)))):
         raise ValueError(f"{name} must be a whole number, got {value!r}")
-    value = int(value)
+    value = whole
     if value < least or (most is not None and value > most):
         raise ValueError(f"{name} must be in [{least}, {most if most is not None else '∞'}], got {value}")
     return value

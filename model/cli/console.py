@@ -36,13 +36,14 @@ def progress_bars(quiet: bool, keep_done: bool = False):
     from rich.progress import (
         BarColumn,
         Progress,
+        TaskID,
         TaskProgressColumn,
         TextColumn,
         TimeElapsedColumn,
     )
 
     console = Console(stderr=True)
-    bars: dict[str, int] = {}
+    bars: dict[str, TaskID] = {}
     with Progress(TextColumn("{task.description:<28}", markup=False), BarColumn(), TaskProgressColumn(),
                   TimeElapsedColumn(), console=console, transient=True, refresh_per_second=4,
                   disable=not console.is_terminal) as shown:

@@ -74,7 +74,7 @@ def targets(files: list[Path], out: Path | None) -> list[Path]:
     """Each file's report folder; two files may not share one."""
     folders = [out or Path("reports") / f.stem for f in files]
     seen: dict[str, Path] = {}
-    for f, t in zip(files, folders):
+    for f, t in zip(files, folders, strict=True):
         key = os.path.realpath(t)
         if key in seen:
             raise click.UsageError(f"{seen[key]} and {f} would both write {t}/; run them one at a "

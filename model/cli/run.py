@@ -52,7 +52,7 @@ def _run_all(specs, folders, samples, seed, workers, sensitivity, quiet, as_json
     with guarded(*(ReportFolder(t, "run") for t in folders)) as prepared:
         for spec in specs:
             announce(spec, samples, workers, quiet or as_json)
-        for spec, folder in zip(specs, prepared):
+        for spec, folder in zip(specs, prepared, strict=True):
             summary = _report(spec, folder, samples, seed, workers, sensitivity, quiet or as_json).summary()
             summaries.append(summary)
             if not (quiet or as_json):

@@ -16,12 +16,18 @@ one row per line, columns separated by at least two spaces, so ``grep`` and ``aw
 
 from __future__ import annotations
 
-import re
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
 from model.core.quantities import OUTCOMES, SHORT, Q
-from model.core.text import ELLIPSIS, LINE_BREAK, one_line, short, visible
-from typing import IO, Iterable, Sequence
+from model.core.text import LINE_BREAK, one_line, short
+from model.core.text import visible as visible  # tests reach it through this module
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+    from rich.text import Text
 
 #: A cut text column is never narrower than this; below it the column leaves the table.
 MIN_TEXT = 12
@@ -40,7 +46,7 @@ class Column:
 
     header: str
     kind: str = "name"
-    justify: str = "left"
+    justify: JustifyMethod = "left"
     below: str | None = None
     inline: bool = False
     header_max: int | None = None
@@ -132,12 +138,12 @@ def _plain(grid: Grid) -> list[str]:
     out = [one_line(grid.title)] if one_line(grid.title) else []
     for r in table:
         cells = []
-        for j, (cell, w) in enumerate(zip(r, widths)):
+        for j, (cell, w) in enumerate(zip(r, widths, strict=True)):
             pad = " " * (w - cell_len(cell))
             right = grid.columns[shown[j]].justify == "right"
             cells.append(pad + cell if right else cell + pad)
         out.append("  ".join(cells))
-    for i, c in enumerate(grid.columns):
+    for i in range(len(grid.columns)):
         if i not in shown:
             out += _full_below(grid, i, list(range(len(grid.rows))))
     return out
@@ -228,12 +234,14 @@ def _rich(console, grid: Grid) -> None:
         title = ""
     table = Table(title=Text(title) if title else None, box=box.HEAVY_HEAD)
     for j in shown:
-        kw = {"no_wrap": True, "overflow": "ellipsis", "min_width": content[j]}
+        no_wrap, max_width = True, None
+        min_width: int | None = content[j]
         if cols[j].kind == "label":
-            kw = {"no_wrap": False, "overflow": "ellipsis", "min_width": label_min[j]}
+            no_wrap, min_width = False, label_min[j]
         elif cols[j].kind == "text":
-            kw = {"no_wrap": True, "overflow": "ellipsis", "max_width": budget[j], "min_width": None}
-        table.add_column(Text("\n".join(headers[j])), justify=cols[j].justify, **kw)
+            min_width, max_width = None, budget[j]
+        table.add_column(Text("\n".join(headers[j])), justify=cols[j].justify, no_wrap=no_wrap, overflow="ellipsis",
+                         min_width=min_width, max_width=max_width)
     for r in rows:
         table.add_row(*(Text(r[j]) if cols[j].kind != "text" else Text(short(r[j], budget[j])) for j in shown))
     console.print(table)
@@ -246,9 +254,8 @@ def _rich(console, grid: Grid) -> None:
 
 def outcomes(summary: dict, **kw) -> None:
     """``aar-risk run``: each outcome's mean ± Monte Carlo error and spread across worlds."""
-    from model.report.render import LABELS, pct_pm, spread
-
     from model.core.quantities import DEFINITIONS
+    from model.report.render import LABELS, pct_pm, spread
 
     rows = [*summary["outcomes"].items(),
             *[(k, summary[k]) for k in ("success_within_horizon", "baseline_success", "plan_solved",
@@ -333,7 +340,7 @@ def validate(spec, path, **kw) -> None:
                  Column("source", "text", below="sources", priority=2),
                  Column("from", "text", below="from", inline=True, priority=1)],
                 rows, keys)
-    after = [f"rank correlation {a}, {b} = {rho}" for (a, b), rho in spec.correlations.items()]
+    after: list[str | Text] = [f"rank correlation {a}, {b} = {rho}" for (a, b), rho in spec.correlations.items()]
     after.append(Text.assemble((f"{one_line(path)}: valid", "green"), " (★ = crux)"))
     emit(grid, after, **kw)
 

@@ -53,8 +53,28 @@ QUANTITIES = (
 BY_NAME = {q.name: q for q in QUANTITIES}
 #: Every reported quantity, in reading order.
 ALL = tuple(q.name for q in QUANTITIES)
-#: ``Q.x_risk == "x_risk"``: code names a quantity through this, so a name is spelled once.
-Q = NamedTuple("Names", [(n, str) for n in ALL])(*ALL)
+
+
+class Names(NamedTuple):
+    """The fields of :data:`Q`: QUANTITIES' names in order (checked below), spelled out so
+    that a type checker knows them."""
+
+    success: str
+    kicking_the_can: str
+    misaligned_contained: str
+    aligned_too_slow: str
+    capability_externalities: str
+    x_risk: str
+    success_within_horizon: str
+    baseline_success: str
+    plan_solved: str
+    plan_minus_baseline: str
+
+
+#: ``Q.x_risk == "x_risk"``: code names a quantity through this, so a misspelt name fails.
+Q = Names(*ALL)
+if Q._fields != ALL:
+    raise ImportError(f"model.core.quantities: Names lists {Q._fields}, QUANTITIES {ALL}")
 #: The four outcomes, exclusive and exhaustive, in reading order.
 OUTCOMES = tuple(q.name for q in QUANTITIES if q.kind == "outcome")
 #: The two parts of kicking the can.

@@ -9,7 +9,8 @@ that NUTS can differentiate it.
 from __future__ import annotations
 
 import math
-from typing import Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from model.core.backend import Array, Ops, numpy_ops
 

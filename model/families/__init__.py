@@ -11,8 +11,8 @@ from __future__ import annotations
 from model.families.base import TABLE_TOLERANCE, Z95, Z_TABLE, Family, Marginal, ScipyFamily, ZTable
 from model.families.beta import BETA_LOG_BOUND, Beta, beta_from_ci90
 from model.families.gamma import Gamma
-from model.families.lognormal import LogNormal
 from model.families.logitnormal import LogitNormal
+from model.families.lognormal import LogNormal
 from model.families.mixture import Mixture
 from model.families.normal import Normal
 from model.families.pert import Pert

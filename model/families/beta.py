@@ -33,6 +33,7 @@ class BetaSpec(FamilySpec):
 
     def _base(self, parts=()):
         if not self.ci90:
+            assert self.alpha is not None and self.beta is not None  # one_form: the other parametrisation
             return Beta(self.alpha, self.beta)
         dist, miss = beta_from_ci90(*self.ci90)
         if miss > FIT_TOLERANCE:

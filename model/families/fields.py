@@ -83,14 +83,14 @@ def one_form(model: FamilySpec, forms: dict[str, tuple[str, ...]]) -> None:
         raise ValueError(f"give exactly one of: {hint} (got {', '.join(sorted(given)) or 'none'})")
 
 
-def ordered(a: float, b: float, what: str = "ci90") -> None:
+def ordered(a: float, b: float, *, what: str = "ci90") -> None:
     if not a < b:
         raise ValueError(f"{what} = [{a}, {b}] needs its first value below its second")
 
 
 def unit_interval(ci: list[float]) -> None:
     ordered(*ci)
-    if not (0 < ci[0] and ci[1] < 1):
+    if not (ci[0] > 0 and ci[1] < 1):
         raise ValueError(f"ci90 must lie inside (0, 1) (got {list(ci)})")
 
 

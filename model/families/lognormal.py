@@ -30,7 +30,10 @@ class LogNormalSpec(FamilySpec):
         return self
 
     def _base(self, parts=()):
-        return LogNormal.from_ci90(*self.ci90) if self.ci90 else LogNormal(self.mu, self.sigma)
+        if self.ci90:
+            return LogNormal.from_ci90(*self.ci90)
+        assert self.mu is not None and self.sigma is not None  # one_form: the other parametrisation
+        return LogNormal(self.mu, self.sigma)
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class LogNormal(ScipyFamily):
         return np.exp(self.mu - self.sigma * special.ndtri(s))
 
     @classmethod
-    def from_ci90(cls, a: float, b: float) -> "LogNormal":
+    def from_ci90(cls, a: float, b: float) -> LogNormal:
         la, lb = np.log(a), np.log(b)
         return cls(float((la + lb) / 2), float((lb - la) / (2 * Z95)))
 

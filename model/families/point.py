@@ -36,7 +36,10 @@ class Point(Family):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), self.value, dtype=float)
 
-    from_z = exact_from_z = ppf
+    def from_z(self, z: np.ndarray) -> np.ndarray:
+        return self.ppf(z)
+
+    exact_from_z = from_z
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         return (np.asarray(x) >= self.value).astype(float)

@@ -11,6 +11,7 @@ and the probability that learning a belief would flip the decision.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -43,7 +44,7 @@ def accumulate(u: np.ndarray, outputs: np.ndarray, joint: tuple[int, int] | None
     Returns counts (variables, BINS), sums (variables, BINS, outputs), and the
     same on a JOINT_BINS² grid of the two rows named by ``joint`` (or None).
     """
-    k, n = u.shape
+    k, _ = u.shape
     q = outputs.shape[0]
     idx = np.minimum((u * BINS).astype(np.intp), BINS - 1)
     cell = (idx + (np.arange(k) * BINS)[:, None]).ravel()
@@ -81,7 +82,7 @@ class SensitivitySums:
     squares: np.ndarray
     totals: np.ndarray
 
-    def merge(self, other: "SensitivitySums") -> "SensitivitySums":
+    def merge(self, other: SensitivitySums) -> SensitivitySums:
         return SensitivitySums(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
@@ -176,7 +177,7 @@ def flip_probability(counts: np.ndarray, nb_sums: np.ndarray, joint: bool = Fals
     if not _sign_flips(means[counts > 0], overall).any():
         return 0.0
     if joint:
-        side = int(round(np.sqrt(counts.size)))
+        side = math.isqrt(counts.size)  # counts is a square grid
         return _flip_2d(counts.reshape(side, side), means.reshape(side, side), overall)
     return _flip_1d(counts, means, overall)
 

@@ -25,10 +25,14 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     below = int(np.count_nonzero(values[QUANTITIES.index(Q.success_within_horizon)] <= sampler.target))
     kept = None
     if keep:
+        assert u is not None  # drawn with copula_u
         kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in worlds.items()}
         kept.update({q: values[i].copy() for i, q in enumerate(QUANTITIES)})
-        kept.update({f"u:{name}": row for name, row in zip(sampler.random, u)})  # copula coordinates Φ(z)
-    extra = sensitivity_sums(sampler, u, values, n) if sens else None
+        kept.update({f"u:{name}": row for name, row in zip(sampler.random, u, strict=True)})  # copula coordinates Φ(z)
+    extra = None
+    if sens:
+        assert u is not None  # drawn with copula_u
+        extra = sensitivity_sums(sampler, u, values, n)
     if sampler.weighting is None:
         counts, sums = map_sums(worlds, values, sampler.map_edges, n)
         ambition = ambition_sums(worlds["automation_fraction"], values, n)
@@ -52,6 +56,7 @@ def sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: int
     from model.montecarlo import binned
 
     named = {q: np.broadcast_to(values[i], (n,)) for i, q in enumerate(QUANTITIES)}
+    assert sampler.utilities is not None  # a sampler with the bins has the decision's utilities
     nb = binned.net_benefit(named, sampler.utilities)
     outputs = np.stack([named[q] if q != "net_benefit" else nb for q in binned.OUTPUTS])
     random = sampler.random

@@ -3,14 +3,13 @@ ambition curve (bins of the AAR's speed-up), as per-cell sums while streaming, m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
 from model.core.quantities import HEADLINE, OUTCOMES, Q
 from model.montecarlo.stats import QUANTITIES, Stats
-
 
 #: The crux map: per-cell sums of these over a grid of (capability_needed, relative_difficulty).
 MAP_QUANTITIES = (*OUTCOMES, Q.success_within_horizon)
@@ -95,7 +94,7 @@ class CruxMap:
     means: Mapping[str, np.ndarray]  # quantity -> (cells_c, cells_r), NaN where no world fell
 
 
-def crux_map_of(total: "Stats", edges: tuple[np.ndarray, np.ndarray]) -> "CruxMap":
+def crux_map_of(total: Stats, edges: tuple[np.ndarray, np.ndarray]) -> CruxMap:
     shape = (MAP_CELLS, MAP_CELLS)
     counts = total.map_counts[:-1].reshape(shape)
     wt = total.weighted
@@ -106,7 +105,7 @@ def crux_map_of(total: "Stats", edges: tuple[np.ndarray, np.ndarray]) -> "CruxMa
     return CruxMap(*edges, counts, means)
 
 
-def ambition_of(total: "Stats") -> "Ambition":
+def ambition_of(total: Stats) -> Ambition:
     amb_w = total.ambition_counts if total.weighted is None else total.weighted.ambition_w
     with np.errstate(invalid="ignore", divide="ignore"):
         return Ambition(AMBITION_EDGES, total.ambition_counts, {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -52,6 +52,7 @@ def _worker_init(sampler: Sampler) -> None:
 
 
 def _worker_task(seed: int, blocks: list[tuple[int, int]], keep: bool):
+    assert _WORKER_SAMPLER is not None, "the worker was started without _worker_init"
     return _run_task(_WORKER_SAMPLER, seed, blocks, keep)
 
 
@@ -133,14 +134,15 @@ def _sampler(priors: Priors, horizon, target, utilities, weighting) -> Sampler:
 
     sampler = Sampler.from_priors(priors, horizon, target)
     if utilities is not None:  # accumulate the bins of model.montecarlo.binned as well
-        sampler = replace(sampler, utilities=tuple(float(x) for x in utilities))
+        v, c_x, c_e = utilities
+        sampler = replace(sampler, utilities=(float(v), float(c_x), float(c_e)))
     if weighting is not None:
         sampler = replace(sampler, weighting=tuple(weighting))
     return sampler
 
 
 def _accumulate(results: Iterator, weighted: bool,
-                progress: Callable[[int], None] | None) -> tuple["Stats", np.ndarray, list[dict]]:
+                progress: Callable[[int], None] | None) -> tuple[Stats, np.ndarray, list[dict]]:
     """Merge the tasks' results, in block order (bit-identical for any scheduling): the
     statistics, the histograms (weighted in a weighted run) and the kept worlds."""
     total: Stats | None = None
@@ -155,4 +157,5 @@ def _accumulate(results: Iterator, weighted: bool,
         done += sum(n for _, n in task)
         if progress:
             progress(done)
+    assert total is not None, "a run has at least one block"
     return total, hist, kept

@@ -12,7 +12,6 @@ from model.core.variables import NAMES
 from model.montecarlo.cells import map_edges
 from model.priors.beliefs import Priors
 
-
 #: Worlds per block. Fixed: changing it changes every random stream.
 BLOCK = 65_536
 
@@ -38,13 +37,13 @@ class Sampler:
 
     @classmethod
     def from_priors(cls, priors: Priors, horizon: float | None = None,
-                    target: float | None = None) -> "Sampler":
+                    target: float | None = None) -> Sampler:
         random = priors.random_names()
         return cls(tuple((n, priors.variables[n].marginal) for n in NAMES), random, priors.copula(random),
                    priors.calibration.horizon_years if horizon is None else horizon,
                    priors.calibration.target if target is None else target,
-                   tuple(map_edges(n, priors.variables[n].marginal)
-                         for n in ("capability_needed", "relative_difficulty")))
+                   (map_edges("capability_needed", priors.variables["capability_needed"].marginal),
+                    map_edges("relative_difficulty", priors.variables["relative_difficulty"].marginal)))
 
     def prepare(self) -> None:
         """Build each marginal's quantile table now (≈ 0.1 s), so that forked workers share it
@@ -62,7 +61,7 @@ class Sampler:
         worlds: dict[str, np.ndarray | float] = {name: m.value for name, m in self.marginals
                                                  if m.family == "point"}
         marginals = dict(self.marginals)
-        for name, row in zip(self.random, z):
+        for name, row in zip(self.random, z, strict=True):
             worlds[name] = marginals[name].from_z(row)
         if copula_u:
             return worlds, gc.uniforms(z)

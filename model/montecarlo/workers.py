@@ -24,9 +24,10 @@ import multiprocessing as mp
 import os
 import signal
 from collections import deque
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from multiprocessing.connection import wait as _wait_any
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 #: The longest single wait, in seconds: a wait re-checks that the other side lives this often.
 STEP = 0.25
@@ -96,9 +97,9 @@ def stop(*processes: mp.Process | None) -> None:
             deadline = 0.0
             p.kill()
             p.join(GRACE)  # SIGKILL cannot be refused: the reap is immediate
-    for p in processes:
-        if p is not None and p.exitcode is not None:
-            p.close()
+    for q in processes:
+        if q is not None and q.exitcode is not None:
+            q.close()
 
 
 def receive(conn, watch: Iterable[mp.Process] = (), alive: Callable[[], bool] | None = None) -> Any:
@@ -259,16 +260,14 @@ class Pool:
     def close(self) -> None:
         """Ask the workers to finish, then stop them (bounded, see :func:`stop`)."""
         for conn in self._conns:
-            try:
+            with suppress(OSError):
                 conn.send(None)
-            except OSError:
-                pass
         stop(*self._processes)
         for conn in self._conns:
             conn.close()
         self._conns, self._processes = [], []
 
-    def __enter__(self) -> "Pool":
+    def __enter__(self) -> Pool:
         return self
 
     def __exit__(self, *exc) -> None:

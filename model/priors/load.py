@@ -64,12 +64,13 @@ class _Loader:
         """At most MAX_COMPONENTS mixture components in the file and its bases together."""
         sizes = {n: len(getattr(p.marginal, "components", ())) for n, p in priors.variables.items()}
         if sum(sizes.values()) > MAX_COMPONENTS:
-            name = max(sizes, key=sizes.get)
+            name = max(sizes, key=sizes.__getitem__)
             prior = priors.variables[name]
             key = f"{'cruxes' if BY_NAME[name].crux else 'parameters'}.{name}.components"
             self.problems.add(prior.origin, key, f"the mixtures have {sum(sizes.values())} components together ("
-                              + ", ".join(f"{n} {k}" for n, k in sizes.items() if k) + f"); at most {MAX_COMPONENTS} in "
-                              "all (each is tabulated by root finding): merge close components",
+                              + ", ".join(f"{n} {k}" for n, k in sizes.items() if k)
+                              + f"); at most {MAX_COMPONENTS} in all (each is tabulated by root finding): "
+                              "merge close components",
                               self.locators.get(prior.origin))
 
     def fitted(self, priors: Priors) -> Priors:
@@ -166,8 +167,8 @@ class _Loader:
         """The parent's correlations updated by this file's, checked positive definite together."""
         correlations = dict(parent.correlations) if parent else {}
         correlations.update(self._correlations(table, path, at))
-        if correlations and all(a in variables and b in variables for a, b in correlations):
-            if smallest_eigenvalue(NAMES, correlations) <= 1e-10:
+        if (correlations and all(a in variables and b in variables for a, b in correlations)
+                and smallest_eigenvalue(NAMES, correlations) <= 1e-10):
                 self.problems.add(path, "correlations", "the correlations do not form a positive definite "
                                   "matrix (no joint distribution has them; perfect correlations of ±1 are "
                                   "not allowed either): weaken some of them", at)
@@ -202,13 +203,15 @@ class _Loader:
         itself never counts, so priors/author.toml with base = "author" inherits the preset.
         """
         if len(base) > MAX_BASE_CHARS:
-            self.problems.add(path, "meta.base", f"base is a path of {len(base):,} characters; at most {MAX_BASE_CHARS} "
-                              "(a preset name such as \"author\" or a shorter relative path ending in .toml)", at)
+            self.problems.add(path, "meta.base", f"base is a path of {len(base):,} characters; at most "
+                              f"{MAX_BASE_CHARS} (a preset name such as \"author\" or a shorter relative path "
+                              "ending in .toml)", at)
             return None
         too_long = [p for p in base.split("/") if len(p.encode("utf-8", "surrogateescape")) > 255]
         if too_long:
-            self.problems.add(path, "meta.base", f"base has a name of {len(too_long[0].encode('utf-8', 'surrogateescape'))} "
-                              "bytes in it; a file system allows at most 255", at)
+            size = len(too_long[0].encode("utf-8", "surrogateescape"))
+            self.problems.add(path, "meta.base", f"base has a name of {size} bytes in it; a file system allows at "
+                              "most 255", at)
             return None
         if base.endswith(".toml") and not controls(base):
             found = path.parent / base

@@ -122,7 +122,7 @@ def trial(priors: Priors, problems: Problems) -> None:
     alone = {names[(c - 1) // 2]: c for c in sorted(bad, reverse=True) if 1 <= c <= 2 * len(names)}
     for col in sorted(alone.values()) or sorted(bad)[:1]:  # each variable that fails alone, else one world
         z_bad, why = _smallest(priors, names, z[:, [col]], bad[col])
-        guilty = {n: v for n, v in zip(names, z_bad[:, 0]) if v != 0}
+        guilty = {n: v for n, v in zip(names, z_bad[:, 0], strict=True) if v != 0}
         for name in guilty:
             _culprit(priors, name, guilty, why, problems)
         if not guilty:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from model.core.errors import Problem
 from model.core.text import escaped
@@ -48,7 +49,7 @@ class Problems:
                 msg = "unknown key"
             self.add(file, full, msg, locator)
 
-    def validated(self, cls: type, data: Any, path: Path, key: str, at: Locator) -> Any:
+    def validated(self, cls: type[BaseModel], data: Any, path: Path, key: str, at: Locator) -> Any:
         try:
             return cls.model_validate(data)
         except ValidationError as err:

@@ -29,7 +29,8 @@ def read(path: Path, problems: Problems) -> tuple[str, dict] | None:
         return None
     if (long := long_key(text)) is not None:
         start, parts = long
-        problems.append(Problem(path, escaped(text[start:start + 40], 40) + "…", f"a dotted key of {parts:,} parts (at most {MAX_KEY_PARTS}; "
+        problems.append(Problem(path, escaped(text[start:start + 40], 40) + "…",
+                                f"a dotted key of {parts:,} parts (at most {MAX_KEY_PARTS}; "
                                 "a priors file's keys have 1 to 3, as in parameters.containment.dist)",
                                 text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)))
         return None
@@ -40,11 +41,11 @@ def read(path: Path, problems: Problems) -> tuple[str, dict] | None:
     except RecursionError:
         problems.add(path, "", "TOML nested too deeply: arrays or inline tables inside each other")
     except ValueError:  # an integer with more digits than Python converts
-        long = re.search(r"\d[\d_]{999,}", text)
-        problems.append(Problem(path, escaped(key_of(text, long.start()), 400) if long else "",
+        digits = re.search(r"\d[\d_]{999,}", text)
+        problems.append(Problem(path, escaped(key_of(text, digits.start()), 400) if digits else "",
                                 "a number has too many digits to read (at most "
                                 f"{sys.get_int_max_str_digits()})",
-                                text.count("\n", 0, long.start()) + 1 if long else None))
+                                text.count("\n", 0, digits.start()) + 1 if digits else None))
     return None
 
 def _text(path: Path, problems: Problems) -> str | None:

@@ -98,6 +98,7 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
     calibration.update({"target": float(market.target), "horizon_years": float(market.horizon),
                         "trust": float(market.trust), "source": market_source(priors, market), "apply": apply})
     if apply == "tilt":
+        assert lam is not None  # a tilt has its λ
         calibration.add("tilt_lambda", float(lam))
     calibration.add("fitted_to", _fitted_to(priors, calibration))
     doc.add("calibration", calibration)
@@ -109,6 +110,7 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
     doc.add(tomlkit.comment("How each belief moved, refitted to its family (a picture only; not run):"))
     for n in priors.random_names():
         p = priors.variables[n]
+        value: float | dict | str
         try:
             value = refit(p.marginal, samples[n], w)
         except Exception as exc:  # noqa: BLE001 - a picture; the file stays valid without it

@@ -60,11 +60,17 @@ class ToSpec(FamilySpec):
         return fam.LogNormal.from_ci90(a, b) if a > 0 else fam.Normal.from_ci90(a, b)
 
 
+def _spec(cls: type[fam.Family]) -> type[FamilySpec]:
+    if cls.Spec is None:
+        raise TypeError(f"family {cls.family!r} declares no Spec")
+    return cls.Spec
+
+
 #: ``dist`` name → the pydantic model of that family's table (each family file declares its own).
-FAMILIES: dict[str, type[FamilySpec]] = {name: cls.Spec for name, cls in fam.REGISTRY.items()}
+FAMILIES: dict[str, type[FamilySpec]] = {name: _spec(cls) for name, cls in fam.REGISTRY.items()}
 
 # unambiguous (no two repeats can trade characters), so a long string cannot make it backtrack
-# ASCII digits only: Python's float() also reads Arabic-Indic "١" or fullwidth "１" as 1
+# ASCII digits only: Python's float() also reads Arabic-Indic (U+0661) or fullwidth (U+FF11) one as 1
 _NUMBER = r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 TO_PATTERN = re.compile(rf"^\s*({_NUMBER})\s+to\s+({_NUMBER})\s*$", re.ASCII)
 

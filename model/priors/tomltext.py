@@ -34,6 +34,13 @@ _SPECIAL = re.compile(r"[\"'\[\]{}#\n]")
 _BASIC = re.compile(r'["\\\n]')
 
 
+def _past(run: re.Pattern[str], text: str, i: int) -> int:
+    """Where the run of ``run`` (_BLANK or _SPACE, which also match nothing) from ``i`` ends."""
+    m = run.match(text, i)
+    assert m is not None  # an empty run matches
+    return m.end()
+
+
 def _line_end(text: str, i: int) -> int:
     j = text.find("\n", i)
     return len(text) if j < 0 else j
@@ -94,7 +101,7 @@ def _key_at(text: str, i: int) -> tuple[tuple[str, ...], int]:
     """The dotted key starting at ``i`` (its parts unquoted) and where it ends."""
     parts: list[str] = []
     while True:
-        i = _SPACE.match(text, i).end()
+        i = _past(_SPACE, text, i)
         if text.startswith('"', i):
             j = _basic_end(text, i)
             try:
@@ -109,7 +116,7 @@ def _key_at(text: str, i: int) -> tuple[tuple[str, ...], int]:
             parts.append(m.group())
         else:
             return tuple(parts), i
-        i = _SPACE.match(text, j).end()
+        i = _past(_SPACE, text, j)
         if not text.startswith(".", i):
             return tuple(parts), i
         i += 1
@@ -120,7 +127,7 @@ def _statements(text: str) -> list[_Statement]:
     out: list[_Statement] = []
     table: tuple[str, ...] = ()
     i, line, counted = 0, 1, 0
-    while (i := _BLANK.match(text, i).end()) < len(text):
+    while (i := _past(_BLANK, text, i)) < len(text):
         line += text.count("\n", counted, i)
         counted = i
         if text[i] == "#":
@@ -137,7 +144,7 @@ def _statements(text: str) -> list[_Statement]:
             i = _line_end(text, j)
         else:
             out.append(_Statement(i, line, table + parts, len(table), False))
-            j = _SPACE.match(text, j).end()
+            j = _past(_SPACE, text, j)
             i = _value_end(text, j + text.startswith("=", j))
     return out
 
@@ -249,7 +256,7 @@ def redefinition(text: str, line: int, column: int, message: str) -> tuple[str, 
         lines = lines if len(lines) > 1 else [line, line]
         where = (f"first at line {lines[0]}, again at line {lines[-1]}" if lines[0] != lines[-1]
                  else f"both on line {lines[0]}")
-        return (f"{key}.{dotted([m.group(1)])}", f"set twice in the same inline table ({where}); keep one",
+        return (f"{key}.{dotted((m.group(1),))}", f"set twice in the same inline table ({where}); keep one",
                 lines[-1])
     first = next((s for s in here[:-1] if _clash(s, then)), None)
     if first is None:

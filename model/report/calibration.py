@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,13 @@ import numpy as np
 
 from model.analyses.calibration.methods import GATES, REPORTED
 from model.analyses.calibration.pipeline import CalibrationRun
+from model.core.quantities import OUTCOMES, Q
+from model.core.variables import CRUXES, NAMES
 from model.priors.priors import Priors
+from model.priors.refit import market_source
+from model.report.figures import styled
 from model.report.render import _env
 from model.report.summary import display_path, versions
-from model.core.variables import CRUXES, NAMES
-from model.core.quantities import OUTCOMES, Q
-from model.report.figures import styled
-from model.priors.refit import market_source
 
 METHOD_COLORS = {"prior": "#8d99ae", "nuts": "#264653", "reweight": "#2a9d8f", "tilt": "#e9c46a"}
 
@@ -60,13 +61,13 @@ def _png(fig) -> bytes:
 
 
 @styled
-def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
+def crux_figure(priors: Priors, prior_worlds, posteriors: Mapping[str, tuple]) -> bytes:
     """Prior against posterior density of the two cruxes, one curve per method."""
     from model.report.figures import _plt, text
 
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    for ax, name in zip(axes, CRUXES):
+    for ax, name in zip(axes, CRUXES, strict=True):
         x0 = prior_worlds[name]
         if np.ptp(x0) == 0:
             ax.set_title(f"{text(name)}: a point prior")
@@ -88,12 +89,12 @@ def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
 
 @styled
 def outcome_figure(summary: dict) -> bytes:
-    from model.report.figures import _plt
     from model.core.quantities import SHORT
+    from model.report.figures import _plt
 
     plt = _plt()
     keys = [*OUTCOMES, Q.success_within_horizon]
-    cols = [("prior", summary["prior"])] + list(summary["methods"].items())
+    cols = [("prior", summary["prior"]), *summary["methods"].items()]
     fig, ax = plt.subplots(figsize=(8, 3.4))
     width = 0.8 / len(cols)
     for i, (name, block) in enumerate(cols):
@@ -109,7 +110,7 @@ def outcome_figure(summary: dict) -> bytes:
 
 
 @styled
-def success_h_figure(worlds, posteriors: dict, target: float) -> bytes:
+def success_h_figure(worlds, posteriors: Mapping[str, tuple], target: float) -> bytes:
     """The distribution of s_h across worlds: prior, and calibrated by each method, market marked."""
     from model.report.figures import _plt
 
@@ -179,13 +180,14 @@ def files(summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml:
 
 
 
-def calibrated(run: CalibrationRun, folder: Path | None = None) -> tuple[dict | None, str | None]:
+def calibrated(run: CalibrationRun, folder: str | Path | None = None) -> tuple[dict | None, str | None]:
     """calibration.json's ``calibrated_priors`` entry and the calibrated priors file, written to
     be saved in ``folder`` (its ``base`` is a path from there; default: beside the priors)."""
     from model.priors.refit import calibrated_file
 
     if run.apply is None:
         return None, None
+    assert run.source is not None and run.run_check is not None  # set with apply (calibration/pipeline.py)
     priors = run.priors
     folder = Path(folder) if folder is not None else Path(priors.path).parent
     toml = calibrated_file(priors, run.market, run.apply, run.tilt_lambda, folder,

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from model.report.figures import FIGURES, FROM_PRIORS, draw, new_figure, png
 
 if TYPE_CHECKING:
+    from multiprocessing import Process
+
     from model.montecarlo.engine import Result
     from model.priors.priors import Priors
 
@@ -149,7 +151,7 @@ class Drawing:
         from model.montecarlo import workers
 
         self._processes = processes or min(2, workers.usable_cores())
-        self._process = None
+        self._process: Process | None = None
         self._conns: list = []
         self._priors_sent = False
         if now:
@@ -178,8 +180,9 @@ class Drawing:
             try:
                 conn.send(message)
             except OSError:  # a broken pipe: every reader is gone
+                code = None if self._process is None else self._process.exitcode
                 raise workers.ChildDied(f"the figure-drawing process stopped unexpectedly (exit code "
-                                        f"{self._process.exitcode})") from None
+                                        f"{code})") from None
 
     def start(self, priors: Priors, now: bool = True) -> None:
         """Give the priors; with ``now`` their figures are drawn at once, else with the result's."""
@@ -194,6 +197,7 @@ class Drawing:
         """Every figure as PNG bytes, keyed by file name, in FIGURES order."""
         if self._process is None:  # not started with the simulation: start now
             self._launch()
+        assert self._process is not None  # set by _launch
         self._send(("result", (None if self._priors_sent else marginals(self._priors), result)))
         from model.montecarlo import workers
 
@@ -207,7 +211,7 @@ class Drawing:
             raise pngs[""]
         return {name: pngs[name] for name in FIGURES}
 
-    def __enter__(self) -> "Drawing":
+    def __enter__(self) -> Drawing:
         return self
 
     def __exit__(self, *exc) -> None:

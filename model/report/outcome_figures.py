@@ -53,6 +53,7 @@ def crux_map(result: Result, priors: Priors):
     counts = gaussian_filter(m.counts.astype(float), 1.0)
     smooth = {k: np.where(counts >= 5, gaussian_filter(np.nan_to_num(v) * m.counts, 1.0) / np.maximum(counts, 1e-300),
                           np.nan) for k, v in m.means.items()}
+    from matplotlib.artist import Artist
     from matplotlib.colors import PowerNorm
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -77,7 +78,7 @@ def crux_map(result: Result, priors: Priors):
             ax.text(np.interp(i, np.arange(len(cc)), cc), np.interp(j, np.arange(len(rc)), rc),
                     f"most likely:\n{SHORT[name].strip()}", ha="center", va="center", fontsize=8,
                     color="white", bbox={"facecolor": COLORS[name], "alpha": 0.75, "lw": 0})
-    handles = [Patch(facecolor="#eeeeee", edgecolor="#bbbbbb", label="fewer than 5 of your worlds here")]
+    handles: list[Artist] = [Patch(facecolor="#eeeeee", edgecolor="#bbbbbb", label="fewer than 5 of your worlds here")]
     if (best >= 0).any() and len(np.unique(best[best >= 0])) > 1:
         ax.contour(cc, rc, np.ma.masked_less(best.T, 0).astype(float), levels=np.arange(len(names)) + 0.5,
                    colors="white", linewidths=1.2, linestyles="--")

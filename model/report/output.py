@@ -30,8 +30,8 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from model.core.errors import OutputError
 
@@ -128,7 +128,7 @@ class ReportFolder:
         self._identity: tuple[int, int] | None = None  # the folder's (device, inode) when prepared
 
     # -- context manager -------------------------------------------------------------
-    def __enter__(self) -> "ReportFolder":
+    def __enter__(self) -> ReportFolder:
         self.prepare()
         return self
 
@@ -192,7 +192,7 @@ class ReportFolder:
         """Refuse while any report inside this folder, at any depth, is being written."""
         if not self.path.is_dir():
             return
-        for root, dirs, names in os.walk(self.path, onerror=lambda e: None):
+        for root, _dirs, names in os.walk(self.path, onerror=lambda e: None):
             for name in names:
                 if name.endswith(".lock") and _is_ours(Path(root), name) and _held(Path(root) / name):
                     raise self._fail("another aar-risk is writing a report inside it; wait for it "
@@ -267,6 +267,7 @@ class ReportFolder:
     def _unlock(self) -> None:
         if self._lock_fd is None:
             return
+        assert self._lock_path is not None  # set with the descriptor
         _unlink_if_same(self._lock_path, self._lock_fd)  # never another file put in its place
         os.close(self._lock_fd)
         self._lock_fd = None
@@ -292,7 +293,7 @@ class ReportFolder:
                                  "move it away first")
 
     # -- public ----------------------------------------------------------------------
-    def prepare(self) -> "ReportFolder":
+    def prepare(self) -> ReportFolder:
         """Refuse unsafe folders, lock, repair leftovers and check we can write. No work yet."""
         try:
             self._refuse_unsafe()

@@ -40,7 +40,7 @@ def amdahl(priors: Priors):
                   density=False, weights=np.full(draws.size, 1 / u.size))
     twin.set_ylabel("your prior: share of worlds", color="#2a9d8f")
     twin.spines["right"].set_visible(True)
-    reach = float(1 - p_marg.cdf(1 - 1 / ESSAY_WEEK))
+    reach = float(1 - p_marg.cdf(np.asarray(1 - 1 / ESSAY_WEEK)))
     ax.set_title(f"Amdahl's law: P(speed-up ≥ 52,000×, 'a thousand years in a week') = {reach:.2g}")
     ax.legend(loc="upper left", frameon=False)
     fig.subplots_adjust(left=0.093, bottom=0.144, top=0.916, right=right_of(fig, twin))
@@ -51,7 +51,7 @@ def priors_grid(priors: Priors):
     """Every prior as written: density, 90% interval, point masses."""
     fig = new_figure(figsize=(10, 8.5))
     axes = fig.subplots(4, 4)
-    for ax, name in zip(axes.flat, NAMES):
+    for ax, name in zip(axes.flat, NAMES, strict=True):
         m = priors.variables[name].marginal
         lo, hi = (float(v) for v in m.ppf(np.array([0.05, 0.95])))
         var = BY_NAME[name]

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
-from model.report.figures import LABELS, OUTCOME_COLORS, _plt, png, styled, text
-from model.core.variables import CRUXES
 from model.core.quantities import OUTCOMES, Q
+from model.core.variables import CRUXES
+from model.report.figures import LABELS, OUTCOME_COLORS, _plt, png, styled, text
 
 FOUR = OUTCOMES
 
 
-def tornado(sens: dict, means: dict, top: int = 8):
+def tornado(sens: Mapping[str, Any], means: Mapping[str, float], top: int = 8):
     """Each outcome's mean when one belief sits at its 5th and its 95th percentile."""
     plt = _plt()
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.4))
-    for ax, q in zip(axes.flat, FOUR):
+    for ax, q in zip(axes.flat, FOUR, strict=True):
         t = sens["outcomes"][q]["tornado"]
         swing = sorted(t, key=lambda v: abs(t[v]["p95"] - t[v]["p5"]))[-top:]
         base = 100 * means[q]
@@ -32,11 +35,11 @@ def tornado(sens: dict, means: dict, top: int = 8):
     return fig
 
 
-def crux_curves(sens: dict):
+def crux_curves(sens: Mapping[str, Any]):
     """E[outcome | crux] along each crux's prior, the four outcomes on one figure."""
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
-    for ax, v in zip(axes, CRUXES):
+    for ax, v in zip(axes, CRUXES, strict=True):
         for q in FOUR:
             curve = sens["outcomes"][q]["curves"].get(v)
             if curve:
@@ -50,7 +53,7 @@ def crux_curves(sens: dict):
     return fig
 
 
-def sobol_bars(sens: dict, output: str = Q.success, top: int = 10):
+def sobol_bars(sens: Mapping[str, Any], output: str = Q.success, top: int = 10):
     """The given-data index (respects correlations) first, the Sobol indices beside it;
     Sobol indices not resolved at this sample size are drawn hatched, without a bar value."""
     from matplotlib.patches import Patch
@@ -91,7 +94,7 @@ def sobol_bars(sens: dict, output: str = Q.success, top: int = 10):
     return fig
 
 
-def value_of_information(sens: dict, top: int = 10):
+def value_of_information(sens: Mapping[str, Any], top: int = 10):
     plt = _plt()
     d = sens["decision"]
     names = sorted(d["evppi"], key=lambda v: d["evppi"][v])[-top:]
@@ -118,7 +121,7 @@ def value_of_information(sens: dict, top: int = 10):
 
 
 @styled
-def render(sens: dict, means: dict) -> dict[str, bytes]:
+def render(sens: Mapping[str, Any], means: Mapping[str, float]) -> dict[str, bytes]:
     """Every sensitivity figure as PNG bytes, keyed by file name."""
     return {"tornado.png": png(tornado(sens, means)), "crux_curves.png": png(crux_curves(sens)),
             "sobol.png": png(sobol_bars(sens)), "value_of_information.png": png(value_of_information(sens))}

@@ -56,6 +56,7 @@ def applied(priors: Priors, result: Result) -> dict[str, Any] | None:
     if result.weighting is None:
         return None
     c = priors.calibration
+    assert result.ess is not None  # a run sets it
     ess = float(result.ess)
     return {"apply": result.weighting[0], "target": c.target, "horizon_years": c.horizon_years,
             "trust": c.trust, "tilt_lambda": c.tilt_lambda, "effective_sample_size": ess,

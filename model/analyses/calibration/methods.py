@@ -1,4 +1,5 @@
-"""Calibration against the market (docs/model.md, "Calibration against the market"): NUTS, importance reweighting, entropic tilting.
+"""Calibration against the market (docs/model.md, "Calibration against the market"): NUTS, importance
+reweighting, entropic tilting.
 
 The market is evidence worth ``trust`` resolved questions that came out at rate y = target:
 log L(s_h) = trust·(y·ln s_h + (1 − y)·ln(1 − s_h)) (:func:`model.core.structure.market_log_likelihood`),
@@ -17,9 +18,9 @@ which peaks at s_h = y and is flat at trust 0. Three ways to condition on it:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Mapping
 
 import numpy as np
 from scipy import optimize, special
@@ -32,6 +33,7 @@ from model.core.structure import (
 )
 from model.core.variables import NAMES
 from model.core.weights import kish_ess, normalise_log
+from model.families.point import Point
 from model.montecarlo import workers
 from model.montecarlo.engine import Sampler
 from model.priors.beliefs import Priors
@@ -51,7 +53,7 @@ class Market:
     trust: float
 
     @classmethod
-    def from_priors(cls, priors: Priors, target=None, horizon=None, trust=None) -> "Market":
+    def from_priors(cls, priors: Priors, target=None, horizon=None, trust=None) -> Market:
         c = priors.calibration
         return cls(c.target if target is None else float(target),
                    c.horizon_years if horizon is None else float(horizon),
@@ -187,7 +189,7 @@ def build_model(priors: Priors, market: Market, settable_target: bool = False):
         worlds = {}
         for n in NAMES:
             m = priors.variables[n].marginal
-            if m.family == "point":
+            if isinstance(m, Point):
                 worlds[n] = pt.constant(m.value, dtype="float64")
             else:
                 worlds[n] = pm.Deterministic(n, from_z_tensor(m, zc[random.index(n)]))
@@ -331,7 +333,9 @@ def diagnostics(idata) -> dict:
     rhat = az.rhat(idata, var_names=names)
     bulk = az.ess(idata, var_names=names, method="bulk")
     tail = az.ess(idata, var_names=names, method="tail")
-    flat = lambda ds: np.concatenate([np.ravel(ds[v].values) for v in ds.data_vars])
+    def flat(ds):
+        return np.concatenate([np.ravel(ds[v].values) for v in ds.data_vars])
+
     return {"r_hat_max": float(np.nanmax(flat(rhat))), "ess_bulk_min": float(np.nanmin(flat(bulk))),
             "ess_tail_min": float(np.nanmin(flat(tail))),
             "divergences": int(idata.sample_stats["diverging"].values.sum()),

@@ -7,15 +7,16 @@ calibration.json, figures and the calibrated priors file.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from model.analyses.calibration import methods as cal
 from model.analyses.calibration.methods import Market
-from model.montecarlo.engine import Result, simulate, usable_cores
 from model.core.weights import kish_ess
+from model.montecarlo.engine import Result, simulate, usable_cores
 from model.priors.beliefs import Priors
 
 #: ``progress(label, done, total)``: called as each stage advances.
@@ -90,6 +91,7 @@ def run(priors: Priors, market: Market, methods: tuple[str, ...] = METHODS, samp
                   horizon=market.horizon, target=market.target,
                   progress=lambda done: tell("prior worlds", done, samples))
     worlds = mc.worlds
+    assert worlds is not None  # keep_worlds=True
     results: dict[str, dict] = {}
     posteriors: dict[str, tuple] = {}
     idata = None
