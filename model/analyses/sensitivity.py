@@ -37,6 +37,21 @@ NEGLIGIBLE = 1e-4
 #: bin means gives an estimate of about one noise; twice it is not reached by chance).
 NOISE_FACTOR = 2.0
 
+#: What the decision section says of its net benefit and of its two methods.
+FORMULA = ("net_benefit = value_of_success·(plan_solved − baseline) − cost_of_catastrophe·x_risk"
+           " − cost_of_capability_externalities·capability_externalities; the race that "
+           "capability externalities lose is already in plan_solved, so their cost is only "
+           "an extra charge beyond it (0 by default)")
+METHOD = (f"partial EVPI by piecewise-constant regression on {binned.BINS} equal-probability "
+          f"bins per variable ({binned.JOINT_BINS}×{binned.JOINT_BINS} for the cruxes jointly); "
+          "Strong & Oakley 2013. A partial EVPI counts as about zero below "
+          f"{NOISE_FACTOR:g} times its Monte Carlo noise, the EVPI below its noise (an upper "
+          f"bound, √(M·EVPI/N)), and either below {NEGLIGIBLE:g} × value_of_success.")
+FLIP_METHOD = (f"E[net benefit | belief] interpolated linearly between the {binned.BINS} bin "
+               f"centres and read at {binned.FLIP_SUBPOINTS} points per bin (resolution "
+               f"{100 / (binned.BINS * binned.FLIP_SUBPOINTS):.2f}%; for the cruxes jointly "
+               f"{binned.JOINT_FLIP_SUBPOINTS}² points per cell)")
+
 
 def salib_sobol(names: list[str], model, base: int = SOBOL_BASE, seed: int = 2023,
                 resamples: int = RESAMPLES) -> dict[str, dict]:
@@ -216,25 +231,14 @@ def decision(priors: Priors, result: Result) -> dict:
                    key=lambda b: -evppi[b])
     return {"utilities": {"value_of_success": v, "cost_of_catastrophe": c_x,
                           "cost_of_capability_externalities": c_e, "source": d.source},
-            "formula": "net_benefit = value_of_success·(plan_solved − baseline) − cost_of_catastrophe·x_risk"
-                       " − cost_of_capability_externalities·capability_externalities; the race that "
-                       "capability externalities lose is already in plan_solved, so their cost is only "
-                       "an extra charge beyond it (0 by default)",
+            "formula": FORMULA,
             "best_action": "build" if mean_nb > 0 else "don't build",
             "net_benefit": {"mean": mean_nb, "mcse": mcse_nb},
             "share_of_worlds_favouring_build": float(bins.favouring_build[0] / n),
             "evpi": evpi, "evpi_noise": evpi_noise, "evppi": evppi, "evppi_noise": noise,
             "flip_probability": flip, "worth_learning": worth,
             "negligible": floor, "evpi_negligible": not evpi_matters,
-            "method": f"partial EVPI by piecewise-constant regression on {binned.BINS} equal-probability "
-                      f"bins per variable ({binned.JOINT_BINS}×{binned.JOINT_BINS} for the cruxes jointly); "
-                      "Strong & Oakley 2013. A partial EVPI counts as about zero below "
-                      f"{NOISE_FACTOR:g} times its Monte Carlo noise, the EVPI below its noise (an upper "
-                      f"bound, √(M·EVPI/N)), and either below {NEGLIGIBLE:g} × value_of_success.",
-            "flip_method": f"E[net benefit | belief] interpolated linearly between the {binned.BINS} bin "
-                           f"centres and read at {binned.FLIP_SUBPOINTS} points per bin (resolution "
-                           f"{100 / (binned.BINS * binned.FLIP_SUBPOINTS):.2f}%; for the cruxes jointly "
-                           f"{binned.JOINT_FLIP_SUBPOINTS}² points per cell)"}
+            "method": METHOD, "flip_method": FLIP_METHOD}
 
 
 def check_samples(samples: int) -> None:

@@ -101,13 +101,8 @@ def finish_time(total: Array, built: Array, speedup: Array, xp: Ops = numpy_ops)
     return total - xp.maximum(total - built, 0.0) * (1.0 - 1.0 / speedup)
 
 
-def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Outcomes:
-    """All per-world probabilities for worlds ``w`` (a mapping of variable name → array).
-
-    Equations of docs/model.md ("The equations", v2); ``horizon`` is the market's h in years.
-    Two branches: the field solves alignment before the AAR exists (weight q), or
-    the AAR comes first and must bootstrap its own alignment (weight 1 − q).
-    """
+def _aar_fate(w: Mapping[str, Array], xp: Ops):
+    """Steps 1 and 2 of :func:`outcomes`: P(the AAR is aligned), and P(catastrophe) if it is not."""
     c, r = w["capability_needed"], w["relative_difficulty"]
     # 1. Aligned: the initial technique reaches the AAR's difficulty R·H, and the
     #    bootstrapping loop survives the climb from GPT-4 (C = 0) to C.
@@ -115,6 +110,31 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     p_boot = technique_ok * survival(w["loop_hazard"], c, w["hazard_growth"], xp)
     # 2. A misaligned AAR past the danger threshold that is not contained.
     catastrophic = xp.sigmoid((c - w["danger_threshold"]) / DANGER_WIDTH) * (1.0 - w["containment"])
+    return p_boot, catastrophic
+
+
+def _races(t_a, t_b, t_g, t_solve, t_agi, sigma, xp: Ops):
+    """Step 5 of :func:`outcomes`: log T_a and log T_solve, then the chances that the field
+    finishes before the AAR exists (q), that the AAR-helped solution beats AGI with and
+    without its capability uplift, that the field alone beats the uplifted AGI, and the
+    no-AAR baseline (step 8: today's field alone)."""
+    log_a, log_solve = xp.log(t_a), xp.log(t_solve)
+    q = xp.normal_cdf((xp.log(t_b) - log_a) / sigma)
+    win = xp.normal_cdf((xp.log(t_agi) - log_solve) / sigma)
+    win0 = xp.normal_cdf((xp.log(t_g) - log_solve) / sigma)
+    field_win = xp.normal_cdf((xp.log(t_agi) - log_a) / sigma)
+    baseline = xp.normal_cdf((xp.log(t_g) - log_a) / sigma)
+    return log_a, log_solve, q, win, win0, field_win, baseline
+
+
+def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Outcomes:
+    """All per-world probabilities for worlds ``w`` (a mapping of variable name → array).
+
+    Equations of docs/model.md ("The equations", v2); ``horizon`` is the market's h in years.
+    Two branches: the field solves alignment before the AAR exists (weight q), or
+    the AAR comes first and must bootstrap its own alignment (weight 1 − q).
+    """
+    p_boot, catastrophic = _aar_fate(w, xp)  # 1. aligned; 2. catastrophic if misaligned
     # 3. Speed-ups: alignment by Amdahl; capabilities through overlap and leakage.
     s = amdahl(w["automation_fraction"], xp)
     s_cap = 1.0 + w["skill_overlap"] * w["leakage"] * (s - 1.0)
@@ -125,12 +145,7 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     # 5. The races, log-normal timing noise. Which comes first, the field's solution
     #    or the AAR (q), and each branch's race against AGI.
     sigma = w["timing_noise"]
-    log_a, log_solve = xp.log(t_a), xp.log(t_solve)
-    q = xp.normal_cdf((xp.log(t_b) - log_a) / sigma)
-    win = xp.normal_cdf((xp.log(t_agi) - log_solve) / sigma)
-    win0 = xp.normal_cdf((xp.log(t_g) - log_solve) / sigma)
-    field_win = xp.normal_cdf((xp.log(t_agi) - log_a) / sigma)
-    baseline = xp.normal_cdf((xp.log(t_g) - log_a) / sigma)  # 8. today's field alone
+    log_a, log_solve, q, win, win0, field_win, baseline = _races(t_a, t_b, t_g, t_solve, t_agi, sigma, xp)
     # 6. The four outcomes (exclusive and exhaustive): q·field first + (1 − q)·AAR first.
     aar = 1.0 - q
     x_risk = aar * (1.0 - p_boot) * catastrophic

@@ -103,6 +103,14 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
     calibration.add("fitted_to", _fitted_to(priors, calibration))
     doc.add("calibration", calibration)
     doc.add(tomlkit.nl())
+    _refit_comments(doc, priors, refit_from)
+    return tomlkit.dumps(doc)
+
+
+def _refit_comments(doc, priors: Priors, refit_from) -> None:
+    """The refitted marginals, as comments of ``doc``: how each belief moved."""
+    import tomlkit
+
     samples, w = refit_from
     if w is None:  # NUTS draws weigh equally
         size = next(iter(samples.values())).size
@@ -117,7 +125,6 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
             value = f"(no refit: {exc})"
         text = tomlkit.dumps({n: _inline(value)}).strip()
         doc.add(tomlkit.comment(_comment(text)))
-    return tomlkit.dumps(doc)
 
 
 def _fitted_to(priors: Priors, table) -> str:

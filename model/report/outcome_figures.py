@@ -18,6 +18,8 @@ from model.report.figures import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+
     from model.montecarlo.engine import Result
     from model.priors.priors import Priors
 
@@ -53,10 +55,8 @@ def crux_map(result: Result, priors: Priors):
     counts = gaussian_filter(m.counts.astype(float), 1.0)
     smooth = {k: np.where(counts >= 5, gaussian_filter(np.nan_to_num(v) * m.counts, 1.0) / np.maximum(counts, 1e-300),
                           np.nan) for k, v in m.means.items()}
-    from matplotlib.artist import Artist
     from matplotlib.colors import PowerNorm
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     fig = new_figure(figsize=(7.4, 5.6))
     ax = fig.subplots()
@@ -71,6 +71,32 @@ def crux_map(result: Result, priors: Priors):
     names = OUTCOMES
     stack = np.stack([np.nan_to_num(smooth[k], nan=-1) for k in names])
     best = np.where(np.isfinite(smooth[Q.success]), stack.argmax(axis=0), -1)
+    handles = _regions(ax, m, best, cc, rc)
+    ax.axvline(1.0, color="#555555", lw=0.8, ls=":")
+    ax.axhline(1.0, color="#555555", lw=0.8, ls=":")
+    handles.append(Line2D([], [], color="#555555", ls=":", lw=0.8,
+                          label="C = 1: AGI-complete;  R = 1: no easier than aligning AGI"))
+    ax.set_xlim(m.c_edges[0], m.c_edges[-1])
+    ax.set_ylim(m.r_edges[0], m.r_edges[-1])
+    ax.set_xlabel("capability needed, C (0 = GPT-4, 1 = top human alignment researcher)")
+    ax.set_ylabel("relative difficulty, R (aligning the AAR ÷ aligning AGI)")
+    ax.set_title("The two cruxes: chance of success, and the most likely outcome")
+    legend = ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                       ncol=2, frameon=False)
+    for h in legend.legend_handles[1:2]:
+        h.set_color("#444444")  # the white dashed line, visible on the white page
+    fig.subplots_adjust(left=0.1, right=0.982, bottom=0.193, top=0.94)
+    return fig
+
+
+def _regions(ax, m, best: np.ndarray, cc: np.ndarray, rc: np.ndarray) -> list[Artist]:
+    """The crux map's most-likely-outcome regions (labelled at their centres, bounded by dashed
+    lines) and the prior's density contours; the legend's handles for them."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from scipy.ndimage import gaussian_filter
+
+    names = OUTCOMES
     for k, name in enumerate(names):  # label each most-likely-outcome region at its centre
         mask = best == k
         if mask.sum() >= 4:
@@ -89,21 +115,7 @@ def crux_map(result: Result, priors: Priors):
         levels = np.quantile(density[density > 0], [0.5, 0.8, 0.95])
         ax.contour(cc, rc, density.T, levels=np.unique(levels), colors="black", linewidths=0.8, alpha=0.7)
         handles.append(Line2D([], [], color="black", lw=0.8, label="your prior's density (50/80/95% levels)"))
-    ax.axvline(1.0, color="#555555", lw=0.8, ls=":")
-    ax.axhline(1.0, color="#555555", lw=0.8, ls=":")
-    handles.append(Line2D([], [], color="#555555", ls=":", lw=0.8,
-                          label="C = 1: AGI-complete;  R = 1: no easier than aligning AGI"))
-    ax.set_xlim(m.c_edges[0], m.c_edges[-1])
-    ax.set_ylim(m.r_edges[0], m.r_edges[-1])
-    ax.set_xlabel("capability needed, C (0 = GPT-4, 1 = top human alignment researcher)")
-    ax.set_ylabel("relative difficulty, R (aligning the AAR ÷ aligning AGI)")
-    ax.set_title("The two cruxes: chance of success, and the most likely outcome")
-    legend = ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
-                       ncol=2, frameon=False)
-    for h in legend.legend_handles[1:2]:
-        h.set_color("#444444")  # the white dashed line, visible on the white page
-    fig.subplots_adjust(left=0.1, right=0.982, bottom=0.193, top=0.94)
-    return fig
+    return handles
 
 
 def _coarse(result: Result, quantity: str, groups: int = 256):

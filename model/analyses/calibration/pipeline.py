@@ -92,6 +92,26 @@ def run(priors: Priors, market: Market, methods: tuple[str, ...] = METHODS, samp
                   progress=lambda done: tell("prior worlds", done, samples))
     worlds = mc.worlds
     assert worlds is not None  # keep_worlds=True
+    results, posteriors, idata, lam = _methods(priors, market, worlds, methods, draws, tune, chains, seed, workers,
+                                               tell)
+    converged, apply, source = _choice(results)
+    out = CalibrationRun(priors, market, mc.samples, mc.seed, worlds, cal.prior_summary(worlds), results,
+                         posteriors, idata, converged, apply, lam if apply == "tilt" else None, source)
+    return out if apply is None else _with_run_check(out, seed, workers, tell)
+
+
+def _with_run_check(out: CalibrationRun, seed: int, workers: int | None, tell) -> CalibrationRun:
+    """``out`` with its calibrated file run (RUN_CHECK_SAMPLES worlds), as ``aar-risk run`` runs it."""
+    check = simulate(out.priors, samples=RUN_CHECK_SAMPLES, seed=seed, workers=workers, horizon=out.market.horizon,
+                     target=out.market.target, weighting=out.weighting,
+                     progress=lambda done: tell("running the calibrated file", done, RUN_CHECK_SAMPLES))
+    from dataclasses import replace
+
+    return replace(out, run_check=check)
+
+
+def _methods(priors: Priors, market: Market, worlds, methods, draws, tune, chains, seed, workers, tell):
+    """Each method's results and posterior (worlds, weights), NUTS's InferenceData, the tilt's λ."""
     results: dict[str, dict] = {}
     posteriors: dict[str, tuple] = {}
     idata = None
@@ -107,18 +127,15 @@ def run(priors: Priors, market: Market, methods: tuple[str, ...] = METHODS, samp
     if "tilt" in methods:
         w, lam, kl = cal.tilt(worlds["success_within_horizon"], market.target)
         results["tilt"], posteriors["tilt"] = _weighted(worlds, w, priors, kl=kl, **{"lambda": lam}), (worlds, w)
+    return results, posteriors, idata, lam
+
+
+def _choice(results: dict[str, dict]) -> tuple[bool, str | None, str | None]:
+    """Whether NUTS converged (if it ran), what the calibrated file applies, and whose posterior
+    its refitted marginals picture."""
     converged = results.get("nuts", {}).get("converged", True)
     apply = ("update" if "reweight" in results or ("nuts" in results and converged) else
              "tilt" if "tilt" in results else None)
     source = None if apply is None else "nuts" if "nuts" in results and converged else next(
         m for m in ("reweight", "tilt", "nuts") if m in results)
-    out = CalibrationRun(priors, market, mc.samples, mc.seed, worlds, cal.prior_summary(worlds), results,
-                         posteriors, idata, converged, apply, lam if apply == "tilt" else None, source)
-    if apply is None:
-        return out
-    check = simulate(priors, samples=RUN_CHECK_SAMPLES, seed=seed, workers=workers, horizon=market.horizon,
-                     target=market.target, weighting=out.weighting,
-                     progress=lambda done: tell("running the calibrated file", done, RUN_CHECK_SAMPLES))
-    from dataclasses import replace
-
-    return replace(out, run_check=check)
+    return converged, apply, source
