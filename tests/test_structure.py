@@ -19,8 +19,9 @@ def closed_form(w: dict, h: float) -> dict:
     """docs/model.md's equations (v2) written out again with the math module, one world at a time."""
     sig = lambda x: 1 / (1 + math.exp(-x))
     phi = lambda x: 0.5 * math.erfc(-x / math.sqrt(2))
-    C, R, H, S = (w[k] for k in ("capability_needed", "relative_difficulty",
-                                 "alignment_difficulty", "technique_strength"))
+    C, R, H, S = (
+        w[k] for k in ("capability_needed", "relative_difficulty", "alignment_difficulty", "technique_strength")
+    )
     lam, beta = w["loop_hazard"], w["hazard_growth"]
     climb_ = C if beta == 0 else (math.exp(beta * C) - 1) / beta
     P = sig((S - R * H) / w["sharpness"]) * math.exp(-lam * climb_)
@@ -32,13 +33,23 @@ def closed_form(w: dict, h: float) -> dict:
     T_agi = Tb + (Tg - Tb) / s_cap if Tg > Tb else Tg
     race = lambda end, start: phi((math.log(end) - math.log(start)) / sd)
     q = race(Tb, Ta)  # the field solves alignment before the AAR exists
-    field = {"success": race(T_agi, Ta), "capability_externalities": race(Tg, Ta) - race(T_agi, Ta),
-             "aligned_too_slow": 1 - race(Tg, Ta), "misaligned_contained": 0.0, "x_risk": 0.0,
-             "success_within_horizon": race(min(T_agi, h), Ta)}
+    field = {
+        "success": race(T_agi, Ta),
+        "capability_externalities": race(Tg, Ta) - race(T_agi, Ta),
+        "aligned_too_slow": 1 - race(Tg, Ta),
+        "misaligned_contained": 0.0,
+        "x_risk": 0.0,
+        "success_within_horizon": race(min(T_agi, h), Ta),
+    }
     W, W0 = race(T_agi, T_solve), race(Tg, T_solve)
-    aar = {"success": P * W, "capability_externalities": P * (W0 - W), "aligned_too_slow": P * (1 - W0),
-           "misaligned_contained": (1 - P) * (1 - K), "x_risk": (1 - P) * K,
-           "success_within_horizon": P * race(min(T_agi, h), T_solve)}
+    aar = {
+        "success": P * W,
+        "capability_externalities": P * (W0 - W),
+        "aligned_too_slow": P * (1 - W0),
+        "misaligned_contained": (1 - P) * (1 - K),
+        "x_risk": (1 - P) * K,
+        "success_within_horizon": P * race(min(T_agi, h), T_solve),
+    }
     out = {k: q * field[k] + (1 - q) * aar[k] for k in field}
     base = race(Tg, Ta)
     out["kicking_the_can"] = out["misaligned_contained"] + out["aligned_too_slow"]
@@ -75,8 +86,9 @@ def test_amdahl_thousand_years_in_a_week():
     and the world's speed-up in the equations is the same Amdahl value."""
     assert amdahl(0.99998) == pytest.approx(50_000, rel=1e-6)
     assert abs(amdahl(0.99998) / 52_000 - 1) < 0.04
-    out = outcomes({**{k: np.array([v]) for k, v in MIDDLE_WORLD.items()},
-                    "automation_fraction": np.array([0.99998])}, horizon=4.0)
+    out = outcomes(
+        {**{k: np.array([v]) for k, v in MIDDLE_WORLD.items()}, "automation_fraction": np.array([0.99998])}, horizon=4.0
+    )
     assert float(out.speedup[0]) == pytest.approx(50_000, rel=1e-6)
 
 
@@ -96,15 +108,26 @@ def test_climb_is_continuous_at_zero_growth():
 
 unit = st.floats(0.0, 1.0)
 positive = st.floats(0.05, 60.0)
-world_strategy = st.fixed_dictionaries({
-    "capability_needed": st.floats(0.0, 3.0), "relative_difficulty": st.floats(0.01, 2.0),
-    "alignment_difficulty": st.floats(1.0, 10.0), "technique_strength": st.floats(1.0, 10.0),
-    "loop_hazard": st.floats(0.0, 2.0), "hazard_growth": st.floats(-3.0, 3.0),
-    "danger_threshold": st.floats(0.0, 3.0), "containment": unit,
-    "automation_fraction": st.floats(0.0, 0.9999), "field_years": positive,
-    "years_to_build": positive, "years_to_agi": positive, "skill_overlap": unit, "leakage": unit,
-    "timing_noise": st.floats(0.05, 3.0), "sharpness": st.floats(0.05, 3.0),
-})
+world_strategy = st.fixed_dictionaries(
+    {
+        "capability_needed": st.floats(0.0, 3.0),
+        "relative_difficulty": st.floats(0.01, 2.0),
+        "alignment_difficulty": st.floats(1.0, 10.0),
+        "technique_strength": st.floats(1.0, 10.0),
+        "loop_hazard": st.floats(0.0, 2.0),
+        "hazard_growth": st.floats(-3.0, 3.0),
+        "danger_threshold": st.floats(0.0, 3.0),
+        "containment": unit,
+        "automation_fraction": st.floats(0.0, 0.9999),
+        "field_years": positive,
+        "years_to_build": positive,
+        "years_to_agi": positive,
+        "skill_overlap": unit,
+        "leakage": unit,
+        "timing_noise": st.floats(0.05, 3.0),
+        "sharpness": st.floats(0.05, 3.0),
+    }
+)
 
 
 def _eval(world, **change):
@@ -120,7 +143,8 @@ def test_outcomes_are_probabilities_that_sum_to_one(world):
     assert all(0.0 <= float(p[0]) <= 1.0 + 1e-12 for p in parts)
     assert float(sum(parts)[0]) == pytest.approx(1.0, abs=1e-12)
     assert float(o.kicking_the_can[0]) == pytest.approx(
-        float(o.misaligned_contained[0] + o.aligned_too_slow[0]), abs=1e-15)
+        float(o.misaligned_contained[0] + o.aligned_too_slow[0]), abs=1e-15
+    )
     assert float(o.success_within_horizon[0]) <= float(o.success[0]) + 1e-15
     assert float(o.win[0]) <= float(o.win_without_uplift[0]) + 1e-15
 
@@ -129,9 +153,17 @@ def test_outcomes_are_probabilities_that_sum_to_one(world):
 # field_years (T_a) is not in the list: under v2 a slower field also moves weight from the
 # field-first branch to the AAR-first one, which can raise success slightly (docs/model.md,
 # "What v2 approximates"); test_success_falls_with_field_years_in_each_branch checks the rest.
-MONOTONE = [("capability_needed", -1), ("relative_difficulty", -1), ("alignment_difficulty", -1),
-            ("loop_hazard", -1), ("hazard_growth", -1), ("leakage", -1),
-            ("skill_overlap", -1), ("technique_strength", 1), ("years_to_agi", 1)]
+MONOTONE = [
+    ("capability_needed", -1),
+    ("relative_difficulty", -1),
+    ("alignment_difficulty", -1),
+    ("loop_hazard", -1),
+    ("hazard_growth", -1),
+    ("leakage", -1),
+    ("skill_overlap", -1),
+    ("technique_strength", 1),
+    ("years_to_agi", 1),
+]
 
 
 @settings(max_examples=150, deadline=None)
@@ -142,8 +174,10 @@ def test_success_falls_with_field_years_in_each_branch(world, bump):
         w = {**world, "years_to_build": t_b}
         lo, hi = float(_eval(w).success[0]), float(_eval(w, field_years=w["field_years"] + bump).success[0])
         assert hi - lo <= 1e-12 * max(lo, 1e-300) + 1e-15
-        assert float(_eval(w, field_years=w["field_years"] + bump).baseline_success[0]) <= float(
-            _eval(w).baseline_success[0]) + 1e-15
+        assert (
+            float(_eval(w, field_years=w["field_years"] + bump).baseline_success[0])
+            <= float(_eval(w).baseline_success[0]) + 1e-15
+        )
 
 
 @pytest.mark.parametrize("name, sign", MONOTONE)
@@ -199,6 +233,5 @@ def test_numpy_and_pytensor_agree(rng):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
     # and the gradient is finite at β = 0 (the series branch of the climb term)
     grad = pytensor.grad(graph.success.sum(), symbols["hazard_growth"])
-    g = pytensor.function([symbols[k] for k in NAMES], grad, on_unused_input="ignore")(
-        *[worlds[k] for k in NAMES])
+    g = pytensor.function([symbols[k] for k in NAMES], grad, on_unused_input="ignore")(*[worlds[k] for k in NAMES])
     assert np.all(np.isfinite(g))

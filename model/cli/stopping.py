@@ -113,8 +113,7 @@ def guarded(*folders):
         if STATE["signalled"]:  # the interrupt reached the children first
             say_interrupted()
             exit_now(128 + STATE["signum"])
-        err(f"error: {plain(str(exc))} (killed, or out of memory?); nothing was written, "
-            f"{plain(shown)} is as it was")
+        err(f"error: {plain(str(exc))} (killed, or out of memory?); nothing was written, {plain(shown)} is as it was")
         sys.exit(EXIT_OUTPUT)
     except (Interrupted, KeyboardInterrupt) as exc:  # KeyboardInterrupt: PyMC stopped early
         _release(prepared)

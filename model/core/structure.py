@@ -78,8 +78,7 @@ def survival(lam: Array, c: Array, beta: Array, xp: Ops = numpy_ops) -> Array:
     on = steep & (lam > 0)
     hazard = lam * climb(c, xp.where(steep, 0.0, beta), xp)
     x = xp.where(on, xp.minimum(bc, 1e30), _STEEP + 1.0)  # past 1e30 (or at ∞) the survival is 0 anyway
-    log_hazard = (xp.log(xp.where(on, lam, 1.0)) + xp.log(xp.where(on, c, 1.0))
-                  + x - xp.log(x) + xp.log(-xp.expm1(-x)))
+    log_hazard = xp.log(xp.where(on, lam, 1.0)) + xp.log(xp.where(on, c, 1.0)) + x - xp.log(x) + xp.log(-xp.expm1(-x))
     steep_hazard = xp.where(on, xp.exp(xp.minimum(log_hazard, _LOG_HAZARD_CAP)), 0.0)
     return xp.exp(-xp.where(steep, steep_hazard, hazard))
 
@@ -155,20 +154,31 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     success = q * field_win + aar * p_boot * win
     # 7. Success within the market's horizon.
     log_h = xp.log(xp.minimum(t_agi, horizon))
-    success_h = (q * xp.normal_cdf((log_h - log_a) / sigma)
-                 + aar * p_boot * xp.normal_cdf((log_h - log_solve) / sigma))
+    success_h = q * xp.normal_cdf((log_h - log_a) / sigma) + aar * p_boot * xp.normal_cdf((log_h - log_solve) / sigma)
     # 8. The plan's chance that alignment is solved before AGI: where the AAR fails
     #    harmlessly, humans carry on as in the baseline.
     plan_solved = success + contained * baseline
     return Outcomes(
-        p_align=q + aar * p_boot, p_boot=p_boot, field_first=q, catastrophic=catastrophic,
-        speedup=s, capability_speedup=s_cap,
-        t_solve=t_solve, t_agi=t_agi, win=win, win_without_uplift=win0,
-        success=success, kicking_the_can=contained + too_slow,
-        misaligned_contained=contained, aligned_too_slow=too_slow,
-        capability_externalities=externalities, x_risk=x_risk,
-        success_within_horizon=success_h, baseline_success=baseline,
-        plan_solved=plan_solved, plan_minus_baseline=plan_solved - baseline,
+        p_align=q + aar * p_boot,
+        p_boot=p_boot,
+        field_first=q,
+        catastrophic=catastrophic,
+        speedup=s,
+        capability_speedup=s_cap,
+        t_solve=t_solve,
+        t_agi=t_agi,
+        win=win,
+        win_without_uplift=win0,
+        success=success,
+        kicking_the_can=contained + too_slow,
+        misaligned_contained=contained,
+        aligned_too_slow=too_slow,
+        capability_externalities=externalities,
+        x_risk=x_risk,
+        success_within_horizon=success_h,
+        baseline_success=baseline,
+        plan_solved=plan_solved,
+        plan_minus_baseline=plan_solved - baseline,
     )
 
 

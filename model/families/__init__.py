@@ -22,9 +22,30 @@ from model.families.truncated import Truncated
 from model.families.uniform import Uniform
 
 #: ``dist`` name → family class, in the order error messages list them.
-REGISTRY: dict[str, type[Family]] = {cls.family: cls for cls in (
-    Point, Normal, LogNormal, Beta, LogitNormal, Uniform, Triangular, Pert, Gamma, Mixture)}
+REGISTRY: dict[str, type[Family]] = {
+    cls.family: cls for cls in (Point, Normal, LogNormal, Beta, LogitNormal, Uniform, Triangular, Pert, Gamma, Mixture)
+}
 
-__all__ = ["BETA_LOG_BOUND", "REGISTRY", "TABLE_TOLERANCE", "Z95", "Z_TABLE", "Beta", "Family", "Gamma",
-           "LogNormal", "LogitNormal", "Marginal", "Mixture", "Normal", "Pert", "Point", "ScipyFamily",
-           "Triangular", "Truncated", "Uniform", "ZTable", "beta_from_ci90"]
+__all__ = [
+    "BETA_LOG_BOUND",
+    "REGISTRY",
+    "TABLE_TOLERANCE",
+    "Z95",
+    "Z_TABLE",
+    "Beta",
+    "Family",
+    "Gamma",
+    "LogNormal",
+    "LogitNormal",
+    "Marginal",
+    "Mixture",
+    "Normal",
+    "Pert",
+    "Point",
+    "ScipyFamily",
+    "Triangular",
+    "Truncated",
+    "Uniform",
+    "ZTable",
+    "beta_from_ci90",
+]

@@ -179,8 +179,11 @@ class Family:
         return ()
 
     def params(self) -> dict[str, float]:
-        return {f.name: float(v) for f in fields(self)
-                if isinstance(v := getattr(self, f.name), (int, float)) and not isinstance(v, bool)}
+        return {
+            f.name: float(v)
+            for f in fields(self)
+            if isinstance(v := getattr(self, f.name), (int, float)) and not isinstance(v, bool)
+        }
 
     # -- PyTensor (docs/model.md, Calibration against the market) -----------------------
     def ppf_tensor(self, u):
@@ -211,7 +214,7 @@ class Family:
 
 def norm_pdf(x: np.ndarray) -> np.ndarray:
     """The standard normal density, as scipy.stats.norm computes it (bit for bit)."""
-    return np.exp(-x**2 / 2.0) / _NORM_PDF_C
+    return np.exp(-(x**2) / 2.0) / _NORM_PDF_C
 
 
 _NORM_PDF_C = np.sqrt(2 * np.pi)
@@ -304,8 +307,9 @@ def fmt(x: float) -> float:
     return float(f"{x:.6g}")
 
 
-def ci90_refit(family: str, x: np.ndarray, w: np.ndarray, floor: float = -np.inf,
-               ceiling: float = np.inf) -> float | dict:
+def ci90_refit(
+    family: str, x: np.ndarray, w: np.ndarray, floor: float = -np.inf, ceiling: float = np.inf
+) -> float | dict:
     """The refit of an interval family: the weighted 5th and 95th percentiles as ``ci90``
     (kept within [floor, ceiling]); the median as a point when they coincide."""
     q05, q50, q95 = weighted_quantile(x, w, [0.05, 0.5, 0.95])

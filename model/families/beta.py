@@ -71,8 +71,7 @@ def beta_standard(a: float, b: float, loc: float = 0.0, scale: float = 1.0) -> L
         with np.errstate(over="ignore"):
             return _ufuncs._beta_pdf(x, a, b)
 
-    return LocScale(lambda q: _ufuncs._beta_ppf(q, a, b), lambda x: special.betainc(a, b, x), pdf,
-                    0.0, 1.0, loc, scale)
+    return LocScale(lambda q: _ufuncs._beta_ppf(q, a, b), lambda x: special.betainc(a, b, x), pdf, 0.0, 1.0, loc, scale)
 
 
 def beta_from_ci90(a: float, b: float) -> tuple[Beta, float]:
@@ -104,7 +103,11 @@ def _beta_misfit(ci90: list[float], dist: Beta, miss: float) -> str:
     a, b = ci90
     top = math.exp(BETA_LOG_BOUND)
     if max(dist.alpha, dist.beta) > 0.999 * top:
-        return (f"ci90 = [{a:g}, {b:g}] is too narrow for a beta: the fit would need alpha or beta "
-                f"above {top:.3g}; use a point value, a wider interval or a logitnormal")
-    return (f"no beta distribution has the 90% interval [{a:g}, {b:g}] (best fit misses a tail "
-            f"mass by {miss:.2g}); use a logitnormal, or give alpha and beta")
+        return (
+            f"ci90 = [{a:g}, {b:g}] is too narrow for a beta: the fit would need alpha or beta "
+            f"above {top:.3g}; use a point value, a wider interval or a logitnormal"
+        )
+    return (
+        f"no beta distribution has the 90% interval [{a:g}, {b:g}] (best fit misses a tail "
+        f"mass by {miss:.2g}); use a logitnormal, or give alpha and beta"
+    )

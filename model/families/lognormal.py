@@ -54,11 +54,18 @@ class LogNormal(ScipyFamily):
             out = np.full(x.shape, -np.inf)  # scipy's _lognorm_logpdf, then exp
             nz = x != 0
             xs = x[nz]
-            out[nz] = -np.log(xs)**2 / (2 * s**2) - np.log(s * xs * np.sqrt(2 * np.pi))
+            out[nz] = -(np.log(xs) ** 2) / (2 * s**2) - np.log(s * xs * np.sqrt(2 * np.pi))
             return np.exp(out)
 
-        return LocScale(lambda q: np.exp(s * special.ndtri(q)), lambda x: special.ndtr(np.log(x) / s), pdf,
-                        0.0, np.inf, 0.0, np.exp(self.mu))
+        return LocScale(
+            lambda q: np.exp(s * special.ndtri(q)),
+            lambda x: special.ndtr(np.log(x) / s),
+            pdf,
+            0.0,
+            np.inf,
+            0.0,
+            np.exp(self.mu),
+        )
 
     def from_z(self, z: np.ndarray) -> np.ndarray:
         return np.exp(self.mu + self.sigma * z)

@@ -19,8 +19,10 @@ class PointSpec(FamilySpec):
     @model_validator(mode="after")
     def _untruncated(self):
         if self.lower is not None or self.upper is not None:
-            raise ValueError("a point value cannot be truncated: lower/upper bound a distribution, "
-                             "and a point mass has nothing to cut (remove lower and upper)")
+            raise ValueError(
+                "a point value cannot be truncated: lower/upper bound a distribution, "
+                "and a point mass has nothing to cut (remove lower and upper)"
+            )
         return self
 
     def _base(self, parts=()):

@@ -92,7 +92,7 @@ def _op_classes():
         def perform(self, node, inputs, outputs):
             z = np.atleast_1d(np.asarray(inputs[0], dtype=float))
             x = self.marginal.from_z(z)
-            slope = np.exp(-z**2 / 2) / math.sqrt(2 * math.pi) / self.marginal.pdf(x)
+            slope = np.exp(-(z**2) / 2) / math.sqrt(2 * math.pi) / self.marginal.pdf(x)
             outputs[0][0] = np.asarray(slope, dtype=float).reshape(np.shape(inputs[0]))
 
     return _Quantile

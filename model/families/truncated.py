@@ -118,8 +118,7 @@ class Truncated(Family):
 
     @property
     def atoms(self) -> tuple[tuple[float, float], ...]:
-        return tuple((v, w / self.kept_mass) for v, w in self.base.atoms
-                     if self.lower <= v <= self.upper)
+        return tuple((v, w / self.kept_mass) for v, w in self.base.atoms if self.lower <= v <= self.upper)
 
     def params(self) -> dict[str, float]:
         return {**self.base.params(), "lower": self.lower, "upper": self.upper}

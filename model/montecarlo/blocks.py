@@ -17,11 +17,13 @@ from model.montecarlo.weighting import log_weights
 def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = False):
     """Draw and evaluate block ``block`` of ``n`` worlds."""
     sens = sampler.utilities is not None
-    worlds, u = sampler.draw(block_rng(seed, block), n, copula_u=True) if (sens or keep) else (
-        sampler.draw(block_rng(seed, block), n), None)
+    worlds, u = (
+        sampler.draw(block_rng(seed, block), n, copula_u=True)
+        if (sens or keep)
+        else (sampler.draw(block_rng(seed, block), n), None)
+    )
     out = outcomes(worlds, sampler.horizon)
-    values = np.stack([np.broadcast_to(np.asarray(getattr(out, q), dtype=float), (n,))
-                       for q in QUANTITIES])
+    values = np.stack([np.broadcast_to(np.asarray(getattr(out, q), dtype=float), (n,)) for q in QUANTITIES])
     below = int(np.count_nonzero(values[QUANTITIES.index(Q.success_within_horizon)] <= sampler.target))
     kept = None
     if keep:
@@ -45,9 +47,16 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     w2 = w * w
     # sums by einsum, not `@`: a BLAS matrix-vector product would start OpenBLAS threads in every
     # worker and oversubscribe the cores (it halved the speed of a 2-worker run)
-    weighted = Weighted(float(w.sum()), float(w2.sum()), np.einsum("qn,n->q", values, w),
-                         np.einsum("qn,n->q", values, w2), np.einsum("qn,qn,n->q", values, values, w2),
-                         float(w[s_h <= sampler.target].sum()), map_w, a_w)
+    weighted = Weighted(
+        float(w.sum()),
+        float(w2.sum()),
+        np.einsum("qn,n->q", values, w),
+        np.einsum("qn,n->q", values, w2),
+        np.einsum("qn,qn,n->q", values, values, w2),
+        float(w[s_h <= sampler.target].sum()),
+        map_w,
+        a_w,
+    )
     hist = histograms_of(unit(values), w)
     return Stats.of(values, below, counts, sums, (a_counts, a_sums), extra, weighted), hist, kept
 

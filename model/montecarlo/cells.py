@@ -100,14 +100,18 @@ def crux_map_of(total: Stats, edges: tuple[np.ndarray, np.ndarray]) -> CruxMap:
     wt = total.weighted
     map_w = counts if wt is None else wt.map_w[:-1].reshape(shape)  # sums are weighted in a weighted run
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = {q: np.where(map_w > 0, total.map_sums[k, :-1].reshape(shape) / map_w, np.nan)
-                 for k, q in enumerate(MAP_QUANTITIES)}
+        means = {
+            q: np.where(map_w > 0, total.map_sums[k, :-1].reshape(shape) / map_w, np.nan)
+            for k, q in enumerate(MAP_QUANTITIES)
+        }
     return CruxMap(*edges, counts, means)
 
 
 def ambition_of(total: Stats) -> Ambition:
     amb_w = total.ambition_counts if total.weighted is None else total.weighted.ambition_w
     with np.errstate(invalid="ignore", divide="ignore"):
-        return Ambition(AMBITION_EDGES, total.ambition_counts, {
-            q: np.where(amb_w > 0, total.ambition_sums[k] / amb_w, np.nan)
-            for k, q in enumerate(AMBITION_QUANTITIES)})
+        return Ambition(
+            AMBITION_EDGES,
+            total.ambition_counts,
+            {q: np.where(amb_w > 0, total.ambition_sums[k] / amb_w, np.nan) for k, q in enumerate(AMBITION_QUANTITIES)},
+        )

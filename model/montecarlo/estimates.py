@@ -92,7 +92,8 @@ def estimates_of(total: Stats, hist: np.ndarray) -> tuple[dict[str, Estimate], f
         below, ess = wt.below / wt.w, wt.ess()
     estimates = {}
     for i, q in enumerate(QUANTITIES):
-        p5, p50, p95 = (percentile(hist[i], f, float(total.low[i]), float(total.high[i]), q in SIGNED)
-                        for f in (0.05, 0.5, 0.95))
+        p5, p50, p95 = (
+            percentile(hist[i], f, float(total.low[i]), float(total.high[i]), q in SIGNED) for f in (0.05, 0.5, 0.95)
+        )
         estimates[q] = Estimate(float(means[i]), errors[i], p5, p50, p95)  # one world: no error
     return estimates, below, ess

@@ -36,13 +36,25 @@ class Stats:
     weighted: Weighted | None = None  # a calibrated file's weighted sums
 
     @classmethod
-    def of(cls, values: np.ndarray, below_target: int, map_counts, map_sums, ambition,
-           sens=None, weighted=None) -> Stats:
+    def of(
+        cls, values: np.ndarray, below_target: int, map_counts, map_sums, ambition, sens=None, weighted=None
+    ) -> Stats:
         mean = values.mean(axis=1)
         ambition_counts, ambition_sums = ambition
-        return cls(values.shape[1], mean, ((values - mean[:, None]) ** 2).sum(axis=1),
-                   values.min(axis=1), values.max(axis=1), below_target, map_counts, map_sums,
-                   ambition_counts, ambition_sums, sens, weighted)
+        return cls(
+            values.shape[1],
+            mean,
+            ((values - mean[:, None]) ** 2).sum(axis=1),
+            values.min(axis=1),
+            values.max(axis=1),
+            below_target,
+            map_counts,
+            map_sums,
+            ambition_counts,
+            ambition_sums,
+            sens,
+            weighted,
+        )
 
     def merge(self, other: Stats) -> Stats:
         n = self.n + other.n
@@ -54,12 +66,20 @@ class Stats:
         if self.weighted is not None:
             assert other.weighted is not None  # the blocks of a run all are weighted, or none is
             weighted = self.weighted.merge(other.weighted)
-        return Stats(n, self.mean + delta * other.n / n,
-                      self.m2 + other.m2 + delta**2 * self.n * other.n / n,
-                      np.minimum(self.low, other.low), np.maximum(self.high, other.high),
-                      self.below_target + other.below_target, self.map_counts + other.map_counts,
-                      self.map_sums + other.map_sums, self.ambition_counts + other.ambition_counts,
-                      self.ambition_sums + other.ambition_sums, sens, weighted)
+        return Stats(
+            n,
+            self.mean + delta * other.n / n,
+            self.m2 + other.m2 + delta**2 * self.n * other.n / n,
+            np.minimum(self.low, other.low),
+            np.maximum(self.high, other.high),
+            self.below_target + other.below_target,
+            self.map_counts + other.map_counts,
+            self.map_sums + other.map_sums,
+            self.ambition_counts + other.ambition_counts,
+            self.ambition_sums + other.ambition_sums,
+            sens,
+            weighted,
+        )
 
 
 @dataclass

@@ -123,9 +123,11 @@ def receive(conn, watch: Iterable[mp.Process] = (), alive: Callable[[], bool] | 
 
 #: What a script that calls the calibration at its top level is told (PyMC starts its chains
 #: with the forkserver method, and each chain imports the script again to start).
-GUARD = ("{what} was called while a child process of PyMC imported your script again to start a "
-         "chain: put the call under  if __name__ == \"__main__\":  (the chains start with the "
-         "forkserver method, which re-imports the main script)")
+GUARD = (
+    "{what} was called while a child process of PyMC imported your script again to start a "
+    'chain: put the call under  if __name__ == "__main__":  (the chains start with the '
+    "forkserver method, which re-imports the main script)"
+)
 
 
 def refuse_reimported_main(what: str) -> None:
@@ -204,8 +206,9 @@ class Pool:
         try:
             for i in range(workers):
                 mine, theirs = ctx.Pipe()
-                self._processes.append(start(_serve, (theirs, os.getpid(), init, initargs, task),
-                                             name=f"aar-worker-{i}"))
+                self._processes.append(
+                    start(_serve, (theirs, os.getpid(), init, initargs, task), name=f"aar-worker-{i}")
+                )
                 theirs.close()
                 self._conns.append(mine)
         except BaseException:
@@ -242,8 +245,7 @@ class Pool:
     def _collect(self, queued: list[deque], done: dict) -> None:
         """Take every reply that is ready (waiting at most one step), or raise."""
         busy = [k for k, q in enumerate(queued) if q]
-        ready = _wait_any([self._conns[k] for k in busy] + [self._processes[k].sentinel for k in busy],
-                          timeout=STEP)
+        ready = _wait_any([self._conns[k] for k in busy] + [self._processes[k].sentinel for k in busy], timeout=STEP)
         for k in busy:
             if self._conns[k] in ready:
                 try:

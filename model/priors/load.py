@@ -67,11 +67,15 @@ class _Loader:
             name = max(sizes, key=sizes.__getitem__)
             prior = priors.variables[name]
             key = f"{'cruxes' if BY_NAME[name].crux else 'parameters'}.{name}.components"
-            self.problems.add(prior.origin, key, f"the mixtures have {sum(sizes.values())} components together ("
-                              + ", ".join(f"{n} {k}" for n, k in sizes.items() if k)
-                              + f"); at most {MAX_COMPONENTS} in all (each is tabulated by root finding): "
-                              "merge close components",
-                              self.locators.get(prior.origin))
+            self.problems.add(
+                prior.origin,
+                key,
+                f"the mixtures have {sum(sizes.values())} components together ("
+                + ", ".join(f"{n} {k}" for n, k in sizes.items() if k)
+                + f"); at most {MAX_COMPONENTS} in all (each is tabulated by root finding): "
+                "merge close components",
+                self.locators.get(prior.origin),
+            )
 
     def fitted(self, priors: Priors) -> Priors:
         """A calibrated file checked against what it was fitted to (model/priors/fitted.py): a
@@ -111,17 +115,28 @@ class _Loader:
             self.calibrated_in = (path, base_path)
         if self.problems:
             return None
-        return Priors(path=path, name=meta.name or path.stem, description=meta.description,
-                      base=base_path, variables=MappingProxyType({n: variables[n] for n in NAMES}),
-                      correlations=MappingProxyType(correlations), calibration=calibration,
-                      simulation=simulation, decision=decision)
+        return Priors(
+            path=path,
+            name=meta.name or path.stem,
+            description=meta.description,
+            base=base_path,
+            variables=MappingProxyType({n: variables[n] for n in NAMES}),
+            correlations=MappingProxyType(correlations),
+            calibration=calibration,
+            simulation=simulation,
+            decision=decision,
+        )
 
     def _tables(self, data: dict, path: Path, at: Locator) -> dict[str, dict]:
         """Each known table of the file ({} when absent); unknown tables and non-tables reported."""
         for table in data:
             if table not in TABLES:
-                self.problems.add(path, table, f"unknown table{suggest(table, TABLES)}; expected one of "
-                                  + ", ".join(f"[{t}]" for t in TABLES), at)
+                self.problems.add(
+                    path,
+                    table,
+                    f"unknown table{suggest(table, TABLES)}; expected one of " + ", ".join(f"[{t}]" for t in TABLES),
+                    at,
+                )
         tables = {}
         for table in TABLES:
             value = data.get(table, {})
@@ -150,48 +165,75 @@ class _Loader:
                 elif name in BY_NAME:
                     self.problems.add(path, key, f"{name} belongs in [{other}], not [{table}]", at)
                 else:
-                    self.problems.add(path, key, f"unknown variable{suggest(name, NAMES)}; expected one of "
-                                      + ", ".join(allowed), at)
+                    self.problems.add(
+                        path, key, f"unknown variable{suggest(name, NAMES)}; expected one of " + ", ".join(allowed), at
+                    )
         return variables
 
     def _complete(self, variables: dict, tables: dict, path: Path):
         """A file without a base must set every variable."""
-        missing = [n for n in NAMES if n not in variables and n not in tables["cruxes"]
-                   and n not in tables["parameters"]]
+        missing = [
+            n for n in NAMES if n not in variables and n not in tables["cruxes"] and n not in tables["parameters"]
+        ]
         if missing:
-            self.problems.add(path, "", "missing variables: " + ", ".join(missing) + ' (set each in [cruxes] '
-                              'or [parameters], or inherit them with base = "author" in [meta])')
+            self.problems.add(
+                path,
+                "",
+                "missing variables: " + ", ".join(missing) + " (set each in [cruxes] "
+                'or [parameters], or inherit them with base = "author" in [meta])',
+            )
 
-    def _all_correlations(self, table: dict, parent: Priors | None, variables: dict, path: Path,
-                          at: Locator) -> dict[tuple[str, str], float]:
+    def _all_correlations(
+        self, table: dict, parent: Priors | None, variables: dict, path: Path, at: Locator
+    ) -> dict[tuple[str, str], float]:
         """The parent's correlations updated by this file's, checked positive definite together."""
         correlations = dict(parent.correlations) if parent else {}
         correlations.update(self._correlations(table, path, at))
-        if (correlations and all(a in variables and b in variables for a, b in correlations)
-                and smallest_eigenvalue(NAMES, correlations) <= 1e-10):
-                self.problems.add(path, "correlations", "the correlations do not form a positive definite "
-                                  "matrix (no joint distribution has them; perfect correlations of ±1 are "
-                                  "not allowed either): weaken some of them", at)
+        if (
+            correlations
+            and all(a in variables and b in variables for a, b in correlations)
+            and smallest_eigenvalue(NAMES, correlations) <= 1e-10
+        ):
+            self.problems.add(
+                path,
+                "correlations",
+                "the correlations do not form a positive definite "
+                "matrix (no joint distribution has them; perfect correlations of ±1 are "
+                "not allowed either): weaken some of them",
+                at,
+            )
         return correlations
 
     def _settings(self, tables: dict, parent: Priors | None, path: Path, at: Locator):
         """[calibration], [simulation] and [decision], each over the parent's."""
+
         def merged(cls: type, table: Any, inherited: Any) -> Any:
             return self.problems.validated(cls, {**inherited, **tables[table]}, path, table, at)
 
-        return (merged(Calibration, "calibration", parent.calibration.model_dump() if parent else {}),
-                merged(Simulation, "simulation", parent.simulation.model_dump() if parent else {}),
-                merged(Decision, "decision", parent.decision.model_dump(exclude_none=True) if parent else {}))
+        return (
+            merged(Calibration, "calibration", parent.calibration.model_dump() if parent else {}),
+            merged(Simulation, "simulation", parent.simulation.model_dump() if parent else {}),
+            merged(Decision, "decision", parent.decision.model_dump(exclude_none=True) if parent else {}),
+        )
 
     def _parent(self, base_path: Path, path: Path, chain: tuple[Path, ...], at: Locator) -> Priors | None:
         """The base file loaded, unless it closes a cycle or makes the chain too long."""
         if resolved(base_path) in [resolved(p) for p in (*chain, path)]:
-            self.problems.add(path, "meta.base", "base files form a cycle: " + " -> ".join(
-                        str(p) for p in (*chain, path, base_path)), at)
+            self.problems.add(
+                path,
+                "meta.base",
+                "base files form a cycle: " + " -> ".join(str(p) for p in (*chain, path, base_path)),
+                at,
+            )
         elif len(chain) + 2 > MAX_BASE_DEPTH:
-            self.problems.add(path, "meta.base", f"too many base files: {chain[0]} inherits through more than "
-                              f"{MAX_BASE_DEPTH} files in a chain (each one's base has a base); inherit from a "
-                              "file nearer the end of the chain", at)
+            self.problems.add(
+                path,
+                "meta.base",
+                f"too many base files: {chain[0]} inherits through more than "
+                f"{MAX_BASE_DEPTH} files in a chain (each one's base has a base); inherit from a "
+                "file nearer the end of the chain",
+                at,
+            )
         else:
             return self.load(base_path, (*chain, path))
         return None
@@ -203,30 +245,49 @@ class _Loader:
         itself never counts, so priors/author.toml with base = "author" inherits the preset.
         """
         if len(base) > MAX_BASE_CHARS:
-            self.problems.add(path, "meta.base", f"base is a path of {len(base):,} characters; at most "
-                              f"{MAX_BASE_CHARS} (a preset name such as \"author\" or a shorter relative path "
-                              "ending in .toml)", at)
+            self.problems.add(
+                path,
+                "meta.base",
+                f"base is a path of {len(base):,} characters; at most "
+                f'{MAX_BASE_CHARS} (a preset name such as "author" or a shorter relative path '
+                "ending in .toml)",
+                at,
+            )
             return None
         too_long = [p for p in base.split("/") if len(p.encode("utf-8", "surrogateescape")) > 255]
         if too_long:
             size = len(too_long[0].encode("utf-8", "surrogateescape"))
-            self.problems.add(path, "meta.base", f"base has a name of {size} bytes in it; a file system allows at "
-                              "most 255", at)
+            self.problems.add(
+                path, "meta.base", f"base has a name of {size} bytes in it; a file system allows at most 255", at
+            )
             return None
         if base.endswith(".toml") and not controls(base):
             found = path.parent / base
         elif PRESET_NAME.fullmatch(base):
             sibling = path.parent / f"{base}.toml"
-            found = sibling if file_kind(sibling) is None and not same_file(sibling, path) else (
-                preset_path(base, exclude=path))
+            found = (
+                sibling
+                if file_kind(sibling) is None and not same_file(sibling, path)
+                else (preset_path(base, exclude=path))
+            )
         else:
-            self.problems.add(path, "meta.base", f"base = {shown(base)} is neither a preset name (letters, digits, "
-                              "'_' or '-', such as \"author\") nor a path ending in .toml", at)
+            self.problems.add(
+                path,
+                "meta.base",
+                f"base = {shown(base)} is neither a preset name (letters, digits, "
+                "'_' or '-', such as \"author\") nor a path ending in .toml",
+                at,
+            )
             return None
         kind, named = file_kind(found), escaped(base, 80)
         if kind == "missing":
-            self.problems.add(path, "meta.base", f'base "{named}" not found (looked for {escaped(str(found), 200)}); '
-                              "expected a preset name such as \"author\" or a path ending in .toml", at)
+            self.problems.add(
+                path,
+                "meta.base",
+                f'base "{named}" not found (looked for {escaped(str(found), 200)}); '
+                'expected a preset name such as "author" or a path ending in .toml',
+                at,
+            )
         elif kind is not None:
             self.problems.add(path, "meta.base", f'base "{named}" is {kind}, not a regular priors file', at)
         return found if kind is None else None
@@ -240,8 +301,12 @@ class _Loader:
             unknown = [n for n in names if n not in BY_NAME]
             if len(names) != 2 or unknown:
                 what = "; ".join(f'unknown variable "{n}"{suggest(n, NAMES)}' for n in unknown)
-                self.problems.add(path, key, (what + "; " if what else "") +
-                                  'expected "variable_a, variable_b" naming two variables', at)
+                self.problems.add(
+                    path,
+                    key,
+                    (what + "; " if what else "") + 'expected "variable_a, variable_b" naming two variables',
+                    at,
+                )
                 continue
             if names[0] == names[1]:
                 self.problems.add(path, key, "a variable cannot be correlated with itself", at)

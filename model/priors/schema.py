@@ -17,8 +17,7 @@ from model.core.limits import MAX_NAME, MAX_SAMPLES, MAX_SEED, MAX_SETTING
 from model.core.text import controls
 from model.families.fields import FamilySpec, Interval, Strict, Text, ordered
 
-__all__ = ["FAMILIES", "TO_PATTERN", "Calibration", "Decision", "Meta",
-           "Simulation", "ToSpec"]
+__all__ = ["FAMILIES", "TO_PATTERN", "Calibration", "Decision", "Meta", "Simulation", "ToSpec"]
 
 
 def _name(text: str) -> str:
@@ -26,8 +25,11 @@ def _name(text: str) -> str:
     if len(text) > MAX_NAME:
         raise ValueError(f"is {len(text)} characters long; a name may have at most {MAX_NAME}")
     if bad := controls(text, ""):
-        raise ValueError("must be one line without control characters (found "
-                         + ", ".join(repr(c) for c in bad[:5]) + "); put longer text in description")
+        raise ValueError(
+            "must be one line without control characters (found "
+            + ", ".join(repr(c) for c in bad[:5])
+            + "); put longer text in description"
+        )
     return text
 
 
@@ -101,7 +103,7 @@ class Calibration(Strict):
     @model_validator(mode="after")
     def _apply(self):
         if self.apply is None and self.fitted_to is not None:
-            raise ValueError('fitted_to is used only with apply (written by aar-risk calibrate)')
+            raise ValueError("fitted_to is used only with apply (written by aar-risk calibrate)")
         if self.apply == "tilt" and self.tilt_lambda is None:
             raise ValueError('apply = "tilt" needs tilt_lambda (written by aar-risk calibrate)')
         if self.apply != "tilt" and self.tilt_lambda is not None:

@@ -34,10 +34,17 @@ def template(name: str, base: Priors) -> str:
                 f"# {v.name} = {prior.written}",
             ]
     d = base.decision
-    lines += ["", "# Rank correlations between beliefs (Spearman, Gaussian copula):",
-              "# [correlations]", '# "capability_needed, relative_difficulty" = 0.3',
-              "", "# Utilities for the decision 'build the AAR or not' (sensitivity section):",
-              "# [decision]", f"# value_of_success = {d.value_of_success!r}",
-              f"# cost_of_catastrophe = {d.cost_of_catastrophe!r}",
-              f"# cost_of_capability_externalities = {d.cost_of_capability_externalities!r}", ""]
+    lines += [
+        "",
+        "# Rank correlations between beliefs (Spearman, Gaussian copula):",
+        "# [correlations]",
+        '# "capability_needed, relative_difficulty" = 0.3',
+        "",
+        "# Utilities for the decision 'build the AAR or not' (sensitivity section):",
+        "# [decision]",
+        f"# value_of_success = {d.value_of_success!r}",
+        f"# cost_of_catastrophe = {d.cost_of_catastrophe!r}",
+        f"# cost_of_capability_externalities = {d.cost_of_capability_externalities!r}",
+        "",
+    ]
     return "\n".join(lines)

@@ -32,16 +32,28 @@ def build(run: CalibrationRun, calibrated: dict | None) -> dict[str, Any]:
 
     priors, market = run.priors, run.market
     order = [n for n in CRUXES] + [n for n in NAMES if n not in CRUXES]
-    methods = {k: {**m, "variables": {n: m["variables"][n] for n in order if n in m["variables"]}}
-               for k, m in run.methods.items()}
+    methods = {
+        k: {**m, "variables": {n: m["variables"][n] for n in order if n in m["variables"]}}
+        for k, m in run.methods.items()
+    }
     nuts = methods.get("nuts")
-    return {"priors": display_path(priors.path), "priors_digest": priors_digest(priors),
-            "name": priors.name, "target": market.target,
-            "horizon_years": market.horizon, "trust": market.trust, "samples": run.samples, "seed": run.seed,
-            "source": market_source(priors, market), "prior": run.prior, "methods": methods,
-            "gates": {k: {"op": op, "limit": v} for k, (op, v) in GATES.items()},
-            "calibrated_priors": calibrated, "versions": {**versions(), **_pymc_versions(methods)},
-            "nuts": {k: nuts[k] for k in ("draws", "chains", "tune")} if nuts else None}
+    return {
+        "priors": display_path(priors.path),
+        "priors_digest": priors_digest(priors),
+        "name": priors.name,
+        "target": market.target,
+        "horizon_years": market.horizon,
+        "trust": market.trust,
+        "samples": run.samples,
+        "seed": run.seed,
+        "source": market_source(priors, market),
+        "prior": run.prior,
+        "methods": methods,
+        "gates": {k: {"op": op, "limit": v} for k, (op, v) in GATES.items()},
+        "calibrated_priors": calibrated,
+        "versions": {**versions(), **_pymc_versions(methods)},
+        "nuts": {k: nuts[k] for k in ("draws", "chains", "tune")} if nuts else None,
+    }
 
 
 def _pymc_versions(methods) -> dict:
@@ -74,11 +86,20 @@ def crux_figure(priors: Priors, prior_worlds, posteriors: Mapping[str, tuple]) -
             continue
         lo, hi = np.quantile(x0, [0.002, 0.998])
         bins = np.linspace(lo, hi, 60)
-        ax.hist(x0, bins=bins, density=True, histtype="stepfilled", alpha=0.35, color=METHOD_COLORS["prior"],
-                label="prior")
+        ax.hist(
+            x0, bins=bins, density=True, histtype="stepfilled", alpha=0.35, color=METHOD_COLORS["prior"], label="prior"
+        )
         for method, (x, w) in posteriors.items():
-            ax.hist(x[name], bins=bins, weights=w, density=True, histtype="step", lw=1.6,
-                    color=METHOD_COLORS[method], label=method)
+            ax.hist(
+                x[name],
+                bins=bins,
+                weights=w,
+                density=True,
+                histtype="step",
+                lw=1.6,
+                color=METHOD_COLORS[method],
+                label=method,
+            )
         ax.set_title(text(name))
         ax.set_yticks([])
     axes[0].legend(frameon=False, fontsize=8)
@@ -98,8 +119,14 @@ def outcome_figure(summary: dict) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 3.4))
     width = 0.8 / len(cols)
     for i, (name, block) in enumerate(cols):
-        ax.bar([k + i * width for k in range(len(keys))], [100 * block["outcomes"][q]["mean"] for q in keys], width,
-               label=name, color=METHOD_COLORS[name], alpha=0.9)
+        ax.bar(
+            [k + i * width for k in range(len(keys))],
+            [100 * block["outcomes"][q]["mean"] for q in keys],
+            width,
+            label=name,
+            color=METHOD_COLORS[name],
+            alpha=0.9,
+        )
     ax.axhline(100 * summary["target"], color="#e76f51", lw=1, ls="--", label=f"market {100 * summary['target']:.0f}%")
     ax.set_xticks([k + 0.4 - width / 2 for k in range(len(keys))], [SHORT[q] for q in keys], fontsize=7)
     ax.set_ylabel("percent")
@@ -123,8 +150,16 @@ def success_h_figure(worlds, posteriors: Mapping[str, tuple], target: float) -> 
         x = np.asarray(draws["success_within_horizon"]) if "success_within_horizon" in draws else None
         if x is None:
             continue
-        ax.hist(x, bins=edges, weights=None if w is None else w, density=True, histtype="step", lw=1.6,
-                color=METHOD_COLORS[name], label=name)
+        ax.hist(
+            x,
+            bins=edges,
+            weights=None if w is None else w,
+            density=True,
+            histtype="step",
+            lw=1.6,
+            color=METHOD_COLORS[name],
+            label=name,
+        )
     ax.axvline(target, color="#e76f51", lw=1.2, ls="--", label=f"market {100 * target:.0f}%")
     ax.set_xlabel("a world's chance of success within the horizon, s_h")
     ax.set_ylabel("density across worlds")
@@ -161,8 +196,9 @@ def netcdf(idata) -> bytes:
             return fh.read()
 
 
-def files(summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml: str | None = None,
-          stem: str = "priors") -> dict[str, str | bytes]:
+def files(
+    summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml: str | None = None, stem: str = "priors"
+) -> dict[str, str | bytes]:
     env = _env()
     encoded = {k: base64.b64encode(v).decode("ascii") for k, v in figures.items()}
     ctx = {"s": summary, "reported": REPORTED, "figures": figures, "crux_names": CRUXES}
@@ -179,7 +215,6 @@ def files(summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml:
     return out
 
 
-
 def calibrated(run: CalibrationRun, folder: str | Path | None = None) -> tuple[dict | None, str | None]:
     """calibration.json's ``calibrated_priors`` entry and the calibrated priors file, written to
     be saved in ``folder`` (its ``base`` is a path from there; default: beside the priors)."""
@@ -190,15 +225,22 @@ def calibrated(run: CalibrationRun, folder: str | Path | None = None) -> tuple[d
     assert run.source is not None and run.run_check is not None  # set with apply (calibration/pipeline.py)
     priors = run.priors
     folder = Path(folder) if folder is not None else Path(priors.path).parent
-    toml = calibrated_file(priors, run.market, run.apply, run.tilt_lambda, folder,
-                           run.posteriors[run.source], run.methods[run.source])
+    toml = calibrated_file(
+        priors, run.market, run.apply, run.tilt_lambda, folder, run.posteriors[run.source], run.methods[run.source]
+    )
     shown = "reweight" if run.apply == "update" and "reweight" in run.methods else run.source
-    entry = {"path": f"priors/{priors.path.stem}.calibrated.toml", "apply": run.apply,
-             "tilt_lambda": run.tilt_lambda, "base": _relative(priors.path, folder),
-             "run_check": {"samples": run.run_check.samples,
-                           "success_within_horizon": run.run_check.estimates["success_within_horizon"].as_dict(),
-                           "ess": run.run_check.ess},
-             "posterior_success_within_horizon": run.methods[shown]["success_within_horizon"]}
+    entry = {
+        "path": f"priors/{priors.path.stem}.calibrated.toml",
+        "apply": run.apply,
+        "tilt_lambda": run.tilt_lambda,
+        "base": _relative(priors.path, folder),
+        "run_check": {
+            "samples": run.run_check.samples,
+            "success_within_horizon": run.run_check.estimates["success_within_horizon"].as_dict(),
+            "ess": run.run_check.ess,
+        },
+        "posterior_success_within_horizon": run.methods[shown]["success_within_horizon"],
+    }
     return entry, toml
 
 
@@ -206,9 +248,11 @@ def make(run: CalibrationRun, out_dir: Path | None = None) -> tuple[dict, dict[s
     """calibration.json's dict and the report folder's files (calibrated file in out_dir/priors/)."""
     entry, toml = calibrated(run, Path(out_dir) / "priors" if out_dir is not None else None)
     summary = build(run, entry)
-    figures = {"outcomes.png": outcome_figure(summary),
-               "cruxes.png": crux_figure(run.priors, run.worlds, run.posteriors),
-               "success_h.png": success_h_figure(run.worlds, run.posteriors, run.market.target)}
+    figures = {
+        "outcomes.png": outcome_figure(summary),
+        "cruxes.png": crux_figure(run.priors, run.worlds, run.posteriors),
+        "success_h.png": success_h_figure(run.worlds, run.posteriors, run.market.target),
+    }
     if run.idata is not None:
         figures["ranks.png"] = rank_figure(run.idata)
     return summary, files(summary, figures, run.idata, toml, run.priors.path.stem)

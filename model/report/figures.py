@@ -33,9 +33,13 @@ ESSAY_WEEK = 52_000  # "a thousand years of work in a week": 52 × 1000
 
 _STYLE_LOCK = threading.RLock()
 
-STYLE: dict[RcKeyType, Any] = {"figure.dpi": 110, "font.size": 9, "axes.spines.top": False,
-                               "axes.spines.right": False, "text.usetex": False}
-
+STYLE: dict[RcKeyType, Any] = {
+    "figure.dpi": 110,
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "text.usetex": False,
+}
 
 
 _P = ParamSpec("_P")
@@ -45,6 +49,7 @@ _R = TypeVar("_R")
 def styled(draw: Callable[_P, _R]) -> Callable[_P, _R]:
     """Draw inside ``matplotlib.rc_context(STYLE)``: the report's style applies to its figures
     only, and a notebook's backend and rcParams are left as they were (no global change)."""
+
     @functools.wraps(draw)
     def within(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         import matplotlib
@@ -107,7 +112,6 @@ def png(fig) -> bytes:
     return buf.getvalue()
 
 
-
 #: tight_layout's padding: 1.08 × the font size, in inches. Figures set fixed margins
 #: (``fig.subplots_adjust``) where tight_layout found them for every preset (it costs a third of
 #: a figure's drawing: it lays out every tick label, many on logit axes), with the room for tick
@@ -142,7 +146,6 @@ def logit_percent(axis) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
-
 FIGURES = {
     "outcomes.png": "The four outcomes",
     "crux_map.png": "The crux map",
@@ -170,12 +173,15 @@ def draw(name: str, priors: Priors, result: Result | None = None) -> bytes:
     assert result is not None, f"{name} is drawn from the run's result"
     if name == "crux_map.png":
         return png(outcome_figures.crux_map(result, priors))
-    make = {"outcomes.png": outcome_figures.outcomes, "horizon.png": outcome_figures.horizon,
-            "plan_vs_baseline.png": outcome_figures.plan_vs_baseline, "ambition.png": outcome_figures.ambition}
+    make = {
+        "outcomes.png": outcome_figures.outcomes,
+        "horizon.png": outcome_figures.horizon,
+        "plan_vs_baseline.png": outcome_figures.plan_vs_baseline,
+        "ambition.png": outcome_figures.ambition,
+    }
     return png(make[name](result))
 
 
 def render_all(priors: Priors, result: Result) -> dict[str, bytes]:
     """Every figure as PNG bytes, keyed by file name (in this process)."""
     return {name: draw(name, priors, result) for name in FIGURES}
-

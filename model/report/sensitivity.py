@@ -60,36 +60,56 @@ def sobol_bars(sens: Mapping[str, Any], output: str = Q.success, top: int = 10):
 
     plt = _plt()
     block = sens["outcomes"][output]
-    order = block.get("ranking") or sorted(block["given_data_first_order"],
-                                           key=lambda v: -block["given_data_first_order"][v])
+    order = block.get("ranking") or sorted(
+        block["given_data_first_order"], key=lambda v: -block["given_data_first_order"][v]
+    )
     names = list(reversed(order[:top]))
     fig, ax = plt.subplots(figsize=(7, 4.2))
     y = np.arange(len(names))
-    ax.barh(y + 0.27, [block["given_data_first_order"][v] for v in names], 0.26, color="#e76f51",
-            label="first order, given data (respects your correlations)")
+    ax.barh(
+        y + 0.27,
+        [block["given_data_first_order"][v] for v in names],
+        0.26,
+        color="#e76f51",
+        label="first order, given data (respects your correlations)",
+    )
     unresolved = []
     for off, key, color in ((0.0, "first_order", "#2a9d8f"), (-0.27, "total", "#264653")):
         for i, v in enumerate(names):
             e = block[key][v]
             if e.get("resolved", True):
-                ax.barh(y[i] + off, e["value"], 0.26, color=color,
-                        xerr=[[max(e["value"] - e["ci"][0], 0)], [max(e["ci"][1] - e["value"], 0)]], capsize=2,
-                        error_kw={"lw": 0.8})
+                ax.barh(
+                    y[i] + off,
+                    e["value"],
+                    0.26,
+                    color=color,
+                    xerr=[[max(e["value"] - e["ci"][0], 0)], [max(e["ci"][1] - e["value"], 0)]],
+                    capsize=2,
+                    error_kw={"lw": 0.8},
+                )
             else:
                 unresolved.append(v)
                 ax.barh(y[i] + off, 1.0, 0.26, color="none", edgecolor=color, hatch="///", lw=0.6)
-    handles = [Patch(color="#e76f51", label="first order, given data (respects your correlations)"),
-               Patch(color="#2a9d8f", label="Sobol first order (assumes independence)"),
-               Patch(color="#264653", label="Sobol total (assumes independence)")]
+    handles = [
+        Patch(color="#e76f51", label="first order, given data (respects your correlations)"),
+        Patch(color="#2a9d8f", label="Sobol first order (assumes independence)"),
+        Patch(color="#264653", label="Sobol total (assumes independence)"),
+    ]
     if unresolved:
-        handles.append(Patch(facecolor="none", edgecolor="#264653", hatch="///",
-                             label="Sobol index not resolved at this sample size"))
+        handles.append(
+            Patch(
+                facecolor="none", edgecolor="#264653", hatch="///", label="Sobol index not resolved at this sample size"
+            )
+        )
     ax.set_yticks(y, [text(v) + (" ★" if v in CRUXES else "") for v in names], fontsize=7)
     ax.set_xlim(0, 1.02)
     ax.set_xlabel(f"share of the variance of {LABELS.get(output, output)} across worlds")
     ax.legend(handles=handles, frameon=False, fontsize=7, loc="lower right")
-    ax.set_title(f"Which belief matters for {LABELS.get(output, output)}\n(ranked by the given-data index; "
-                 "Sobol indices with 95% bootstrap intervals)", fontsize=9)
+    ax.set_title(
+        f"Which belief matters for {LABELS.get(output, output)}\n(ranked by the given-data index; "
+        "Sobol indices with 95% bootstrap intervals)",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 
@@ -100,20 +120,32 @@ def value_of_information(sens: Mapping[str, Any], top: int = 10):
     names = sorted(d["evppi"], key=lambda v: d["evppi"][v])[-top:]
     worth = set(d.get("worth_learning", names))
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    ax.barh(range(len(names)), [d["evppi"][v] for v in names],
-            color=["#b0b7c3" if v not in worth else "#e76f51" if v == "cruxes_jointly" else "#264653"
-                   for v in names])
+    ax.barh(
+        range(len(names)),
+        [d["evppi"][v] for v in names],
+        color=["#b0b7c3" if v not in worth else "#e76f51" if v == "cruxes_jointly" else "#264653" for v in names],
+    )
     ax.axvline(d["evpi"], color="black", ls="--", lw=1, label=f"EVPI (everything) {d['evpi']:.3g}")
-    ax.set_yticks(range(len(names)), [f"{text(v)} (flip {100 * d['flip_probability'][v]:.1f}%)" for v in names],
-                  fontsize=7)
+    ax.set_yticks(
+        range(len(names)), [f"{text(v)} (flip {100 * d['flip_probability'][v]:.1f}%)" for v in names], fontsize=7
+    )
     ax.set_xlabel("expected value of perfect information (utility units; grey: about zero)")
     ax.legend(frameon=False, fontsize=7)
     title = f"What is worth learning before deciding? (best now: {text(d['best_action'])})"
     if not d.get("worth_learning", True):
         which = "No belief" if d.get("evpi_negligible") else "No single belief"
         title = f"{which} is worth resolving for this decision (best now: {text(d['best_action'])})"
-        ax.text(0.5, 0.5, "every partial EVPI is about zero", transform=ax.transAxes, ha="center",
-                va="center", fontsize=9, color="#555555", bbox={"facecolor": "white", "lw": 0})
+        ax.text(
+            0.5,
+            0.5,
+            "every partial EVPI is about zero",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="#555555",
+            bbox={"facecolor": "white", "lw": 0},
+        )
     ax.set_xlim(0, max(1.08 * d["evpi"], max(d["evppi"].values(), default=0) * 1.08, 1e-6))
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
@@ -123,5 +155,9 @@ def value_of_information(sens: Mapping[str, Any], top: int = 10):
 @styled
 def render(sens: Mapping[str, Any], means: Mapping[str, float]) -> dict[str, bytes]:
     """Every sensitivity figure as PNG bytes, keyed by file name."""
-    return {"tornado.png": png(tornado(sens, means)), "crux_curves.png": png(crux_curves(sens)),
-            "sobol.png": png(sobol_bars(sens)), "value_of_information.png": png(value_of_information(sens))}
+    return {
+        "tornado.png": png(tornado(sens, means)),
+        "crux_curves.png": png(crux_curves(sens)),
+        "sobol.png": png(sobol_bars(sens)),
+        "value_of_information.png": png(value_of_information(sens)),
+    }
