@@ -71,7 +71,10 @@ def beta_standard(a: float, b: float, loc: float = 0.0, scale: float = 1.0) -> L
         with np.errstate(over="ignore"):
             return _ufuncs._beta_pdf(x, a, b)
 
-    return LocScale(lambda q: _ufuncs._beta_ppf(q, a, b), lambda x: special.betainc(a, b, x), pdf, 0.0, 1.0, loc, scale)
+    def ppf(q):  # Boost's ibeta_inv, as scipy.stats.beta's quantile (bit for bit)
+        return special.betaincinv(a, b, q)
+
+    return LocScale(ppf, lambda x: special.betainc(a, b, x), pdf, 0.0, 1.0, loc, scale)
 
 
 def beta_from_ci90(a: float, b: float) -> tuple[Beta, float]:
