@@ -13,8 +13,21 @@ matplotlib and SALib only in the functions that need them.
 
 from model.core.version import __version__
 
-_API = ("load_priors", "simulate", "report_run", "sensitivity", "calibrate", "compare",
-        "Run", "RunReport", "Sensitivity", "Calibration", "Comparison", "OUTCOMES", "Progress")
+_API = (
+    "load_priors",
+    "simulate",
+    "report_run",
+    "sensitivity",
+    "calibrate",
+    "compare",
+    "Run",
+    "RunReport",
+    "Sensitivity",
+    "Calibration",
+    "Comparison",
+    "OUTCOMES",
+    "Progress",
+)
 __all__ = ["__version__", "PriorsError", *_API]
 
 

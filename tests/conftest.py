@@ -10,11 +10,22 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 #: A world that sits in the middle of every range, for closed-form checks (T_b derived: C·T_g + L = 8.6).
 MIDDLE_WORLD = {
-    "capability_needed": 0.9, "relative_difficulty": 0.7, "alignment_difficulty": 6.0,
-    "technique_strength": 4.5, "loop_hazard": 0.2, "hazard_growth": 1.2,
-    "danger_threshold": 1.1, "containment": 0.4, "automation_fraction": 0.95,
-    "field_years": 12.0, "build_lag": 0.5, "years_to_agi": 9.0, "skill_overlap": 0.5,
-    "leakage": 0.3, "timing_noise": 0.6, "sharpness": 0.5,
+    "capability_needed": 0.9,
+    "relative_difficulty": 0.7,
+    "alignment_difficulty": 6.0,
+    "technique_strength": 4.5,
+    "loop_hazard": 0.2,
+    "hazard_growth": 1.2,
+    "danger_threshold": 1.1,
+    "containment": 0.4,
+    "automation_fraction": 0.95,
+    "field_years": 12.0,
+    "build_lag": 0.5,
+    "years_to_agi": 9.0,
+    "skill_overlap": 0.5,
+    "leakage": 0.3,
+    "timing_noise": 0.6,
+    "sharpness": 0.5,
 }
 
 
@@ -132,6 +143,7 @@ def pytest_collection_modifyitems(config, items):
     """A browser or load test is slow too, whichever marker its file remembered to add:
     ``-m "not slow"`` (the fast tier) never starts Chromium or the CPU burners."""
     for item in items:
-        if (item.get_closest_marker("browser") or item.get_closest_marker("load")) \
-                and not item.get_closest_marker("slow"):
+        if (item.get_closest_marker("browser") or item.get_closest_marker("load")) and not item.get_closest_marker(
+            "slow"
+        ):
             item.add_marker(pytest.mark.slow)

@@ -25,8 +25,7 @@ TEMPLATES = sorted(PACKAGE.rglob("*.j2"))
 def test_layers_contract_holds():
     """import-linter's layers contract (pyproject.toml): each folder imports only those below."""
     exe = Path(sys.executable).with_name("lint-imports")
-    r = subprocess.run([str(exe), "--config", str(ROOT / "pyproject.toml")], capture_output=True, text=True,
-                       cwd=ROOT)
+    r = subprocess.run([str(exe), "--config", str(ROOT / "pyproject.toml")], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 broken" in r.stdout
 
@@ -41,16 +40,20 @@ def test_layers_contract_fails_on_an_upward_import(tmp_path):
         fh.write("\nimport model.cli.terminal  # noqa\n")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     exe = Path(sys.executable).with_name("lint-imports")
-    r = subprocess.run([str(exe)], capture_output=True, text=True, cwd=tmp_path,
-                       env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    r = subprocess.run(
+        [str(exe)], capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}
+    )
     assert r.returncode != 0 and "model.core.variables" in r.stdout
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_function_over_60_lines(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    long = [f"{n.name} ({n.end_lineno - n.lineno + 1} lines, line {n.lineno})" for n in ast.walk(tree)
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 60]
+    long = [
+        f"{n.name} ({n.end_lineno - n.lineno + 1} lines, line {n.lineno})"
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 60
+    ]
     assert not long
 
 
@@ -61,8 +64,13 @@ def _docstring_lines(path: Path) -> set[int]:
     lines = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(
-                getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(getattr(body[0], "value", None), ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             lines |= set(range(body[0].lineno, body[0].end_lineno + 1))
     return lines
 
@@ -71,13 +79,22 @@ def test_outcome_names_are_spelled_once():
     """Outside the one table, code and templates name the outcomes through it (Q.x_risk, OUTCOMES…)."""
     table = PACKAGE / "core" / "quantities.py"
     spelled = re.compile(r"""["'](%s)["']""" % "|".join(map(re.escape, ROWS)))
-    found = [f"{p.relative_to(ROOT)}:{i}: {line.strip()}" for p in [*SOURCES, *TEMPLATES] if p != table
-             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-             if spelled.search(line) and i not in _docstring_lines(p)]
+    found = [
+        f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
+        for p in [*SOURCES, *TEMPLATES]
+        if p != table
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if spelled.search(line) and i not in _docstring_lines(p)
+    ]
     assert not found, "\n".join(found)
     labels = {q.label for q in QUANTITIES}
-    retyped = [f"{p.relative_to(ROOT)}: {label}" for p in [*SOURCES, *TEMPLATES] if p != table
-               for label in labels if len(label) > 12 and label in p.read_text(encoding="utf-8")]
+    retyped = [
+        f"{p.relative_to(ROOT)}: {label}"
+        for p in [*SOURCES, *TEMPLATES]
+        if p != table
+        for label in labels
+        if len(label) > 12 and label in p.read_text(encoding="utf-8")
+    ]
     assert not retyped
 
 
@@ -86,9 +103,11 @@ def test_the_equations_return_every_quantity_of_the_table():
 
 
 def test_import_model_is_light():
-    code = ("import sys, model\nmodel.load_priors; model.simulate\nimport model.api\n"
-            "print(sorted(m for m in ('pymc', 'pytensor', 'arviz', 'matplotlib', 'SALib', 'panel', 'bokeh') "
-            "if m in sys.modules))")
+    code = (
+        "import sys, model\nmodel.load_priors; model.simulate\nimport model.api\n"
+        "print(sorted(m for m in ('pymc', 'pytensor', 'arviz', 'matplotlib', 'SALib', 'panel', 'bokeh') "
+        "if m in sys.modules))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
@@ -108,8 +127,27 @@ def test_api_summary_is_the_cli_summary_json(tmp_path):
     import model
 
     priors = ROOT / "priors" / "openai.toml"
-    r = subprocess.run([sys.executable, "-m", "model", "run", str(priors), "-n", "30000", "-s", "7", "-o",
-                        str(tmp_path / "rep"), "-q", "--workers", "2"], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "model",
+            "run",
+            str(priors),
+            "-n",
+            "30000",
+            "-s",
+            "7",
+            "-o",
+            str(tmp_path / "rep"),
+            "-q",
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert r.returncode == 0, r.stderr
     written = json.loads((tmp_path / "rep" / "summary.json").read_text())
     cwd = os.getcwd()
@@ -139,8 +177,14 @@ def test_kept_worlds_are_the_runs_own_first_worlds():
 
 
 def test_the_notebook_example_runs(tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "docs" / "examples" / "two_views.py")], capture_output=True,
-                       text=True, cwd=tmp_path, env={**os.environ, "AAR_EXAMPLE_OUT": str(tmp_path)}, timeout=300)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "examples" / "two_views.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "AAR_EXAMPLE_OUT": str(tmp_path)},
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "two_views.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "P(success) =" in r.stdout
@@ -161,12 +205,28 @@ def test_api_checks_its_arguments_as_the_cli_does():
     import model
 
     view = model.load_priors(ROOT / "priors" / "author.toml")
-    for kw in ({"samples": 1.9}, {"samples": True}, {"seed": 1.5}, {"seed": 2**64}, {"samples": 0},
-               {"keep": 2.5}, {"samples": 500, "keep": 2000}):
+    for kw in (
+        {"samples": 1.9},
+        {"samples": True},
+        {"seed": 1.5},
+        {"seed": 2**64},
+        {"samples": 0},
+        {"keep": 2.5},
+        {"samples": 500, "keep": 2000},
+    ):
         with pytest.raises(ValueError):
             model.simulate(view, **kw)
-    for kw in ({"trust": -1}, {"horizon": 0}, {"trust": float("nan")}, {"target": 0}, {"target": 1.5},
-               {"horizon": -4}, {"methods": ()}, {"methods": ("bogus",)}, {"chains": 0}):
+    for kw in (
+        {"trust": -1},
+        {"horizon": 0},
+        {"trust": float("nan")},
+        {"target": 0},
+        {"target": 1.5},
+        {"horizon": -4},
+        {"methods": ()},
+        {"methods": ("bogus",)},
+        {"chains": 0},
+    ):
         with pytest.raises(ValueError):
             model.calibrate(view, samples=1000, **{"methods": ("tilt",), **kw})
 
@@ -190,10 +250,12 @@ def test_api_calibrated_worlds_carry_their_weights(tmp_path):
 
 def test_figures_leave_the_callers_matplotlib_alone():
     """Run.figures() in a notebook: the backend and rcParams are as the user set them."""
-    code = ("import matplotlib; matplotlib.use('svg'); matplotlib.rcParams['font.size'] = 14\n"
-            "import model\nrun = model.simulate('priors/author.toml', samples=20000, seed=1, workers=1)\n"
-            "figs = run.figures()\nimport matplotlib.pyplot as plt\n"
-            "print(matplotlib.get_backend(), matplotlib.rcParams['font.size'], len(figs), len(plt.get_fignums()))")
+    code = (
+        "import matplotlib; matplotlib.use('svg'); matplotlib.rcParams['font.size'] = 14\n"
+        "import model\nrun = model.simulate('priors/author.toml', samples=20000, seed=1, workers=1)\n"
+        "figs = run.figures()\nimport matplotlib.pyplot as plt\n"
+        "print(matplotlib.get_backend(), matplotlib.rcParams['font.size'], len(figs), len(plt.get_fignums()))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["svg", "14.0", "7", "0"]

@@ -37,10 +37,20 @@ def author_nuts(author):
     return cal.nuts(author, market, draws=1000, tune=1000, chains=4, seed=3, prior_draws=0)
 
 
-FAMILIES = [fam.Normal(1, 2), fam.LogNormal(0.1, 0.5), fam.LogitNormal(0.3, 1.2), fam.Uniform(-1, 2),
-            fam.Triangular(1, 2, 6), fam.Beta(2.5, 7), fam.Beta(0.5, 0.6), fam.Pert(2, 6, 10),
-            fam.Gamma(0.7, 2), fam.Truncated(fam.Normal(1.05, 0.1), 0.9), fam.Truncated(fam.LogNormal(0, 1), 0.5, 3),
-            fam.Mixture((fam.LogNormal(0, 0.2), fam.LogNormal(-1.2, 0.4)), (0.7, 0.3))]
+FAMILIES = [
+    fam.Normal(1, 2),
+    fam.LogNormal(0.1, 0.5),
+    fam.LogitNormal(0.3, 1.2),
+    fam.Uniform(-1, 2),
+    fam.Triangular(1, 2, 6),
+    fam.Beta(2.5, 7),
+    fam.Beta(0.5, 0.6),
+    fam.Pert(2, 6, 10),
+    fam.Gamma(0.7, 2),
+    fam.Truncated(fam.Normal(1.05, 0.1), 0.9),
+    fam.Truncated(fam.LogNormal(0, 1), 0.5, 3),
+    fam.Mixture((fam.LogNormal(0, 0.2), fam.LogNormal(-1.2, 0.4)), (0.7, 0.3)),
+]
 
 
 @pytest.mark.parametrize("m", FAMILIES, ids=lambda m: m.family)
@@ -55,8 +65,11 @@ def test_pytensor_quantiles_match_scipy(m):
     from model.families.tensor import from_z_tensor, ppf_tensor
 
     u, z = pt.dvector("u"), pt.dvector("z")
-    f = pytensor.function([u, z], [ppf_tensor(m, u), from_z_tensor(m, z),
-                                   pytensor.grad(from_z_tensor(m, z).sum(), z)], mode="FAST_COMPILE")
+    f = pytensor.function(
+        [u, z],
+        [ppf_tensor(m, u), from_z_tensor(m, z), pytensor.grad(from_z_tensor(m, z).sum(), z)],
+        mode="FAST_COMPILE",
+    )
     grid, zz = np.linspace(1e-6, 1 - 1e-6, 2001), np.linspace(-5, 5, 201)
     ppf, from_z, grad = f(grid, zz)
     np.testing.assert_allclose(ppf, m.ppf(grid), rtol=0, atol=1e-8)
@@ -111,8 +124,7 @@ def test_nuts_converges_and_agrees_with_reweighting(author, author_nuts):
 
 @pytest.mark.slow
 def test_nuts_with_no_trust_samples_the_prior(author, author_worlds):
-    idata = cal.nuts(author, cal.Market(0.14, 4.0, 1e-6), draws=1000, tune=500, chains=2, seed=5,
-                     prior_draws=0)
+    idata = cal.nuts(author, cal.Market(0.14, 4.0, 1e-6), draws=1000, tune=500, chains=2, seed=5, prior_draws=0)
     for name in ("capability_needed", "relative_difficulty", "automation_fraction", "years_to_agi"):
         x = idata.posterior[name].values.ravel()
         assert stats.ks_2samp(x, author_worlds[name]).pvalue > 0.001, name
@@ -120,8 +132,7 @@ def test_nuts_with_no_trust_samples_the_prior(author, author_worlds):
 
 @pytest.mark.slow
 def test_nuts_with_huge_trust_reaches_the_target(author):
-    idata = cal.nuts(author, cal.Market(0.14, 4.0, 1000.0), draws=300, tune=500, chains=2, seed=9,
-                     prior_draws=0)
+    idata = cal.nuts(author, cal.Market(0.14, 4.0, 1000.0), draws=300, tune=500, chains=2, seed=9, prior_draws=0)
     assert abs(float(idata.posterior["success_within_horizon"].mean()) - 0.14) < 0.02
 
 
@@ -129,8 +140,7 @@ def test_calibrated_priors_file_runs(tmp_path, author):
     from model.analyses.calibration.pipeline import run
     from model.report.calibration import make
 
-    computed = run(author, cal.Market.from_priors(author), ("reweight", "tilt"), samples=100_000, seed=1,
-                   workers=1)
+    computed = run(author, cal.Market.from_priors(author), ("reweight", "tilt"), samples=100_000, seed=1, workers=1)
     (summary, content), converged = make(computed, tmp_path), computed.converged
     assert converged and set(summary["methods"]) == {"reweight", "tilt"}
     (tmp_path / "priors").mkdir()

@@ -24,8 +24,10 @@ def aar(*args, cwd: Path):
 
 @pytest.fixture(scope="module")
 def worlds():
-    return {name: simulate(load(ROOT / f"priors/{name}.toml"), samples=200_000, seed=5, workers=1,
-                           keep_worlds=True).worlds for name in ("author", "openai", "pessimist")}
+    return {
+        name: simulate(load(ROOT / f"priors/{name}.toml"), samples=200_000, seed=5, workers=1, keep_worlds=True).worlds
+        for name in ("author", "openai", "pessimist")
+    }
 
 
 @pytest.mark.parametrize("y, trust", [(0.14, 20.0), (0.5, 3.0), (0.02, 100.0)])
@@ -48,8 +50,13 @@ def test_reweighting_moves_toward_the_market(worlds, name, trust):
 
 
 def test_more_trust_comes_closer(worlds):
-    gaps = [abs(float(cal.reweight(worlds["openai"], cal.Market(0.14, 4.0, t)) @ worlds["openai"][
-        "success_within_horizon"]) - 0.14) for t in (1, 5, 20, 100)]
+    gaps = [
+        abs(
+            float(cal.reweight(worlds["openai"], cal.Market(0.14, 4.0, t)) @ worlds["openai"]["success_within_horizon"])
+            - 0.14
+        )
+        for t in (1, 5, 20, 100)
+    ]
     assert gaps == sorted(gaps, reverse=True)
 
 
@@ -62,8 +69,9 @@ def test_every_calibrated_number_has_its_error(worlds):
     from model.analyses.calibration.pipeline import run
     from model.report.calibration import make
 
-    summary, files = make(run(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0),
-                              ("reweight", "tilt"), 50_000, 3))
+    summary, files = make(
+        run(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0), ("reweight", "tilt"), 50_000, 3)
+    )
     for block in (summary["prior"], *summary["methods"].values()):
         assert set(block["success_within_horizon"]) == {"mean", "mcse"}
         for est in block["outcomes"].values():
@@ -114,8 +122,7 @@ def test_nuts_and_reweighting_agree_and_pass_the_gates():
     from model.analyses.calibration.pipeline import run
     from model.report.calibration import make
 
-    computed = run(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0), ("nuts", "reweight"),
-                   400_000, 11)
+    computed = run(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0), ("nuts", "reweight"), 400_000, 11)
     (summary, _), converged = make(computed), computed.converged
     assert converged, summary["methods"]["nuts"]["failed"]
     nuts, rw = summary["methods"]["nuts"]["outcomes"], summary["methods"]["reweight"]["outcomes"]

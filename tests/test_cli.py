@@ -20,8 +20,9 @@ OUTCOME_FIELDS = {"mean", "mcse", "p5", "p50", "p95"}
 
 
 def aar(*args, cwd: Path, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "model", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "model", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300, **kw
+    )
 
 
 def test_run_with_the_default_priors(tmp_path):
@@ -33,9 +34,11 @@ def test_run_with_the_default_priors(tmp_path):
     assert s["samples"] == 20_000 and s["seed"] == 2023 and s["name"] == "Essay author"
     assert set(s["outcomes"]) == {"success", "kicking_the_can", "capability_externalities", "x_risk"}
     assert set(s["kicking_the_can_parts"]) == {"misaligned_contained", "aligned_too_slow"}
-    for block in [*s["outcomes"].values(), *s["kicking_the_can_parts"].values(),
-                  *(s[k] for k in ("success_within_horizon", "baseline_success", "plan_solved",
-                                   "plan_minus_baseline"))]:
+    for block in [
+        *s["outcomes"].values(),
+        *s["kicking_the_can_parts"].values(),
+        *(s[k] for k in ("success_within_horizon", "baseline_success", "plan_solved", "plan_minus_baseline")),
+    ]:
         assert set(block) == OUTCOME_FIELDS
         assert block["p5"] <= block["p50"] <= block["p95"]
     assert sum(v["mean"] for v in s["outcomes"].values()) == pytest.approx(1.0, abs=1e-12)
@@ -46,7 +49,16 @@ def test_run_with_the_default_priors(tmp_path):
     assert "## The four outcomes" in md and "seed 2023" in md and "20,000 worlds" in md
     assert (out / "report.html").stat().st_size > 50_000
     assert sorted(p.name for p in (out / "figures").iterdir()) == sorted(
-        ["ambition.png", "amdahl.png", "crux_map.png", "horizon.png", "outcomes.png", "plan_vs_baseline.png", "priors.png"])
+        [
+            "ambition.png",
+            "amdahl.png",
+            "crux_map.png",
+            "horizon.png",
+            "outcomes.png",
+            "plan_vs_baseline.png",
+            "priors.png",
+        ]
+    )
 
 
 def test_options_and_worker_independence(tmp_path):
@@ -88,8 +100,12 @@ def test_unwritable_output_keeps_going_nowhere(tmp_path):
 def test_interrupted_run_keeps_the_earlier_report(tmp_path, sig):
     assert aar("run", "-n", 2000, "-o", "rep", "-q", cwd=tmp_path).returncode == 0
     before = {p: p.read_bytes() for p in (tmp_path / "rep").rglob("*") if p.is_file()}
-    proc = subprocess.Popen([sys.executable, "-m", "model", "run", "-n", "50000000", "-o", "rep",
-                             "--workers", "1"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model", "run", "-n", "50000000", "-o", "rep", "--workers", "1"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(3)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
@@ -142,9 +158,11 @@ def test_compare_end_to_end(tmp_path):
 
 
 def test_help_is_light(tmp_path):
-    code = ("import sys; sys.argv = ['aar-risk', '--help']\nimport model.cli.commands\n"
-            "try:\n    model.cli.commands.cli()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('numpy', 'scipy', 'pymc', 'pytensor') if m in sys.modules))")
+    code = (
+        "import sys; sys.argv = ['aar-risk', '--help']\nimport model.cli.commands\n"
+        "try:\n    model.cli.commands.cli()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'scipy', 'pymc', 'pytensor') if m in sys.modules))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert "run" in r.stdout and r.stdout.strip().endswith("[]")
 
@@ -169,8 +187,10 @@ def test_calibrate_reweight_end_to_end_and_run_keeps_it(tmp_path):
 
 def test_calibrate_refuses_nuts_on_a_point_mass_mixture(tmp_path):
     path = tmp_path / "atoms.toml"
-    path.write_text(f'[meta]\nbase = "{(ROOT / "priors/author.toml").as_posix()}"\n[cruxes]\n'
-                    'capability_needed = { dist = "mixture", components = [0.0, "0.5 to 1.5"], weights = [0.2, 0.8] }\n')
+    path.write_text(
+        f'[meta]\nbase = "{(ROOT / "priors/author.toml").as_posix()}"\n[cruxes]\n'
+        'capability_needed = { dist = "mixture", components = [0.0, "0.5 to 1.5"], weights = [0.2, 0.8] }\n'
+    )
     r = aar("calibrate", path, "--method", "nuts", cwd=tmp_path)
     assert r.returncode == 2 and "--method reweight" in r.stderr and "Traceback" not in r.stderr
     ok = aar("calibrate", path, "--method", "reweight", "-n", 20_000, "-q", cwd=tmp_path)
@@ -194,8 +214,14 @@ def test_sensitivity_end_to_end(tmp_path):
     assert r.returncode == 0, r.stderr
     out = tmp_path / "reports" / "author"
     sens = json.loads((out / "sensitivity.json").read_text())
-    assert set(sens["outcomes"]) == {"success", "kicking_the_can", "capability_externalities", "x_risk",
-                                     "success_within_horizon", "plan_minus_baseline"}
+    assert set(sens["outcomes"]) == {
+        "success",
+        "kicking_the_can",
+        "capability_externalities",
+        "x_risk",
+        "success_within_horizon",
+        "plan_minus_baseline",
+    }
     assert sens["decision"]["evpi"] >= max(sens["decision"]["evppi"].values())
     md = (out / "report.md").read_text()
     assert "## Which belief matters" in md and "(figures/tornado.png)" in md

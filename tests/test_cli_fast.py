@@ -18,6 +18,7 @@ def _unmixed_nuts(calls: list):
     shape NUTS returns (the latent z, every variable and reported quantity, divergences and
     energy), from chains that disagree, so the convergence gates fail as they do for a short
     run, in milliseconds instead of a minute of compiling and sampling."""
+
     def nuts(priors, market, draws=1000, tune=1000, chains=4, seed=2023, **kw):
         import arviz as az
 
@@ -33,15 +34,23 @@ def _unmixed_nuts(calls: list):
         worlds = {}
         for n in NAMES:
             m = priors.variables[n].marginal
-            worlds[n] = (m.from_z(z[..., random.index(n)].ravel()) if n in random
-                         else np.full(chains * draws, float(m.value)))
+            worlds[n] = (
+                m.from_z(z[..., random.index(n)].ravel()) if n in random else np.full(chains * draws, float(m.value))
+            )
         o = outcomes(worlds, market.horizon)
-        posterior = {"z": z, **{n: worlds[n].reshape(chains, draws) for n in random},
-                     **{q: np.asarray(getattr(o, q)).reshape(chains, draws) for q in REPORTED}}
-        stats = {"diverging": np.zeros((chains, draws), dtype=bool),
-                 "energy": rng.standard_normal((chains, draws)).cumsum(axis=1)}
-        return az.from_dict(posterior=posterior, sample_stats=stats, coords={"variable": random},
-                            dims={"z": ["variable"]})
+        posterior = {
+            "z": z,
+            **{n: worlds[n].reshape(chains, draws) for n in random},
+            **{q: np.asarray(getattr(o, q)).reshape(chains, draws) for q in REPORTED},
+        }
+        stats = {
+            "diverging": np.zeros((chains, draws), dtype=bool),
+            "energy": rng.standard_normal((chains, draws)).cumsum(axis=1),
+        }
+        return az.from_dict(
+            posterior=posterior, sample_stats=stats, coords={"variable": random}, dims={"z": ["variable"]}
+        )
+
     return nuts
 
 
@@ -52,8 +61,7 @@ def test_unconverged_nuts_exits_3_and_says_so(tmp_path, monkeypatch):
 
     calls: list = []
     monkeypatch.setattr(methods, "nuts", _unmixed_nuts(calls))
-    r = aar_in_process("calibrate", "--method", "nuts", "--draws", 100, "--chains", 2, "-n", 20_000, "-q",
-                       cwd=tmp_path)
+    r = aar_in_process("calibrate", "--method", "nuts", "--draws", 100, "--chains", 2, "-n", 20_000, "-q", cwd=tmp_path)
     assert r.returncode == 3, r
     assert calls == [{"draws": 100, "tune": 1000, "chains": 2}]  # the options reach the sampler
     folder = tmp_path / "reports" / "author" / "calibration"

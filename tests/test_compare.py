@@ -31,11 +31,22 @@ from .conftest import MIDDLE_WORLD, ROOT, aar_in_process, write_priors
 
 #: A second point world: every variable moved, none across a boundary of its support.
 OTHER_WORLD = {
-    "capability_needed": 1.2, "relative_difficulty": 0.5, "alignment_difficulty": 7.0,
-    "technique_strength": 5.5, "loop_hazard": 0.1, "hazard_growth": 0.8,
-    "danger_threshold": 0.9, "containment": 0.6, "automation_fraction": 0.99,
-    "field_years": 9.0, "build_lag": 1.5, "years_to_agi": 12.0, "skill_overlap": 0.3,
-    "leakage": 0.5, "timing_noise": 0.8, "sharpness": 0.7,
+    "capability_needed": 1.2,
+    "relative_difficulty": 0.5,
+    "alignment_difficulty": 7.0,
+    "technique_strength": 5.5,
+    "loop_hazard": 0.1,
+    "hazard_growth": 0.8,
+    "danger_threshold": 0.9,
+    "containment": 0.6,
+    "automation_fraction": 0.99,
+    "field_years": 9.0,
+    "build_lag": 1.5,
+    "years_to_agi": 12.0,
+    "skill_overlap": 0.3,
+    "leakage": 0.5,
+    "timing_noise": 0.8,
+    "sharpness": 0.7,
 }
 
 
@@ -97,8 +108,10 @@ def test_a_difference_in_the_horizon_alone_is_attributed(tmp_path):
 def test_settings_no_outcome_depends_on_are_listed_with_zero(tmp_path):
     a = write_priors(tmp_path, "a", {**MIDDLE_WORLD, "capability_needed": '"0.5 to 1.5"'})
     b = tmp_path / "b.toml"
-    b.write_text('[meta]\nbase = "a.toml"\n[parameters]\ncontainment = 0.8\n'
-                 '[calibration]\ntarget = 0.3\ntrust = 5.0\n[decision]\ncost_of_catastrophe = 2.0\n')
+    b.write_text(
+        '[meta]\nbase = "a.toml"\n[parameters]\ncontainment = 0.8\n'
+        "[calibration]\ntarget = 0.3\ntrust = 5.0\n[decision]\ncost_of_catastrophe = 2.0\n"
+    )
     at = attribute(load(a), load(b), samples=16_384)
     assert at.players == ("containment", "target", "trust", "cost_of_catastrophe")
     assert at.inert == ("target", "trust", "cost_of_catastrophe")
@@ -108,7 +121,12 @@ def test_settings_no_outcome_depends_on_are_listed_with_zero(tmp_path):
 
 
 def test_the_correlation_table_is_one_player(tmp_path):
-    world = {**MIDDLE_WORLD, "years_to_build": 3.0, "capability_needed": '"0.4 to 1.6"', "danger_threshold": '"0.7 to 1.5"'}
+    world = {
+        **MIDDLE_WORLD,
+        "years_to_build": 3.0,
+        "capability_needed": '"0.4 to 1.6"',
+        "danger_threshold": '"0.7 to 1.5"',
+    }
     a = write_priors(tmp_path, "a", world)
     b = write_priors(tmp_path, "b", world, '\n[correlations]\n"capability_needed, danger_threshold" = -0.6\n')
     at = attribute(load(a), load(b), samples=65_536)
@@ -141,16 +159,28 @@ def test_twelve_players_are_exact_and_traced_evaluation_changes_nothing(tmp_path
     assert at.method == "shapley" and at.orderings is None  # v1 sampled orderings beyond 8
     for q in compare.COMPARED:
         assert sum(at.by_variable[q].values()) == pytest.approx(at.total[q], abs=1e-12)
-    few = load(write_priors(tmp_path, "few", {**{n: v for n, v in MIDDLE_WORLD.items()},
-                                             "capability_needed": '"0.5 to 1.5"', "leakage": 0.4,
-                                             "relative_difficulty": '"0.4 to 1.2"'}))
+    few = load(
+        write_priors(
+            tmp_path,
+            "few",
+            {
+                **{n: v for n, v in MIDDLE_WORLD.items()},
+                "capability_needed": '"0.5 to 1.5"',
+                "leakage": 0.4,
+                "relative_difficulty": '"0.4 to 1.2"',
+            },
+        )
+    )
     more = tmp_path / "more.toml"
-    more.write_text('[meta]\nbase = "few.toml"\n[cruxes]\ncapability_needed = "0.8 to 1.9"\n'
-                    '[parameters]\nleakage = 0.7\ncontainment = 0.2\n[calibration]\nhorizon_years = 6.0\n'
-                    '[correlations]\n"capability_needed, relative_difficulty" = 0.3\n')
+    more.write_text(
+        '[meta]\nbase = "few.toml"\n[cruxes]\ncapability_needed = "0.8 to 1.9"\n'
+        "[parameters]\nleakage = 0.7\ncontainment = 0.2\n[calibration]\nhorizon_years = 6.0\n"
+        '[correlations]\n"capability_needed, relative_difficulty" = 0.3\n'
+    )
     fast, slow = (attribute(few, load(more), samples=20_000, trace=t) for t in (True, False))
-    assert fast.players == slow.players == ("capability_needed", "containment", "leakage", CORRELATIONS,
-                                             "horizon_years")
+    assert (
+        fast.players == slow.players == ("capability_needed", "containment", "leakage", CORRELATIONS, "horizon_years")
+    )
     for q in compare.COMPARED:
         for p in fast.players:
             assert fast.by_variable[q][p] == pytest.approx(slow.by_variable[q][p], abs=1e-15)
@@ -209,8 +239,9 @@ def test_crux_maps_share_edges_and_rebin_the_runs_own_worlds():
     p, r = runs[0]
     counts, means = crux_maps_module.bin_map(p, r, (r.crux_map.c_edges, r.crux_map.r_edges), r.samples)
     np.testing.assert_array_equal(counts, r.crux_map.counts)
-    np.testing.assert_allclose(np.nan_to_num(means["success"]), np.nan_to_num(r.crux_map.means["success"]),
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        np.nan_to_num(means["success"]), np.nan_to_num(r.crux_map.means["success"]), rtol=0, atol=1e-12
+    )
 
 
 def test_compare_honours_samples_and_draws_the_crux_maps(tmp_path):

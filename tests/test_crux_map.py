@@ -13,13 +13,16 @@ from .conftest import MIDDLE_WORLD, write_priors
 N = 20_000
 
 
-@pytest.mark.parametrize("c, r", [
-    (2.0, 0.7),  # the top of C's default axis
-    (0.0, 0.7),  # the bottom of C's default axis
-    (0.9, 1.5),  # the top of R's default axis
-    (3.0, 0.7),  # beyond the default axis: the widened C axis ends exactly at the point
-    (0.9, 2.5),  # likewise for R
-])
+@pytest.mark.parametrize(
+    "c, r",
+    [
+        (2.0, 0.7),  # the top of C's default axis
+        (0.0, 0.7),  # the bottom of C's default axis
+        (0.9, 1.5),  # the top of R's default axis
+        (3.0, 0.7),  # beyond the default axis: the widened C axis ends exactly at the point
+        (0.9, 2.5),  # likewise for R
+    ],
+)
 def test_a_point_prior_on_an_edge_puts_every_world_in_the_run_map(tmp_path, c, r):
     path = write_priors(tmp_path, "edge", {**MIDDLE_WORLD, "capability_needed": c, "relative_difficulty": r})
     run = model.simulate(path, samples=N, seed=3, workers=1)
@@ -53,5 +56,6 @@ def test_crux_cells_closed_at_both_ends_and_drops_only_the_outside():
     cell = crux_cells(c, r, edges)
     outside = 4 * 3
     # value on an inner edge goes to the cell above it; the top edge to the last cell
-    np.testing.assert_array_equal(cell, [0, 3 * 3 + 2, 1 * 3 + 1, 3 * 3 + 2,
-                                         outside, outside, outside, outside, outside])
+    np.testing.assert_array_equal(
+        cell, [0, 3 * 3 + 2, 1 * 3 + 1, 3 * 3 + 2, outside, outside, outside, outside, outside]
+    )

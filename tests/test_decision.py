@@ -65,8 +65,11 @@ def test_an_extra_externality_cost_is_charged_on_top_of_the_lost_race(tmp_path):
         assert "already cost the race they lose" in md and "net benefit of building" in md
 
 
-@pytest.mark.xfail(Decision().cost_of_capability_externalities != 0, strict=True,
-                   reason="schema.py still defaults cost_of_capability_externalities to 0.5 (v1)")
+@pytest.mark.xfail(
+    Decision().cost_of_capability_externalities != 0,
+    strict=True,
+    reason="schema.py still defaults cost_of_capability_externalities to 0.5 (v1)",
+)
 def test_by_default_capability_externalities_are_charged_once(tmp_path):
     world = {**MIDDLE_WORLD, "leakage": 0.6, "skill_overlap": 0.9}
     _, _, sens = _analyse(write_priors(tmp_path, "default", world))
@@ -97,6 +100,7 @@ def test_utilities_other_than_the_files_are_refused():
 
 # --- value of information: about zero, and flip probabilities -----------------------------------
 
+
 def _two_beliefs(tmp_path):
     """Priors whose only random variables are the two cruxes (rows 0 and 1 of the bins)."""
     world = {**MIDDLE_WORLD, "capability_needed": '"0.5 to 1.5"', "relative_difficulty": '"0.4 to 1.2"'}
@@ -112,8 +116,16 @@ def _synthetic(p, u: np.ndarray, nb: np.ndarray):
     outs[binned.OUTPUTS.index("plan_minus_baseline")] = nb
     outs[binned.OUTPUTS.index("net_benefit")] = nb
     counts, sums, jc, js = binned.accumulate(u, outs, (0, 1))
-    sens = (counts, sums, jc, js, np.array([np.maximum(nb, 0).sum()]), np.array([np.count_nonzero(nb > 0)]),
-            (outs ** 2).sum(axis=1), outs.sum(axis=1))
+    sens = (
+        counts,
+        sums,
+        jc,
+        js,
+        np.array([np.maximum(nb, 0).sum()]),
+        np.array([np.count_nonzero(nb > 0)]),
+        (outs**2).sum(axis=1),
+        outs.sum(axis=1),
+    )
     return decision(p, SimpleNamespace(samples=nb.size, sensitivity=sens))
 
 

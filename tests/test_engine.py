@@ -21,8 +21,9 @@ def author():
     return load(AUTHOR)
 
 
-@pytest.mark.parametrize("change", [{}, {"hazard_growth": 0.0}, {"field_years": 2.0},
-                                    {"capability_needed": 1.8, "containment": 0.0}])
+@pytest.mark.parametrize(
+    "change", [{}, {"hazard_growth": 0.0}, {"field_years": 2.0}, {"capability_needed": 1.8, "containment": 0.0}]
+)
 def test_point_priors_give_the_closed_form(tmp_path, change):
     world = {**MIDDLE_WORLD, **change}
     res = simulate(load(write_priors(tmp_path, "points", world)), samples=1000, workers=1)
@@ -40,7 +41,8 @@ def test_horizon_and_target_are_honoured(tmp_path):
     for h in (1.0, 4.0, 20.0):
         res = simulate(p, samples=10, workers=1, horizon=h, target=0.3)
         assert res.estimates["success_within_horizon"].mean == pytest.approx(
-            closed_form(world, h)["success_within_horizon"], rel=1e-12)
+            closed_form(world, h)["success_within_horizon"], rel=1e-12
+        )
         assert res.target_percentile == (1.0 if closed_form(world, h)["success_within_horizon"] <= 0.3 else 0.0)
 
 
@@ -74,8 +76,10 @@ def test_blocks_follow_the_documented_seeding(author):
     sampler = Sampler.from_priors(author)
     second = sampler.draw(np.random.Generator(np.random.PCG64(np.random.SeedSequence(3, spawn_key=(1,)))), 10)
     np.testing.assert_array_equal(res.worlds["loop_hazard"][BLOCK:], second["loop_hazard"])
-    assert block_rng(3, 1).random() == np.random.Generator(
-        np.random.PCG64(np.random.SeedSequence(3, spawn_key=(1,)))).random()
+    assert (
+        block_rng(3, 1).random()
+        == np.random.Generator(np.random.PCG64(np.random.SeedSequence(3, spawn_key=(1,)))).random()
+    )
 
 
 def test_global_numpy_random_state_is_untouched(author):
@@ -108,8 +112,12 @@ def test_outcomes_sum_to_one_in_every_world(author):
 
 @pytest.mark.parametrize("rho", [-0.6, 0.3, 0.8])
 def test_copula_reaches_the_rank_correlation(tmp_path, rho):
-    values = {**MIDDLE_WORLD, "capability_needed": '{ dist = "beta", alpha = 2, beta = 5 }',
-              "danger_threshold": '"0.8 to 1.6"', "containment": '{ dist = "uniform", low = 0, high = 1 }'}
+    values = {
+        **MIDDLE_WORLD,
+        "capability_needed": '{ dist = "beta", alpha = 2, beta = 5 }',
+        "danger_threshold": '"0.8 to 1.6"',
+        "containment": '{ dist = "uniform", low = 0, high = 1 }',
+    }
     extra = f'\n[correlations]\n"capability_needed, danger_threshold" = {rho}\n'
     p = load(write_priors(tmp_path, "cop", values, extra))
     res = simulate(p, samples=200_000, workers=1, keep_worlds=True)

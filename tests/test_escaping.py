@@ -39,12 +39,16 @@ HOSTILE_NAMES = [
     "$\\cmd$ and $ and $$ and \\$",
     "_hidden & &amp; &#60;tag&#62; <b>x</b> \u202eevil",
 ]
-HOSTILE_SOURCE = ("[/green] $\\alpha$ <img src=x onerror=alert(3)> | `\n"
-                  "[link](javascript:alert(4)) </td></tr> <!-- c --> \\ \"\"\" ''' ü [/x]\n\tend")
+HOSTILE_SOURCE = (
+    "[/green] $\\alpha$ <img src=x onerror=alert(3)> | `\n"
+    "[link](javascript:alert(4)) </td></tr> <!-- c --> \\ \"\"\" ''' ü [/x]\n\tend"
+)
 #: What programs and file names can still carry: line breaks and control characters.
 CONTROL_NAMES = ["\x1b[31mred\x1b[0m \x07bell \r over \x9b2J", "two\nlines\r\nthree", "\x1b]0;title\x07"]
-HOSTILE_DESCRIPTION = ("Line one <b>bold</b>\n# not a heading\n- not a list\n> not nested\n"
-                       "<script>alert(2)</script>\n\n    indented code?\n| a | b |\n===\nlast line")
+HOSTILE_DESCRIPTION = (
+    "Line one <b>bold</b>\n# not a heading\n- not a list\n> not nested\n"
+    "<script>alert(2)</script>\n\n    indented code?\n| a | b |\n===\nlast line"
+)
 
 
 def toml_str(s: str) -> str:
@@ -53,26 +57,42 @@ def toml_str(s: str) -> str:
     for c in s:
         if c in '"\\':
             out.append("\\" + c)
-        elif ord(c) < 0x20 or ord(c) == 0x7f:
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
             out.append(f"\\u{ord(c):04x}")
         else:
             out.append(c)
     return '"' + "".join(out) + '"'
 
 
-def hostile_priors(folder: Path, name: str, stem: str = "hostile", source: str = HOSTILE_SOURCE,
-                   description: str = HOSTILE_DESCRIPTION) -> Path:
+def hostile_priors(
+    folder: Path, name: str, stem: str = "hostile", source: str = HOSTILE_SOURCE, description: str = HOSTILE_DESCRIPTION
+) -> Path:
     path = folder / f"{stem}.toml"
-    path.write_text("\n".join([
-        "[meta]", f"name = {toml_str(name)}", f"description = {toml_str(description)}", 'base = "author"', "",
-        "[cruxes]",
-        f'relative_difficulty = {{ dist = "beta", ci90 = [0.5, 0.95], source = {toml_str(source)} }}', "",
-        "[parameters]", f"containment = {{ dist = \"beta\", alpha = 3, beta = 3, source = {toml_str(source[::-1])} }}",
-        "", "[calibration]", f"source = {toml_str(source)}", ""]))
+    path.write_text(
+        "\n".join(
+            [
+                "[meta]",
+                f"name = {toml_str(name)}",
+                f"description = {toml_str(description)}",
+                'base = "author"',
+                "",
+                "[cruxes]",
+                f'relative_difficulty = {{ dist = "beta", ci90 = [0.5, 0.95], source = {toml_str(source)} }}',
+                "",
+                "[parameters]",
+                f'containment = {{ dist = "beta", alpha = 3, beta = 3, source = {toml_str(source[::-1])} }}',
+                "",
+                "[calibration]",
+                f"source = {toml_str(source)}",
+                "",
+            ]
+        )
+    )
     return path
 
 
 # --- 1. Markdown -----------------------------------------------------------------------------
+
 
 def _markdown():
     markdown_it = pytest.importorskip("markdown_it")
@@ -118,8 +138,27 @@ class _Html(HTMLParser):
 
 
 #: Every tag the templates themselves produce.
-TEMPLATE_TAGS = {"h1", "h2", "h3", "p", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "code",
-                 "strong", "em", "img", "ul", "li", "a", "br"}
+TEMPLATE_TAGS = {
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "code",
+    "strong",
+    "em",
+    "img",
+    "ul",
+    "li",
+    "a",
+    "br",
+}
 
 
 def _check_markdown(text: str) -> _Html:
@@ -248,6 +287,7 @@ def test_calibration_md_and_calibrated_priors_file(tmp_path):
 
 # --- 6. no Monte Carlo error ---------------------------------------------------------------------
 
+
 def test_no_error_is_shown_where_none_was_estimated():
     est = {"mean": 0.25, "mcse": None, "p5": 0.1, "p50": 0.2, "p95": 0.4}
     assert "±" not in pct_pm(est) and pct_pm(est) == "25.00%"
@@ -291,21 +331,41 @@ def _compare_summary(names, files, se=0.001):
     qs = (*OUTCOMES, "success_within_horizon", "plan_minus_baseline")
     players = ["capability_needed", "relative_difficulty"]
     return {
-        "files": files, "names": dict(zip(files, names)), "samples": 1000, "seed": 1,
+        "files": files,
+        "names": dict(zip(files, names)),
+        "samples": 1000,
+        "seed": 1,
         "outcomes": {f: {q: 0.25 for q in qs} for f in files},
         "mcse": {f: {q: None if se is None else 0.001 for q in qs} for f in files},
-        "attribution": [{"from": a, "to": b, "method": "shapley", "samples": 1000, "players": players,
-                         "outcomes": {q: {"total": 0.01, "total_se": se, "by_variable": {v: 0.005 for v in players},
-                                          "se": {v: se for v in players}} for q in COMPARED}}
-                        for a, b in zip(files, files[1:])],
+        "attribution": [
+            {
+                "from": a,
+                "to": b,
+                "method": "shapley",
+                "samples": 1000,
+                "players": players,
+                "outcomes": {
+                    q: {
+                        "total": 0.01,
+                        "total_se": se,
+                        "by_variable": {v: 0.005 for v in players},
+                        "se": {v: se for v in players},
+                    }
+                    for q in COMPARED
+                },
+            }
+            for a, b in zip(files, files[1:])
+        ],
         "versions": {"model": "0"},
     }
 
 
 # --- 3. matplotlib mathtext ------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", HOSTILE_NAMES + CONTROL_NAMES
-                         + ["$\\undefinedcommand{x}$", "$", "a $b", "$\\frac{1}{$", "_x"])
+
+@pytest.mark.parametrize(
+    "name", HOSTILE_NAMES + CONTROL_NAMES + ["$\\undefinedcommand{x}$", "$", "a $b", "$\\frac{1}{$", "_x"]
+)
 def test_compare_figure_draws_any_name(monkeypatch, name):
     import matplotlib.cbook as cbook
 
@@ -340,16 +400,28 @@ def test_figure_text_shows_dollars_verbatim():
 
 # --- 4. TOML ---------------------------------------------------------------------------------
 
+
 @given(name=st.text(max_size=30), source=st.text(max_size=30), stem=st.text(max_size=10))
 def test_calibrated_file_round_trips_any_text(author_worlds, name, source, stem):
     from model.analyses.calibration import methods as cal
     from model.priors.refit import calibrated_file
 
     p, worlds, w = author_worlds
-    q = dataclasses.replace(p, name=name, path=p.path.with_name(f"{stem or 'x'}.toml".replace("/", "_")),
-                            calibration=p.calibration.model_copy(update={"source": source}))
-    text = calibrated_file(q, cal.Market(0.14, 4.0, 20.0), "update", None, q.path.parent, (worlds, w),
-                           {"success_within_horizon": {"mean": 0.1, "mcse": 0.001}})
+    q = dataclasses.replace(
+        p,
+        name=name,
+        path=p.path.with_name(f"{stem or 'x'}.toml".replace("/", "_")),
+        calibration=p.calibration.model_copy(update={"source": source}),
+    )
+    text = calibrated_file(
+        q,
+        cal.Market(0.14, 4.0, 20.0),
+        "update",
+        None,
+        q.path.parent,
+        (worlds, w),
+        {"success_within_horizon": {"mean": 0.1, "mcse": 0.001}},
+    )
     data = tomllib.loads(text)
     assert data["meta"]["name"] == name + " (calibrated)"
     assert data["calibration"]["source"] == source
@@ -374,13 +446,21 @@ def test_calibrated_file_is_valid_priors_file(tmp_path, author_worlds, name):
     from model.priors.refit import calibrated_file
 
     p, worlds, w = author_worlds
-    weird = tmp_path / "we\"ird [name] ★.toml"
+    weird = tmp_path / 'we"ird [name] ★.toml'
     weird.write_bytes(AUTHOR.read_bytes())
-    q = dataclasses.replace(p, name=name, path=weird,
-                            calibration=p.calibration.model_copy(update={"source": HOSTILE_SOURCE + name}))
+    q = dataclasses.replace(
+        p, name=name, path=weird, calibration=p.calibration.model_copy(update={"source": HOSTILE_SOURCE + name})
+    )
     (tmp_path / "priors").mkdir()
-    text = calibrated_file(q, cal.Market(0.14, 4.0, 20.0), "tilt", 3.5, tmp_path / "priors", (worlds, w),
-                           {"success_within_horizon": {"mean": 0.14, "mcse": 0.001}})
+    text = calibrated_file(
+        q,
+        cal.Market(0.14, 4.0, 20.0),
+        "tilt",
+        3.5,
+        tmp_path / "priors",
+        (worlds, w),
+        {"success_within_horizon": {"mean": 0.14, "mcse": 0.001}},
+    )
     path = tmp_path / "priors" / "c.toml"
     path.write_text(text)
     back = load(path)
@@ -391,6 +471,7 @@ def test_calibrated_file_is_valid_priors_file(tmp_path, author_worlds, name):
 
 
 # --- 2 and 5. the terminal -------------------------------------------------------------------
+
 
 def aar(*args, cwd, columns=None):
     """aar-risk as a user runs it, its stdout piped (not a terminal), in this process."""
@@ -421,8 +502,10 @@ def test_validate_piped_keeps_names_and_numbers_whole(tmp_path, columns):
             assert _whole_on_a_line(r.stdout, name, "unused")
             continue
         q = [f"{v:.4g}" for v in prior.marginal.ppf(np.array([0.05, 0.5, 0.95]))]
-        assert any(line.split()[0] == name and re.search(r"\s{2,}".join(map(re.escape, q)), line)
-                   for line in r.stdout.splitlines()), (name, q)
+        assert any(
+            line.split()[0] == name and re.search(r"\s{2,}".join(map(re.escape, q)), line)
+            for line in r.stdout.splitlines()
+        ), (name, q)
         params = ", ".join(f"{k}={v:.4g}" for k, v in prior.marginal.params().items())
         assert _whole_on_a_line(r.stdout, name, params)
         assert _whole_on_a_line(r.stdout, name, prior.source)  # sources in full, below the table
@@ -439,8 +522,10 @@ def test_run_piped_keeps_outcome_rows_whole(tmp_path, columns):
     assert r.returncode == 0, r.stderr
     _plain_output_ok(r.stdout)
     s = json.loads((tmp_path / "fresh" / "r" / "summary.json").read_text())
-    rows = [*s["outcomes"].items(), *[(k, s[k]) for k in ("success_within_horizon", "baseline_success",
-                                                           "plan_minus_baseline")]]
+    rows = [
+        *s["outcomes"].items(),
+        *[(k, s[k]) for k in ("success_within_horizon", "baseline_success", "plan_minus_baseline")],
+    ]
     for key, est in rows:
         assert _whole_on_a_line(r.stdout, LABELS[key], pct_pm(est), spread(est)), key
 
@@ -478,9 +563,14 @@ def test_hostile_text_in_validate_run_compare(tmp_path):
 
 def _grid(name="capability_needed", source="x " * 80):
     return terminal.Grid(
-        "[bold]T[/bold] \x1b[2J", [terminal.Column("variable"), terminal.Column("5th", "number", "right"),
-                                   terminal.Column("source", "text", below="sources")],
-        [[name, "0.2626", source], ["relative_difficulty", "0.5", "[/green]"]])
+        "[bold]T[/bold] \x1b[2J",
+        [
+            terminal.Column("variable"),
+            terminal.Column("5th", "number", "right"),
+            terminal.Column("source", "text", below="sources"),
+        ],
+        [[name, "0.2626", source], ["relative_difficulty", "0.5", "[/green]"]],
+    )
 
 
 @pytest.mark.parametrize("width", [40, 60, 80, 120, 200])
@@ -525,9 +615,16 @@ def test_cli_tables_at_a_terminal(width):
 
 def _run_summary():
     est = {"mean": 0.2464, "mcse": 0.0017, "p5": 0.001, "p50": 0.168, "p95": 0.734}
-    return {"name": "[bold]Essay[/] author", "samples": 20_000, "seed": 2023,
-            "outcomes": {q: est for q in ("success", "kicking_the_can", "capability_externalities", "x_risk")},
-            "success_within_horizon": est, "baseline_success": est, "plan_solved": est, "plan_minus_baseline": est}
+    return {
+        "name": "[bold]Essay[/] author",
+        "samples": 20_000,
+        "seed": 2023,
+        "outcomes": {q: est for q in ("success", "kicking_the_can", "capability_externalities", "x_risk")},
+        "success_within_horizon": est,
+        "baseline_success": est,
+        "plan_solved": est,
+        "plan_minus_baseline": est,
+    }
 
 
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs script(1) for a pseudo-terminal")
@@ -536,9 +633,14 @@ def test_validate_at_a_real_terminal(tmp_path, columns):
     exe = ROOT / ".venv" / "bin" / "aar-risk"
     if not exe.exists():
         pytest.skip("aar-risk is not installed in .venv")
-    r = subprocess.run(["script", "-qec", f"stty cols {columns} rows 50; {exe} validate {AUTHOR}", "/dev/null"],
-                       capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                       env={**os.environ, "COLUMNS": str(columns), "TERM": "xterm"})
+    r = subprocess.run(
+        ["script", "-qec", f"stty cols {columns} rows 50; {exe} validate {AUTHOR}", "/dev/null"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": str(columns), "TERM": "xterm"},
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     out = ANSI.sub("", r.stdout).replace("\r", "")
     assert BOX.search(out)  # a rich table
@@ -570,10 +672,19 @@ def test_markup_in_every_cli_table_is_text():
         buf = io.StringIO()
         terminal.compare(compare, file=buf, terminal=term, width=100)
         assert "[/green]" in buf.getvalue() and "[bold]x" in buf.getvalue()
-    cal = {"name": "[/x] \x1b[1m", "target": 0.14, "horizon_years": 4, "trust": 20,
-           "prior": {"outcomes": dict.fromkeys(("success_within_horizon", "success", "kicking_the_can",
-                                                "capability_externalities", "x_risk"),
-                                               {"mean": 0.1, "mcse": 0.001})}, "methods": {}}
+    cal = {
+        "name": "[/x] \x1b[1m",
+        "target": 0.14,
+        "horizon_years": 4,
+        "trust": 20,
+        "prior": {
+            "outcomes": dict.fromkeys(
+                ("success_within_horizon", "success", "kicking_the_can", "capability_externalities", "x_risk"),
+                {"mean": 0.1, "mcse": 0.001},
+            )
+        },
+        "methods": {},
+    }
     for term in (True, False):
         buf = io.StringIO()
         terminal.calibration(cal, file=buf, terminal=term, width=100)

@@ -28,15 +28,15 @@ CASES = [
     # PERT(1, 4, 9): α = 1 + 4·3/8 = 2.5, β = 1 + 4·5/8 = 3.5 (Vose 2008)
     ({"dist": "pert", "min": 1.0, "mode": 4.0, "max": 9.0}, stats.beta(2.5, 3.5, loc=1.0, scale=8.0)),
     ({"dist": "gamma", "shape": 2.0, "scale": 1.5}, stats.gamma(2.0, scale=1.5)),
-    ({"dist": "normal", "mean": 0.0, "sd": 1.0, "lower": -0.5, "upper": 2.0},
-     stats.truncnorm(-0.5, 2.0)),
-    ({"dist": "lognormal", "mu": 0.0, "sigma": 1.0, "upper": 2.0},
-     stats.truncnorm(-np.inf, np.log(2.0))),  # compared on the log scale below
+    ({"dist": "normal", "mean": 0.0, "sd": 1.0, "lower": -0.5, "upper": 2.0}, stats.truncnorm(-0.5, 2.0)),
+    (
+        {"dist": "lognormal", "mu": 0.0, "sigma": 1.0, "upper": 2.0},
+        stats.truncnorm(-np.inf, np.log(2.0)),
+    ),  # compared on the log scale below
 ]
 
 
-@pytest.mark.parametrize("table, ref", CASES,
-                         ids=lambda v: v["dist"] if isinstance(v, dict) else "")
+@pytest.mark.parametrize("table, ref", CASES, ids=lambda v: v["dist"] if isinstance(v, dict) else "")
 def test_draws_match_scipy(table, ref):
     m = FAMILIES[table["dist"]].model_validate(table).to_marginal()
     x = _draw(m)
@@ -51,8 +51,10 @@ def test_draws_match_scipy(table, ref):
 def test_logitnormal_against_transformed_normal():
     m = FAMILIES["logitnormal"].model_validate({"dist": "logitnormal", "ci90": [0.2, 0.9]}).to_marginal()
     logit = special.logit(_draw(m))
-    ref = stats.norm((special.logit(0.2) + special.logit(0.9)) / 2,
-                     (special.logit(0.9) - special.logit(0.2)) / (2 * 1.6448536269514722))
+    ref = stats.norm(
+        (special.logit(0.2) + special.logit(0.9)) / 2,
+        (special.logit(0.9) - special.logit(0.2)) / (2 * 1.6448536269514722),
+    )
     assert stats.kstest(logit, ref.cdf).pvalue > 0.01
 
 
@@ -81,8 +83,7 @@ def test_a_to_b(a, b, family):
 
 
 def test_truncation_keeps_the_mass_and_never_clips():
-    m = FAMILIES["normal"].model_validate({"dist": "normal", "mean": 1.05, "sd": 0.1,
-                                           "lower": 0.9}).to_marginal()
+    m = FAMILIES["normal"].model_validate({"dist": "normal", "mean": 1.05, "sd": 0.1, "lower": 0.9}).to_marginal()
     x = _draw(m)
     assert x.min() > 0.9  # no atom piled on the bound
     ref = stats.truncnorm((0.9 - 1.05) / 0.1, np.inf, loc=1.05, scale=0.1)
@@ -107,10 +108,18 @@ def test_mixture_of_points_is_discrete():
     assert np.mean(x == 1.0) == pytest.approx(0.3, abs=0.01)
 
 
-@pytest.mark.parametrize("m", [fam.Beta(3.0, 5.0), fam.Beta(0.5, 0.5), fam.Pert(2, 6, 10), fam.Gamma(0.7, 2.0),
-                               fam.Mixture((fam.LogNormal(0, 0.2), fam.LogNormal(-1.2, 0.4)), (0.7, 0.3)),
-                               fam.Truncated(fam.Normal(0, 1), -0.5, 2.0)],
-                         ids=lambda m: m.family)
+@pytest.mark.parametrize(
+    "m",
+    [
+        fam.Beta(3.0, 5.0),
+        fam.Beta(0.5, 0.5),
+        fam.Pert(2, 6, 10),
+        fam.Gamma(0.7, 2.0),
+        fam.Mixture((fam.LogNormal(0, 0.2), fam.LogNormal(-1.2, 0.4)), (0.7, 0.3)),
+        fam.Truncated(fam.Normal(0, 1), -0.5, 2.0),
+    ],
+    ids=lambda m: m.family,
+)
 def test_quantile_table_matches_the_exact_quantile(m):
     z = np.concatenate([np.linspace(-8.4, 4.99, 20_001), np.random.default_rng(1).standard_normal(10_000)])
     assert m._z_table is not None, "a table should be available for this family"
@@ -118,20 +127,24 @@ def test_quantile_table_matches_the_exact_quantile(m):
     np.testing.assert_allclose(m.from_z(z), m._exact_from_z(z), rtol=0, atol=1e-9 * (hi - lo))
 
 
-@pytest.mark.parametrize("ours, theirs", [
-    (fam.Beta(2.5, 8.0), lambda: stats.beta(2.5, 8.0)),
-    (fam.Beta(0.4, 0.7), lambda: stats.beta(0.4, 0.7)),
-    (fam.Pert(3.0, 7.0, 10.0), lambda: stats.beta(*fam.Pert(3.0, 7.0, 10.0).shapes, loc=3.0, scale=7.0)),
-    (fam.LogNormal(0.3, 0.8), lambda: stats.lognorm(s=0.8, scale=np.exp(0.3))),
-    (fam.Normal(1.4, 0.67), lambda: stats.norm(1.4, 0.67)),
-])
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (fam.Beta(2.5, 8.0), lambda: stats.beta(2.5, 8.0)),
+        (fam.Beta(0.4, 0.7), lambda: stats.beta(0.4, 0.7)),
+        (fam.Pert(3.0, 7.0, 10.0), lambda: stats.beta(*fam.Pert(3.0, 7.0, 10.0).shapes, loc=3.0, scale=7.0)),
+        (fam.LogNormal(0.3, 0.8), lambda: stats.lognorm(s=0.8, scale=np.exp(0.3))),
+        (fam.Normal(1.4, 0.67), lambda: stats.norm(1.4, 0.67)),
+    ],
+)
 def test_families_compute_scipy_stats_numbers_bit_for_bit(ours, theirs):
     """Beta, PERT, lognormal and normal compute without importing scipy.stats (≈ 0.5 s at
     start-up) yet give its very numbers, edges, NaN and out-of-range values included."""
     ref = theirs()
     u = np.concatenate([np.linspace(0, 1, 2001), [-0.1, 1.1, np.nan, 1e-300, 1 - 2**-53]])
-    x = np.concatenate([np.asarray(ref.ppf(u[1:-6])), np.linspace(-2, 12, 301),
-                        [0.0, 1.0, 3.0, 10.0, np.nan, -np.inf, np.inf]])
+    x = np.concatenate(
+        [np.asarray(ref.ppf(u[1:-6])), np.linspace(-2, 12, 301), [0.0, 1.0, 3.0, 10.0, np.nan, -np.inf, np.inf]]
+    )
     assert np.array_equal(ours.ppf(u), ref.ppf(u), equal_nan=True)
     assert np.array_equal(ours.cdf(x), ref.cdf(x), equal_nan=True)
     assert np.array_equal(ours.pdf(x), ref.pdf(x), equal_nan=True)

@@ -20,8 +20,7 @@ from model.core.errors import PriorsError
 from model.core.variables import BY_NAME, CRUXES, NAMES
 from model.priors.schema import FAMILIES
 
-FAST = settings(max_examples=8, derandomize=True, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=8, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _f(lo: float, hi: float):
@@ -43,9 +42,13 @@ PARAMS = {
     "triangular": _three_point(fam.Triangular),
     "pert": _three_point(fam.Pert),
     "gamma": st.builds(fam.Gamma, _f(0.6, 20), _f(0.1, 5)),
-    "mixture": st.builds(lambda m1, m2, s, w: fam.Mixture((fam.LogNormal(m1, s), fam.LogNormal(m1 + m2, s)),
-                                                          (w, 1 - w)),
-                         _f(-1, 1), _f(1.0, 3.0), _f(0.1, 0.4), _f(0.2, 0.8)),
+    "mixture": st.builds(
+        lambda m1, m2, s, w: fam.Mixture((fam.LogNormal(m1, s), fam.LogNormal(m1 + m2, s)), (w, 1 - w)),
+        _f(-1, 1),
+        _f(1.0, 3.0),
+        _f(0.1, 0.4),
+        _f(0.2, 0.8),
+    ),
 }
 CONTINUOUS = [f for f in fam.REGISTRY if f != "point"]
 
@@ -62,8 +65,12 @@ def _scipy(m):
         "beta": lambda: stats.beta(m.alpha, m.beta),
         "uniform": lambda: stats.uniform(m.low, m.high - m.low),
         "triangular": lambda: stats.triang((m.mode - m.min) / (m.max - m.min), loc=m.min, scale=m.max - m.min),
-        "pert": lambda: stats.beta(1 + 4 * (m.mode - m.min) / (m.max - m.min),
-                                   1 + 4 * (m.max - m.mode) / (m.max - m.min), loc=m.min, scale=m.max - m.min),
+        "pert": lambda: stats.beta(
+            1 + 4 * (m.mode - m.min) / (m.max - m.min),
+            1 + 4 * (m.max - m.mode) / (m.max - m.min),
+            loc=m.min,
+            scale=m.max - m.min,
+        ),
         "gamma": lambda: stats.gamma(m.shape, scale=m.scale),
     }.get(m.family, lambda: None)()
 
@@ -161,6 +168,7 @@ def test_refit_recovers_the_family(family):
 
 # -- the loader -------------------------------------------------------------------------------
 
+
 def _menu(support: str):
     """Table strategies of families valid for a variable with this support (registry names)."""
     lo = 0.05 if support in ("positive", "nonnegative", "probability") else -3.0
@@ -173,23 +181,47 @@ def _menu(support: str):
     menu = [
         st.builds(lambda x: f"{x:.6g}", a),
         st.builds(lambda x, f: f'{{ dist = "uniform", low = {x:.6g}, high = {span(x, f):.6g} }}', a, b),
-        st.builds(lambda x, f, g, d: (f'{{ dist = "{d}", min = {x:.6g}, mode = {x + g * (span(x, f) - x):.6g}, '
-                                      f'max = {span(x, f):.6g} }}'), a, b, st.floats(0, 1),
-                  st.sampled_from(["triangular", "pert"])),
+        st.builds(
+            lambda x, f, g, d: (
+                f'{{ dist = "{d}", min = {x:.6g}, mode = {x + g * (span(x, f) - x):.6g}, max = {span(x, f):.6g} }}'
+            ),
+            a,
+            b,
+            st.floats(0, 1),
+            st.sampled_from(["triangular", "pert"]),
+        ),
     ]
     if support == "probability":
-        menu += [st.builds(lambda x, f: f'{{ dist = "logitnormal", ci90 = [{x:.6g}, {span(x, f):.6g}] }}', a, b),
-                 st.builds(lambda p, q: f'{{ dist = "beta", alpha = {p:.4g}, beta = {q:.4g} }}',
-                           st.floats(1.5, 10), st.floats(1.5, 10))]
+        menu += [
+            st.builds(lambda x, f: f'{{ dist = "logitnormal", ci90 = [{x:.6g}, {span(x, f):.6g}] }}', a, b),
+            st.builds(
+                lambda p, q: f'{{ dist = "beta", alpha = {p:.4g}, beta = {q:.4g} }}',
+                st.floats(1.5, 10),
+                st.floats(1.5, 10),
+            ),
+        ]
     elif support in ("positive", "nonnegative"):
-        menu += [st.builds(lambda x, f: f'{{ dist = "lognormal", ci90 = [{x:.6g}, {span(x, f):.6g}] }}', a, b),
-                 st.builds(lambda k, s: f'{{ dist = "gamma", shape = {k:.4g}, scale = {s:.4g} }}',
-                           st.floats(1.5, 10), st.floats(0.1, 1)),
-                 st.builds(lambda x, f, m: (f'{{ dist = "mixture", weights = [{m:.3f}, {1 - m:.3f}], components = ['
-                                            f'{{ dist = "lognormal", ci90 = [{x:.6g}, {span(x, f):.6g}] }}, '
-                                            f'{x:.6g}] }}'), a, b, st.floats(0.2, 0.8)),
-                 st.builds(lambda x, s: f'{{ dist = "normal", mean = {x:.6g}, sd = {s:.4g}, lower = 0.05 }}',
-                           a, st.floats(0.1, 1))]
+        menu += [
+            st.builds(lambda x, f: f'{{ dist = "lognormal", ci90 = [{x:.6g}, {span(x, f):.6g}] }}', a, b),
+            st.builds(
+                lambda k, s: f'{{ dist = "gamma", shape = {k:.4g}, scale = {s:.4g} }}',
+                st.floats(1.5, 10),
+                st.floats(0.1, 1),
+            ),
+            st.builds(
+                lambda x, f, m: (
+                    f'{{ dist = "mixture", weights = [{m:.3f}, {1 - m:.3f}], components = ['
+                    f'{{ dist = "lognormal", ci90 = [{x:.6g}, {span(x, f):.6g}] }}, '
+                    f"{x:.6g}] }}"
+                ),
+                a,
+                b,
+                st.floats(0.2, 0.8),
+            ),
+            st.builds(
+                lambda x, s: f'{{ dist = "normal", mean = {x:.6g}, sd = {s:.4g}, lower = 0.05 }}', a, st.floats(0.1, 1)
+            ),
+        ]
     else:
         menu += [st.builds(lambda x, s: f'{{ dist = "normal", mean = {x:.6g}, sd = {s:.4g} }}', a, st.floats(0.1, 1))]
     return st.one_of(menu)
@@ -213,8 +245,16 @@ def _file(tmp_path, lines: dict[str, str], base: bool, extra: str = "") -> tuple
 #: Variables safe to give any valid family in their support (the trial run keeps the others at
 #: the author's values by inheriting them, or at moderate points without a base).
 MODERATE = {name: 0.5 if BY_NAME[name].support == "probability" else 1.0 for name in NAMES}
-MODERATE.update(alignment_difficulty=6.0, technique_strength=4.5, field_years=12.0, years_to_build=3.0,
-                years_to_agi=9.0, automation_fraction=0.9, sharpness=0.5, timing_noise=0.6)
+MODERATE.update(
+    alignment_difficulty=6.0,
+    technique_strength=4.5,
+    field_years=12.0,
+    years_to_build=3.0,
+    years_to_agi=9.0,
+    automation_fraction=0.9,
+    sharpness=0.5,
+    timing_noise=0.6,
+)
 
 
 @FAST
@@ -246,8 +286,12 @@ INVALID = {
 
 
 @FAST
-@given(st.sampled_from(NAMES), st.sampled_from(sorted(INVALID)), st.booleans(),
-       st.lists(st.sampled_from(NAMES), max_size=3, unique=True))
+@given(
+    st.sampled_from(NAMES),
+    st.sampled_from(sorted(INVALID)),
+    st.booleans(),
+    st.lists(st.sampled_from(NAMES), max_size=3, unique=True),
+)
 def test_random_invalid_priors_name_file_key_and_line(tmp_path_factory, name, kind, base, others):
     from model.priors.priors import load
 

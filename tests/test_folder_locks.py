@@ -26,8 +26,7 @@ def tmpfs(tmp_path):
 
     def mount(path: Path, size: str = "1m") -> Path:
         path.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                              capture_output=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
         if done.returncode != 0:
             pytest.skip("cannot mount a tmpfs here (needs root)")
         mounted.append(path)
@@ -39,6 +38,7 @@ def tmpfs(tmp_path):
 
 
 # -- 7. the lock never follows a link, never truncates what is not ours ------------------------
+
 
 def test_a_planted_lock_symlink_is_refused_and_its_target_kept(tmp_path):
     precious = tmp_path / "precious.txt"
@@ -88,6 +88,7 @@ def test_a_stale_lock_of_a_killed_run_is_taken(tmp_path):
 
 # -- 8. a mount inside a report folder ----------------------------------------------------------
 
+
 def test_a_folder_with_a_mount_inside_is_refused(tmp_path, tmpfs):
     out = tmp_path / "report"
     with ReportFolder(out, "run") as folder:
@@ -101,6 +102,7 @@ def test_a_folder_with_a_mount_inside_is_refused(tmp_path, tmpfs):
 
 
 # -- 9. nested report folders -------------------------------------------------------------------
+
 
 def test_a_folder_inside_one_being_written_is_refused(tmp_path):
     outer = ReportFolder(tmp_path / "x", "run").prepare()
@@ -142,6 +144,7 @@ def test_a_calibration_inside_its_report_still_works(tmp_path):
 
 
 # -- 10. a folder swapped mid-run, a full disk ---------------------------------------------------
+
 
 @pytest.mark.parametrize("existed", [True, False])
 def test_a_folder_swapped_for_a_symlink_mid_run_writes_nothing_into_the_target(tmp_path, existed):

@@ -22,8 +22,14 @@ AUTHOR = ROOT / "priors" / "author.toml"
 def aar(*args, cwd: Path, timeout: float = 20) -> tuple[subprocess.CompletedProcess, float]:
     """``aar-risk ARGS`` in a subprocess (from this checkout), and its wall time."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "model", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, env=_env())
+    done = subprocess.run(
+        [sys.executable, "-m", "model", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
+    )
     return done, time.perf_counter() - start
 
 
@@ -40,6 +46,7 @@ def problems(path: Path) -> str:
 
 
 # -- 11: a calibrated file records what it was fitted to -------------------------------------
+
 
 @pytest.fixture(scope="module")
 def tilted(tmp_path_factory) -> Path:
@@ -103,8 +110,11 @@ def test_an_update_file_whose_base_changed_warns_on_stderr_and_in_the_summary(ti
     base.write_text(base.read_text().replace("alpha = 3, beta = 3", "alpha = 3, beta = 4", 1))
     done, _ = aar("validate", path, cwd=tilt_copy)
     assert done.returncode == 0, done.stderr
-    assert re.search(r"warning: .*mine\.calibrated\.toml: calibration\.fitted_to: .*re-run aar-risk calibrate on "
-                     r".*mine\.toml", done.stderr), done.stderr
+    assert re.search(
+        r"warning: .*mine\.calibrated\.toml: calibration\.fitted_to: .*re-run aar-risk calibrate on "
+        r".*mine\.toml",
+        done.stderr,
+    ), done.stderr
     with pytest.warns(UserWarning, match="re-run aar-risk calibrate"):
         view = model.load_priors(path)
     summary = model.simulate(view, samples=2000, seed=1).summary()
@@ -139,6 +149,7 @@ def test_the_run_digest_of_presets_is_unchanged():
 
 # -- 12: valid files that burned CPU ---------------------------------------------------------
 
+
 def _long_keys(n: int) -> dict[str, str]:
     return {
         "dotted": '[meta]\nbase = "author"\n' + ".".join(["a"] * (n // 2)) + " = 1\n",
@@ -160,8 +171,7 @@ def test_a_400_kb_dotted_key_is_refused_within_a_couple_of_seconds(tmp_path, sha
 
 def test_dotted_keys_within_the_limit_still_read(tmp_path):
     path = tmp_path / "ok.toml"
-    path.write_text('[meta]\nbase = "author"\n[parameters]\ncontainment.dist = "beta"\n'
-                    "containment.ci90 = [0.2, 0.8]\n")
+    path.write_text('[meta]\nbase = "author"\n[parameters]\ncontainment.dist = "beta"\ncontainment.ci90 = [0.2, 0.8]\n')
     assert load(path).variables["containment"].marginal.family == "beta"
     path.write_text('[meta]\nbase = "author"\nsource = "a.b.c.d.e.f.g.h.i.j.k.l.m.n"  # x.y.z.a.b.c.d.e.f.g.h.i.j\n')
     assert "dotted key" not in problems(path)
@@ -172,16 +182,20 @@ def _mixture(folder: Path, n: int) -> Path:
     weights = [1 / n] * n
     weights[-1] = 1 - sum(weights[:-1])
     path = folder / f"mix{n}.toml"
-    path.write_text(f'[meta]\nbase = "author"\n\n[parameters]\ndanger_threshold = {{dist = "mixture", '
-                    f"weights = {weights!r}, components = [{comps}]}}\n")
+    path.write_text(
+        f'[meta]\nbase = "author"\n\n[parameters]\ndanger_threshold = {{dist = "mixture", '
+        f"weights = {weights!r}, components = [{comps}]}}\n"
+    )
     return path
 
 
 def test_a_mixture_of_5000_components_is_refused_quickly(tmp_path):
     done, took = aar("validate", _mixture(tmp_path, 5000), cwd=tmp_path, timeout=10)
     assert done.returncode == 2
-    assert "mix5000.toml:5: parameters.danger_threshold.components: 5,000 components; a priors file's " \
-           "mixtures have at most 50 in all" in done.stderr
+    assert (
+        "mix5000.toml:5: parameters.danger_threshold.components: 5,000 components; a priors file's "
+        "mixtures have at most 50 in all" in done.stderr
+    )
     assert took < 3, took
 
 
@@ -192,17 +206,29 @@ def test_mixtures_of_50_components_together_are_accepted(tmp_path):
 def test_mixtures_of_more_than_50_components_together_are_refused(tmp_path):
     path = _mixture(tmp_path, 30)
     text = path.read_text().replace("danger_threshold =", "containment = 0.5\ndanger_threshold =")
-    path.write_text(text + "[cruxes]\nrelative_difficulty = { dist = \"mixture\", weights = [0.5, 0.5], components = "
-                    + "[" + ", ".join(["{ dist = \"beta\", alpha = 2, beta = 3 }"] * 2) + "] }\n")
+    path.write_text(
+        text
+        + '[cruxes]\nrelative_difficulty = { dist = "mixture", weights = [0.5, 0.5], components = '
+        + "["
+        + ", ".join(['{ dist = "beta", alpha = 2, beta = 3 }'] * 2)
+        + "] }\n"
+    )
     assert load(path).variables["relative_difficulty"].marginal.family == "mixture"
     many = tmp_path / "many.toml"
-    many.write_text(text.replace("mix30", "many") + "[cruxes]\nrelative_difficulty = { dist = \"mixture\", weights = "
-                    + repr([0.04] * 25) + ", components = ["
-                    + ", ".join(["{ dist = \"beta\", alpha = 2, beta = 3 }"] * 25) + "] }\n")
+    many.write_text(
+        text.replace("mix30", "many")
+        + '[cruxes]\nrelative_difficulty = { dist = "mixture", weights = '
+        + repr([0.04] * 25)
+        + ", components = ["
+        + ", ".join(['{ dist = "beta", alpha = 2, beta = 3 }'] * 25)
+        + "] }\n"
+    )
     message = problems(many)
-    assert re.search(r"many\.toml:\d+: parameters\.danger_threshold\.components: the mixtures have 57 components "
-                     r"together \(capability_needed 2, relative_difficulty 25, danger_threshold 30\); at most 50",
-                     message), message
+    assert re.search(
+        r"many\.toml:\d+: parameters\.danger_threshold\.components: the mixtures have 57 components "
+        r"together \(capability_needed 2, relative_difficulty 25, danger_threshold 30\); at most 50",
+        message,
+    ), message
 
 
 def test_the_estimate_of_the_costliest_accepted_file_takes_under_a_second(tmp_path):
@@ -210,16 +236,20 @@ def test_the_estimate_of_the_costliest_accepted_file_takes_under_a_second(tmp_pa
     from model.montecarlo.engine import estimate_seconds
 
     def mixture(family: str, n: int, **params) -> str:
-        comps = ", ".join("{" + f'dist = "{family}", ' + ", ".join(f"{k} = {v(i)!r}" for k, v in params.items())
-                          + "}" for i in range(n))
+        comps = ", ".join(
+            "{" + f'dist = "{family}", ' + ", ".join(f"{k} = {v(i)!r}" for k, v in params.items()) + "}"
+            for i in range(n)
+        )
         return f'{{dist = "mixture", weights = {[1 / n] * n!r}, components = [{comps}]}}'
 
     path = tmp_path / "costly.toml"
-    path.write_text('[meta]\nbase = "author"\n\n[parameters]\n'
-                    f"danger_threshold = {mixture('lognormal', 20, mu=lambda i: i / 1000, sigma=lambda i: 0.2)}\n"
-                    f"containment = {mixture('beta', 10, alpha=lambda i: 2 + i / 50, beta=lambda i: 3.0)}\n"
-                    f"leakage = {mixture('beta', 10, alpha=lambda i: 1 + i / 50, beta=lambda i: 4.0)}\n"
-                    f"field_years = {mixture('lognormal', 6, mu=lambda i: 2 + i / 1000, sigma=lambda i: 0.5)}\n")
+    path.write_text(
+        '[meta]\nbase = "author"\n\n[parameters]\n'
+        f"danger_threshold = {mixture('lognormal', 20, mu=lambda i: i / 1000, sigma=lambda i: 0.2)}\n"
+        f"containment = {mixture('beta', 10, alpha=lambda i: 2 + i / 50, beta=lambda i: 3.0)}\n"
+        f"leakage = {mixture('beta', 10, alpha=lambda i: 1 + i / 50, beta=lambda i: 4.0)}\n"
+        f"field_years = {mixture('lognormal', 6, mu=lambda i: 2 + i / 1000, sigma=lambda i: 0.5)}\n"
+    )
     costly = load(path)
     start = time.perf_counter()
     seconds = estimate_seconds(costly, 2 * 10**10, workers=1)
@@ -229,6 +259,7 @@ def test_the_estimate_of_the_costliest_accepted_file_takes_under_a_second(tmp_pa
 
 
 # -- 13: API and small input checks ----------------------------------------------------------
+
 
 @pytest.mark.parametrize("text", ["١ to ٢", "１ to ２", "1 to ٢", "0.５ to 2"])
 def test_non_ascii_digits_are_refused_in_a_to_b(tmp_path, text):
@@ -250,6 +281,7 @@ def test_numpy_whole_numbers_are_accepted_by_the_api_and_others_refused():
 
 
 # -- 13, the rest: workers and draws, threads, long base paths, scripts, SIGKILL ---------------
+
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, float("nan")])
 def test_the_api_checks_workers_as_the_command_line_does(bad):
@@ -292,9 +324,14 @@ def test_figures_from_several_threads_leave_matplotlibs_settings_alone():
     assert all(d == drawn[0] for d in drawn)  # the style applied to every thread's figures alike
 
 
-@pytest.mark.parametrize("base, said", [("a/" * 250 + "x.toml", "506 characters; at most 400"),
-                                        ("b" * 300 + ".toml", "305 bytes"),
-                                        ("../" * 200 + "x.toml", "606 characters; at most 400")])
+@pytest.mark.parametrize(
+    "base, said",
+    [
+        ("a/" * 250 + "x.toml", "506 characters; at most 400"),
+        ("b" * 300 + ".toml", "305 bytes"),
+        ("../" * 200 + "x.toml", "606 characters; at most 400"),
+    ],
+)
 def test_a_long_base_path_gets_the_right_message(tmp_path, base, said):
     f = tmp_path / "long.toml"
     f.write_text(f'[meta]\nbase = "{base}"\n')
@@ -312,8 +349,9 @@ print("calibrated", c.converged)
 def test_calibrate_at_the_top_level_of_a_script_says_to_add_the_guard(tmp_path):
     script = tmp_path / "script.py"
     script.write_text(_SCRIPT.format(path=str(AUTHOR)))
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, env=_env())
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=_env()
+    )
     assert done.returncode == 1
     assert "calibrated" not in done.stdout
     assert 'if __name__ == "__main__":' in done.stderr
@@ -325,9 +363,10 @@ def test_calibrate_at_the_top_level_of_a_script_says_to_add_the_guard(tmp_path):
 def test_calibrate_with_the_guard_runs(tmp_path):
     script = tmp_path / "script.py"
     body = _SCRIPT.format(path=str(AUTHOR)).replace("\nc = ", "\nif __name__ == '__main__':\n    c = ")
-    script.write_text(body.replace('\nprint(', '\n    print('))
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, env=_env())
+    script.write_text(body.replace("\nprint(", "\n    print("))
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=_env()
+    )
     assert done.returncode == 0, done.stderr
     assert "calibrated" in done.stdout
 
@@ -340,9 +379,28 @@ def test_sigkill_of_calibrate_leaves_nothing_on_the_terminal(tmp_path):
 
     from tests.test_safety import alive, tree
 
-    proc = subprocess.Popen([sys.executable, "-m", "model", "calibrate", str(AUTHOR), "-n", "20000",
-                             "--draws", "300", "--method", "nuts", "-o", str(tmp_path / "cal")],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "model",
+            "calibrate",
+            str(AUTHOR),
+            "-n",
+            "20000",
+            "--draws",
+            "300",
+            "--method",
+            "nuts",
+            "-o",
+            str(tmp_path / "cal"),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
     deadline = time.monotonic() + 120
     while len(tree(proc.pid)) < 4 and time.monotonic() < deadline:  # forkserver, its chains
         time.sleep(0.2)

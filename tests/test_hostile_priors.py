@@ -77,6 +77,7 @@ def runs(p) -> None:
 
 # --- 1. reading the file ------------------------------------------------------------------------
 
+
 def test_a_byte_order_mark_is_accepted(tmp_path):
     path = on_author(tmp_path, "[parameters]\ncontainment = 0.3")
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
@@ -85,8 +86,9 @@ def test_a_byte_order_mark_is_accepted(tmp_path):
     one_problem(path, "parameters.leakage", "must lie in [0, 1]", line=7)
 
 
-@pytest.mark.parametrize("data, line", [(b'[meta]\nname = "caf\xe9"\n', 2), (b"\xff\xfe[\x00m\x00", None),
-                                        (b"[meta]\n\x80\n", 2)])
+@pytest.mark.parametrize(
+    "data, line", [(b'[meta]\nname = "caf\xe9"\n', 2), (b"\xff\xfe[\x00m\x00", None), (b"[meta]\n\x80\n", 2)]
+)
 def test_text_that_is_not_utf8(tmp_path, data, line):
     path = tmp_path / "latin.toml"
     path.write_bytes(data)
@@ -130,8 +132,16 @@ def test_a_huge_file_is_refused(tmp_path):
 
 # --- 2. nesting bombs and endless base chains -------------------------------------------------
 
-@pytest.mark.parametrize("value", ["[" * 10_000 + "]" * 10_000, "{ a = " * 5000 + "1" + " }" * 5000,
-                                   "[" * 300 + "1" + "]" * 300, "[{ b = " * 400 + "2" + " }]" * 400])
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "[" * 10_000 + "]" * 10_000,
+        "{ a = " * 5000 + "1" + " }" * 5000,
+        "[" * 300 + "1" + "]" * 300,
+        "[{ b = " * 400 + "2" + " }]" * 400,
+    ],
+)
 def test_nesting_bombs(tmp_path, value):
     path = on_author(tmp_path, f"[parameters]\ncontainment = {value}")
     one_problem(path, "parameters.containment", "nested too deeply", line=5)
@@ -174,15 +184,28 @@ DUPLICATES = [
     ("[parameters]\ncontainment = 0.3\n[cruxes]\n[parameters]\nleakage = 0.2", "parameters", 4, 7),
     ('[parameters]\ncontainment = 0.3\n"containment" = 0.4', "parameters.containment", 5, 6),
     ("[parameters]\ncontainment = 0.5\n\n[parameters.containment]\ndist = 'point'", "parameters.containment", 5, 7),
-    ('[parameters]\ncontainment = { dist = "beta", alpha = 3, beta = 3 }\ncontainment.source = "x"',
-     "parameters.containment.source", 5, 6),
+    (
+        '[parameters]\ncontainment = { dist = "beta", alpha = 3, beta = 3 }\ncontainment.source = "x"',
+        "parameters.containment.source",
+        5,
+        6,
+    ),
     ('[parameters]\ncontainment = { dist = "beta", alpha = 3, alpha = 4 }', "parameters.containment.alpha", 5, 5),
-    ('[parameters]\ncontainment = { dist = "mixture", weights = [1], components = [\n'
-     '    { dist = "beta", alpha = 3, beta = 3, "beta" = 4 }] }', "parameters.containment.beta", 6, 6),
-    ('[calibration]\ntarget = 0.1\n# a comment\ntarget = 0.2', "calibration.target", 5, 7),
-    ('[simulation]\nseed = 1\n[simulation]\nseed = 2', "simulation", 4, 6),
-    ('description = """\n[parameters]\ncontainment = 1\n"""\n[parameters]\ncontainment = 0.3\ncontainment = 0.4',
-     "parameters.containment", 9, 10),
+    (
+        '[parameters]\ncontainment = { dist = "mixture", weights = [1], components = [\n'
+        '    { dist = "beta", alpha = 3, beta = 3, "beta" = 4 }] }',
+        "parameters.containment.beta",
+        6,
+        6,
+    ),
+    ("[calibration]\ntarget = 0.1\n# a comment\ntarget = 0.2", "calibration.target", 5, 7),
+    ("[simulation]\nseed = 1\n[simulation]\nseed = 2", "simulation", 4, 6),
+    (
+        'description = """\n[parameters]\ncontainment = 1\n"""\n[parameters]\ncontainment = 0.3\ncontainment = 0.4',
+        "parameters.containment",
+        9,
+        10,
+    ),
     ("[parameters]\n'containment' = 0.3\n\n\ncontainment = [\n 0.4,\n]", "parameters.containment", 5, 8),
 ]
 
@@ -196,8 +219,22 @@ def test_a_key_set_twice_names_the_key_and_both_lines(tmp_path, body, key, first
 
 # --- 4. what base may name -------------------------------------------------------------------
 
-@pytest.mark.parametrize("base", ["../../../etc/passwd", "/etc/passwd", "..", "a/b", "author ", "", "a\\u0000b",
-                                  "author.json", "x" * 5000, "~/author"])
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "../../../etc/passwd",
+        "/etc/passwd",
+        "..",
+        "a/b",
+        "author ",
+        "",
+        "a\\u0000b",
+        "author.json",
+        "x" * 5000,
+        "~/author",
+    ],
+)
 def test_a_preset_name_is_letters_digits_and_dashes(tmp_path, base):
     path = tmp_path / "mine.toml"
     path.write_text(f'[meta]\nbase = "{base}"\n')
@@ -205,8 +242,10 @@ def test_a_preset_name_is_letters_digits_and_dashes(tmp_path, base):
     assert "passwd.toml" not in p.message
 
 
-@pytest.mark.parametrize("base", ["../../../../../../../../etc/passwd.toml", "folder.toml", "pipe.toml",
-                                  "/dev/null.toml", "no_such_file.toml"])
+@pytest.mark.parametrize(
+    "base",
+    ["../../../../../../../../etc/passwd.toml", "folder.toml", "pipe.toml", "/dev/null.toml", "no_such_file.toml"],
+)
 def test_a_path_base_must_be_a_regular_toml_file(tmp_path, base):
     (tmp_path / "folder.toml").mkdir()
     if hasattr(os, "mkfifo"):
@@ -217,6 +256,7 @@ def test_a_path_base_must_be_a_regular_toml_file(tmp_path, base):
 
 
 # --- 5. a file never inherits from itself --------------------------------------------------------
+
 
 def test_a_preset_name_never_resolves_to_the_file_itself(tmp_path):
     (tmp_path / "priors").mkdir()
@@ -240,13 +280,23 @@ def test_init_then_validate_and_run_in_an_empty_folder(tmp_path):
 
 # --- 6. a point value cannot be truncated ---------------------------------------------------------
 
-@pytest.mark.parametrize("body, key", [
-    ('[parameters]\ncontainment = { dist = "point", value = 0.5, lower = 0 }', "parameters.containment"),
-    ('[parameters]\nhazard_growth = { dist = "point", value = 1, upper = 2 }', "parameters.hazard_growth"),
-    ('[cruxes]\ncapability_needed = { dist = "point", value = 1, lower = 0, upper = 3 }', "cruxes.capability_needed"),
-    ('[parameters]\ncontainment = { dist = "mixture", weights = [0.5, 0.5], components = ['
-     '{ dist = "point", value = 0.2, upper = 1 }, 0.5] }', "parameters.containment.components[0]"),
-])
+
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ('[parameters]\ncontainment = { dist = "point", value = 0.5, lower = 0 }', "parameters.containment"),
+        ('[parameters]\nhazard_growth = { dist = "point", value = 1, upper = 2 }', "parameters.hazard_growth"),
+        (
+            '[cruxes]\ncapability_needed = { dist = "point", value = 1, lower = 0, upper = 3 }',
+            "cruxes.capability_needed",
+        ),
+        (
+            '[parameters]\ncontainment = { dist = "mixture", weights = [0.5, 0.5], components = ['
+            '{ dist = "point", value = 0.2, upper = 1 }, 0.5] }',
+            "parameters.containment.components[0]",
+        ),
+    ],
+)
 def test_a_point_value_cannot_be_truncated(tmp_path, body, key):
     one_problem(on_author(tmp_path, body), key, "point value cannot be truncated", line=5)
 
@@ -256,16 +306,20 @@ def test_truncating_a_point_value_is_rejected_by_the_cli(tmp_path):
     rejected_by_cli(path, "parameters.containment", tmp_path)
 
 
-@pytest.mark.parametrize("body", [
-    '[parameters]\ncontainment = { dist = "mixture", weights = [0.5, 0.5], components = [0.2, 0.5], '
-    'lower = 0.1, upper = 0.4 }',
-    '[parameters]\ncontainment = { dist = "mixture", weights = [1], components = [0.3] }',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '[parameters]\ncontainment = { dist = "mixture", weights = [0.5, 0.5], components = [0.2, 0.5], '
+        "lower = 0.1, upper = 0.4 }",
+        '[parameters]\ncontainment = { dist = "mixture", weights = [1], components = [0.3] }',
+    ],
+)
 def test_mixtures_of_points_still_run(tmp_path, body):
     runs(load(on_author(tmp_path, body)))
 
 
 # --- 7. the loop's survival: 0 · ∞ is not NaN ---------------------------------------------------------
+
 
 def test_no_hazard_means_certain_survival_however_steep():
     c = np.array([1.0, 1e100, 5.0, 0.0, 2.0])
@@ -276,11 +330,18 @@ def test_no_hazard_means_certain_survival_however_steep():
 
 def test_survival_on_the_log_scale():
     with np.errstate(over="raise", divide="raise", invalid="raise"):
-        got = survival(np.array([0.2, 1e-300, 0.2, 1e-12]), np.array([2.0, 7.1e-8, 1.0, 1.0]),
-                       np.array([400.0, 1e10, 1e100, 30.000001]))
+        got = survival(
+            np.array([0.2, 1e-300, 0.2, 1e-12]),
+            np.array([2.0, 7.1e-8, 1.0, 1.0]),
+            np.array([400.0, 1e10, 1e100, 30.000001]),
+        )
     # e^{-λ·C·expm1(β·C)/(β·C)}, with the huge ones written out on the log scale
-    want = [0.0, math.exp(-math.exp(math.log(1e-300 * 7.1e-8) + 710 - math.log(710.0))), 0.0,
-            math.exp(-1e-12 * math.expm1(30.000001) / 30.000001)]
+    want = [
+        0.0,
+        math.exp(-math.exp(math.log(1e-300 * 7.1e-8) + 710 - math.log(710.0))),
+        0.0,
+        math.exp(-1e-12 * math.expm1(30.000001) / 30.000001),
+    ]
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
@@ -308,7 +369,7 @@ def test_steep_worlds_agree_in_pytensor_with_finite_gradients():
     grads = [pytensor.grad(graph.success.sum(), symbols[wrt]) for wrt in wrts]
     # one function for the outcomes and the gradients: one compilation instead of four
     out = pytensor.function(args, [*graph, *grads], on_unused_input="ignore")(*[worlds[k] for k in NAMES])
-    got, got_grads = out[:len(graph)], out[len(graph):]
+    got, got_grads = out[: len(graph)], out[len(graph) :]
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         want = outcomes(worlds, 4.0)
     for name, a, b in zip(want._fields, got, want):
@@ -333,18 +394,45 @@ def test_no_loop_hazard_with_steep_growth_runs_in_the_cli(tmp_path):
 # --- 8. values the model cannot compute with ------------------------------------------------------
 
 HOSTILE = {
-    "real": ["1e308", "-1e308", '"-1e300 to 1e300"', '"-1 to 1e200"', '{ dist = "normal", mean = 0, sd = 1e300 }',
-             '{ dist = "uniform", low = -1e308, high = 1e308 }', '{ dist = "lognormal", mu = 700, sigma = 1 }',
-             '{ dist = "gamma", shape = 1e-5, scale = 1e300 }', "1e101"],
-    "nonnegative": ["1e308", '"1 to 1e200"', '{ dist = "lognormal", mu = 0, sigma = 1e10 }',
-                    '{ dist = "uniform", low = 0, high = 1e308 }', '{ dist = "gamma", shape = 1e-5, scale = 1 }',
-                    "0", "5e-324", '"1e-300 to 1e300"'],
-    "positive": ["1e308", "5e-324", '"1 to 1e200"', '{ dist = "lognormal", mu = 0, sigma = 1e10 }',
-                 '{ dist = "lognormal", mu = -700, sigma = 1 }', '{ dist = "gamma", shape = 1e-5, scale = 1 }',
-                 '{ dist = "pert", min = 1e-300, mode = 1e-300, max = 1e300 }', "1e-200"],
-    "probability": ["5e-324", "0.9999999999999999", '{ dist = "beta", alpha = 1e-5, beta = 1e-5 }',
-                    '{ dist = "logitnormal", ci90 = [1e-300, 0.9999999999999999] }',
-                    '{ dist = "beta", alpha = 1e10, beta = 1e-10 }', '{ dist = "beta", alpha = 1e300, beta = 1e300 }'],
+    "real": [
+        "1e308",
+        "-1e308",
+        '"-1e300 to 1e300"',
+        '"-1 to 1e200"',
+        '{ dist = "normal", mean = 0, sd = 1e300 }',
+        '{ dist = "uniform", low = -1e308, high = 1e308 }',
+        '{ dist = "lognormal", mu = 700, sigma = 1 }',
+        '{ dist = "gamma", shape = 1e-5, scale = 1e300 }',
+        "1e101",
+    ],
+    "nonnegative": [
+        "1e308",
+        '"1 to 1e200"',
+        '{ dist = "lognormal", mu = 0, sigma = 1e10 }',
+        '{ dist = "uniform", low = 0, high = 1e308 }',
+        '{ dist = "gamma", shape = 1e-5, scale = 1 }',
+        "0",
+        "5e-324",
+        '"1e-300 to 1e300"',
+    ],
+    "positive": [
+        "1e308",
+        "5e-324",
+        '"1 to 1e200"',
+        '{ dist = "lognormal", mu = 0, sigma = 1e10 }',
+        '{ dist = "lognormal", mu = -700, sigma = 1 }',
+        '{ dist = "gamma", shape = 1e-5, scale = 1 }',
+        '{ dist = "pert", min = 1e-300, mode = 1e-300, max = 1e300 }',
+        "1e-200",
+    ],
+    "probability": [
+        "5e-324",
+        "0.9999999999999999",
+        '{ dist = "beta", alpha = 1e-5, beta = 1e-5 }',
+        '{ dist = "logitnormal", ci90 = [1e-300, 0.9999999999999999] }',
+        '{ dist = "beta", alpha = 1e10, beta = 1e-10 }',
+        '{ dist = "beta", alpha = 1e300, beta = 1e300 }',
+    ],
 }
 HOSTILE_CASES = [(v.name, value) for v in VARIABLES for value in HOSTILE[v.support]]
 
@@ -362,13 +450,24 @@ def test_hostile_values_either_run_or_are_rejected_at_their_key(tmp_path, name, 
     runs(p)
 
 
-@pytest.mark.parametrize("body, key, phrase", [
-    ("[parameters]\nfield_years = 1e308", "parameters.field_years", f"within ±{VALUE_LIMIT:g}"),
-    ('[parameters]\nfield_years = "1 to 1e200"', "parameters.field_years", "finite numbers"),
-    ('[parameters]\nfield_years = { dist = "lognormal", mu = 1, sigma = 1e10 }', "parameters.field_years", "finite"),
-    ('[parameters]\nhazard_growth = { dist = "normal", mean = 0, sd = 1e300 }', "parameters.hazard_growth", "far tail"),
-    ("[parameters]\ntiming_noise = 1e-300", "parameters.timing_noise", "too close to 0"),
-])
+@pytest.mark.parametrize(
+    "body, key, phrase",
+    [
+        ("[parameters]\nfield_years = 1e308", "parameters.field_years", f"within ±{VALUE_LIMIT:g}"),
+        ('[parameters]\nfield_years = "1 to 1e200"', "parameters.field_years", "finite numbers"),
+        (
+            '[parameters]\nfield_years = { dist = "lognormal", mu = 1, sigma = 1e10 }',
+            "parameters.field_years",
+            "finite",
+        ),
+        (
+            '[parameters]\nhazard_growth = { dist = "normal", mean = 0, sd = 1e300 }',
+            "parameters.hazard_growth",
+            "far tail",
+        ),
+        ("[parameters]\ntiming_noise = 1e-300", "parameters.timing_noise", "too close to 0"),
+    ],
+)
 def test_values_too_large_for_the_model_are_rejected(tmp_path, body, key, phrase):
     one_problem(on_author(tmp_path, body), key, phrase, line=5)
 
@@ -379,12 +478,20 @@ def test_values_too_large_are_rejected_by_the_cli(tmp_path):
 
 def test_huge_integers_are_numbers_too_large(tmp_path):
     hexadecimal = "0x" + "f" * 5000
-    one_problem(on_author(tmp_path, f"[parameters]\ncontainment = {hexadecimal}"), "parameters.containment",
-                "finite number")
-    one_problem(on_author(tmp_path, f'[correlations]\n"containment, leakage" = {hexadecimal}'),
-                'correlations."containment, leakage"', "finite number")
-    one_problem(on_author(tmp_path, "[parameters]\ncontainment = " + "1" * 5000), "parameters.containment",
-                "too many digits", line=5)
+    one_problem(
+        on_author(tmp_path, f"[parameters]\ncontainment = {hexadecimal}"), "parameters.containment", "finite number"
+    )
+    one_problem(
+        on_author(tmp_path, f'[correlations]\n"containment, leakage" = {hexadecimal}'),
+        'correlations."containment, leakage"',
+        "finite number",
+    )
+    one_problem(
+        on_author(tmp_path, "[parameters]\ncontainment = " + "1" * 5000),
+        "parameters.containment",
+        "too many digits",
+        line=5,
+    )
 
 
 def test_the_trial_run_names_the_variable_that_breaks_the_model(tmp_path, monkeypatch):
@@ -431,8 +538,23 @@ def test_every_preset_passes_the_trial_quickly():
         assert time.perf_counter() - start < 0.2
 
 
-NUMBERS = ["0", "-0.0", "1e308", "-1e308", "5e-324", "1e-300", "1e100", "1e101", "0.9999999999999999",
-           "1.0000000000000002", "400", "-400", "1e15", "3", "0.5"]
+NUMBERS = [
+    "0",
+    "-0.0",
+    "1e308",
+    "-1e308",
+    "5e-324",
+    "1e-300",
+    "1e100",
+    "1e101",
+    "0.9999999999999999",
+    "1.0000000000000002",
+    "400",
+    "-400",
+    "1e15",
+    "3",
+    "0.5",
+]
 
 
 @settings(max_examples=120, deadline=None)
@@ -446,7 +568,7 @@ def test_any_number_anywhere_in_author_either_runs_or_is_rejected(tmp_path_facto
     spot = data.draw(st.sampled_from(spots))
     number = data.draw(st.sampled_from(NUMBERS))
     path = tmp_path_factory.mktemp("mutant") / "author.toml"
-    path.write_text(text[:spot.start()] + number + text[spot.end():])
+    path.write_text(text[: spot.start()] + number + text[spot.end() :])
     try:
         p = load(path)
     except PriorsError as err:
@@ -457,8 +579,10 @@ def test_any_number_anywhere_in_author_either_runs_or_is_rejected(tmp_path_facto
 
 # --- 9. a beta fitted to too narrow an interval -------------------------------------------------------
 
-@pytest.mark.parametrize("ci", ["[0.5, 0.5000001]", "[1e-10, 2e-10]", "[0.001, 0.0011]", "[0.999, 0.9991]",
-                                "[0.3, 0.3001]"])
+
+@pytest.mark.parametrize(
+    "ci", ["[0.5, 0.5000001]", "[1e-10, 2e-10]", "[0.001, 0.0011]", "[0.999, 0.9991]", "[0.3, 0.3001]"]
+)
 def test_a_too_narrow_beta_says_so(tmp_path, ci):
     path = on_author(tmp_path, f'[parameters]\nleakage = {{ dist = "beta", ci90 = {ci} }}')
     p = one_problem(path, "parameters.leakage", "too narrow for a beta", "point value", line=5)
@@ -473,32 +597,40 @@ def test_a_beta_no_interval_fits_says_so(tmp_path):
 
 # --- 10. names and text -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("meta, key, phrase", [
-    ('name = "' + "n" * 201 + '"', "meta.name", "at most 200"),
-    ('name = "two\\nlines"', "meta.name", "one line"),
-    ('name = "red \\u001b[31m"', "meta.name", "control characters"),
-    ('name = "tab\\there"', "meta.name", "control characters"),
-    ('name = "line\\u2028separator"', "meta.name", "control characters"),
-    ('description = "bell \\u0007"', "meta.description", "control characters"),
-    ('description = "nul \\u0000"', "meta.description", "control characters"),
-    ('description = "carriage \\r return"', "meta.description", "control characters"),
-])
+
+@pytest.mark.parametrize(
+    "meta, key, phrase",
+    [
+        ('name = "' + "n" * 201 + '"', "meta.name", "at most 200"),
+        ('name = "two\\nlines"', "meta.name", "one line"),
+        ('name = "red \\u001b[31m"', "meta.name", "control characters"),
+        ('name = "tab\\there"', "meta.name", "control characters"),
+        ('name = "line\\u2028separator"', "meta.name", "control characters"),
+        ('description = "bell \\u0007"', "meta.description", "control characters"),
+        ('description = "nul \\u0000"', "meta.description", "control characters"),
+        ('description = "carriage \\r return"', "meta.description", "control characters"),
+    ],
+)
 def test_names_and_descriptions_without_control_characters(tmp_path, meta, key, phrase):
     one_problem(on_author(tmp_path, "", meta=meta), key, phrase, line=3)
 
 
 def test_sources_without_control_characters(tmp_path):
-    path = on_author(tmp_path, '[parameters]\ncontainment = { dist = "beta", alpha = 3, beta = 3, '
-                               'source = "esc \\u001b]0;title\\u0007" }')
+    path = on_author(
+        tmp_path,
+        '[parameters]\ncontainment = { dist = "beta", alpha = 3, beta = 3, source = "esc \\u001b]0;title\\u0007" }',
+    )
     one_problem(path, "parameters.containment.source", "control characters", line=5)
     one_problem(on_author(tmp_path, '[calibration]\nsource = "x\\u0008"'), "calibration.source", "control")
 
 
 def test_multi_line_text_and_long_unicode_names_are_fine(tmp_path):
     name = "ünï©ødé ★ 🙂 " * 10
-    path = on_author(tmp_path, '[parameters]\ncontainment = { dist = "beta", alpha = 3, beta = 3, '
-                               'source = "one\\ttwo" }',
-                     meta=f'name = "{name}"\ndescription = """\nline one\n\tline two\r\nline three"""')
+    path = on_author(
+        tmp_path,
+        '[parameters]\ncontainment = { dist = "beta", alpha = 3, beta = 3, source = "one\\ttwo" }',
+        meta=f'name = "{name}"\ndescription = """\nline one\n\tline two\r\nline three"""',
+    )
     p = load(path)
     assert p.name == name and p.description == "line one\n\tline two\nline three"
 
@@ -509,17 +641,35 @@ def test_a_bad_name_is_rejected_by_the_cli(tmp_path):
 
 # --- 11. samples and seed -----------------------------------------------------------------------------
 
+
 def test_samples_take_underscores_and_are_bounded(tmp_path):
     assert load(on_author(tmp_path, "[simulation]\nsamples = 1_000_000")).simulation.samples == 10**6
     assert load(on_author(tmp_path, "[simulation]\nsamples = 100_000_000_000")).simulation.samples == 10**11
-    one_problem(on_author(tmp_path, "[simulation]\nsamples = 100_000_000_001"), "simulation.samples",
-                "at most 100,000,000,000 worlds", line=5)
-    one_problem(on_author(tmp_path, "[simulation]\nsamples = 0x" + "f" * 3000), "simulation.samples",
-                "at most 100,000,000,000 worlds")
+    one_problem(
+        on_author(tmp_path, "[simulation]\nsamples = 100_000_000_001"),
+        "simulation.samples",
+        "at most 100,000,000,000 worlds",
+        line=5,
+    )
+    one_problem(
+        on_author(tmp_path, "[simulation]\nsamples = 0x" + "f" * 3000),
+        "simulation.samples",
+        "at most 100,000,000,000 worlds",
+    )
 
 
-@pytest.mark.parametrize("seed, ok", [("0", True), (str(2**63 - 1), True), (str(2**63), False), ("-1", False),
-                                      ("1e3", False), ("0x" + "f" * 5000, False), ("true", False)])
+@pytest.mark.parametrize(
+    "seed, ok",
+    [
+        ("0", True),
+        (str(2**63 - 1), True),
+        (str(2**63), False),
+        ("-1", False),
+        ("1e3", False),
+        ("0x" + "f" * 5000, False),
+        ("true", False),
+    ],
+)
 def test_seeds(tmp_path, seed, ok):
     path = on_author(tmp_path, f"[simulation]\nseed = {seed}")
     if ok:
@@ -530,9 +680,45 @@ def test_seeds(tmp_path, seed, ok):
 
 # --- never a traceback --------------------------------------------------------------------------------
 
-TOML_BITS = ["[meta]", "[parameters]", "[cruxes]", "[[x]]", "base = ", '"author"', "'a.toml'", "=", "{", "}", "[", "]",
-             ",", "\n", " ", '"""', "'''", "#", ".", "containment", "dist", '"point"', "value", "1e308", "-", "0x",
-             "\\u0000", "\\", "\ufeff", "\x00", "\r", "nan", "inf", "true", "1979-05-27", "_", "1"]
+TOML_BITS = [
+    "[meta]",
+    "[parameters]",
+    "[cruxes]",
+    "[[x]]",
+    "base = ",
+    '"author"',
+    "'a.toml'",
+    "=",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "\n",
+    " ",
+    '"""',
+    "'''",
+    "#",
+    ".",
+    "containment",
+    "dist",
+    '"point"',
+    "value",
+    "1e308",
+    "-",
+    "0x",
+    "\\u0000",
+    "\\",
+    "\ufeff",
+    "\x00",
+    "\r",
+    "nan",
+    "inf",
+    "true",
+    "1979-05-27",
+    "_",
+    "1",
+]
 
 
 @settings(max_examples=300, deadline=None)

@@ -45,8 +45,7 @@ def test_crux_maps_share_default_axes():
         assert m.c_edges[0] <= MAP_AXES["capability_needed"][0] and m.c_edges[-1] >= 2.0
         assert m.r_edges[0] <= 0.0 and m.r_edges[-1] >= 1.5
     pess = simulate(load(ROOT / "priors/pessimist.toml"), samples=20_000, seed=1, workers=1).crux_map
-    p995 = float(load(ROOT / "priors/pessimist.toml").variables["capability_needed"].marginal.ppf(
-        np.array([0.995]))[0])
+    p995 = float(load(ROOT / "priors/pessimist.toml").variables["capability_needed"].marginal.ppf(np.array([0.995]))[0])
     assert pess.c_edges[-1] == pytest.approx(max(2.0, p995))  # widened to the prior's tail
 
 
@@ -63,5 +62,6 @@ def test_every_output_shows_the_plan_row_and_says_what_x_risk_is(tmp_path):
         assert "Existential risk the plan adds" not in text and DEFINITIONS["plan_minus_baseline"][:40] in text
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["ambition_curve"] and {"speedup_from", "speedup_to", "worlds", "success"} <= set(
-        summary["ambition_curve"][0])
+        summary["ambition_curve"][0]
+    )
     assert (tmp_path / "r" / "figures" / "ambition.png").stat().st_size > 10_000

@@ -25,6 +25,7 @@ BAD = sorted((FIXTURES / "bad").glob("*.toml"))
 
 # -- nothing starts before the inputs are checked ---------------------------------------------
 
+
 @pytest.fixture
 def no_children(monkeypatch):
     """Fail the test if anything starts a child process."""
@@ -38,8 +39,11 @@ def no_children(monkeypatch):
     return started
 
 
-@pytest.mark.parametrize("bad", [FIXTURES / "bad" / "syntax.toml", FIXTURES / "bad" / "unknown_variable.toml",
-                                 Path("/nonexistent/x.toml")], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "bad",
+    [FIXTURES / "bad" / "syntax.toml", FIXTURES / "bad" / "unknown_variable.toml", Path("/nonexistent/x.toml")],
+    ids=lambda p: p.name,
+)
 @pytest.mark.parametrize("command", [["run"], ["run", "--sensitivity"], ["sensitivity"], ["calibrate"]])
 def test_bad_input_starts_no_process(tmp_path, no_children, bad, command):
     result = aar_in_process(*command, bad, "-o", tmp_path / "out", cwd=tmp_path)
@@ -64,6 +68,7 @@ def test_a_second_bad_file_starts_no_process(tmp_path, no_children):
 
 
 # -- bounded waits ------------------------------------------------------------------------------
+
 
 def _sleep_forever() -> None:
     while True:
@@ -160,6 +165,7 @@ def test_same_seed_same_worlds_whatever_the_workers():
 
 # -- the real command, a child killed mid-run -----------------------------------------------------
 
+
 def _children_when_up(proc: subprocess.Popen, count: int, timeout: float = 60) -> list[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -176,9 +182,13 @@ def test_a_killed_child_ends_the_run_with_one_line(tmp_path, victim):
     """SIGKILL of a child (the OOM killer's way): one message, exit 1, nothing written, no
     process left, within seconds, not a wait for ever."""
     samples = "2e7" if victim == "simulation worker" else "3e6"  # a long run draws after simulating
-    proc = subprocess.Popen([sys.executable, "-m", "model", "run", str(AUTHOR), "-n", samples, "-w", "2",
-                             "-o", str(tmp_path / "out")], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model", "run", str(AUTHOR), "-n", samples, "-w", "2", "-o", str(tmp_path / "out")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     kids = _children_when_up(proc, 2 if victim == "simulation worker" else 3)
     victim_pid = max(kids) if victim == "simulation worker" else min(kids)  # the drawing process starts first
     time.sleep(0.3)
@@ -196,6 +206,7 @@ def test_a_killed_child_ends_the_run_with_one_line(tmp_path, victim):
 
 # -- bad input on a busy machine ------------------------------------------------------------------
 
+
 @pytest.fixture
 def burners():
     """Two CPU-burning processes beside the test, as on a shared machine."""
@@ -208,8 +219,14 @@ def burners():
 
 def _bad_run(args: list, cwd: Path) -> subprocess.CompletedProcess:
     """The real command, as a user or CI runs it: pipes, no -q, at most 15 s."""
-    return subprocess.run([sys.executable, "-m", "model", "run", *map(str, args)], cwd=cwd,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=15)
+    return subprocess.run(
+        [sys.executable, "-m", "model", "run", *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=15,
+    )
 
 
 def _assert_refused(result: subprocess.CompletedProcess, named: str) -> None:

@@ -15,8 +15,9 @@ from model.report.output import MARKER, ReportFolder, read_marker
 
 def _snapshot(folder):
     """Every file and folder under ``folder`` with its bytes (folders as None)."""
-    return {p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else None)
-            for p in sorted(folder.rglob("*"))}
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else None) for p in sorted(folder.rglob("*"))
+    }
 
 
 def _user_files(folder):

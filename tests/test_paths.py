@@ -23,10 +23,16 @@ PATH = re.compile(r"(?<![\w./-])((?:%s)/[\w./-]*[\w/])" % "|".join(TOP))
 MODULE = re.compile(r"(?:`|:\w+:`~?)(model(?:\.\w+)++)(?<!\.md)(?<!\.py)(?<!\.toml)")
 #: Stale references left to their owners: the reports print these, so fixing them changes
 #: every report's bytes (done with the report rewrite). Remove an entry once it is fixed.
-PENDING = {("model/report/templates/report.html.j2", "model/structure.py"),
-           ("model/report/templates/report.md.j2", "model/structure.py")}
-SOURCES = [*sorted((ROOT / "model").rglob("*.py")), *sorted((ROOT / "model").rglob("*.j2")),
-           *sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
+PENDING = {
+    ("model/report/templates/report.html.j2", "model/structure.py"),
+    ("model/report/templates/report.md.j2", "model/structure.py"),
+}
+SOURCES = [
+    *sorted((ROOT / "model").rglob("*.py")),
+    *sorted((ROOT / "model").rglob("*.j2")),
+    *sorted((ROOT / "docs").rglob("*.md")),
+    ROOT / "README.md",
+]
 
 
 def _path_exists(ref: str) -> bool:

@@ -36,7 +36,8 @@ def test_inheritance_from_base():
     pair = ("capability_needed", "automation_fraction")  # the one correlation openai sets itself
     assert openai.correlations[pair] < author.correlations[pair]
     assert {k: v for k, v in openai.correlations.items() if k != pair} == {
-        k: v for k, v in author.correlations.items() if k != pair}
+        k: v for k, v in author.correlations.items() if k != pair
+    }
     assert openai.simulation == author.simulation
 
 
@@ -63,8 +64,9 @@ def test_copula_uses_the_sine_conversion():
 
 
 def test_base_by_relative_path(tmp_path):
-    (tmp_path / "mine.toml").write_text(f'[meta]\nbase = "{(ROOT / "priors/author.toml").as_posix()}"\n'
-                                        "[parameters]\ncontainment = 0.9\n")
+    (tmp_path / "mine.toml").write_text(
+        f'[meta]\nbase = "{(ROOT / "priors/author.toml").as_posix()}"\n[parameters]\ncontainment = 0.9\n'
+    )
     p = load(tmp_path / "mine.toml")
     assert p.variables["containment"].marginal.value == 0.9
     assert p.name == "mine"

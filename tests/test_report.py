@@ -37,7 +37,7 @@ def _pixels(png: bytes) -> np.ndarray:
 
 
 def _has_colour(pixels: np.ndarray, hex_colour: str, least: int = 50) -> bool:
-    rgb = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    rgb = np.array([int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
     return int((np.abs(pixels - rgb).max(axis=-1) < 0.02).sum()) >= least
 
 
@@ -89,8 +89,6 @@ def test_html_escapes_user_text(tmp_path):
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
-
-
 @pytest.mark.browser
 def test_html_renders_in_headless_chromium(author_report, tmp_path):
     exe = chromium()
@@ -100,9 +98,17 @@ def test_html_renders_in_headless_chromium(author_report, tmp_path):
     page_path.write_text(author_report[3]["report.html"])
     errors, requests = [], []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=exe, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = pw.chromium.launch(
+            executable_path=exe,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -123,7 +129,8 @@ def test_compare_attributions_add_up(tmp_path):
     assert at.method == "shapley"
     # every differing belief is a player, and the correlation table (openai couples C and p less)
     assert set(at.players) == {n for n in a.variables if a.variables[n].marginal != b.variables[n].marginal} | {
-        CORRELATIONS}
+        CORRELATIONS
+    }
     ra, rb = simulate(a, samples=200_000, seed=8, workers=1), simulate(b, samples=200_000, seed=9, workers=1)
     for q, by in at.by_variable.items():
         assert sum(by.values()) == pytest.approx(at.total[q], abs=1e-12)  # exact efficiency
@@ -161,8 +168,10 @@ def test_init_template_runs_and_equals_its_base(tmp_path):
     # every commented default line is itself valid: uncomment all of them
     from model.core.variables import NAMES
 
-    text = "\n".join(l[2:] if (m := re.match(r"# ([a-z_]+) = ", l)) and m.group(1) in NAMES else l
-                     for l in path.read_text().splitlines())
+    text = "\n".join(
+        l[2:] if (m := re.match(r"# ([a-z_]+) = ", l)) and m.group(1) in NAMES else l
+        for l in path.read_text().splitlines()
+    )
     path.write_text(text)
     again = load(path)
     assert all(not again.inherited(n) for n in again.variables)

@@ -28,18 +28,26 @@ def aar(*args, cwd: Path, timeout: float = 300):
 
 
 def aar_process(*args, cwd: Path, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "model", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "model", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, **kw
+    )
 
 
 def start(*args, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "model", *map(str, args)], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "model", *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def snapshot(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() and not p.is_symlink() else None)
-            for p in sorted(folder.rglob("*"))}
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() and not p.is_symlink() else None)
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def tree(pid: int) -> list[int]:
@@ -69,6 +77,7 @@ def alive(pids) -> list[int]:
                 return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
         except OSError:
             return False
+
     return [p for p in pids if live(p)]
 
 
@@ -80,6 +89,7 @@ def user_folder(path: Path) -> Path:
 
 
 # -- the report folder -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("command", ["run", "sensitivity", "compare"])
 def test_a_folder_of_the_users_is_refused_before_any_work(tmp_path, command):
@@ -189,6 +199,7 @@ def test_the_quickstart_leaves_a_clone_clean(tmp_path):
 
 # -- interrupts --------------------------------------------------------------------------------
 
+
 def _running(tmp_path, *extra):
     """A long run in the background, once its workers are up."""
     proc = start("run", AUTHOR, "-n", HUGE, "-o", "rep", *extra, cwd=tmp_path)
@@ -268,8 +279,11 @@ def test_a_long_run_is_announced_with_its_time(tmp_path):
 
 # -- sizes and counts --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n, ok", [("2e4", True), ("20_000", True), ("20,000", True), ("1e12", False),
-                                   ("2.5", False), ("0", False), ("lots", False)])
+
+@pytest.mark.parametrize(
+    "n, ok",
+    [("2e4", True), ("20_000", True), ("20,000", True), ("1e12", False), ("2.5", False), ("0", False), ("lots", False)],
+)
 def test_samples_accept_scientific_and_grouped_forms(tmp_path, n, ok):
     r = aar("run", AUTHOR, "-n", n, "-o", "rep", "--json", cwd=tmp_path, timeout=60)
     if ok:
@@ -284,8 +298,10 @@ def test_several_files_print_one_json_document(tmp_path):
     r = aar("run", AUTHOR, ROOT / "priors" / "openai.toml", "-n", 2000, "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     docs = json.loads(r.stdout)
-    assert [d["name"] for d in docs] == ["Essay author", json.loads(
-        (tmp_path / "reports" / "openai" / "summary.json").read_text())["name"]]
+    assert [d["name"] for d in docs] == [
+        "Essay author",
+        json.loads((tmp_path / "reports" / "openai" / "summary.json").read_text())["name"],
+    ]
 
 
 def test_one_world_has_no_error_to_show(tmp_path):
@@ -308,13 +324,13 @@ def test_progress_is_reported_at_least_every_four_blocks():
 
 # -- calibration -------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_an_interrupted_calibration_writes_nothing(tmp_path):
     r = aar("calibrate", AUTHOR, "--method", "reweight", "-n", 20_000, "-o", "rep", "-q", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     before = snapshot(tmp_path / "rep")
-    proc = start("calibrate", AUTHOR, "--method", "nuts", "-n", 20_000, "-o", "rep", "--draws", 20_000,
-                 cwd=tmp_path)
+    proc = start("calibrate", AUTHOR, "--method", "nuts", "-n", 20_000, "-o", "rep", "--draws", 20_000, cwd=tmp_path)
     deadline = time.time() + 240
     while time.time() < deadline and len(tree(proc.pid)) < 3:  # PyMC's forkserver and chains are up
         time.sleep(0.2)
@@ -327,20 +343,37 @@ def test_an_interrupted_calibration_writes_nothing(tmp_path):
 
 @pytest.mark.slow
 def test_a_calibration_records_its_draws_and_chains(tmp_path):
-    r = aar_process("calibrate", AUTHOR, "--method", "nuts", "-n", 20_000, "-o", "rep", "--draws", 200,
-            "--chains", 2, "--json", cwd=tmp_path)
+    r = aar_process(
+        "calibrate",
+        AUTHOR,
+        "--method",
+        "nuts",
+        "-n",
+        20_000,
+        "-o",
+        "rep",
+        "--draws",
+        200,
+        "--chains",
+        2,
+        "--json",
+        cwd=tmp_path,
+    )
     assert r.returncode in (0, 3), r.stderr
     nuts = json.loads(r.stdout)["methods"]["nuts"]
     assert nuts["draws"] == 200 and nuts["chains"] == 2 and nuts["tune"] == 1000
 
 
 def test_an_unwritable_pytensor_folder_falls_back_to_a_private_one(tmp_path):
-    code = ("from model.analyses.calibration.methods import ensure_compiledir; ensure_compiledir(); "
-            "import pytensor; print(pytensor.config.compiledir)")
+    code = (
+        "from model.analyses.calibration.methods import ensure_compiledir; ensure_compiledir(); "
+        "import pytensor; print(pytensor.config.compiledir)"
+    )
     for env in ({"HOME": "/proc"}, {"PYTENSOR_FLAGS": "compiledir=/proc/aar-cannot-write"}):
         full = {k: v for k, v in os.environ.items() if k != "PYTENSOR_FLAGS"} | env
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, cwd=ROOT,
-                           timeout=120)
+        r = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=full, cwd=ROOT, timeout=120
+        )
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip().startswith(os.environ.get("TMPDIR", "/tmp")), r.stdout
 

@@ -34,11 +34,17 @@ def run_sbc(tmp_path_factory, fit_trust: float, simulations: int):
     with ``fit_trust`` (TRUST for the right model, anything else for a wrong one)."""
     pm = pytest.importorskip("pymc")
     folder = tmp_path_factory.mktemp("sbc")
-    world = {**MIDDLE_WORLD, "capability_needed": '"0.5 to 1.5"',
-             "relative_difficulty": '{ dist = "beta", ci90 = [0.3, 0.9] }',
-             "field_years": 5.0, "years_to_agi": 8.0, "years_to_build": 2.5}
-    priors = load(write_priors(folder, "reduced", world,
-                               '\n[correlations]\n"capability_needed, relative_difficulty" = 0.3\n'))
+    world = {
+        **MIDDLE_WORLD,
+        "capability_needed": '"0.5 to 1.5"',
+        "relative_difficulty": '{ dist = "beta", ci90 = [0.3, 0.9] }',
+        "field_years": 5.0,
+        "years_to_agi": 8.0,
+        "years_to_build": 2.5,
+    }
+    priors = load(
+        write_priors(folder, "reduced", world, '\n[correlations]\n"capability_needed, relative_difficulty" = 0.3\n')
+    )
     model = cal.build_model(priors, cal.Market(0.14, 4.0, fit_trust), settable_target=True)
     sampler = Sampler.from_priors(priors)
     rng = np.random.default_rng(1804)
@@ -49,8 +55,17 @@ def run_sbc(tmp_path_factory, fit_trust: float, simulations: int):
         s_true = float(outcomes(truth, 4.0).success_within_horizon[0])
         y = rng.binomial(int(TRUST), s_true) / TRUST
         pm.set_data({"market_target": y}, model=model)
-        idata = pm.sample(model=model, draws=400, tune=500, chains=1, cores=1, random_seed=int(rng.integers(2**31)),
-                          progressbar=False, compute_convergence_checks=False, target_accept=0.9)
+        idata = pm.sample(
+            model=model,
+            draws=400,
+            tune=500,
+            chains=1,
+            cores=1,
+            random_seed=int(rng.integers(2**31)),
+            progressbar=False,
+            compute_convergence_checks=False,
+            target_accept=0.9,
+        )
         post = idata.posterior
         idx = np.linspace(0, 399, KEEP).astype(int)
         for name in post_sd:
@@ -58,8 +73,11 @@ def run_sbc(tmp_path_factory, fit_trust: float, simulations: int):
             ranks[name].append(int(np.sum(x[idx] < truth[name][0])))
             post_sd[name].append(float(x.std()))
         s_post = post["success_within_horizon"].values.ravel()[idx]
-        ll = lambda s: cal.log_likelihood(s, cal.Market(y, 4.0, fit_trust)) if 0 < y < 1 else (
-            fit_trust * np.log(np.clip(s if y == 1 else 1 - s, 1e-12, 1)))
+        ll = lambda s: (
+            cal.log_likelihood(s, cal.Market(y, 4.0, fit_trust))
+            if 0 < y < 1
+            else (fit_trust * np.log(np.clip(s if y == 1 else 1 - s, 1e-12, 1)))
+        )
         ranks["log_likelihood"].append(int(np.sum(ll(s_post) < ll(np.array(s_true)))))
     prior_sd = {n: float(np.std(sampler.draw(np.random.default_rng(0), 200_000)[n])) for n in post_sd}
     return ranks, post_sd, prior_sd

@@ -53,8 +53,14 @@ def author_sens():
 
 def test_json_shape(author_sens):
     p, _, sens = author_sens
-    for q in ("success", "kicking_the_can", "capability_externalities", "x_risk", "success_within_horizon",
-              "plan_minus_baseline"):
+    for q in (
+        "success",
+        "kicking_the_can",
+        "capability_externalities",
+        "x_risk",
+        "success_within_horizon",
+        "plan_minus_baseline",
+    ):
         block = sens["outcomes"][q]
         for key in ("first_order", "total", "given_data_first_order", "tornado"):
             assert set(block[key]) == set(NAMES), (q, key)
@@ -101,8 +107,12 @@ def test_one_varying_belief_explains_everything(tmp_path):
 
 def test_a_belief_that_cannot_change_the_decision_is_worth_nothing(tmp_path):
     # fully contained: the danger threshold cannot matter, so learning it is worth nothing
-    world = {**MIDDLE_WORLD, "containment": 1.0, "danger_threshold": '"0.5 to 1.5"',
-             "capability_needed": '"0.3 to 1.6"'}
+    world = {
+        **MIDDLE_WORLD,
+        "containment": 1.0,
+        "danger_threshold": '"0.5 to 1.5"',
+        "capability_needed": '"0.3 to 1.6"',
+    }
     p = load(write_priors(tmp_path, "contained", world))
     r = simulate(p, samples=200_000, workers=1, utilities=p.decision.utilities)
     d = analyse(p, r)["decision"]
@@ -120,8 +130,13 @@ def test_sensitivity_bins_do_not_depend_on_workers():
 
 def _two_drivers(tmp_path):
     """Success driven by the technique's strength, existential risk by the danger threshold."""
-    world = {**MIDDLE_WORLD, "years_to_build": 3.0, "capability_needed": 1.3, "technique_strength": '"3 to 7"',
-             "danger_threshold": '"0.9 to 1.8"'}
+    world = {
+        **MIDDLE_WORLD,
+        "years_to_build": 3.0,
+        "capability_needed": 1.3,
+        "technique_strength": '"3 to 7"',
+        "danger_threshold": '"0.9 to 1.8"',
+    }
     p = load(write_priors(tmp_path, "drivers", world))
     r = simulate(p, samples=100_000, seed=1, workers=1, utilities=p.decision.utilities)
     return analyse(p, r, seed=1)
@@ -153,15 +168,18 @@ def _terminal(sens) -> str:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("value, ci, ok", [
-    (1.19, [0.9, 1.5], False),  # above 1: not a share of variance
-    (3.16, [-3.3, 9.6], False),  # interval far wider than the estimate
-    (0.029, [-0.011, 0.069], False),  # wider than the index and reaching below 0
-    (0.114, [0.056, 0.172], True),  # wide, but inside [0, 1]
-    (0.671, [0.549, 0.794], True),
-    (0.003, [-0.001, 0.006], True),  # small and resolved as small
-    (float("nan"), [0.0, 0.1], False),
-])
+@pytest.mark.parametrize(
+    "value, ci, ok",
+    [
+        (1.19, [0.9, 1.5], False),  # above 1: not a share of variance
+        (3.16, [-3.3, 9.6], False),  # interval far wider than the estimate
+        (0.029, [-0.011, 0.069], False),  # wider than the index and reaching below 0
+        (0.114, [0.056, 0.172], True),  # wide, but inside [0, 1]
+        (0.671, [0.549, 0.794], True),
+        (0.003, [-0.001, 0.006], True),  # small and resolved as small
+        (float("nan"), [0.0, 0.1], False),
+    ],
+)
 def test_which_sobol_indices_are_resolved(value, ci, ok):
     assert _resolved(value, ci) is ok
 
@@ -172,8 +190,9 @@ def test_unresolved_sobol_indices_are_not_shown_as_shares(author_sens):
     sens = copy.deepcopy(author_sens[2])
     sens["outcomes"]["x_risk"]["total"]["capability_needed"] = {"value": 3.16, "ci": [-3.3, 9.6], "resolved": False}
     md = _env().get_template("sensitivity.md.j2").render(sens=sens)
-    row = next(line for line in md.split("### Existential risk")[1].splitlines()
-               if line.startswith("| `capability_needed`"))
+    row = next(
+        line for line in md.split("### Existential risk")[1].splitlines() if line.startswith("| `capability_needed`")
+    )
     assert "not resolved at this sample size" in row and "3.160" not in row
     assert "assume your beliefs are independent" in md
     assert "not resolved" in _terminal(sens)

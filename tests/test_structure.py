@@ -19,8 +19,9 @@ def closed_form(w: dict, h: float) -> dict:
     """docs/model.md's equations (v3) written out again with the math module, one world at a time."""
     sig = lambda x: 1 / (1 + math.exp(-x))
     phi = lambda x: 0.5 * math.erfc(-x / math.sqrt(2))
-    C, R, H, S = (w[k] for k in ("capability_needed", "relative_difficulty",
-                                 "alignment_difficulty", "technique_strength"))
+    C, R, H, S = (
+        w[k] for k in ("capability_needed", "relative_difficulty", "alignment_difficulty", "technique_strength")
+    )
     lam, beta = w["loop_hazard"], w["hazard_growth"]
     climb_ = C if beta == 0 else (math.exp(beta * C) - 1) / beta
     P = sig((S - R * H) / w["sharpness"]) * math.exp(-lam * climb_)
@@ -34,15 +35,25 @@ def closed_form(w: dict, h: float) -> dict:
     race = lambda end, start: phi((math.log(end) - math.log(start)) / sd)
     q = race(Tb, Ta)  # the field solves alignment before the AAR exists
     base = race(Tg, Ta)
-    field = {"success": base, "capability_externalities": 0.0,  # v3 A
-             "aligned_too_slow": 1 - base, "misaligned_contained": 0.0, "x_risk": 0.0,
-             "success_within_horizon": race(min(Tg, h), Ta)}
+    field = {
+        "success": base,
+        "capability_externalities": 0.0,  # v3 A
+        "aligned_too_slow": 1 - base,
+        "misaligned_contained": 0.0,
+        "x_risk": 0.0,
+        "success_within_horizon": race(min(Tg, h), Ta),
+    }
     d_solve = max(Ta - Tb, 0.0) / s  # v3 B: the race over the time left once the AAR exists
     left = lambda d: 0.0 if d <= 0 else phi((math.log(d) - math.log(max(d_solve, 1e-9))) / sd)
     W, W0 = left(max(Tg - Tb, 0.0) / s_cap), left(max(Tg - Tb, 0.0))
-    aar = {"success": P * W, "capability_externalities": P * (W0 - W), "aligned_too_slow": P * (1 - W0),
-           "misaligned_contained": (1 - P) * (1 - K), "x_risk": (1 - P) * K,
-           "success_within_horizon": P * left(max(min(T_agi, h) - Tb, 0.0))}
+    aar = {
+        "success": P * W,
+        "capability_externalities": P * (W0 - W),
+        "aligned_too_slow": P * (1 - W0),
+        "misaligned_contained": (1 - P) * (1 - K),
+        "x_risk": (1 - P) * K,
+        "success_within_horizon": P * left(max(min(T_agi, h) - Tb, 0.0)),
+    }
     out = {k: q * field[k] + (1 - q) * aar[k] for k in field}
     out["kicking_the_can"] = out["misaligned_contained"] + out["aligned_too_slow"]
     out["baseline_success"] = base
@@ -61,8 +72,14 @@ WORLDS = [
     {**MIDDLE_WORLD, "capability_needed": 0.3, "years_to_agi": 20.0},  # AAR early: T_b = 6.5
     {**MIDDLE_WORLD, "years_to_build": 3.0},  # v2's T_b as an explicit override
     {**MIDDLE_WORLD, "capability_needed": 0.0, "build_lag": 0.0},  # T_b at its floor
-    {**MIDDLE_WORLD, "capability_needed": 0.2, "years_to_agi": 5.0, "automation_fraction": 0.999,
-     "leakage": 0.0, "field_years": 10.0},  # a 1000x AAR with years of AGI time left: W ≈ 1
+    {
+        **MIDDLE_WORLD,
+        "capability_needed": 0.2,
+        "years_to_agi": 5.0,
+        "automation_fraction": 0.999,
+        "leakage": 0.0,
+        "field_years": 10.0,
+    },  # a 1000x AAR with years of AGI time left: W ≈ 1
 ]
 
 
@@ -84,8 +101,9 @@ def test_amdahl_thousand_years_in_a_week():
     and the world's speed-up in the equations is the same Amdahl value."""
     assert amdahl(0.99998) == pytest.approx(50_000, rel=1e-6)
     assert abs(amdahl(0.99998) / 52_000 - 1) < 0.04
-    out = outcomes({**{k: np.array([v]) for k, v in MIDDLE_WORLD.items()},
-                    "automation_fraction": np.array([0.99998])}, horizon=4.0)
+    out = outcomes(
+        {**{k: np.array([v]) for k, v in MIDDLE_WORLD.items()}, "automation_fraction": np.array([0.99998])}, horizon=4.0
+    )
     assert float(out.speedup[0]) == pytest.approx(50_000, rel=1e-6)
 
 
@@ -105,15 +123,26 @@ def test_climb_is_continuous_at_zero_growth():
 
 unit = st.floats(0.0, 1.0)
 positive = st.floats(0.05, 60.0)
-world_strategy = st.fixed_dictionaries({
-    "capability_needed": st.floats(0.0, 3.0), "relative_difficulty": st.floats(0.01, 2.0),
-    "alignment_difficulty": st.floats(1.0, 10.0), "technique_strength": st.floats(1.0, 10.0),
-    "loop_hazard": st.floats(0.0, 2.0), "hazard_growth": st.floats(-3.0, 3.0),
-    "danger_threshold": st.floats(0.0, 3.0), "containment": unit,
-    "automation_fraction": st.floats(0.0, 0.9999), "field_years": positive,
-    "build_lag": st.floats(0.0, 5.0), "years_to_agi": positive, "skill_overlap": unit, "leakage": unit,
-    "timing_noise": st.floats(0.05, 3.0), "sharpness": st.floats(0.05, 3.0),
-})
+world_strategy = st.fixed_dictionaries(
+    {
+        "capability_needed": st.floats(0.0, 3.0),
+        "relative_difficulty": st.floats(0.01, 2.0),
+        "alignment_difficulty": st.floats(1.0, 10.0),
+        "technique_strength": st.floats(1.0, 10.0),
+        "loop_hazard": st.floats(0.0, 2.0),
+        "hazard_growth": st.floats(-3.0, 3.0),
+        "danger_threshold": st.floats(0.0, 3.0),
+        "containment": unit,
+        "automation_fraction": st.floats(0.0, 0.9999),
+        "field_years": positive,
+        "build_lag": st.floats(0.0, 5.0),
+        "years_to_agi": positive,
+        "skill_overlap": unit,
+        "leakage": unit,
+        "timing_noise": st.floats(0.05, 3.0),
+        "sharpness": st.floats(0.05, 3.0),
+    }
+)
 
 
 def _eval(world, **change):
@@ -129,7 +158,8 @@ def test_outcomes_are_probabilities_that_sum_to_one(world):
     assert all(0.0 <= float(p[0]) <= 1.0 + 1e-12 for p in parts)
     assert float(sum(parts)[0]) == pytest.approx(1.0, abs=1e-12)
     assert float(o.kicking_the_can[0]) == pytest.approx(
-        float(o.misaligned_contained[0] + o.aligned_too_slow[0]), abs=1e-15)
+        float(o.misaligned_contained[0] + o.aligned_too_slow[0]), abs=1e-15
+    )
     assert float(o.success_within_horizon[0]) <= float(o.success[0]) + 1e-15
     assert float(o.win[0]) <= float(o.win_without_uplift[0]) + 1e-15
 
@@ -141,9 +171,16 @@ def test_outcomes_are_probabilities_that_sum_to_one(world):
 # capability_needed (C) is checked with T_b fixed by the override: under v3 a larger C also
 # delays the AAR, moving weight to the field-first branch, which can raise success
 # (docs/model.md, "Which v2 checks still hold").
-MONOTONE = [("relative_difficulty", -1), ("alignment_difficulty", -1),
-            ("loop_hazard", -1), ("hazard_growth", -1), ("leakage", -1),
-            ("skill_overlap", -1), ("technique_strength", 1), ("years_to_agi", 1)]
+MONOTONE = [
+    ("relative_difficulty", -1),
+    ("alignment_difficulty", -1),
+    ("loop_hazard", -1),
+    ("hazard_growth", -1),
+    ("leakage", -1),
+    ("skill_overlap", -1),
+    ("technique_strength", 1),
+    ("years_to_agi", 1),
+]
 
 
 @settings(max_examples=150, deadline=None)
@@ -154,8 +191,10 @@ def test_success_falls_with_field_years_in_each_branch(world, bump):
         w = {**world, "years_to_build": t_b}
         lo, hi = float(_eval(w).success[0]), float(_eval(w, field_years=w["field_years"] + bump).success[0])
         assert hi - lo <= 1e-12 * max(lo, 1e-300) + 1e-15
-        assert float(_eval(w, field_years=w["field_years"] + bump).baseline_success[0]) <= float(
-            _eval(w).baseline_success[0]) + 1e-15
+        assert (
+            float(_eval(w, field_years=w["field_years"] + bump).baseline_success[0])
+            <= float(_eval(w).baseline_success[0]) + 1e-15
+        )
 
 
 @pytest.mark.parametrize("name, sign", MONOTONE)
@@ -225,12 +264,12 @@ def test_numpy_and_pytensor_agree(rng):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
     # and the gradient is finite at β = 0 (the series branch of the climb term)
     grad = pytensor.grad(graph.success.sum(), symbols["hazard_growth"])
-    g = pytensor.function([symbols[k] for k in NAMES], grad, on_unused_input="ignore")(
-        *[worlds[k] for k in NAMES])
+    g = pytensor.function([symbols[k] for k in NAMES], grad, on_unused_input="ignore")(*[worlds[k] for k in NAMES])
     assert np.all(np.isfinite(g))
 
 
 # --- v3 (docs/model.md, "Model v3") ---------------------------------------------------------
+
 
 @settings(max_examples=200, deadline=None)
 @given(world=world_strategy, c=st.floats(1.0, 3.0))
@@ -294,8 +333,15 @@ def test_override_takes_build_time_from_the_draw():
 def test_a_fast_aar_wins_its_race():
     """v3 B: a 1000x AAR that finishes in days, against an AGI months away, almost surely wins
     (v2 put the noise on whole dates and gave 0.58)."""
-    w = {**MIDDLE_WORLD, "years_to_build": 4.0, "years_to_agi": 4.5, "field_years": 14.0,
-         "automation_fraction": 0.999, "leakage": 0.0, "timing_noise": 0.6}
+    w = {
+        **MIDDLE_WORLD,
+        "years_to_build": 4.0,
+        "years_to_agi": 4.5,
+        "field_years": 14.0,
+        "automation_fraction": 0.999,
+        "leakage": 0.0,
+        "timing_noise": 0.6,
+    }
     o = _eval(w)
     assert float(o.win[0]) > 0.999  # 10 years of work in 3.7 days against half a year
 
@@ -304,5 +350,7 @@ def test_build_time_closed_form():
     """T_b = C·T_g + L (v3 C), floored at 1e-9 years."""
     from model.core.structure import build_time
 
-    np.testing.assert_allclose(build_time(np.array([0.5, 1.0, 0.0]), np.array([10.0, 8.0, 5.0]),
-                                          np.array([1.0, 0.0, 0.0]), np.zeros(3)), [6.0, 8.0, 1e-9])
+    np.testing.assert_allclose(
+        build_time(np.array([0.5, 1.0, 0.0]), np.array([10.0, 8.0, 5.0]), np.array([1.0, 0.0, 0.0]), np.zeros(3)),
+        [6.0, 8.0, 1e-9],
+    )

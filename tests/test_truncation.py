@@ -16,20 +16,34 @@ from .conftest import MIDDLE_WORLD, aar_in_process, write_priors
 
 #: (variable, prior as written, lower, upper): each keeps only one side of an unbounded family
 ONE_SIDED = {
-    "normal_lower_at_median": ("relative_difficulty", '{ dist = "normal", mean = 0.5, sd = 0.1, lower = 0.5 }',
-                               0.5, np.inf),
-    "normal_lower_4sd": ("relative_difficulty", '{ dist = "normal", mean = 0.5, sd = 0.1, lower = 0.9 }',
-                         0.9, np.inf),
-    "normal_upper_4sd": ("hazard_growth", '{ dist = "normal", mean = 1.0, sd = 0.5, upper = -1.0 }',
-                         -np.inf, -1.0),
-    "lognormal_lower_10x_median": ("danger_threshold", '{ dist = "lognormal", mu = 0.0, sigma = 0.5, lower = 10.0 }',
-                                   10.0, np.inf),
-    "mixture_lower_far": ("danger_threshold", '{ dist = "mixture", weights = [0.5, 0.5], lower = 5.0, components = '
-                          '[{ dist = "lognormal", mu = 0.0, sigma = 0.3 }, { dist = "lognormal", mu = 0.5, sigma = 0.3 }] }',
-                          5.0, np.inf),
+    "normal_lower_at_median": (
+        "relative_difficulty",
+        '{ dist = "normal", mean = 0.5, sd = 0.1, lower = 0.5 }',
+        0.5,
+        np.inf,
+    ),
+    "normal_lower_4sd": ("relative_difficulty", '{ dist = "normal", mean = 0.5, sd = 0.1, lower = 0.9 }', 0.9, np.inf),
+    "normal_upper_4sd": ("hazard_growth", '{ dist = "normal", mean = 1.0, sd = 0.5, upper = -1.0 }', -np.inf, -1.0),
+    "lognormal_lower_10x_median": (
+        "danger_threshold",
+        '{ dist = "lognormal", mu = 0.0, sigma = 0.5, lower = 10.0 }',
+        10.0,
+        np.inf,
+    ),
+    "mixture_lower_far": (
+        "danger_threshold",
+        '{ dist = "mixture", weights = [0.5, 0.5], lower = 5.0, components = '
+        '[{ dist = "lognormal", mu = 0.0, sigma = 0.3 }, { dist = "lognormal", mu = 0.5, sigma = 0.3 }] }',
+        5.0,
+        np.inf,
+    ),
     "gamma_lower_far": ("field_years", '{ dist = "gamma", shape = 2.0, scale = 3.0, lower = 60.0 }', 60.0, np.inf),
-    "logitnormal_lower_far": ("containment", '{ dist = "logitnormal", ci90 = [0.1, 0.9], lower = 0.995 }',
-                              0.995, 1.0),  # 4 sd out on the logit scale
+    "logitnormal_lower_far": (
+        "containment",
+        '{ dist = "logitnormal", ci90 = [0.1, 0.9], lower = 0.995 }',
+        0.995,
+        1.0,
+    ),  # 4 sd out on the logit scale
 }
 #: the copula coordinates of the loader's probes and beyond
 Z_FAR = np.concatenate([np.linspace(-40, 40, 81), [-9.0, 9.0, 8.3, 8.4]])
@@ -60,13 +74,16 @@ def test_aar_risk_validate_accepts_it(tmp_path, case):
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("mean, sd, lower, upper", [
-    (0.5, 0.1, 0.9, np.inf),  # 4 sd out
-    (0.5, 0.1, 1.1, np.inf),  # 6 sd out: kept mass 1e-9, the loader's floor
-    (0.0, 1.0, 0.0, np.inf),  # at the median
-    (0.0, 1.0, -np.inf, -5.0),
-    (0.0, 1.0, 4.0, 4.5),
-])
+@pytest.mark.parametrize(
+    "mean, sd, lower, upper",
+    [
+        (0.5, 0.1, 0.9, np.inf),  # 4 sd out
+        (0.5, 0.1, 1.1, np.inf),  # 6 sd out: kept mass 1e-9, the loader's floor
+        (0.0, 1.0, 0.0, np.inf),  # at the median
+        (0.0, 1.0, -np.inf, -5.0),
+        (0.0, 1.0, 4.0, 4.5),
+    ],
+)
 def test_truncated_normal_equals_scipys_truncnorm(mean, sd, lower, upper):
     m = fam.Truncated(fam.Normal(mean, sd), lower, upper)
     a, b = (lower - mean) / sd, (upper - mean) / sd
@@ -95,8 +112,7 @@ def test_truncated_normal_far_upper_tail_keeps_its_survival_exact(lower):
     z = np.linspace(5, 9, 41)
     x = m.exact_from_z(z)
     assert np.all(np.isfinite(x)) and np.all(np.diff(x) > 0)
-    np.testing.assert_allclose(special.log_ndtr(-x), special.log_ndtr(-z) + special.log_ndtr(-lower),
-                               rtol=1e-10)
+    np.testing.assert_allclose(special.log_ndtr(-x), special.log_ndtr(-z) + special.log_ndtr(-lower), rtol=1e-10)
 
 
 def test_truncated_lognormal_far_in_its_upper_tail_equals_truncnorm_of_its_log():
@@ -130,6 +146,8 @@ def test_truncated_mixture_far_in_its_upper_tail_follows_its_survival_function()
 
 
 def test_an_untruncated_family_that_overflows_is_still_refused(tmp_path):
-    path = write_priors(tmp_path, "wide", {**MIDDLE_WORLD, "field_years": '{ dist = "lognormal", mu = 0.0, sigma = 90.0 }'})
+    path = write_priors(
+        tmp_path, "wide", {**MIDDLE_WORLD, "field_years": '{ dist = "lognormal", mu = 0.0, sigma = 90.0 }'}
+    )
     with pytest.raises(model.PriorsError, match="far tail"):
         load(path)

@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from model.core.weights import weighted_quantile
 
-PROPERTY = settings(max_examples=200, derandomize=True, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 values = st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40)
 levels = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=5)
@@ -36,8 +35,12 @@ def test_equal_weights_give_numpys_inverted_cdf(xs, qs, scale):
 
 
 @PROPERTY
-@given(st.lists(st.tuples(st.floats(-1e6, 1e6, allow_nan=False), st.integers(0, 6)), min_size=1, max_size=30)
-       .filter(lambda pairs: any(k for _, k in pairs)), levels)
+@given(
+    st.lists(st.tuples(st.floats(-1e6, 1e6, allow_nan=False), st.integers(0, 6)), min_size=1, max_size=30).filter(
+        lambda pairs: any(k for _, k in pairs)
+    ),
+    levels,
+)
 def test_integer_weights_equal_repeating_each_value(pairs, qs):
     x = np.array([v for v, _ in pairs])
     k = np.array([c for _, c in pairs])

@@ -21,6 +21,7 @@ from model.core.limits import MIN_SENSITIVITY_SAMPLES
 from model.core.quantities import Q
 from model.core.structure import outcomes
 from model.core.variables import CRUXES, NAMES
+from model.families.point import Point
 from model.montecarlo import binned
 from model.montecarlo.engine import Result
 from model.priors.beliefs import Priors
@@ -36,9 +37,31 @@ NEGLIGIBLE = 1e-4
 #: bin means gives an estimate of about one noise; twice it is not reached by chance).
 NOISE_FACTOR = 2.0
 
+#: What the decision section says of its net benefit and of its two methods.
+FORMULA = (
+    "net_benefit = value_of_success·(plan_solved − baseline) − cost_of_catastrophe·x_risk"
+    " − cost_of_capability_externalities·capability_externalities; the race that "
+    "capability externalities lose is already in plan_solved, so their cost is only "
+    "an extra charge beyond it (0 by default)"
+)
+METHOD = (
+    f"partial EVPI by piecewise-constant regression on {binned.BINS} equal-probability "
+    f"bins per variable ({binned.JOINT_BINS}×{binned.JOINT_BINS} for the cruxes jointly); "
+    "Strong & Oakley 2013. A partial EVPI counts as about zero below "
+    f"{NOISE_FACTOR:g} times its Monte Carlo noise, the EVPI below its noise (an upper "
+    f"bound, √(M·EVPI/N)), and either below {NEGLIGIBLE:g} × value_of_success."
+)
+FLIP_METHOD = (
+    f"E[net benefit | belief] interpolated linearly between the {binned.BINS} bin "
+    f"centres and read at {binned.FLIP_SUBPOINTS} points per bin (resolution "
+    f"{100 / (binned.BINS * binned.FLIP_SUBPOINTS):.2f}%; for the cruxes jointly "
+    f"{binned.JOINT_FLIP_SUBPOINTS}² points per cell)"
+)
 
-def salib_sobol(names: list[str], model, base: int = SOBOL_BASE, seed: int = 2023,
-                resamples: int = RESAMPLES) -> dict[str, dict]:
+
+def salib_sobol(
+    names: list[str], model, base: int = SOBOL_BASE, seed: int = 2023, resamples: int = RESAMPLES
+) -> dict[str, dict]:
     """First-order and total Sobol indices with 95% bootstrap intervals, via SALib.
 
     ``model(u)`` maps an (n, len(names)) array of uniforms to {output: values};
@@ -56,21 +79,26 @@ def salib_sobol(names: list[str], model, base: int = SOBOL_BASE, seed: int = 202
             zero = {n: {"value": 0.0, "ci": [0.0, 0.0]} for n in names}
             result[q] = {"first_order": zero, "total": zero}
             continue
-        si = analyze.analyze(problem, y, calc_second_order=False, num_resamples=resamples,
-                             conf_level=0.95, seed=seed)
-        result[q] = {label: {n: {"value": float(si[key][j]),
-                                 "ci": [float(si[key][j] - si[f"{key}_conf"][j]),
-                                        float(si[key][j] + si[f"{key}_conf"][j])]}
-                             for j, n in enumerate(names)}
-                     for key, label in (("S1", "first_order"), ("ST", "total"))}
+        si = analyze.analyze(problem, y, calc_second_order=False, num_resamples=resamples, conf_level=0.95, seed=seed)
+        result[q] = {
+            label: {
+                n: {
+                    "value": float(si[key][j]),
+                    "ci": [float(si[key][j] - si[f"{key}_conf"][j]), float(si[key][j] + si[f"{key}_conf"][j])],
+                }
+                for j, n in enumerate(names)
+            }
+            for key, label in (("S1", "first_order"), ("ST", "total"))
+        }
     return result
 
 
-def sobol(priors: Priors, base: int = SOBOL_BASE, seed: int = 2023, resamples: int = RESAMPLES,
-          horizon: float | None = None) -> dict:
+def sobol(
+    priors: Priors, base: int = SOBOL_BASE, seed: int = 2023, resamples: int = RESAMPLES, horizon: float | None = None
+) -> dict:
     """Sobol indices of every variable for each output (point priors: exactly 0)."""
     names = list(priors.random_names())
-    fixed = {n: priors.variables[n].marginal.value for n in NAMES if n not in names}
+    fixed = {n: m.value for n in NAMES if n not in names and isinstance(m := priors.variables[n].marginal, Point)}
     h = priors.calibration.horizon_years if horizon is None else horizon
 
     def model(u):
@@ -81,12 +109,16 @@ def sobol(priors: Priors, base: int = SOBOL_BASE, seed: int = 2023, resamples: i
 
     result = salib_sobol(names, model, base, seed, resamples) if names else {}
     zero = {"value": 0.0, "ci": [0.0, 0.0]}
-    full = {q: {key: {n: result.get(q, {}).get(key, {}).get(n, zero) for n in NAMES}
-                for key in ("first_order", "total")} for q in OUTPUTS}
-    return {"method": f"SALib Sobol' sampling, {base} base points × {len(names) + 2} "
-                      f"({base * (len(names) + 2):,} model runs), {resamples} bootstrap resamples "
-                      "(95% intervals); inputs treated as independent",
-            "outcomes": full}
+    full = {
+        q: {key: {n: result.get(q, {}).get(key, {}).get(n, zero) for n in NAMES} for key in ("first_order", "total")}
+        for q in OUTPUTS
+    }
+    return {
+        "method": f"SALib Sobol' sampling, {base} base points × {len(names) + 2} "
+        f"({base * (len(names) + 2):,} model runs), {resamples} bootstrap resamples "
+        "(95% intervals); inputs treated as independent",
+        "outcomes": full,
+    }
 
 
 def _resolved(value: float, ci: list[float]) -> bool:
@@ -105,8 +137,10 @@ def _resolved(value: float, ci: list[float]) -> bool:
 
 
 def _mark_resolved(block: dict) -> dict:
-    return {key: {n: {**e, "resolved": _resolved(e["value"], e["ci"])} for n, e in entries.items()}
-            for key, entries in block.items()}
+    return {
+        key: {n: {**e, "resolved": _resolved(e["value"], e["ci"])} for n, e in entries.items()}
+        for key, entries in block.items()
+    }
 
 
 def ranked(block: dict) -> list[str]:
@@ -121,6 +155,7 @@ def _bins(result: Result) -> binned.SensitivitySums:
     """The run's sensitivity bins; a plain tuple in the fields' order is accepted too
     (tests/test_decision.py builds one by hand)."""
     s = result.sensitivity
+    assert s is not None, "the run was made without sensitivity bins"
     return s if isinstance(s, binned.SensitivitySums) else binned.SensitivitySums(*s)
 
 
@@ -131,7 +166,7 @@ def given_data(priors: Priors, result: Result) -> dict:
     names = list(priors.random_names())
     n = result.samples
     means = tot / n
-    var = sq / n - means ** 2
+    var = sq / n - means**2
     s1 = binned.first_order(counts, sums, var[None, :])
     low = binned.conditional_at(counts, sums, 0.05)
     high = binned.conditional_at(counts, sums, 0.95)
@@ -141,11 +176,22 @@ def given_data(priors: Priors, result: Result) -> dict:
         mean = float(means[k])
         out[q] = {
             "given_data_first_order": {v: float(s1[names.index(v), k]) if v in names else 0.0 for v in NAMES},
-            "tornado": {v: ({"p5": float(low[names.index(v), k]), "p95": float(high[names.index(v), k])}
-                            if v in names else {"p5": mean, "p95": mean}) for v in NAMES},
-            "curves": {v: {"x": [float(x) for x in priors.variables[v].marginal.ppf(centres)],
-                           "y": [float(y) for y in sums[i, :, k] / np.maximum(counts[i], 1)]}
-                       for i, v in enumerate(names) if v in CRUXES},
+            "tornado": {
+                v: (
+                    {"p5": float(low[names.index(v), k]), "p95": float(high[names.index(v), k])}
+                    if v in names
+                    else {"p5": mean, "p95": mean}
+                )
+                for v in NAMES
+            },
+            "curves": {
+                v: {
+                    "x": [float(x) for x in priors.variables[v].marginal.ppf(centres)],
+                    "y": [float(y) for y in sums[i, :, k] / np.maximum(counts[i], 1)],
+                }
+                for i, v in enumerate(names)
+                if v in CRUXES
+            },
         }
     return out
 
@@ -174,8 +220,10 @@ def _check_utilities(utilities, sq, tot, n) -> None:
     scale = sum(abs(w) * np.sqrt(n * sq[idx[q]]) for w, q in terms)
     got = tot[binned.OUTPUTS.index("net_benefit")]
     if abs(got - expected) > 1e-9 * scale + 1e-12:
-        raise ValueError("the simulation accumulated the net benefit with other utilities than the "
-                         f"priors' [decision] table {tuple(utilities)}; pass utilities=priors.decision.utilities")
+        raise ValueError(
+            "the simulation accumulated the net benefit with other utilities than the "
+            f"priors' [decision] table {tuple(utilities)}; pass utilities=priors.decision.utilities"
+        )
 
 
 def _means(sq, tot, n: int) -> tuple[dict, dict]:
@@ -216,30 +264,32 @@ def decision(priors: Priors, result: Result) -> dict:
         noise["cruxes_jointly"] = _tidy(binned.evppi_noise(jc, js[:, k], sd_nb))
     floor = NEGLIGIBLE * v
     evpi_matters = evpi > max(evpi_noise, floor)
-    worth = sorted((b for b in evppi if evpi_matters and evppi[b] > max(NOISE_FACTOR * noise[b], floor)),
-                   key=lambda b: -evppi[b])
-    return {"utilities": {"value_of_success": v, "cost_of_catastrophe": c_x,
-                          "cost_of_capability_externalities": c_e, "source": d.source},
-            "formula": "net_benefit = value_of_success·(plan_solved − baseline) − cost_of_catastrophe·x_risk"
-                       " − cost_of_capability_externalities·capability_externalities; the race that "
-                       "capability externalities lose is already in plan_solved, so their cost is only "
-                       "an extra charge beyond it (0 by default)",
-            "break_even_cost": break_even(*_means(sq, tot, n), v, c_e),
-            "best_action": "build" if mean_nb > 0 else "don't build",
-            "net_benefit": {"mean": mean_nb, "mcse": mcse_nb},
-            "share_of_worlds_favouring_build": float(bins.favouring_build[0] / n),
-            "evpi": evpi, "evpi_noise": evpi_noise, "evppi": evppi, "evppi_noise": noise,
-            "flip_probability": flip, "worth_learning": worth,
-            "negligible": floor, "evpi_negligible": not evpi_matters,
-            "method": f"partial EVPI by piecewise-constant regression on {binned.BINS} equal-probability "
-                      f"bins per variable ({binned.JOINT_BINS}×{binned.JOINT_BINS} for the cruxes jointly); "
-                      "Strong & Oakley 2013. A partial EVPI counts as about zero below "
-                      f"{NOISE_FACTOR:g} times its Monte Carlo noise, the EVPI below its noise (an upper "
-                      f"bound, √(M·EVPI/N)), and either below {NEGLIGIBLE:g} × value_of_success.",
-            "flip_method": f"E[net benefit | belief] interpolated linearly between the {binned.BINS} bin "
-                           f"centres and read at {binned.FLIP_SUBPOINTS} points per bin (resolution "
-                           f"{100 / (binned.BINS * binned.FLIP_SUBPOINTS):.2f}%; for the cruxes jointly "
-                           f"{binned.JOINT_FLIP_SUBPOINTS}² points per cell)"}
+    worth = sorted(
+        (b for b in evppi if evpi_matters and evppi[b] > max(NOISE_FACTOR * noise[b], floor)), key=lambda b: -evppi[b]
+    )
+    return {
+        "utilities": {
+            "value_of_success": v,
+            "cost_of_catastrophe": c_x,
+            "cost_of_capability_externalities": c_e,
+            "source": d.source,
+        },
+        "formula": FORMULA,
+        "break_even_cost": break_even(*_means(sq, tot, n), v, c_e),
+        "best_action": "build" if mean_nb > 0 else "don't build",
+        "net_benefit": {"mean": mean_nb, "mcse": mcse_nb},
+        "share_of_worlds_favouring_build": float(bins.favouring_build[0] / n),
+        "evpi": evpi,
+        "evpi_noise": evpi_noise,
+        "evppi": evppi,
+        "evppi_noise": noise,
+        "flip_probability": flip,
+        "worth_learning": worth,
+        "negligible": floor,
+        "evpi_negligible": not evpi_matters,
+        "method": METHOD,
+        "flip_method": FLIP_METHOD,
+    }
 
 
 def break_even(means: dict, errors: dict, v: float, c_e: float = 0.0) -> dict:
@@ -254,25 +304,42 @@ def break_even(means: dict, errors: dict, v: float, c_e: float = 0.0) -> dict:
     gain, risk, ext = (means[q] for q in (Q.plan_minus_baseline, Q.x_risk, Q.capability_externalities))
     numerator = v * gain - c_e * ext
     if numerator <= 0:
-        return {"value": None, "mcse": None,
-                "words": "never build: the plan adds nothing to the chance of alignment before AGI "
-                         "(net of any charge for externalities), whatever an AAR catastrophe costs"}
+        return {
+            "value": None,
+            "mcse": None,
+            "words": "never build: the plan adds nothing to the chance of alignment before AGI "
+            "(net of any charge for externalities), whatever an AAR catastrophe costs",
+        }
     if risk <= 0:
-        return {"value": None, "mcse": None, "words": "build at any cost: the AAR causes no catastrophe in these worlds"}
+        return {
+            "value": None,
+            "mcse": None,
+            "words": "build at any cost: the AAR causes no catastrophe in these worlds",
+        }
     value = numerator / risk
     e_gain, e_risk, e_ext = (errors[q] for q in (Q.plan_minus_baseline, Q.x_risk, Q.capability_externalities))
-    mcse = None if e_gain is None or e_risk is None else float(
-        value * np.sqrt(((v * e_gain) ** 2 + (c_e * (e_ext or 0.0)) ** 2) / numerator**2 + (e_risk / risk) ** 2))
-    return {"value": float(value), "mcse": mcse,
-            "words": f"build if an AAR catastrophe costs less than {value:.3g} times the value of alignment "
-                     "before AGI; don't build if it costs more"}
+    mcse = (
+        None
+        if e_gain is None or e_risk is None
+        else float(
+            value * np.sqrt(((v * e_gain) ** 2 + (c_e * (e_ext or 0.0)) ** 2) / numerator**2 + (e_risk / risk) ** 2)
+        )
+    )
+    return {
+        "value": float(value),
+        "mcse": mcse,
+        "words": f"build if an AAR catastrophe costs less than {value:.3g} times the value of alignment "
+        "before AGI; don't build if it costs more",
+    }
 
 
 def check_samples(samples: int) -> None:
     """Raise ValueError for fewer than MIN_SENSITIVITY_SAMPLES worlds (callers check before any work)."""
     if samples < MIN_SENSITIVITY_SAMPLES:
-        raise ValueError(f"sensitivity needs at least {MIN_SENSITIVITY_SAMPLES:,} worlds ({MIN_SENSITIVITY_SAMPLES // binned.BINS} per "
-                         f"bin of each variable), got {samples:,}")
+        raise ValueError(
+            f"sensitivity needs at least {MIN_SENSITIVITY_SAMPLES:,} worlds "
+            f"({MIN_SENSITIVITY_SAMPLES // binned.BINS} per bin of each variable), got {samples:,}"
+        )
 
 
 def analyse(priors: Priors, result: Result, seed: int = 2023) -> dict:
@@ -283,7 +350,12 @@ def analyse(priors: Priors, result: Result, seed: int = 2023) -> dict:
     per_output = {q: {**_mark_resolved(sob["outcomes"][q]), **given[q]} for q in OUTPUTS}
     for q in OUTPUTS:  # v3: the unused one of build_lag and years_to_build is not ranked
         per_output[q]["ranking"] = [v for v in ranked(per_output[q]) if priors.used(v)]
-    return {"samples": result.samples, "seed": result.seed, "sobol_method": sob["method"],
-            "given_data_method": f"correlation ratio on {binned.BINS} equal-probability bins of each "
-                                 "variable's copula coordinate, bias-corrected; respects correlations",
-            "outcomes": per_output, "decision": decision(priors, result)}
+    return {
+        "samples": result.samples,
+        "seed": result.seed,
+        "sobol_method": sob["method"],
+        "given_data_method": f"correlation ratio on {binned.BINS} equal-probability bins of each "
+        "variable's copula coordinate, bias-corrected; respects correlations",
+        "outcomes": per_output,
+        "decision": decision(priors, result),
+    }

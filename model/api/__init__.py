@@ -15,12 +15,14 @@ ArviZ, matplotlib and SALib are imported only by the functions that use them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from model.api.arguments import calibration_methods, checked_market, checked_workers, count, plain, tell
 from model.core.limits import MAX_SAMPLES, MAX_SEED, MIN_DRAWS
@@ -31,8 +33,21 @@ from model.priors.priors import Priors
 if TYPE_CHECKING:  # the calibration pipeline imports scipy.optimize: only calibrate needs it
     from model.analyses.calibration.pipeline import CalibrationRun, Progress
 
-__all__ = ["OUTCOMES", "load_priors", "simulate", "report_run", "sensitivity", "calibrate", "compare",
-           "Run", "RunReport", "Sensitivity", "Calibration", "Comparison", "Progress"]
+__all__ = [
+    "OUTCOMES",
+    "Calibration",
+    "Comparison",
+    "Progress",
+    "Run",
+    "RunReport",
+    "Sensitivity",
+    "calibrate",
+    "compare",
+    "load_priors",
+    "report_run",
+    "sensitivity",
+    "simulate",
+]
 
 
 def __getattr__(name: str):
@@ -78,8 +93,11 @@ class Run:
 
     def __repr__(self) -> str:
         e = self.result.estimates
-        return (f"Run({self.priors.name!r}, samples={self.result.samples:,}, seed={self.result.seed}, "
-                + ", ".join(f"{q}={e[q].mean:.4f}" for q in OUTCOMES) + ")")
+        return (
+            f"Run({self.priors.name!r}, samples={self.result.samples:,}, seed={self.result.seed}, "
+            + ", ".join(f"{q}={e[q].mean:.4f}" for q in OUTCOMES)
+            + ")"
+        )
 
     @property
     def estimates(self) -> Mapping[str, Estimate]:
@@ -99,8 +117,9 @@ class Run:
         A calibrated file's worlds also have ``weight`` (summing to one over the kept rows):
         its numbers are weighted means, so use ``(df[q] * df.weight).sum()``, not ``df[q].mean()``."""
         if self.worlds is None:
-            raise ValueError("no worlds were kept: call model.simulate(..., keep=n) with the number "
-                             "of worlds you want as rows")
+            raise ValueError(
+                "no worlds were kept: call model.simulate(..., keep=n) with the number of worlds you want as rows"
+            )
         import pandas as pd
 
         return pd.DataFrame(dict(self.worlds))
@@ -112,10 +131,12 @@ class Run:
         return render_all(self.priors, self.result)
 
 
-def _first_worlds(priors: Priors, worlds: Mapping[str, Any], keep: int) -> dict:
+def _first_worlds(priors: Priors, worlds: Mapping[str, Any] | None, keep: int) -> dict:
     """The first ``keep`` of the run's kept worlds, with their normalised weights when the
     file is calibrated."""
     from model.montecarlo.engine import log_weights, priors_weighting
+
+    assert worlds is not None, "the run kept its worlds (keep_worlds=True)"
 
     worlds = {k: v[:keep] for k, v in worlds.items()}
     weighting = priors_weighting(priors)
@@ -128,14 +149,21 @@ def _first_worlds(priors: Priors, worlds: Mapping[str, Any], keep: int) -> dict:
     return worlds
 
 
-def simulate(priors: Priors | str | Path, *, samples: int | None = None, seed: int | None = None,
-             workers: int | None = None, keep: int | None = 0, progress: Progress | None = None) -> Run:
+def simulate(
+    priors: Priors | str | Path,
+    *,
+    samples: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    keep: int | None = 0,
+    progress: Progress | None = None,
+) -> Run:
     """Monte Carlo of a priors file (or its path): the four outcomes and every reported quantity.
 
     ``samples`` and ``seed`` default to the file's ``[simulation]``; results depend only on
     them, not on ``workers``. ``keep=n`` also keeps the first ``n`` worlds for
-    :meth:`Run.to_dataframe` (memory grows with ``n`` only; ``n`` at most ``samples``). A calibrated file (``[calibration]
-    apply``) is weighted, as ``aar-risk run`` weights it.
+    :meth:`Run.to_dataframe` (memory grows with ``n`` only; ``n`` at most ``samples``). A calibrated
+    file (``[calibration] apply``) is weighted, as ``aar-risk run`` weights it.
 
     >>> run = simulate("priors/author.toml", samples=100_000, seed=1, keep=1000)
     >>> run.estimates["success"].mean, len(run.to_dataframe())
@@ -144,8 +172,15 @@ def simulate(priors: Priors | str | Path, *, samples: int | None = None, seed: i
     return _simulate(_priors(priors), samples, seed, workers, keep, progress)
 
 
-def _simulate(view: Priors, samples: int | None, seed: int | None, workers: int | None, keep: int | None,
-              progress: Progress | None, utilities: tuple[float, float, float] | None = None) -> Run:
+def _simulate(
+    view: Priors,
+    samples: int | None,
+    seed: int | None,
+    workers: int | None,
+    keep: int | None,
+    progress: Progress | None,
+    utilities: tuple[float, float, float] | None = None,
+) -> Run:
     from model.montecarlo.engine import simulate as engine_simulate
 
     n = count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples)
@@ -160,14 +195,20 @@ def _simulate(view: Priors, samples: int | None, seed: int | None, workers: int 
     # the engine keeps every world or none: where the kept worlds' whole blocks are the run,
     # one pass keeps them; else their blocks are drawn again (memory grows with keep only)
     once = keep > 0 and math.ceil(keep / BLOCK) * BLOCK >= n
-    result = engine_simulate(view, samples=n, seed=seed, workers=workers, utilities=utilities, keep_worlds=once,
-                             progress=tell(progress, label, n))
+    result = engine_simulate(
+        view,
+        samples=n,
+        seed=seed,
+        workers=workers,
+        utilities=utilities,
+        keep_worlds=once,
+        progress=tell(progress, label, n),
+    )
     if keep == 0:
         return Run(view, result)
     if once:
         return Run(view, replace(result, worlds=None), _first_worlds(view, result.worlds, keep))
-    first = engine_simulate(view, samples=math.ceil(keep / BLOCK) * BLOCK, seed=seed, workers=workers,
-                            keep_worlds=True)
+    first = engine_simulate(view, samples=math.ceil(keep / BLOCK) * BLOCK, seed=seed, workers=workers, keep_worlds=True)
     return Run(view, result, _first_worlds(view, first.worlds, keep))
 
 
@@ -185,9 +226,16 @@ class RunReport:
         return json.loads(self.files["summary.json"])
 
 
-def report_run(priors: Priors | str | Path, *, samples: int | None = None, seed: int | None = None,
-               workers: int | None = None, sensitivity: bool = False, folder: str | Path | None = None,
-               progress: Progress | None = None) -> RunReport:
+def report_run(
+    priors: Priors | str | Path,
+    *,
+    samples: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    sensitivity: bool = False,
+    folder: str | Path | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
     """Simulate a priors file and make its report, as ``aar-risk run`` writes it: the figures
     are drawn in two worker processes (those of the priors while a run of up to 10⁷ worlds
     simulates), ``sensitivity=True`` adds the sensitivity section and sensitivity.json, and
@@ -208,8 +256,9 @@ def report_run(priors: Priors | str | Path, *, samples: int | None = None, seed:
     now = count(samples, "samples", 1, MAX_SAMPLES, view.simulation.samples) <= DRAW_WHILE_SIMULATING
     with Drawing(now=now) as drawing:
         drawing.start(view, now=now)
-        run = _simulate(view, samples, seed, workers, 0, progress,
-                        utilities=view.decision.utilities if sensitivity else None)
+        run = _simulate(
+            view, samples, seed, workers, 0, progress, utilities=view.decision.utilities if sensitivity else None
+        )
         _stage(progress, "drawing figures")
         figures = drawing.finish(run.result)
         _stage(progress, "drawing figures", done=True)
@@ -221,8 +270,12 @@ def report_run(priors: Priors | str | Path, *, samples: int | None = None, seed:
         from model.report.render import files  # Jinja2, once the figures are in
 
         summary = run.summary()
-        content = files(summary, figures, None if sens is None else sens.summary(),
-                        _calibration_link(folder, summary["priors_digest"]))
+        content = files(
+            summary,
+            figures,
+            None if sens is None else sens.summary(),
+            _calibration_link(folder, summary["priors_digest"]),
+        )
     return RunReport(run, sens, content)
 
 
@@ -269,8 +322,14 @@ class Sensitivity:
         return plain(self.data)
 
 
-def sensitivity(priors: Priors | str | Path, *, samples: int | None = None, seed: int | None = None,
-                workers: int | None = None, progress: Progress | None = None) -> Sensitivity:
+def sensitivity(
+    priors: Priors | str | Path,
+    *,
+    samples: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Sensitivity:
     """Sensitivity of every outcome to every belief (SALib Sobol indices, given-data indices,
     tornado swings, partial EVPI). Not for a calibrated file: run it on the file's base.
     ``samples`` sets the Monte Carlo part (given-data indices, tornado, EVPI); the Sobol
@@ -282,8 +341,9 @@ def sensitivity(priors: Priors | str | Path, *, samples: int | None = None, seed
     """
     view = _priors(priors)
     _sensitivity_applies(view, samples)
-    return _sensitivity(_simulate(view, samples, seed, workers, 0, progress, utilities=view.decision.utilities),
-                        progress)
+    return _sensitivity(
+        _simulate(view, samples, seed, workers, 0, progress, utilities=view.decision.utilities), progress
+    )
 
 
 def _sensitivity_applies(view: Priors, samples: int | None) -> None:
@@ -335,10 +395,21 @@ class Calibration:
         return calibrated(self.computed, folder)[1]
 
 
-def calibrate(priors: Priors | str | Path, *, target: float | None = None, horizon: float | None = None,
-              trust: float | None = None, methods: tuple[str, ...] = ("nuts", "reweight", "tilt"),
-              samples: int | None = None, seed: int | None = None, draws: int = 1000, tune: int = 1000,
-              chains: int = 4, workers: int | None = None, progress: Progress | None = None) -> Calibration:
+def calibrate(
+    priors: Priors | str | Path,
+    *,
+    target: float | None = None,
+    horizon: float | None = None,
+    trust: float | None = None,
+    methods: tuple[str, ...] = ("nuts", "reweight", "tilt"),
+    samples: int | None = None,
+    seed: int | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Calibration:
     """Calibrate a priors file against the market (default: its ``[calibration]``, 14% in 4
     years): NUTS (PyMC), importance reweighting and entropic tilting.
 
@@ -360,8 +431,20 @@ def calibrate(priors: Priors | str | Path, *, target: float | None = None, horiz
     seed = count(seed, "seed", 0, MAX_SEED, view.simulation.seed)
     draws = count(draws, "draws", MIN_DRAWS)
     tune, chains = (count(v, k, 1) for k, v in (("tune", tune), ("chains", chains)))
-    return Calibration(run(view, market, methods, samples, seed, draws=draws, tune=tune, chains=chains,
-                           workers=checked_workers(workers), progress=progress))
+    return Calibration(
+        run(
+            view,
+            market,
+            methods,
+            samples,
+            seed,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            workers=checked_workers(workers),
+            progress=progress,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -389,8 +472,13 @@ class Comparison:
         return files(self._built)
 
 
-def compare(*priors: Priors | str | Path, samples: int | None = None, seed: int | None = None,
-            workers: int | None = None, progress: Progress | None = None) -> Comparison:
+def compare(
+    *priors: Priors | str | Path,
+    samples: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Comparison:
     """Simulate each view with the same samples and seed (default: the first file's) and attribute
     each consecutive pair's differences to variables with Shapley values (on ``samples`` worlds if
     given, else the attribution's own 131,072). Calibrated files are refused: no variable's
@@ -410,7 +498,7 @@ def compare(*priors: Priors | str | Path, samples: int | None = None, seed: int 
     samples = count(samples, "samples", 1, MAX_SAMPLES, views[0].simulation.samples)
     seed = count(seed, "seed", 0, MAX_SEED, views[0].simulation.seed)
     runs = tuple(_simulate(v, samples, seed, workers, 0, progress) for v in views)
-    pairs = list(zip(views, views[1:]))
+    pairs = list(itertools.pairwise(views))
     attributions = []
     for i, (a, b) in enumerate(pairs):
         if progress is not None:
@@ -419,4 +507,3 @@ def compare(*priors: Priors | str | Path, samples: int | None = None, seed: int 
     if progress is not None:
         progress("attributing differences", len(pairs), len(pairs))
     return Comparison(runs, tuple(attributions))
-

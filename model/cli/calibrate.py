@@ -17,15 +17,22 @@ from model.core.limits import MAX_SEED
 
 @click.command()
 @click.argument("priors", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              help="The market's probability [priors file; 0.14].")
+@click.option(
+    "--target",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="The market's probability [priors file; 0.14].",
+)
 @click.option("--horizon", type=click.FloatRange(0, min_open=True), help="Years [priors file; 4].")
-@click.option("--trust", type=click.FloatRange(0, 1e6),
-              help="How many observations the market is worth [priors file; 20].")
-@click.option("--method", type=click.Choice(["nuts", "reweight", "tilt", "all"]), default="all",
-              show_default=True)
-@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
-              help="Report folder; calibration goes in its calibration/ [reports/<stem>/].")
+@click.option(
+    "--trust", type=click.FloatRange(0, 1e6), help="How many observations the market is worth [priors file; 20]."
+)
+@click.option("--method", type=click.Choice(["nuts", "reweight", "tilt", "all"]), default="all", show_default=True)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Report folder; calibration goes in its calibration/ [reports/<stem>/].",
+)
 @click.option("--samples", "-n", type=COUNT, help="Monte Carlo worlds: 1e6, 1_000_000 [priors file].")
 @click.option("--seed", "-s", type=click.IntRange(min=0, max=MAX_SEED), help="Random seed [priors file].")
 @click.option("--draws", type=click.IntRange(min=100), default=1000, show_default=True, help="NUTS draws per chain.")
@@ -40,8 +47,10 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
     priors = priors or default_priors()
     spec = load(priors)
     if spec.calibration.apply is not None:
-        err(f"error: {plain(str(priors))} is already calibrated ([calibration] apply = "
-            f"\"{spec.calibration.apply}\"); calibrate the file it inherits from instead")
+        err(
+            f"error: {plain(str(priors))} is already calibrated ([calibration] apply = "
+            f'"{spec.calibration.apply}"); calibrate the file it inherits from instead'
+        )
         sys.exit(EXIT_BAD_INPUT)
     methods = ("nuts", "reweight", "tilt") if method == "all" else (method,)
     folder = targets([priors], out)[0] / "calibration"
@@ -54,8 +63,18 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
     # parent and a calibration never write at the same time
     with guarded(ReportFolder(folder, "calibration", lock_at=folder.parent)) as (prepared,):
         with progress_bars(quiet or as_json, keep_done=True) as progress:
-            result = calibrated(spec, target=target, horizon=horizon, trust=trust, methods=methods,
-                                samples=samples, seed=seed, draws=draws, chains=chains, progress=progress)
+            result = calibrated(
+                spec,
+                target=target,
+                horizon=horizon,
+                trust=trust,
+                methods=methods,
+                samples=samples,
+                seed=seed,
+                draws=draws,
+                chains=chains,
+                progress=progress,
+            )
             content = result.files(prepared.path)
             summary = json.loads(content["calibration.json"])
         commit(prepared, content)
@@ -65,9 +84,12 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
         from model.cli import terminal
 
         terminal.calibration(summary)
-    err(f"calibration written to {folder}/ (report.html, report.md, calibration.json"
+    err(
+        f"calibration written to {folder}/ (report.html, report.md, calibration.json"
         + (", calibration.nc" if "nuts" in methods else "")
-        + (f", {summary['calibrated_priors']['path']}" if summary["calibrated_priors"] else "") + ")")
+        + (f", {summary['calibrated_priors']['path']}" if summary["calibrated_priors"] else "")
+        + ")"
+    )
     if not result.converged:
         err("error: NUTS did not converge: " + "; ".join(summary["methods"]["nuts"]["failed"]))
         sys.exit(EXIT_NOT_CONVERGED)

@@ -18,6 +18,7 @@ from model.cli.preview import serve
 from model.cli.priors import init, validate
 from model.cli.run import run, sensitivity
 from model.cli.stopping import STATE, Interrupted, exit_now, install_signals, say_interrupted
+
 # tests/test_safety.py (not ours to edit) reaches the signal state and commit through this module
 from model.cli.stopping import STATE as _stop  # noqa: F401
 from model.cli.stopping import commit as _commit  # noqa: F401

@@ -36,16 +36,24 @@ def progress_bars(quiet: bool, keep_done: bool = False):
     from rich.progress import (
         BarColumn,
         Progress,
+        TaskID,
         TaskProgressColumn,
         TextColumn,
         TimeElapsedColumn,
     )
 
     console = Console(stderr=True)
-    bars: dict[str, int] = {}
-    with Progress(TextColumn("{task.description:<28}", markup=False), BarColumn(), TaskProgressColumn(),
-                  TimeElapsedColumn(), console=console, transient=True, refresh_per_second=4,
-                  disable=not console.is_terminal) as shown:
+    bars: dict[str, TaskID] = {}
+    with Progress(
+        TextColumn("{task.description:<28}", markup=False),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        refresh_per_second=4,
+        disable=not console.is_terminal,
+    ) as shown:
 
         def progress(label: str, done: int, total: int | None) -> None:
             if label not in bars:
@@ -68,8 +76,10 @@ def announce(spec, samples, workers, quiet: bool) -> None:
         return
     seconds = estimate_seconds(spec, n, workers)
     if seconds > LONG_RUN:
-        err(f"note: {n:,} worlds will take about {_duration(seconds)}; Ctrl-C stops at once "
-            "and keeps the earlier report")
+        err(
+            f"note: {n:,} worlds will take about {_duration(seconds)}; Ctrl-C stops at once "
+            "and keeps the earlier report"
+        )
 
 
 def _duration(seconds: float) -> str:

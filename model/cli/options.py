@@ -35,8 +35,12 @@ class Count(click.ParamType):
         if n < 1:
             self.fail(f"{value!r}: at least 1 world", param, ctx)
         if n > MAX_SAMPLES:
-            self.fail(f"{value!r}: at most {MAX_SAMPLES:.0e} worlds (10^11 would take about a day "
-                      "on 2 cores); the Monte Carlo error at 10^8 is already below 0.01 pp", param, ctx)
+            self.fail(
+                f"{value!r}: at most {MAX_SAMPLES:.0e} worlds (10^11 would take about a day "
+                "on 2 cores); the Monte Carlo error at 10^8 is already below 0.01 pp",
+                param,
+                ctx,
+            )
         return n
 
 
@@ -45,19 +49,28 @@ COUNT = Count()
 
 def simulation_options(json_help: str, out_help: str = "Report folder [reports/<priors file stem>/]."):
     """The options every simulating command shares."""
+
     def wrap(f):
-        for option in reversed([
-            click.option("--samples", "-n", type=COUNT,
-                         help="Worlds to simulate: 1000000, 1_000_000 or 1e6 [priors file; 1e6]."),
-            click.option("--seed", "-s", type=click.IntRange(min=0, max=MAX_SEED),
-                         help="Random seed [priors file; 2023]."),
-            click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), help=out_help),
-            click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores]."),
-            click.option("--quiet", "-q", is_flag=True, help="Print only where the report went."),
-            click.option("--json", "as_json", is_flag=True, help=json_help),
-        ]):
+        for option in reversed(
+            [
+                click.option(
+                    "--samples",
+                    "-n",
+                    type=COUNT,
+                    help="Worlds to simulate: 1000000, 1_000_000 or 1e6 [priors file; 1e6].",
+                ),
+                click.option(
+                    "--seed", "-s", type=click.IntRange(min=0, max=MAX_SEED), help="Random seed [priors file; 2023]."
+                ),
+                click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), help=out_help),
+                click.option("--workers", "-w", type=click.IntRange(min=1), help="Worker processes [all cores]."),
+                click.option("--quiet", "-q", is_flag=True, help="Print only where the report went."),
+                click.option("--json", "as_json", is_flag=True, help=json_help),
+            ]
+        ):
             f = option(f)
         return f
+
     return wrap
 
 
@@ -74,11 +87,12 @@ def targets(files: list[Path], out: Path | None) -> list[Path]:
     """Each file's report folder; two files may not share one."""
     folders = [out or Path("reports") / f.stem for f in files]
     seen: dict[str, Path] = {}
-    for f, t in zip(files, folders):
+    for f, t in zip(files, folders, strict=True):
         key = os.path.realpath(t)
         if key in seen:
-            raise click.UsageError(f"{seen[key]} and {f} would both write {t}/; run them one at a "
-                                   "time with --out, or rename one")
+            raise click.UsageError(
+                f"{seen[key]} and {f} would both write {t}/; run them one at a time with --out, or rename one"
+            )
         seen[key] = f
     return folders
 

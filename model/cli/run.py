@@ -16,10 +16,11 @@ from model.cli.stopping import commit, guarded
 
 @click.command()
 @click.argument("priors", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-@simulation_options("Print summary.json to stdout (a list of them for several PRIORS).",
-                    "Report folder [reports/<priors file stem>/]; one PRIORS file only.")
-@click.option("--sensitivity", is_flag=True,
-              help="Add the sensitivity section and sensitivity.json (about 2 s more).")
+@simulation_options(
+    "Print summary.json to stdout (a list of them for several PRIORS).",
+    "Report folder [reports/<priors file stem>/]; one PRIORS file only.",
+)
+@click.option("--sensitivity", is_flag=True, help="Add the sensitivity section and sensitivity.json (about 2 s more).")
 def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
     """Simulate PRIORS (default priors/author.toml) and write its report:
     report.html, report.md with figures/, and summary.json.
@@ -36,8 +37,10 @@ def run(priors, samples, seed, out, workers, sensitivity, quiet, as_json):
     if sensitivity:
         _enough_for_sensitivity(specs, samples)
     if sensitivity and any(s.calibration.apply for s in specs):
-        raise click.UsageError("--sensitivity does not apply to a calibrated priors file (its worlds are "
-                               "weighted); run it on the file's base")
+        raise click.UsageError(
+            "--sensitivity does not apply to a calibrated priors file (its worlds are "
+            "weighted); run it on the file's base"
+        )
     summaries = _run_all(specs, folders, samples, seed, workers, sensitivity, quiet, as_json)
     if as_json:
         click.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries, indent=2))
@@ -52,16 +55,18 @@ def _run_all(specs, folders, samples, seed, workers, sensitivity, quiet, as_json
     with guarded(*(ReportFolder(t, "run") for t in folders)) as prepared:
         for spec in specs:
             announce(spec, samples, workers, quiet or as_json)
-        for spec, folder in zip(specs, prepared):
+        for spec, folder in zip(specs, prepared, strict=True):
             summary = _report(spec, folder, samples, seed, workers, sensitivity, quiet or as_json).summary()
             summaries.append(summary)
             if not (quiet or as_json):
                 terminal.outcomes(summary)
             if summary.get("calibration_applied"):
                 a = summary["calibration_applied"]
-                err(f"calibrated file ({a['apply']}): effective sample size {a['effective_sample_size']:,.0f} "
+                err(
+                    f"calibrated file ({a['apply']}): effective sample size {a['effective_sample_size']:,.0f} "
                     f"of {summary['samples']:,} worlds"
-                    + (" — too few, the numbers are unreliable: run more worlds (-n)" if a["warning"] else ""))
+                    + (" — too few, the numbers are unreliable: run more worlds (-n)" if a["warning"] else "")
+                )
             err(f"report written to {plain(str(folder.shown))}/ (report.html, report.md, summary.json, figures/)")
     return summaries
 
@@ -71,8 +76,15 @@ def _report(spec, folder, samples, seed, workers, sensitivity: bool, quiet: bool
     from model.api import report_run
 
     with progress_bars(quiet) as progress:
-        report = report_run(spec, samples=samples, seed=seed, workers=workers, sensitivity=sensitivity,
-                            folder=folder.path, progress=progress)
+        report = report_run(
+            spec,
+            samples=samples,
+            seed=seed,
+            workers=workers,
+            sensitivity=sensitivity,
+            folder=folder.path,
+            progress=progress,
+        )
     commit(folder, report.files)
     return report
 
@@ -91,8 +103,10 @@ def sensitivity(priors, samples, seed, out, workers, quiet, as_json):
     spec = load(path)
     _enough_for_sensitivity([spec], samples)
     if spec.calibration.apply is not None:
-        raise click.UsageError("sensitivity does not apply to a calibrated priors file (its worlds are "
-                               "weighted); run it on the file's base")
+        raise click.UsageError(
+            "sensitivity does not apply to a calibrated priors file (its worlds are "
+            "weighted); run it on the file's base"
+        )
     with guarded(ReportFolder(target, "run")) as (folder,):
         announce(spec, samples, workers, quiet or as_json)
         sens = _report(spec, folder, samples, seed, workers, True, quiet or as_json).sensitivity.summary()

@@ -8,7 +8,8 @@ import os
 import signal
 import sys
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from typing import TypedDict
 
 import click
 
@@ -27,9 +28,16 @@ class Interrupted(BaseException):
         self.code = 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM
 
 
+class _State(TypedDict):
+    signalled: bool
+    signum: int
+    said: bool
+    message: str
+
+
 #: What the process knows of signals: whether one came (and which), whether the line about it
 #: was said, and what that line says (it changes once a report is written).
-STATE = {"signalled": False, "signum": 0, "said": False, "message": "interrupted: nothing was written"}
+STATE: _State = {"signalled": False, "signum": 0, "said": False, "message": "interrupted: nothing was written"}
 _say_lock = threading.Lock()
 
 
@@ -46,10 +54,8 @@ def say_interrupted() -> None:
     with _say_lock:
         if not STATE["said"]:
             STATE["said"] = True
-            try:
+            with suppress(Exception):  # a closed stderr must not stop the exit
                 click.echo(STATE["message"], err=True)
-            except Exception:  # noqa: BLE001 - a closed stderr must not stop the exit
-                pass
 
 
 def _on_signal(signum, frame):
@@ -107,8 +113,7 @@ def guarded(*folders):
         if STATE["signalled"]:  # the interrupt reached the children first
             say_interrupted()
             exit_now(128 + STATE["signum"])
-        err(f"error: {plain(str(exc))} (killed, or out of memory?); nothing was written, "
-            f"{plain(shown)} is as it was")
+        err(f"error: {plain(str(exc))} (killed, or out of memory?); nothing was written, {plain(shown)} is as it was")
         sys.exit(EXIT_OUTPUT)
     except (Interrupted, KeyboardInterrupt) as exc:  # KeyboardInterrupt: PyMC stopped early
         _release(prepared)
@@ -128,8 +133,6 @@ def exit_now(code: int) -> None:
     """Exit without the interpreter's finalisation, which restores default signal
     handlers: a second signal during it would end the process with -15 instead of 143."""
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with suppress(Exception):  # a closed stream must not stop the exit
             stream.flush()
-        except Exception:  # noqa: BLE001
-            pass
     os._exit(code)

@@ -16,12 +16,18 @@ one row per line, columns separated by at least two spaces, so ``grep`` and ``aw
 
 from __future__ import annotations
 
-import re
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
 from model.core.quantities import OUTCOMES, SHORT, Q
-from model.core.text import ELLIPSIS, LINE_BREAK, one_line, short, visible
-from typing import IO, Iterable, Sequence
+from model.core.text import LINE_BREAK, one_line, short
+from model.core.text import visible as visible  # tests reach it through this module
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+    from rich.text import Text
 
 #: A cut text column is never narrower than this; below it the column leaves the table.
 MIN_TEXT = 12
@@ -40,7 +46,7 @@ class Column:
 
     header: str
     kind: str = "name"
-    justify: str = "left"
+    justify: JustifyMethod = "left"
     below: str | None = None
     inline: bool = False
     header_max: int | None = None
@@ -71,8 +77,14 @@ def is_terminal(stream: IO | None = None) -> bool:
         return False
 
 
-def emit(grids: Grid | Iterable[Grid], after: Iterable = (), *, file: IO | None = None,
-         terminal: bool | None = None, width: int | None = None) -> None:
+def emit(
+    grids: Grid | Iterable[Grid],
+    after: Iterable = (),
+    *,
+    file: IO | None = None,
+    terminal: bool | None = None,
+    width: int | None = None,
+) -> None:
     """Print ``grids`` then the lines ``after`` (``str`` or :class:`rich.text.Text`, never
     markup) to ``file`` [stdout]: rich tables at a terminal, plain text otherwise."""
     file = file or sys.stdout
@@ -81,8 +93,14 @@ def emit(grids: Grid | Iterable[Grid], after: Iterable = (), *, file: IO | None 
     if terminal:
         from rich.console import Console
 
-        console = Console(file=file, width=width, markup=False, emoji=False, highlight=False,
-                          force_terminal=True if width is not None else None)
+        console = Console(
+            file=file,
+            width=width,
+            markup=False,
+            emoji=False,
+            highlight=False,
+            force_terminal=True if width is not None else None,
+        )
         for grid in grids:
             _rich(console, grid)
         for line in after:
@@ -116,11 +134,13 @@ def _text(line):
 def _full_below(grid: Grid, col: int, which: list[int]) -> list[str]:
     keys = grid.keys or [row[0] for row in grid.rows]
     heading = grid.columns[col].below or grid.columns[col].header
-    return [f"{one_line(heading)}:"] + [f"  {_cells(keys[i])}: {_cells(grid.rows[i][col])}" for i in which
-                                       if one_line(grid.rows[i][col])]
+    return [f"{one_line(heading)}:"] + [
+        f"  {_cells(keys[i])}: {_cells(grid.rows[i][col])}" for i in which if one_line(grid.rows[i][col])
+    ]
 
 
 # --- plain text ------------------------------------------------------------------------------
+
 
 def _plain(grid: Grid) -> list[str]:
     from rich.cells import cell_len
@@ -132,18 +152,19 @@ def _plain(grid: Grid) -> list[str]:
     out = [one_line(grid.title)] if one_line(grid.title) else []
     for r in table:
         cells = []
-        for j, (cell, w) in enumerate(zip(r, widths)):
+        for j, (cell, w) in enumerate(zip(r, widths, strict=True)):
             pad = " " * (w - cell_len(cell))
             right = grid.columns[shown[j]].justify == "right"
             cells.append(pad + cell if right else cell + pad)
         out.append("  ".join(cells))
-    for i, c in enumerate(grid.columns):
+    for i in range(len(grid.columns)):
         if i not in shown:
             out += _full_below(grid, i, list(range(len(grid.rows))))
     return out
 
 
 # --- rich, at a terminal ---------------------------------------------------------------------
+
 
 def _overhead(n: int) -> int:
     """Border cells of a rich table of n columns: "│ " + " │" per column, shared borders."""
@@ -210,9 +231,13 @@ def _rich(console, grid: Grid) -> None:
     rows = [[_cells(cell) for cell in row] for row in grid.rows]
     headers, cut_headers = _headers(cols)
     content = [max([cell_len(line) for line in headers[j]] + [cell_len(r[j]) for r in rows]) for j in range(len(cols))]
-    label_min = [max([max((cell_len(w) for w in line.split()), default=0) for line in headers[j]]
-                     + [max((cell_len(w) for w in r[j].split()), default=0) for r in rows])
-                 for j in range(len(cols))]
+    label_min = [
+        max(
+            [max((cell_len(w) for w in line.split()), default=0) for line in headers[j]]
+            + [max((cell_len(w) for w in r[j].split()), default=0) for r in rows]
+        )
+        for j in range(len(cols))
+    ]
     fixed = [j for j, c in enumerate(cols) if c.kind != "text"]
     need = sum(content[j] if cols[j].kind != "label" else label_min[j] for j in fixed)
     if need + _overhead(len(fixed)) > console.width:  # not even names and numbers fit: plain text
@@ -228,12 +253,20 @@ def _rich(console, grid: Grid) -> None:
         title = ""
     table = Table(title=Text(title) if title else None, box=box.HEAVY_HEAD)
     for j in shown:
-        kw = {"no_wrap": True, "overflow": "ellipsis", "min_width": content[j]}
+        no_wrap, max_width = True, None
+        min_width: int | None = content[j]
         if cols[j].kind == "label":
-            kw = {"no_wrap": False, "overflow": "ellipsis", "min_width": label_min[j]}
+            no_wrap, min_width = False, label_min[j]
         elif cols[j].kind == "text":
-            kw = {"no_wrap": True, "overflow": "ellipsis", "max_width": budget[j], "min_width": None}
-        table.add_column(Text("\n".join(headers[j])), justify=cols[j].justify, **kw)
+            min_width, max_width = None, budget[j]
+        table.add_column(
+            Text("\n".join(headers[j])),
+            justify=cols[j].justify,
+            no_wrap=no_wrap,
+            overflow="ellipsis",
+            min_width=min_width,
+            max_width=max_width,
+        )
     for r in rows:
         table.add_row(*(Text(r[j]) if cols[j].kind != "text" else Text(short(r[j], budget[j])) for j in shown))
     console.print(table)
@@ -244,19 +277,28 @@ def _rich(console, grid: Grid) -> None:
 
 # --- the CLI's tables ------------------------------------------------------------------------
 
+
 def outcomes(summary: dict, **kw) -> None:
     """``aar-risk run``: each outcome's mean ± Monte Carlo error and spread across worlds."""
+    from model.core.quantities import DEFINITIONS
     from model.report.render import LABELS, pct_pm, spread
 
-    from model.core.quantities import DEFINITIONS
-
-    rows = [*summary["outcomes"].items(),
-            *[(k, summary[k]) for k in ("success_within_horizon", "baseline_success", "plan_solved",
-                                        "plan_minus_baseline")]]
-    grid = Grid(f"{summary['name']} — {summary['samples']:,} worlds, seed {summary['seed']}",
-                [Column("outcome", "label"), Column("mean ± MC error", "number", "right"),
-                 Column("5th / 50th / 95th\nacross worlds", "number", "right")],
-                [[LABELS[k], pct_pm(est), spread(est)] for k, est in rows])
+    rows = [
+        *summary["outcomes"].items(),
+        *[
+            (k, summary[k])
+            for k in ("success_within_horizon", "baseline_success", "plan_solved", "plan_minus_baseline")
+        ],
+    ]
+    grid = Grid(
+        f"{summary['name']} — {summary['samples']:,} worlds, seed {summary['seed']}",
+        [
+            Column("outcome", "label"),
+            Column("mean ± MC error", "number", "right"),
+            Column("5th / 50th / 95th\nacross worlds", "number", "right"),
+        ],
+        [[LABELS[k], pct_pm(est), spread(est)] for k, est in rows],
+    )
     emit(grid, [f"{LABELS[k]}: {DEFINITIONS[k]}." for k, _ in rows], **kw)
 
 
@@ -277,22 +319,33 @@ def sensitivity_lines(sens: dict) -> list[str]:
     d = sens["decision"]
     nb = d["net_benefit"]
     err = f" ± {nb['mcse']:.4f}" if nb.get("mcse") else ""
-    lines = [f"best action: {d['best_action']} (net benefit of building {nb['mean']:+.4f}{err}); "
-             f"EVPI {d['evpi']:.3g} (MC error at most {d['evpi_noise']:.2g})"]
+    lines = [
+        f"best action: {d['best_action']} (net benefit of building {nb['mean']:+.4f}{err}); "
+        f"EVPI {d['evpi']:.3g} (MC error at most {d['evpi_noise']:.2g})"
+    ]
     be = d.get("break_even_cost")
     if be:
         err = f" ± {be['mcse']:.2g}" if be.get("mcse") else ""
-        lines.append(f"break-even cost of an AAR catastrophe: {be['value']:.3g}{err}; {be['words']}"
-                     if be["value"] is not None else f"break-even cost: none; {be['words']}")
+        lines.append(
+            f"break-even cost of an AAR catastrophe: {be['value']:.3g}{err}; {be['words']}"
+            if be["value"] is not None
+            else f"break-even cost: none; {be['words']}"
+        )
     if d["evpi_negligible"]:
-        lines.append("no belief is worth resolving for this decision: even perfect information about "
-                     "everything is worth about nothing")
+        lines.append(
+            "no belief is worth resolving for this decision: even perfect information about "
+            "everything is worth about nothing"
+        )
     elif not d["worth_learning"]:
         lines.append("no single belief is worth resolving for this decision: every partial EVPI is about zero")
     else:
-        lines.append("most worth learning: " + ", ".join(
-            f"{k} ({d['evppi'][k]:.3g}, flips the decision with probability {100 * d['flip_probability'][k]:.1f}%)"
-            for k in d["worth_learning"][:3]))
+        lines.append(
+            "most worth learning: "
+            + ", ".join(
+                f"{k} ({d['evppi'][k]:.3g}, flips the decision with probability {100 * d['flip_probability'][k]:.1f}%)"
+                for k in d["worth_learning"][:3]
+            )
+        )
     return lines
 
 
@@ -302,15 +355,25 @@ def sensitivity(sens: dict, top: int = 5, **kw) -> None:
     grids = []
     for q in OUTCOMES:
         block = sens["outcomes"][q]
-        order = block.get("ranking") or sorted(block["given_data_first_order"],
-                                               key=lambda v: -block["given_data_first_order"][v])
-        grids.append(Grid(f"{SHORT[q]}: which belief matters",
-                          [Column("variable"), Column("given data\n(first order)", "number", "right"),
-                           Column("Sobol total\n(independent)", "number", "right")],
-                          [[v, f"{block['given_data_first_order'][v]:.2f}", _sobol_cell(block["total"][v])]
-                           for v in order[:top]]))
-    after = ["given data: share of the outcome's variance a belief explains alone, respecting your "
-             "correlations; Sobol total assumes independent beliefs", *sensitivity_lines(sens)]
+        order = block.get("ranking") or sorted(
+            block["given_data_first_order"], key=lambda v: -block["given_data_first_order"][v]
+        )
+        grids.append(
+            Grid(
+                f"{SHORT[q]}: which belief matters",
+                [
+                    Column("variable"),
+                    Column("given data\n(first order)", "number", "right"),
+                    Column("Sobol total\n(independent)", "number", "right"),
+                ],
+                [[v, f"{block['given_data_first_order'][v]:.2f}", _sobol_cell(block["total"][v])] for v in order[:top]],
+            )
+        )
+    after = [
+        "given data: share of the outcome's variance a belief explains alone, respecting your "
+        "correlations; Sobol total assumes independent beliefs",
+        *sensitivity_lines(sens),
+    ]
     emit(grids, after, **kw)
 
 
@@ -331,18 +394,32 @@ def validate(spec, path, **kw) -> None:
         q = m.ppf(np.array([0.05, 0.5, 0.95]))
         params = ", ".join(f"{k}={v:.4g}" for k, v in m.params().items())
         keys.append(name)
-        rows.append([name + (" ★" if BY_NAME[name].crux else ""), m.family, params, *(f"{v:.4g}" for v in q),
-                     prior.source or "—",
-                     f"inherited ({prior.origin.name})" if spec.inherited(name) else "this file"])
-    grid = Grid(f"{spec.name} ({path})",
-                [Column("variable"), Column("family", "text", below="families", inline=True, priority=-1),
-                 Column("parameters", "text", below="parameters", inline=True, priority=0),
-                 Column("5th", "number", "right"), Column("50th", "number", "right"),
-                 Column("95th", "number", "right"),
-                 Column("source", "text", below="sources", priority=2),
-                 Column("from", "text", below="from", inline=True, priority=1)],
-                rows, keys)
-    after = [f"rank correlation {a}, {b} = {rho}" for (a, b), rho in spec.correlations.items()]
+        rows.append(
+            [
+                name + (" ★" if BY_NAME[name].crux else ""),
+                m.family,
+                params,
+                *(f"{v:.4g}" for v in q),
+                prior.source or "—",
+                f"inherited ({prior.origin.name})" if spec.inherited(name) else "this file",
+            ]
+        )
+    grid = Grid(
+        f"{spec.name} ({path})",
+        [
+            Column("variable"),
+            Column("family", "text", below="families", inline=True, priority=-1),
+            Column("parameters", "text", below="parameters", inline=True, priority=0),
+            Column("5th", "number", "right"),
+            Column("50th", "number", "right"),
+            Column("95th", "number", "right"),
+            Column("source", "text", below="sources", priority=2),
+            Column("from", "text", below="from", inline=True, priority=1),
+        ],
+        rows,
+        keys,
+    )
+    after: list[str | Text] = [f"rank correlation {a}, {b} = {rho}" for (a, b), rho in spec.correlations.items()]
     after.append(Text.assemble((f"{one_line(path)}: valid", "green"), " (★ = crux)"))
     emit(grid, after, **kw)
 
@@ -352,13 +429,18 @@ def calibration(summary: dict, **kw) -> None:
     from model.report.render import pct_pm
 
     cols = [Q.success_within_horizon, *OUTCOMES]
-    grid = Grid(f"{summary['name']}: calibrated to {100 * summary['target']:.0f}% in "
-                f"{summary['horizon_years']:g} years (trust {summary['trust']:g})",
-                [Column("method"), *(Column(_header(c), "number", "right") for c in cols)],
-                [["prior", *(pct_pm(summary['prior']['outcomes'][c]) for c in cols)]]
-                + [[name, *(pct_pm(m['outcomes'][c]) for c in cols)] for name, m in summary["methods"].items()])
-    after = [f"{name}: effective sample size {m['ess']:,.0f} is too small to trust its numbers"
-             for name, m in summary["methods"].items() if m.get("ess") is not None and m["ess"] < 1000]
+    grid = Grid(
+        f"{summary['name']}: calibrated to {100 * summary['target']:.0f}% in "
+        f"{summary['horizon_years']:g} years (trust {summary['trust']:g})",
+        [Column("method"), *(Column(_header(c), "number", "right") for c in cols)],
+        [["prior", *(pct_pm(summary["prior"]["outcomes"][c]) for c in cols)]]
+        + [[name, *(pct_pm(m["outcomes"][c]) for c in cols)] for name, m in summary["methods"].items()],
+    )
+    after = [
+        f"{name}: effective sample size {m['ess']:,.0f} is too small to trust its numbers"
+        for name, m in summary["methods"].items()
+        if m.get("ess") is not None and m["ess"] < 1000
+    ]
     emit(grid, after, **kw)
 
 
@@ -367,11 +449,17 @@ def compare(summary: dict, **kw) -> None:
     from model.report.render import LABELS
 
     files = summary["files"]
-    grid = Grid("Outcomes side by side (mean)",
-                [Column("outcome", "label"),
-                 *(Column(one_line(summary["names"][f]), "number", "right", header_max=24) for f in files)],
-                [[LABELS[q], *(f"{100 * summary['outcomes'][f][q]:.1f}%" for f in files)]
-                 for q in next(iter(summary["outcomes"].values()))])
+    grid = Grid(
+        "Outcomes side by side (mean)",
+        [
+            Column("outcome", "label"),
+            *(Column(one_line(summary["names"][f]), "number", "right", header_max=24) for f in files),
+        ],
+        [
+            [LABELS[q], *(f"{100 * summary['outcomes'][f][q]:.1f}%" for f in files)]
+            for q in next(iter(summary["outcomes"].values()))
+        ],
+    )
     after = []
     for pair in summary["attribution"]:
         totals = {q: block["total"] for q, block in pair["outcomes"].items()}
@@ -380,7 +468,9 @@ def compare(summary: dict, **kw) -> None:
         by = pair["outcomes"][q]["by_variable"]
         inert = pair.get("inert", {})
         top = sorted((k for k in by if k not in inert), key=lambda k: -abs(by[k]))[:3]
-        after.append(f"{pair['from']} → {pair['to']}: {LABELS[q].lower()} {100 * totals[q]:+.1f} pp"
-                     + (", mostly " + ", ".join(f"{k} {100 * by[k]:+.1f}" for k in top) if top else "")
-                     + (f" (also different, no effect on these outcomes: {', '.join(inert)})" if inert else ""))
+        after.append(
+            f"{pair['from']} → {pair['to']}: {LABELS[q].lower()} {100 * totals[q]:+.1f} pp"
+            + (", mostly " + ", ".join(f"{k} {100 * by[k]:+.1f}" for k in top) if top else "")
+            + (f" (also different, no effect on these outcomes: {', '.join(inert)})" if inert else "")
+        )
     emit(grid, after, **kw)

@@ -23,8 +23,15 @@ Ops: TypeAlias = SimpleNamespace
 
 numpy_ops = SimpleNamespace(
     name="numpy",
-    exp=np.exp, expm1=np.expm1, log=np.log, log1p=np.log1p, abs=np.abs, clip=np.clip,
-    maximum=np.maximum, minimum=np.minimum, where=np.where,
+    exp=np.exp,
+    expm1=np.expm1,
+    log=np.log,
+    log1p=np.log1p,
+    abs=np.abs,
+    clip=np.clip,
+    maximum=np.maximum,
+    minimum=np.minimum,
+    where=np.where,
     sigmoid=special.expit,
     normal_cdf=special.ndtr,
 )
@@ -36,8 +43,15 @@ def pytensor_ops() -> SimpleNamespace:
 
     return SimpleNamespace(
         name="pytensor",
-        exp=pt.exp, expm1=pt.expm1, log=pt.log, log1p=pt.log1p, abs=pt.abs, clip=pt.clip,
-        maximum=pt.maximum, minimum=pt.minimum, where=pt.switch,
+        exp=pt.exp,
+        expm1=pt.expm1,
+        log=pt.log,
+        log1p=pt.log1p,
+        abs=pt.abs,
+        clip=pt.clip,
+        maximum=pt.maximum,
+        minimum=pt.minimum,
+        where=pt.switch,
         sigmoid=pt.sigmoid,
         normal_cdf=lambda x: 0.5 * pt.erfc(-x / SQRT2),
     )

@@ -9,8 +9,8 @@ matrix; a world's copula coordinate (its position in each prior) is u = Φ(z).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import special
@@ -64,7 +64,7 @@ class GaussianCopula:
     factor: np.ndarray  # lower Cholesky factor of their Pearson matrix
 
     @classmethod
-    def of(cls, rows: Sequence[str], order: Sequence[str], correlations: Correlations) -> "GaussianCopula":
+    def of(cls, rows: Sequence[str], order: Sequence[str], correlations: Correlations) -> GaussianCopula:
         """The copula of the variables ``rows`` (the others' correlations dropped); ``order``
         is the order of every variable (the matrix's)."""
         names = tuple(n for n in correlated(order, correlations) if n in rows)

@@ -9,7 +9,8 @@ that NUTS can differentiate it.
 from __future__ import annotations
 
 import math
-from typing import Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from model.core.backend import Array, Ops, numpy_ops
 
@@ -85,8 +86,7 @@ def survival(lam: Array, c: Array, beta: Array, xp: Ops = numpy_ops) -> Array:
     on = steep & (lam > 0)
     hazard = lam * climb(c, xp.where(steep, 0.0, beta), xp)
     x = xp.where(on, xp.minimum(bc, 1e30), _STEEP + 1.0)  # past 1e30 (or at ∞) the survival is 0 anyway
-    log_hazard = (xp.log(xp.where(on, lam, 1.0)) + xp.log(xp.where(on, c, 1.0))
-                  + x - xp.log(x) + xp.log(-xp.expm1(-x)))
+    log_hazard = xp.log(xp.where(on, lam, 1.0)) + xp.log(xp.where(on, c, 1.0)) + x - xp.log(x) + xp.log(-xp.expm1(-x))
     steep_hazard = xp.where(on, xp.exp(xp.minimum(log_hazard, _LOG_HAZARD_CAP)), 0.0)
     return xp.exp(-xp.where(steep, steep_hazard, hazard))
 
@@ -136,8 +136,17 @@ def remaining_race(d_end: Array, d_solve: Array, sigma: Array, xp: Ops = numpy_o
     return xp.where(started, xp.normal_cdf(ratio / sigma), 0.0)
 
 
-def aar_races(t_a: Array, t_b: Array, t_g: Array, t_agi: Array, s: Array, s_cap: Array, sigma: Array,
-              horizon: float, xp: Ops = numpy_ops) -> tuple[Array, Array, Array]:
+def aar_races(
+    t_a: Array,
+    t_b: Array,
+    t_g: Array,
+    t_agi: Array,
+    s: Array,
+    s_cap: Array,
+    sigma: Array,
+    horizon: float,
+    xp: Ops = numpy_ops,
+) -> tuple[Array, Array, Array]:
     """The AAR-first races, counted from T_b (docs/model.md, v3 B): W' (AGI sped up by the
     AAR), W0 (AGI not sped up) and the race to min(T_agi', h) for success within the horizon.
 
@@ -147,8 +156,11 @@ def aar_races(t_a: Array, t_b: Array, t_g: Array, t_agi: Array, s: Array, s_cap:
     d_solve = xp.maximum(t_a - t_b, 0.0) / s
     d_agi0 = xp.maximum(t_g - t_b, 0.0)
     d_h = xp.maximum(xp.minimum(t_agi, horizon) - t_b, 0.0)
-    return (remaining_race(d_agi0 / s_cap, d_solve, sigma, xp), remaining_race(d_agi0, d_solve, sigma, xp),
-            remaining_race(d_h, d_solve, sigma, xp))
+    return (
+        remaining_race(d_agi0 / s_cap, d_solve, sigma, xp),
+        remaining_race(d_agi0, d_solve, sigma, xp),
+        remaining_race(d_h, d_solve, sigma, xp),
+    )
 
 
 def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Outcomes:
@@ -199,14 +211,27 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     #    harmlessly, humans carry on as in the baseline.
     plan_solved = success + contained * baseline
     return Outcomes(
-        p_align=q + aar * p_boot, p_boot=p_boot, field_first=q, catastrophic=catastrophic,
-        speedup=s, capability_speedup=s_cap,
-        t_build=t_b, t_solve=t_solve, t_agi=t_agi, win=win, win_without_uplift=win0,
-        success=success, kicking_the_can=contained + too_slow,
-        misaligned_contained=contained, aligned_too_slow=too_slow,
-        capability_externalities=externalities, x_risk=x_risk,
-        success_within_horizon=success_h, baseline_success=baseline,
-        plan_solved=plan_solved, plan_minus_baseline=plan_solved - baseline,
+        p_align=q + aar * p_boot,
+        p_boot=p_boot,
+        field_first=q,
+        catastrophic=catastrophic,
+        speedup=s,
+        capability_speedup=s_cap,
+        t_build=t_b,
+        t_solve=t_solve,
+        t_agi=t_agi,
+        win=win,
+        win_without_uplift=win0,
+        success=success,
+        kicking_the_can=contained + too_slow,
+        misaligned_contained=contained,
+        aligned_too_slow=too_slow,
+        capability_externalities=externalities,
+        x_risk=x_risk,
+        success_within_horizon=success_h,
+        baseline_success=baseline,
+        plan_solved=plan_solved,
+        plan_minus_baseline=plan_solved - baseline,
     )
 
 

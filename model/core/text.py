@@ -33,7 +33,7 @@ def escaped(text: object, width: int | None = None) -> str:
     """``text`` on one line with every control and bidi character shown as an escape
     (``"a\\nb\\u202e"`` reads ``a\\nb\\u202e``), cut to ``width`` characters with an ellipsis."""
     out = _STRICT.sub(lambda m: _escape(m[0]), str(text))
-    return out if width is None or len(out) <= width else out[:width - 1] + ELLIPSIS
+    return out if width is None or len(out) <= width else out[: width - 1] + ELLIPSIS
 
 
 def visible(text: object) -> str:

@@ -13,7 +13,7 @@ def normalise_log(logw: np.ndarray) -> np.ndarray:
 
 def kish_ess(w: np.ndarray) -> float:
     """Kish's effective sample size (Σw)² / Σw² of importance weights."""
-    return float(w.sum() ** 2 / (w ** 2).sum())
+    return float(w.sum() ** 2 / (w**2).sum())
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q) -> np.ndarray:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from model.families.base import TABLE_TOLERANCE, Z95, Z_TABLE, Family, Marginal, ScipyFamily, ZTable
 from model.families.beta import BETA_LOG_BOUND, Beta, beta_from_ci90
 from model.families.gamma import Gamma
-from model.families.lognormal import LogNormal
 from model.families.logitnormal import LogitNormal
+from model.families.lognormal import LogNormal
 from model.families.mixture import Mixture
 from model.families.normal import Normal
 from model.families.pert import Pert
@@ -22,9 +22,30 @@ from model.families.truncated import Truncated
 from model.families.uniform import Uniform
 
 #: ``dist`` name → family class, in the order error messages list them.
-REGISTRY: dict[str, type[Family]] = {cls.family: cls for cls in (
-    Point, Normal, LogNormal, Beta, LogitNormal, Uniform, Triangular, Pert, Gamma, Mixture)}
+REGISTRY: dict[str, type[Family]] = {
+    cls.family: cls for cls in (Point, Normal, LogNormal, Beta, LogitNormal, Uniform, Triangular, Pert, Gamma, Mixture)
+}
 
-__all__ = ["BETA_LOG_BOUND", "REGISTRY", "TABLE_TOLERANCE", "Z95", "Z_TABLE", "Beta", "Family", "Gamma",
-           "LogNormal", "LogitNormal", "Marginal", "Mixture", "Normal", "Pert", "Point", "ScipyFamily",
-           "Triangular", "Truncated", "Uniform", "ZTable", "beta_from_ci90"]
+__all__ = [
+    "BETA_LOG_BOUND",
+    "REGISTRY",
+    "TABLE_TOLERANCE",
+    "Z95",
+    "Z_TABLE",
+    "Beta",
+    "Family",
+    "Gamma",
+    "LogNormal",
+    "LogitNormal",
+    "Marginal",
+    "Mixture",
+    "Normal",
+    "Pert",
+    "Point",
+    "ScipyFamily",
+    "Triangular",
+    "Truncated",
+    "Uniform",
+    "ZTable",
+    "beta_from_ci90",
+]

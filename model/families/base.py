@@ -13,12 +13,15 @@ from __future__ import annotations
 import warnings
 from dataclasses import fields
 from functools import cached_property
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 from scipy import special
 
 from model.core.weights import weighted_quantile
+
+if TYPE_CHECKING:
+    from model.families.fields import FamilySpec
 
 Z95 = float(special.ndtri(0.95))  # 1.6448536...: half-width of a 90% interval in sd units
 
@@ -26,7 +29,8 @@ Z95 = float(special.ndtri(0.95))  # 1.6448536...: half-width of a 90% interval i
 class Marginal(Protocol):
     """What the engine, the loader and the calibration use of a family (see :class:`Family`)."""
 
-    family: str
+    @property
+    def family(self) -> str: ...
 
     def ppf(self, u: np.ndarray) -> np.ndarray: ...
     def cdf(self, x: np.ndarray) -> np.ndarray: ...
@@ -47,6 +51,7 @@ class Marginal(Protocol):
     def refit(self, x: np.ndarray, w: np.ndarray) -> float | dict: ...
     def as_table(self) -> float | dict: ...
     def likelihood(self, x: np.ndarray) -> np.ndarray: ...
+    def __hash__(self) -> int: ...  # frozen dataclasses: the probes cache by marginal
 
 
 #: z-range of the tabulated quantile; beyond it the exact quantile is used. The upper end is
@@ -94,8 +99,15 @@ class Family:
     """
 
     family = "?"
-    Spec: ClassVar[type | None] = None
+    Spec: ClassVar[type[FamilySpec] | None] = None
     _tabulate = True  # families whose quantile is costly (beta, gamma, mixtures) tabulate it
+
+    if TYPE_CHECKING:  # what every family defines: each is a dataclass with its own numpy functions
+        __dataclass_fields__: ClassVar[dict[str, Any]]
+
+        def ppf(self, u: np.ndarray) -> np.ndarray: ...
+        def cdf(self, x: np.ndarray) -> np.ndarray: ...
+        def pdf(self, x: np.ndarray) -> np.ndarray: ...
 
     # -- numpy ---------------------------------------------------------------------------
     def _exact_from_z(self, z):
@@ -167,8 +179,11 @@ class Family:
         return ()
 
     def params(self) -> dict[str, float]:
-        return {f.name: float(v) for f in fields(self)
-                if isinstance(v := getattr(self, f.name), (int, float)) and not isinstance(v, bool)}
+        return {
+            f.name: float(v)
+            for f in fields(self)
+            if isinstance(v := getattr(self, f.name), (int, float)) and not isinstance(v, bool)
+        }
 
     # -- PyTensor (docs/model.md, Calibration against the market) -----------------------
     def ppf_tensor(self, u):
@@ -199,7 +214,7 @@ class Family:
 
 def norm_pdf(x: np.ndarray) -> np.ndarray:
     """The standard normal density, as scipy.stats.norm computes it (bit for bit)."""
-    return np.exp(-x**2 / 2.0) / _NORM_PDF_C
+    return np.exp(-(x**2) / 2.0) / _NORM_PDF_C
 
 
 _NORM_PDF_C = np.sqrt(2 * np.pi)
@@ -225,7 +240,7 @@ class LocScale:
         out = np.full(q.shape, np.nan)
         out[q == 0] = self.lo * self.scale + self.loc
         out[q == 1] = self.hi * self.scale + self.loc
-        inside = (0 < q) & (q < 1)
+        inside = (q > 0) & (q < 1)
         if inside.any():
             out[inside] = self._ppf(q[inside]) * self.scale + self.loc
         return self._out(out)
@@ -292,8 +307,9 @@ def fmt(x: float) -> float:
     return float(f"{x:.6g}")
 
 
-def ci90_refit(family: str, x: np.ndarray, w: np.ndarray, floor: float = -np.inf,
-               ceiling: float = np.inf) -> float | dict:
+def ci90_refit(
+    family: str, x: np.ndarray, w: np.ndarray, floor: float = -np.inf, ceiling: float = np.inf
+) -> float | dict:
     """The refit of an interval family: the weighted 5th and 95th percentiles as ``ci90``
     (kept within [floor, ceiling]); the median as a point when they coincide."""
     q05, q50, q95 = weighted_quantile(x, w, [0.05, 0.5, 0.95])
@@ -305,6 +321,13 @@ def ci90_refit(family: str, x: np.ndarray, w: np.ndarray, floor: float = -np.inf
 
 class ThreePoint(ScipyFamily):
     """Families given by min, mode and max (triangular, PERT): the mode moves in a refit."""
+
+    if TYPE_CHECKING:  # each is a dataclass of these three fields
+        min: float
+        mode: float
+        max: float
+
+        def __init__(self, min: float, mode: float, max: float) -> None: ...
 
     def refit(self, x: np.ndarray, w: np.ndarray) -> dict:
         """min and max kept, the mode moved so that the median matches the samples'."""

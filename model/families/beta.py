@@ -33,6 +33,7 @@ class BetaSpec(FamilySpec):
 
     def _base(self, parts=()):
         if not self.ci90:
+            assert self.alpha is not None and self.beta is not None  # one_form: the other parametrisation
             return Beta(self.alpha, self.beta)
         dist, miss = beta_from_ci90(*self.ci90)
         if miss > FIT_TOLERANCE:
@@ -70,8 +71,10 @@ def beta_standard(a: float, b: float, loc: float = 0.0, scale: float = 1.0) -> L
         with np.errstate(over="ignore"):
             return _ufuncs._beta_pdf(x, a, b)
 
-    return LocScale(lambda q: _ufuncs._beta_ppf(q, a, b), lambda x: special.betainc(a, b, x), pdf,
-                    0.0, 1.0, loc, scale)
+    def ppf(q):  # Boost's ibeta_inv, as scipy.stats.beta's quantile (bit for bit)
+        return special.betaincinv(a, b, q)
+
+    return LocScale(ppf, lambda x: special.betainc(a, b, x), pdf, 0.0, 1.0, loc, scale)
 
 
 def beta_from_ci90(a: float, b: float) -> tuple[Beta, float]:
@@ -103,7 +106,11 @@ def _beta_misfit(ci90: list[float], dist: Beta, miss: float) -> str:
     a, b = ci90
     top = math.exp(BETA_LOG_BOUND)
     if max(dist.alpha, dist.beta) > 0.999 * top:
-        return (f"ci90 = [{a:g}, {b:g}] is too narrow for a beta: the fit would need alpha or beta "
-                f"above {top:.3g}; use a point value, a wider interval or a logitnormal")
-    return (f"no beta distribution has the 90% interval [{a:g}, {b:g}] (best fit misses a tail "
-            f"mass by {miss:.2g}); use a logitnormal, or give alpha and beta")
+        return (
+            f"ci90 = [{a:g}, {b:g}] is too narrow for a beta: the fit would need alpha or beta "
+            f"above {top:.3g}; use a point value, a wider interval or a logitnormal"
+        )
+    return (
+        f"no beta distribution has the 90% interval [{a:g}, {b:g}] (best fit misses a tail "
+        f"mass by {miss:.2g}); use a logitnormal, or give alpha and beta"
+    )

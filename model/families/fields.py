@@ -23,11 +23,16 @@ Interval = Annotated[list[Finite], Field(min_length=2, max_length=2)]  # [5th, 9
 
 #: Largest miss of a tail mass allowed when a family is fitted to a 90% interval.
 FIT_TOLERANCE = 1e-4
+
+
 def _plain_text(text: str) -> str:
     """Descriptions and sources: several lines are fine, terminal control characters are not."""
     if bad := controls(text, "\n\t"):
-        raise ValueError("contains control characters (" + ", ".join(repr(c) for c in bad[:5])
-                         + "); only line breaks and tabs are allowed in text")
+        raise ValueError(
+            "contains control characters ("
+            + ", ".join(repr(c) for c in bad[:5])
+            + "); only line breaks and tabs are allowed in text"
+        )
     return text
 
 
@@ -66,11 +71,14 @@ class FamilySpec(Strict):
         base = self._base(tuple(parts))
         if self.lower is None and self.upper is None:
             return base
-        t = Truncated(base, -math.inf if self.lower is None else self.lower,
-                      math.inf if self.upper is None else self.upper)
+        t = Truncated(
+            base, -math.inf if self.lower is None else self.lower, math.inf if self.upper is None else self.upper
+        )
         if not t.kept_mass > MIN_KEPT_MASS:
-            raise ValueError(f"truncation to [{t.lower:g}, {t.upper:g}] keeps no probability "
-                             f"mass of this {base.family} (kept {t.kept_mass:.3g})")
+            raise ValueError(
+                f"truncation to [{t.lower:g}, {t.upper:g}] keeps no probability "
+                f"mass of this {base.family} (kept {t.kept_mass:.3g})"
+            )
         return t
 
 
@@ -83,14 +91,14 @@ def one_form(model: FamilySpec, forms: dict[str, tuple[str, ...]]) -> None:
         raise ValueError(f"give exactly one of: {hint} (got {', '.join(sorted(given)) or 'none'})")
 
 
-def ordered(a: float, b: float, what: str = "ci90") -> None:
+def ordered(a: float, b: float, *, what: str = "ci90") -> None:
     if not a < b:
         raise ValueError(f"{what} = [{a}, {b}] needs its first value below its second")
 
 
 def unit_interval(ci: list[float]) -> None:
     ordered(*ci)
-    if not (0 < ci[0] and ci[1] < 1):
+    if not (ci[0] > 0 and ci[1] < 1):
         raise ValueError(f"ci90 must lie inside (0, 1) (got {list(ci)})")
 
 
@@ -102,6 +110,5 @@ class ThreePointSpec(FamilySpec):
     @model_validator(mode="after")
     def _check(self):
         if not (self.min <= self.mode <= self.max and self.min < self.max):
-            raise ValueError(f"needs min <= mode <= max with min < max "
-                             f"(got {self.min}, {self.mode}, {self.max})")
+            raise ValueError(f"needs min <= mode <= max with min < max (got {self.min}, {self.mode}, {self.max})")
         return self

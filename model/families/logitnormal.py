@@ -69,7 +69,7 @@ class LogitNormal(Family):
         return 0.0, 1.0
 
     @classmethod
-    def from_ci90(cls, a: float, b: float) -> "LogitNormal":
+    def from_ci90(cls, a: float, b: float) -> LogitNormal:
         la, lb = special.logit(a), special.logit(b)
         return cls(float((la + lb) / 2), float((lb - la) / (2 * Z95)))
 

@@ -30,7 +30,10 @@ class LogNormalSpec(FamilySpec):
         return self
 
     def _base(self, parts=()):
-        return LogNormal.from_ci90(*self.ci90) if self.ci90 else LogNormal(self.mu, self.sigma)
+        if self.ci90:
+            return LogNormal.from_ci90(*self.ci90)
+        assert self.mu is not None and self.sigma is not None  # one_form: the other parametrisation
+        return LogNormal(self.mu, self.sigma)
 
 
 @dataclass(frozen=True)
@@ -51,11 +54,18 @@ class LogNormal(ScipyFamily):
             out = np.full(x.shape, -np.inf)  # scipy's _lognorm_logpdf, then exp
             nz = x != 0
             xs = x[nz]
-            out[nz] = -np.log(xs)**2 / (2 * s**2) - np.log(s * xs * np.sqrt(2 * np.pi))
+            out[nz] = -(np.log(xs) ** 2) / (2 * s**2) - np.log(s * xs * np.sqrt(2 * np.pi))
             return np.exp(out)
 
-        return LocScale(lambda q: np.exp(s * special.ndtri(q)), lambda x: special.ndtr(np.log(x) / s), pdf,
-                        0.0, np.inf, 0.0, np.exp(self.mu))
+        return LocScale(
+            lambda q: np.exp(s * special.ndtri(q)),
+            lambda x: special.ndtr(np.log(x) / s),
+            pdf,
+            0.0,
+            np.inf,
+            0.0,
+            np.exp(self.mu),
+        )
 
     def from_z(self, z: np.ndarray) -> np.ndarray:
         return np.exp(self.mu + self.sigma * z)
@@ -71,7 +81,7 @@ class LogNormal(ScipyFamily):
         return np.exp(self.mu - self.sigma * special.ndtri(s))
 
     @classmethod
-    def from_ci90(cls, a: float, b: float) -> "LogNormal":
+    def from_ci90(cls, a: float, b: float) -> LogNormal:
         la, lb = np.log(a), np.log(b)
         return cls(float((la + lb) / 2), float((lb - la) / (2 * Z95)))
 

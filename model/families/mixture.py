@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, cast
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -50,8 +50,9 @@ class Mixture(Family):
     _atoms: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        cont, atoms = [], {}
-        for c, w in zip(self.components, self.weights):
+        cont: list[tuple[Marginal, float]] = []
+        atoms: dict[float, float] = {}
+        for c, w in zip(self.components, self.weights, strict=True):
             if w == 0:
                 continue
             for v, m in c.atoms:
@@ -68,7 +69,7 @@ class Mixture(Family):
 
     @property
     def support(self) -> tuple[float, float]:
-        sup = [c.support for c, w in zip(self.components, self.weights) if w > 0]
+        sup = [c.support for c, w in zip(self.components, self.weights, strict=True) if w > 0]
         return min(s[0] for s in sup), max(s[1] for s in sup)
 
     def _cont_cdf(self, x):
@@ -76,13 +77,13 @@ class Mixture(Family):
         return sum(w * c.cdf(x) for c, w in self._cont) / total
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        return sum(w * c.cdf(x) for c, w in zip(self.components, self.weights))
+        return cast("np.ndarray", sum(w * c.cdf(x) for c, w in zip(self.components, self.weights, strict=True)))
 
     def cdf_left(self, x: np.ndarray) -> np.ndarray:
-        return sum(w * c.cdf_left(x) for c, w in zip(self.components, self.weights))
+        return cast("np.ndarray", sum(w * c.cdf_left(x) for c, w in zip(self.components, self.weights, strict=True)))
 
     def sf(self, x: np.ndarray) -> np.ndarray:
-        return sum(w * c.sf(x) for c, w in zip(self.components, self.weights))
+        return cast("np.ndarray", sum(w * c.sf(x) for c, w in zip(self.components, self.weights, strict=True)))
 
     def isf(self, s: np.ndarray) -> np.ndarray:
         """The value with P(X > x) = s, found on the survival function as ``_cont_ppf`` finds
@@ -116,8 +117,7 @@ class Mixture(Family):
         out = lo.copy()
         todo = (hi > lo) & (self._cont_cdf(lo) < v)
         if todo.any():
-            res = elementwise.find_root(lambda x, t: self._cont_cdf(x) - t, (lo[todo], hi[todo]),
-                                        args=(v[todo],))
+            res = elementwise.find_root(lambda x, t: self._cont_cdf(x) - t, (lo[todo], hi[todo]), args=(v[todo],))
             # no sign change within rounding (v within 1e-16 of 1): the root is the bracket's top
             out[todo] = np.where(np.isfinite(res.x), res.x, hi[todo])
         return out
@@ -160,19 +160,20 @@ class Mixture(Family):
 
     def nuts_problem(self) -> str | None:
         if any(w > 0 for _, w in self.atoms):
-            return ("a mixture with a point mass is a step function of the latent variable, which "
-                    "NUTS cannot differentiate; use --method reweight (or tilt) for this priors file")
+            return (
+                "a mixture with a point mass is a step function of the latent variable, which "
+                "NUTS cannot differentiate; use --method reweight (or tilt) for this priors file"
+            )
         return None
 
     # -- refit ----------------------------------------------------------------------------
     def refit(self, x: np.ndarray, w: np.ndarray) -> dict:
         """The components kept, the weights replaced by the posterior responsibilities."""
-        resp = [wc * c.likelihood(x) for c, wc in zip(self.components, self.weights)]
+        resp = [wc * c.likelihood(x) for c, wc in zip(self.components, self.weights, strict=True)]
         total = np.sum(resp, axis=0)
         new = [float(w @ np.divide(r, total, out=np.zeros_like(r), where=total > 0)) for r in resp]
         new = [v / sum(new) for v in new]
-        return {"dist": self.family, "weights": _fix_sum(new),
-                "components": [c.as_table() for c in self.components]}
+        return {"dist": self.family, "weights": _fix_sum(new), "components": [c.as_table() for c in self.components]}
 
 
 def _fix_sum(weights: list[float]) -> list[float]:

@@ -28,7 +28,10 @@ class NormalSpec(FamilySpec):
         return self
 
     def _base(self, parts=()):
-        return Normal.from_ci90(*self.ci90) if self.ci90 else Normal(self.mean, self.sd)
+        if self.ci90:
+            return Normal.from_ci90(*self.ci90)
+        assert self.mean is not None and self.sd is not None  # one_form: the other parametrisation
+        return Normal(self.mean, self.sd)
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class Normal(ScipyFamily):
         return self.mean - self.sd * special.ndtri(s)
 
     @classmethod
-    def from_ci90(cls, a: float, b: float) -> "Normal":
+    def from_ci90(cls, a: float, b: float) -> Normal:
         return cls((a + b) / 2, (b - a) / (2 * Z95))
 
     def ppf_tensor(self, u):

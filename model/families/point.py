@@ -19,8 +19,10 @@ class PointSpec(FamilySpec):
     @model_validator(mode="after")
     def _untruncated(self):
         if self.lower is not None or self.upper is not None:
-            raise ValueError("a point value cannot be truncated: lower/upper bound a distribution, "
-                             "and a point mass has nothing to cut (remove lower and upper)")
+            raise ValueError(
+                "a point value cannot be truncated: lower/upper bound a distribution, "
+                "and a point mass has nothing to cut (remove lower and upper)"
+            )
         return self
 
     def _base(self, parts=()):
@@ -36,7 +38,10 @@ class Point(Family):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), self.value, dtype=float)
 
-    from_z = exact_from_z = ppf
+    def from_z(self, z: np.ndarray) -> np.ndarray:
+        return self.ppf(z)
+
+    exact_from_z = from_z
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         return (np.asarray(x) >= self.value).astype(float)

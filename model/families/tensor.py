@@ -71,7 +71,8 @@ def _op_classes():
         def __init__(self, marginal):
             self.marginal = marginal
 
-        def make_node(self, z):
+        def make_node(self, *inputs):
+            (z,) = inputs
             z = _pt().as_tensor_variable(z)
             return Apply(self, [z], [z.type()])
 
@@ -91,7 +92,7 @@ def _op_classes():
         def perform(self, node, inputs, outputs):
             z = np.atleast_1d(np.asarray(inputs[0], dtype=float))
             x = self.marginal.from_z(z)
-            slope = np.exp(-z**2 / 2) / math.sqrt(2 * math.pi) / self.marginal.pdf(x)
+            slope = np.exp(-(z**2) / 2) / math.sqrt(2 * math.pi) / self.marginal.pdf(x)
             outputs[0][0] = np.asarray(slope, dtype=float).reshape(np.shape(inputs[0]))
 
     return _Quantile
@@ -100,7 +101,7 @@ def _op_classes():
 _QUANTILE = None
 
 
-def NumericQuantile(marginal):  # noqa: N802 - behaves like the Op class it returns
+def NumericQuantile(marginal):  # named like the Op class it returns
     global _QUANTILE
     if _QUANTILE is None:
         _QUANTILE = _op_classes()

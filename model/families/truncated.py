@@ -25,14 +25,14 @@ class Truncated(Family):
     upper: float = np.inf
 
     @property
-    def family(self) -> str:
+    def family(self) -> str:  # type: ignore[override]  # its base's name; no family's name is ever assigned
         return self.base.family
 
     @cached_property
     def _mass(self) -> tuple[float, float]:
         """P(X < lower) and P(X <= upper) of the base."""
-        lo = float(self.base.cdf_left(self.lower)) if np.isfinite(self.lower) else 0.0
-        hi = float(self.base.cdf(self.upper)) if np.isfinite(self.upper) else 1.0
+        lo = float(self.base.cdf_left(np.asarray(self.lower))) if np.isfinite(self.lower) else 0.0
+        hi = float(self.base.cdf(np.asarray(self.upper))) if np.isfinite(self.upper) else 1.0
         return lo, hi
 
     @cached_property
@@ -42,8 +42,8 @@ class Truncated(Family):
         if self.base.atoms:  # the survival functions of the families with atoms are 1 − F
             lo, hi = self._mass
             return 1.0 - lo, 1.0 - hi
-        s_lo = float(self.base.sf(self.lower)) if np.isfinite(self.lower) else 1.0
-        s_hi = float(self.base.sf(self.upper)) if np.isfinite(self.upper) else 0.0
+        s_lo = float(self.base.sf(np.asarray(self.lower))) if np.isfinite(self.lower) else 1.0
+        s_hi = float(self.base.sf(np.asarray(self.upper))) if np.isfinite(self.upper) else 0.0
         return s_lo, s_hi
 
     @cached_property
@@ -118,8 +118,7 @@ class Truncated(Family):
 
     @property
     def atoms(self) -> tuple[tuple[float, float], ...]:
-        return tuple((v, w / self.kept_mass) for v, w in self.base.atoms
-                     if self.lower <= v <= self.upper)
+        return tuple((v, w / self.kept_mass) for v, w in self.base.atoms if self.lower <= v <= self.upper)
 
     def params(self) -> dict[str, float]:
         return {**self.base.params(), "lower": self.lower, "upper": self.upper}

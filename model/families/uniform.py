@@ -21,7 +21,7 @@ class UniformSpec(FamilySpec):
 
     @model_validator(mode="after")
     def _check(self):
-        ordered(self.low, self.high, "low, high")
+        ordered(self.low, self.high, what="low, high")
         return self
 
     def _base(self, parts=()):

@@ -11,6 +11,7 @@ and the probability that learning a belief would flip the decision.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -32,8 +33,7 @@ def net_benefit(values: dict, utilities: tuple[float, float, float]):
     unit of their probability beyond that lost race: 0 (the default) charges them once.
     """
     v, c_x, c_e = utilities
-    return (v * values[Q.plan_minus_baseline] - c_x * values[Q.x_risk]
-            - c_e * values[Q.capability_externalities])
+    return v * values[Q.plan_minus_baseline] - c_x * values[Q.x_risk] - c_e * values[Q.capability_externalities]
 
 
 def accumulate(u: np.ndarray, outputs: np.ndarray, joint: tuple[int, int] | None):
@@ -43,13 +43,14 @@ def accumulate(u: np.ndarray, outputs: np.ndarray, joint: tuple[int, int] | None
     Returns counts (variables, BINS), sums (variables, BINS, outputs), and the
     same on a JOINT_BINS² grid of the two rows named by ``joint`` (or None).
     """
-    k, n = u.shape
+    k, _ = u.shape
     q = outputs.shape[0]
     idx = np.minimum((u * BINS).astype(np.intp), BINS - 1)
     cell = (idx + (np.arange(k) * BINS)[:, None]).ravel()
     counts = np.bincount(cell, minlength=k * BINS).reshape(k, BINS)
-    sums = np.stack([np.bincount(cell, weights=np.tile(outputs[j], k), minlength=k * BINS)
-                     for j in range(q)], axis=-1).reshape(k, BINS, q)
+    sums = np.stack(
+        [np.bincount(cell, weights=np.tile(outputs[j], k), minlength=k * BINS) for j in range(q)], axis=-1
+    ).reshape(k, BINS, q)
     jc = js = None
     if joint is not None:
         a = np.minimum((u[joint[0]] * JOINT_BINS).astype(np.intp), JOINT_BINS - 1)
@@ -81,7 +82,7 @@ class SensitivitySums:
     squares: np.ndarray
     totals: np.ndarray
 
-    def merge(self, other: "SensitivitySums") -> "SensitivitySums":
+    def merge(self, other: SensitivitySums) -> SensitivitySums:
         return SensitivitySums(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
@@ -92,9 +93,16 @@ def sensitivity_sums(u: np.ndarray, outputs: np.ndarray, joint: tuple[int, int] 
     if jc is None:
         jc, js = np.zeros(JOINT_BINS**2, np.int64), np.zeros((JOINT_BINS**2, len(OUTPUTS)))
     nb = outputs[OUTPUTS.index("net_benefit")]
-    return SensitivitySums(counts, sums, jc, js, np.array([np.maximum(nb, 0).sum()]),
-                           np.array([np.count_nonzero(nb > 0)]), (outputs ** 2).sum(axis=1),
-                           outputs.sum(axis=1))
+    return SensitivitySums(
+        counts,
+        sums,
+        jc,
+        js,
+        np.array([np.maximum(nb, 0).sum()]),
+        np.array([np.count_nonzero(nb > 0)]),
+        (outputs**2).sum(axis=1),
+        outputs.sum(axis=1),
+    )
 
 
 def first_order(counts: np.ndarray, sums: np.ndarray, total_var: np.ndarray) -> np.ndarray:
@@ -176,7 +184,7 @@ def flip_probability(counts: np.ndarray, nb_sums: np.ndarray, joint: bool = Fals
     if not _sign_flips(means[counts > 0], overall).any():
         return 0.0
     if joint:
-        side = int(round(np.sqrt(counts.size)))
+        side = math.isqrt(counts.size)  # counts is a square grid
         return _flip_2d(counts.reshape(side, side), means.reshape(side, side), overall)
     return _flip_1d(counts, means, overall)
 

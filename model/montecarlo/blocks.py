@@ -17,18 +17,24 @@ from model.montecarlo.weighting import log_weights
 def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = False):
     """Draw and evaluate block ``block`` of ``n`` worlds."""
     sens = sampler.utilities is not None
-    worlds, u = sampler.draw(block_rng(seed, block), n, copula_u=True) if (sens or keep) else (
-        sampler.draw(block_rng(seed, block), n), None)
+    worlds, u = (
+        sampler.draw(block_rng(seed, block), n, copula_u=True)
+        if (sens or keep)
+        else (sampler.draw(block_rng(seed, block), n), None)
+    )
     out = outcomes(worlds, sampler.horizon)
-    values = np.stack([np.broadcast_to(np.asarray(getattr(out, q), dtype=float), (n,))
-                       for q in QUANTITIES])
+    values = np.stack([np.broadcast_to(np.asarray(getattr(out, q), dtype=float), (n,)) for q in QUANTITIES])
     below = int(np.count_nonzero(values[QUANTITIES.index(Q.success_within_horizon)] <= sampler.target))
     kept = None
     if keep:
+        assert u is not None  # drawn with copula_u
         kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in worlds.items()}
         kept.update({q: values[i].copy() for i, q in enumerate(QUANTITIES)})
-        kept.update({f"u:{name}": row for name, row in zip(sampler.random, u)})  # copula coordinates Φ(z)
-    extra = sensitivity_sums(sampler, u, values, n) if sens else None
+        kept.update({f"u:{name}": row for name, row in zip(sampler.random, u, strict=True)})  # copula coordinates Φ(z)
+    extra = None
+    if sens:
+        assert u is not None  # drawn with copula_u
+        extra = sensitivity_sums(sampler, u, values, n)
     if sampler.weighting is None:
         counts, sums = map_sums(worlds, values, sampler.map_edges, n)
         ambition = ambition_sums(worlds["automation_fraction"], values, n)
@@ -41,9 +47,16 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     w2 = w * w
     # sums by einsum, not `@`: a BLAS matrix-vector product would start OpenBLAS threads in every
     # worker and oversubscribe the cores (it halved the speed of a 2-worker run)
-    weighted = Weighted(float(w.sum()), float(w2.sum()), np.einsum("qn,n->q", values, w),
-                         np.einsum("qn,n->q", values, w2), np.einsum("qn,qn,n->q", values, values, w2),
-                         float(w[s_h <= sampler.target].sum()), map_w, a_w)
+    weighted = Weighted(
+        float(w.sum()),
+        float(w2.sum()),
+        np.einsum("qn,n->q", values, w),
+        np.einsum("qn,n->q", values, w2),
+        np.einsum("qn,qn,n->q", values, values, w2),
+        float(w[s_h <= sampler.target].sum()),
+        map_w,
+        a_w,
+    )
     hist = histograms_of(unit(values), w)
     return Stats.of(values, below, counts, sums, (a_counts, a_sums), extra, weighted), hist, kept
 
@@ -52,6 +65,7 @@ def sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: int
     from model.montecarlo import binned
 
     named = {q: np.broadcast_to(values[i], (n,)) for i, q in enumerate(QUANTITIES)}
+    assert sampler.utilities is not None  # a sampler with the bins has the decision's utilities
     nb = binned.net_benefit(named, sampler.utilities)
     outputs = np.stack([named[q] if q != "net_benefit" else nb for q in binned.OUTPUTS])
     random = sampler.random

@@ -3,14 +3,13 @@ ambition curve (bins of the AAR's speed-up), as per-cell sums while streaming, m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
 from model.core.quantities import HEADLINE, OUTCOMES, Q
 from model.montecarlo.stats import QUANTITIES, Stats
-
 
 #: The crux map: per-cell sums of these over a grid of (capability_needed, relative_difficulty).
 MAP_QUANTITIES = (*OUTCOMES, Q.success_within_horizon)
@@ -95,20 +94,24 @@ class CruxMap:
     means: Mapping[str, np.ndarray]  # quantity -> (cells_c, cells_r), NaN where no world fell
 
 
-def crux_map_of(total: "Stats", edges: tuple[np.ndarray, np.ndarray]) -> "CruxMap":
+def crux_map_of(total: Stats, edges: tuple[np.ndarray, np.ndarray]) -> CruxMap:
     shape = (MAP_CELLS, MAP_CELLS)
     counts = total.map_counts[:-1].reshape(shape)
     wt = total.weighted
     map_w = counts if wt is None else wt.map_w[:-1].reshape(shape)  # sums are weighted in a weighted run
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = {q: np.where(map_w > 0, total.map_sums[k, :-1].reshape(shape) / map_w, np.nan)
-                 for k, q in enumerate(MAP_QUANTITIES)}
+        means = {
+            q: np.where(map_w > 0, total.map_sums[k, :-1].reshape(shape) / map_w, np.nan)
+            for k, q in enumerate(MAP_QUANTITIES)
+        }
     return CruxMap(*edges, counts, means)
 
 
-def ambition_of(total: "Stats") -> "Ambition":
+def ambition_of(total: Stats) -> Ambition:
     amb_w = total.ambition_counts if total.weighted is None else total.weighted.ambition_w
     with np.errstate(invalid="ignore", divide="ignore"):
-        return Ambition(AMBITION_EDGES, total.ambition_counts, {
-            q: np.where(amb_w > 0, total.ambition_sums[k] / amb_w, np.nan)
-            for k, q in enumerate(AMBITION_QUANTITIES)})
+        return Ambition(
+            AMBITION_EDGES,
+            total.ambition_counts,
+            {q: np.where(amb_w > 0, total.ambition_sums[k] / amb_w, np.nan) for k, q in enumerate(AMBITION_QUANTITIES)},
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -26,9 +26,25 @@ from model.montecarlo.weighting import log_weights, priors_weighting
 from model.priors.beliefs import Priors
 
 #: Re-exported: what the CLI, API, report and tests import from here.
-__all__ = ["BLOCK", "HIST_BINS", "LOGIT_SPAN", "MAP_AXES", "MAP_CELLS", "MAP_QUANTITIES", "QUANTITIES", "Estimate",
-           "Result", "Sampler", "block_rng", "crux_cells", "estimate_seconds", "log_weights", "priors_weighting",
-           "simulate", "usable_cores"]
+__all__ = [
+    "BLOCK",
+    "HIST_BINS",
+    "LOGIT_SPAN",
+    "MAP_AXES",
+    "MAP_CELLS",
+    "MAP_QUANTITIES",
+    "QUANTITIES",
+    "Estimate",
+    "Result",
+    "Sampler",
+    "block_rng",
+    "crux_cells",
+    "estimate_seconds",
+    "log_weights",
+    "priors_weighting",
+    "simulate",
+    "usable_cores",
+]
 
 
 def _run_task(sampler: Sampler, seed: int, blocks: list[tuple[int, int]], keep: bool):
@@ -52,6 +68,7 @@ def _worker_init(sampler: Sampler) -> None:
 
 
 def _worker_task(seed: int, blocks: list[tuple[int, int]], keep: bool):
+    assert _WORKER_SAMPLER is not None, "the worker was started without _worker_init"
     return _run_task(_WORKER_SAMPLER, seed, blocks, keep)
 
 
@@ -65,8 +82,7 @@ def _tasks(samples: int, per: int) -> Iterator[list[tuple[int, int]]]:
         yield [(b, min(BLOCK, samples - b * BLOCK)) for b in range(first, min(first + per, blocks))]
 
 
-def _in_order(workers: int, tasks: Iterator, sampler: Sampler, seed: int,
-              keep: bool) -> Iterator:
+def _in_order(workers: int, tasks: Iterator, sampler: Sampler, seed: int, keep: bool) -> Iterator:
     """Yield each task's result in task order: in this process, or from a pool of workers.
 
     At most ``2 * workers`` tasks are in flight, so memory does not grow with the
@@ -92,14 +108,23 @@ def _tee(tasks: Iterator) -> tuple[Iterator, deque]:
         for task in tasks:
             sent.append(task)
             yield task
+
     return gen(), sent
 
 
-def simulate(priors: Priors, samples: int | None = None, seed: int | None = None,
-             workers: int | None = None, keep_worlds: bool = False,
-             blocks_per_task: int | None = None, horizon: float | None = None,
-             target: float | None = None, utilities: tuple[float, float, float] | None = None,
-             progress: Callable[[int], None] | None = None, weighting: tuple | None = None) -> Result:
+def simulate(
+    priors: Priors,
+    samples: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    keep_worlds: bool = False,
+    blocks_per_task: int | None = None,
+    horizon: float | None = None,
+    target: float | None = None,
+    utilities: tuple[float, float, float] | None = None,
+    progress: Callable[[int], None] | None = None,
+    weighting: tuple | None = None,
+) -> Result:
     """Monte Carlo estimates of every quantity in QUANTITIES under ``priors``.
 
     ``progress`` (if given) is called with the number of worlds finished so far.
@@ -111,19 +136,33 @@ def simulate(priors: Priors, samples: int | None = None, seed: int | None = None
     seed = priors.simulation.seed if seed is None else int(seed)
     if samples < 1:
         raise ValueError("samples must be at least 1")
-    sampler = _sampler(priors, horizon, target, utilities,
-                       weighting if weighting is not None else priors_weighting(priors))
+    sampler = _sampler(
+        priors, horizon, target, utilities, weighting if weighting is not None else priors_weighting(priors)
+    )
     blocks = math.ceil(samples / BLOCK)
     workers = max(1, min(workers or usable_cores(), usable_cores(), blocks))
     # about 4 blocks (a quarter second) per task: progress at least every second
     per = blocks_per_task or max(1, min(4, math.ceil(blocks / (4 * workers))))
-    total, hist, kept = _accumulate(_in_order(workers, _tasks(samples, per), sampler, seed, keep_worlds),
-                                    sampler.weighting is not None, progress)
+    total, hist, kept = _accumulate(
+        _in_order(workers, _tasks(samples, per), sampler, seed, keep_worlds), sampler.weighting is not None, progress
+    )
     worlds = {k: np.concatenate([d[k] for d in kept]) for k in kept[0]} if keep_worlds else None
     estimates, below, ess = estimates_of(total, hist)
-    return Result(samples, seed, sampler.horizon, sampler.target, estimates, below, hist,
-                  crux_map_of(total, sampler.map_edges), ambition_of(total), total.sens, worlds,
-                  sampler.weighting, ess)
+    return Result(
+        samples,
+        seed,
+        sampler.horizon,
+        sampler.target,
+        estimates,
+        below,
+        hist,
+        crux_map_of(total, sampler.map_edges),
+        ambition_of(total),
+        total.sens,
+        worlds,
+        sampler.weighting,
+        ess,
+    )
 
 
 def _sampler(priors: Priors, horizon, target, utilities, weighting) -> Sampler:
@@ -133,14 +172,16 @@ def _sampler(priors: Priors, horizon, target, utilities, weighting) -> Sampler:
 
     sampler = Sampler.from_priors(priors, horizon, target)
     if utilities is not None:  # accumulate the bins of model.montecarlo.binned as well
-        sampler = replace(sampler, utilities=tuple(float(x) for x in utilities))
+        v, c_x, c_e = utilities
+        sampler = replace(sampler, utilities=(float(v), float(c_x), float(c_e)))
     if weighting is not None:
         sampler = replace(sampler, weighting=tuple(weighting))
     return sampler
 
 
-def _accumulate(results: Iterator, weighted: bool,
-                progress: Callable[[int], None] | None) -> tuple["Stats", np.ndarray, list[dict]]:
+def _accumulate(
+    results: Iterator, weighted: bool, progress: Callable[[int], None] | None
+) -> tuple[Stats, np.ndarray, list[dict]]:
     """Merge the tasks' results, in block order (bit-identical for any scheduling): the
     statistics, the histograms (weighted in a weighted run) and the kept worlds."""
     total: Stats | None = None
@@ -155,4 +196,5 @@ def _accumulate(results: Iterator, weighted: bool,
         done += sum(n for _, n in task)
         if progress:
             progress(done)
+    assert total is not None, "a run has at least one block"
     return total, hist, kept

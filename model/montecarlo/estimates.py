@@ -4,8 +4,9 @@ crux map, the ambition curve and the sensitivity bins (:class:`Result`)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class Estimate:
         return {"mean": self.mean, "mcse": self.mcse, "p5": self.p5, "p50": self.p50, "p95": self.p95}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: else its __hash__ from the fields would replace Python's None
 class Result:
     samples: int
     seed: int
@@ -41,9 +42,9 @@ class Result:
     estimates: Mapping[str, Estimate]
     target_percentile: float  # share of worlds whose success within the horizon is <= target
     histograms: np.ndarray = field(repr=False, compare=False)  # QUANTITIES × logit-grid bins
-    crux_map: "CruxMap" = field(repr=False, compare=False)
-    ambition: "Ambition" = field(repr=False, compare=False)
-    sensitivity: "SensitivitySums | None" = field(default=None, repr=False, compare=False)  # merged bins
+    crux_map: CruxMap = field(repr=False, compare=False)
+    ambition: Ambition = field(repr=False, compare=False)
+    sensitivity: SensitivitySums | None = field(default=None, repr=False, compare=False)  # merged bins
     worlds: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
     weighting: tuple | None = None  # a calibrated file's weighting, as applied
     ess: float | None = None  # Kish's effective sample size (the sample size when unweighted)
@@ -55,7 +56,7 @@ class Result:
             return NotImplemented
         return all(same(getattr(self, f.name), getattr(other, f.name)) for f in fields(Result))
 
-    __hash__ = None  # mutable arrays inside
+    # no __hash__ (Python sets it to None beside this __eq__): mutable arrays inside
 
 
 def same(a: object, b: object) -> bool:
@@ -75,7 +76,7 @@ def same(a: object, b: object) -> bool:
     return a == b
 
 
-def estimates_of(total: "Stats", hist: np.ndarray) -> tuple[dict[str, Estimate], float, float]:
+def estimates_of(total: Stats, hist: np.ndarray) -> tuple[dict[str, Estimate], float, float]:
     """Each quantity's estimate; the share of worlds at or below the target; the effective
     sample size (Kish's, in a weighted run: there ``hist`` holds weighted histograms)."""
     wt = total.weighted
@@ -91,7 +92,8 @@ def estimates_of(total: "Stats", hist: np.ndarray) -> tuple[dict[str, Estimate],
         below, ess = wt.below / wt.w, wt.ess()
     estimates = {}
     for i, q in enumerate(QUANTITIES):
-        p5, p50, p95 = (percentile(hist[i], f, float(total.low[i]), float(total.high[i]), q in SIGNED)
-                        for f in (0.05, 0.5, 0.95))
+        p5, p50, p95 = (
+            percentile(hist[i], f, float(total.low[i]), float(total.high[i]), q in SIGNED) for f in (0.05, 0.5, 0.95)
+        )
         estimates[q] = Estimate(float(means[i]), errors[i], p5, p50, p95)  # one world: no error
     return estimates, below, ess

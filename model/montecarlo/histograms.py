@@ -9,7 +9,6 @@ from scipy import special
 from model.core.quantities import SIGNED
 from model.montecarlo.stats import QUANTITIES
 
-
 #: Histogram on a logit grid: fine in relative terms near 0 and 1 as well as mid-range.
 LOGIT_SPAN = 23.0  # expit(-23) ≈ 1e-10
 HIST_BINS = 2**15

@@ -12,7 +12,6 @@ from model.core.variables import NAMES
 from model.montecarlo.cells import map_edges
 from model.priors.beliefs import Priors
 
-
 #: Worlds per block. Fixed: changing it changes every random stream.
 BLOCK = 65_536
 
@@ -37,14 +36,19 @@ class Sampler:
     weighting: tuple | None = None
 
     @classmethod
-    def from_priors(cls, priors: Priors, horizon: float | None = None,
-                    target: float | None = None) -> "Sampler":
+    def from_priors(cls, priors: Priors, horizon: float | None = None, target: float | None = None) -> Sampler:
         random = priors.random_names()
-        return cls(tuple((n, priors.variables[n].marginal) for n in NAMES), random, priors.copula(random),
-                   priors.calibration.horizon_years if horizon is None else horizon,
-                   priors.calibration.target if target is None else target,
-                   tuple(map_edges(n, priors.variables[n].marginal)
-                         for n in ("capability_needed", "relative_difficulty")))
+        return cls(
+            tuple((n, priors.variables[n].marginal) for n in NAMES),
+            random,
+            priors.copula(random),
+            priors.calibration.horizon_years if horizon is None else horizon,
+            priors.calibration.target if target is None else target,
+            (
+                map_edges("capability_needed", priors.variables["capability_needed"].marginal),
+                map_edges("relative_difficulty", priors.variables["relative_difficulty"].marginal),
+            ),
+        )
 
     def prepare(self) -> None:
         """Build each marginal's quantile table now (≈ 0.1 s), so that forked workers share it
@@ -59,10 +63,9 @@ class Sampler:
         With ``copula_u`` also returns u = Φ(z) of every random variable (rows in NAMES order).
         """
         z = self.copula.correlate(rng.standard_normal((len(self.random), n)))
-        worlds: dict[str, np.ndarray | float] = {name: m.value for name, m in self.marginals
-                                                 if m.family == "point"}
+        worlds: dict[str, np.ndarray | float] = {name: m.value for name, m in self.marginals if m.family == "point"}
         marginals = dict(self.marginals)
-        for name, row in zip(self.random, z):
+        for name, row in zip(self.random, z, strict=True):
             worlds[name] = marginals[name].from_z(row)
         if copula_u:
             return worlds, gc.uniforms(z)

@@ -32,28 +32,54 @@ class Stats:
     map_sums: np.ndarray
     ambition_counts: np.ndarray
     ambition_sums: np.ndarray
-    sens: "SensitivitySums | None" = None  # the sensitivity section's bins (model.montecarlo.binned)
-    weighted: "Weighted | None" = None  # a calibrated file's weighted sums
+    sens: SensitivitySums | None = None  # the sensitivity section's bins (model.montecarlo.binned)
+    weighted: Weighted | None = None  # a calibrated file's weighted sums
 
     @classmethod
-    def of(cls, values: np.ndarray, below_target: int, map_counts, map_sums, ambition,
-           sens=None, weighted=None) -> "Stats":
+    def of(
+        cls, values: np.ndarray, below_target: int, map_counts, map_sums, ambition, sens=None, weighted=None
+    ) -> Stats:
         mean = values.mean(axis=1)
-        return cls(values.shape[1], mean, ((values - mean[:, None]) ** 2).sum(axis=1),
-                   values.min(axis=1), values.max(axis=1), below_target, map_counts, map_sums,
-                   *ambition, sens, weighted)
+        ambition_counts, ambition_sums = ambition
+        return cls(
+            values.shape[1],
+            mean,
+            ((values - mean[:, None]) ** 2).sum(axis=1),
+            values.min(axis=1),
+            values.max(axis=1),
+            below_target,
+            map_counts,
+            map_sums,
+            ambition_counts,
+            ambition_sums,
+            sens,
+            weighted,
+        )
 
-    def merge(self, other: "Stats") -> "Stats":
+    def merge(self, other: Stats) -> Stats:
         n = self.n + other.n
         delta = other.mean - self.mean
-        return Stats(n, self.mean + delta * other.n / n,
-                      self.m2 + other.m2 + delta**2 * self.n * other.n / n,
-                      np.minimum(self.low, other.low), np.maximum(self.high, other.high),
-                      self.below_target + other.below_target, self.map_counts + other.map_counts,
-                      self.map_sums + other.map_sums, self.ambition_counts + other.ambition_counts,
-                      self.ambition_sums + other.ambition_sums,
-                      None if self.sens is None else self.sens.merge(other.sens),
-                      None if self.weighted is None else self.weighted.merge(other.weighted))
+        sens = weighted = None
+        if self.sens is not None:
+            assert other.sens is not None  # the blocks of a run all have the bins, or none has
+            sens = self.sens.merge(other.sens)
+        if self.weighted is not None:
+            assert other.weighted is not None  # the blocks of a run all are weighted, or none is
+            weighted = self.weighted.merge(other.weighted)
+        return Stats(
+            n,
+            self.mean + delta * other.n / n,
+            self.m2 + other.m2 + delta**2 * self.n * other.n / n,
+            np.minimum(self.low, other.low),
+            np.maximum(self.high, other.high),
+            self.below_target + other.below_target,
+            self.map_counts + other.map_counts,
+            self.map_sums + other.map_sums,
+            self.ambition_counts + other.ambition_counts,
+            self.ambition_sums + other.ambition_sums,
+            sens,
+            weighted,
+        )
 
 
 @dataclass
@@ -75,7 +101,7 @@ class Weighted:
     map_w: np.ndarray
     ambition_w: np.ndarray
 
-    def merge(self, other: "Weighted") -> "Weighted":
+    def merge(self, other: Weighted) -> Weighted:
         return Weighted(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
 
     def mean(self) -> np.ndarray:

@@ -29,5 +29,6 @@ def priors_weighting(priors: Priors) -> tuple | None:
     if apply == "update":
         return ("update", float(c.trust), float(c.target))
     if apply == "tilt":
+        assert c.tilt_lambda is not None  # the loader checks that a tilt has its λ
         return ("tilt", float(c.tilt_lambda))
     return None

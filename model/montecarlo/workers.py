@@ -24,9 +24,10 @@ import multiprocessing as mp
 import os
 import signal
 from collections import deque
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from multiprocessing.connection import wait as _wait_any
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 #: The longest single wait, in seconds: a wait re-checks that the other side lives this often.
 STEP = 0.25
@@ -96,9 +97,9 @@ def stop(*processes: mp.Process | None) -> None:
             deadline = 0.0
             p.kill()
             p.join(GRACE)  # SIGKILL cannot be refused: the reap is immediate
-    for p in processes:
-        if p is not None and p.exitcode is not None:
-            p.close()
+    for q in processes:
+        if q is not None and q.exitcode is not None:
+            q.close()
 
 
 def receive(conn, watch: Iterable[mp.Process] = (), alive: Callable[[], bool] | None = None) -> Any:
@@ -122,9 +123,11 @@ def receive(conn, watch: Iterable[mp.Process] = (), alive: Callable[[], bool] | 
 
 #: What a script that calls the calibration at its top level is told (PyMC starts its chains
 #: with the forkserver method, and each chain imports the script again to start).
-GUARD = ("{what} was called while a child process of PyMC imported your script again to start a "
-         "chain: put the call under  if __name__ == \"__main__\":  (the chains start with the "
-         "forkserver method, which re-imports the main script)")
+GUARD = (
+    "{what} was called while a child process of PyMC imported your script again to start a "
+    'chain: put the call under  if __name__ == "__main__":  (the chains start with the '
+    "forkserver method, which re-imports the main script)"
+)
 
 
 def refuse_reimported_main(what: str) -> None:
@@ -203,8 +206,9 @@ class Pool:
         try:
             for i in range(workers):
                 mine, theirs = ctx.Pipe()
-                self._processes.append(start(_serve, (theirs, os.getpid(), init, initargs, task),
-                                             name=f"aar-worker-{i}"))
+                self._processes.append(
+                    start(_serve, (theirs, os.getpid(), init, initargs, task), name=f"aar-worker-{i}")
+                )
                 theirs.close()
                 self._conns.append(mine)
         except BaseException:
@@ -241,8 +245,7 @@ class Pool:
     def _collect(self, queued: list[deque], done: dict) -> None:
         """Take every reply that is ready (waiting at most one step), or raise."""
         busy = [k for k, q in enumerate(queued) if q]
-        ready = _wait_any([self._conns[k] for k in busy] + [self._processes[k].sentinel for k in busy],
-                          timeout=STEP)
+        ready = _wait_any([self._conns[k] for k in busy] + [self._processes[k].sentinel for k in busy], timeout=STEP)
         for k in busy:
             if self._conns[k] in ready:
                 try:
@@ -259,16 +262,14 @@ class Pool:
     def close(self) -> None:
         """Ask the workers to finish, then stop them (bounded, see :func:`stop`)."""
         for conn in self._conns:
-            try:
+            with suppress(OSError):
                 conn.send(None)
-            except OSError:
-                pass
         stop(*self._processes)
         for conn in self._conns:
             conn.close()
         self._conns, self._processes = [], []
 
-    def __enter__(self) -> "Pool":
+    def __enter__(self) -> Pool:
         return self
 
     def __exit__(self, *exc) -> None:

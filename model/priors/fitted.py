@@ -21,9 +21,11 @@ def content_digest(priors: Priors) -> str:
     """A fingerprint of what a priors file (with its bases) says: its variables as written,
     its correlations and its [calibration] but for ``source`` and ``fitted_to`` (summary.json's
     ``priors_digest``); comments, sources, [simulation] and [decision] do not count."""
-    data = {"variables": {n: [p.written, p.marginal.family] for n, p in priors.variables.items()},
-            "correlations": sorted([f"{a}, {b}", rho] for (a, b), rho in priors.correlations.items()),
-            "calibration": priors.calibration.model_dump(exclude={"source", "fitted_to"})}
+    data = {
+        "variables": {n: [p.written, p.marginal.family] for n, p in priors.variables.items()},
+        "correlations": sorted([f"{a}, {b}", rho] for (a, b), rho in priors.correlations.items()),
+        "calibration": priors.calibration.model_dump(exclude={"source", "fitted_to"}),
+    }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -35,20 +37,30 @@ def check(priors: Priors, where: Path, base: Path | None, line: int | None) -> t
         return None, None
     again = f"re-run aar-risk calibrate on {base if base is not None else 'the file it inherits from'}"
     if c.fitted_to is None:
-        return None, (f"{where}: calibration: written by an older aar-risk calibrate, without fitted_to, so "
-                      f"whether its base{' or its tilt_lambda' if c.apply == 'tilt' else ''} changed since "
-                      f"cannot be checked; {again} to be sure of its numbers")
+        return None, (
+            f"{where}: calibration: written by an older aar-risk calibrate, without fitted_to, so "
+            f"whether its base{' or its tilt_lambda' if c.apply == 'tilt' else ''} changed since "
+            f"cannot be checked; {again} to be sure of its numbers"
+        )
     now = content_digest(priors)
     if now == c.fitted_to:
         return None, None
     if c.apply == "tilt":
-        return Problem(where, "calibration.fitted_to", (
-            f"this tilt (tilt_lambda = {c.tilt_lambda:g}) was fitted to priors with digest {c.fitted_to}, but "
-            f"this file and its base files now say something else (digest {now}): the base's beliefs or "
-            "correlations, or this file's tilt_lambda, target or horizon, were edited, so the tilt no longer "
-            f"makes the mean success within the horizon {c.target:g}. {again} (or delete [calibration] "
-            "apply, tilt_lambda and fitted_to to run the priors unweighted)"), line), None
-    return None, (f"{where}: calibration.fitted_to: the calibration was made for other priors (digest "
-                  f"{c.fitted_to}, now {now}: the base or this file's market was edited). Its worlds are still "
-                  "weighted by the market's likelihood, so the numbers are the update of the priors as they are "
-                  f"now, not those the calibration reported; {again} to refresh it")
+        return Problem(
+            where,
+            "calibration.fitted_to",
+            (
+                f"this tilt (tilt_lambda = {c.tilt_lambda:g}) was fitted to priors with digest {c.fitted_to}, but "
+                f"this file and its base files now say something else (digest {now}): the base's beliefs or "
+                "correlations, or this file's tilt_lambda, target or horizon, were edited, so the tilt no longer "
+                f"makes the mean success within the horizon {c.target:g}. {again} (or delete [calibration] "
+                "apply, tilt_lambda and fitted_to to run the priors unweighted)"
+            ),
+            line,
+        ), None
+    return None, (
+        f"{where}: calibration.fitted_to: the calibration was made for other priors (digest "
+        f"{c.fitted_to}, now {now}: the base or this file's market was edited). Its worlds are still "
+        "weighted by the market's likelihood, so the numbers are the update of the priors as they are "
+        f"now, not those the calibration reported; {again} to refresh it"
+    )

@@ -14,12 +14,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from model import families as fam
 from model.core.copula import smallest_eigenvalue
 from model.core.errors import PriorsError
 from model.core.limits import MAX_BASE_CHARS, MAX_BASE_DEPTH, MAX_COMPONENTS
-from model.core.text import controls, escaped
-from model import families as fam
 from model.core.structure import OVERRIDE_UNSET
+from model.core.text import controls, escaped
 from model.core.variables import BY_NAME, CRUXES, DERIVED_WITH, NAMES, PARAMETERS, TIME_OVERRIDE
 from model.priors.beliefs import Prior, Priors
 from model.priors.marginals import Marginals
@@ -67,13 +67,18 @@ class _Loader:
         """At most MAX_COMPONENTS mixture components in the file and its bases together."""
         sizes = {n: len(getattr(p.marginal, "components", ())) for n, p in priors.variables.items()}
         if sum(sizes.values()) > MAX_COMPONENTS:
-            name = max(sizes, key=sizes.get)
+            name = max(sizes, key=sizes.__getitem__)
             prior = priors.variables[name]
             key = f"{'cruxes' if BY_NAME[name].crux else 'parameters'}.{name}.components"
-            self.problems.add(prior.origin, key, f"the mixtures have {sum(sizes.values())} components together ("
-                              + ", ".join(f"{n} {k}" for n, k in sizes.items() if k) + f"); at most {MAX_COMPONENTS} in "
-                              "all (each is tabulated by root finding): merge close components",
-                              self.locators.get(prior.origin))
+            self.problems.add(
+                prior.origin,
+                key,
+                f"the mixtures have {sum(sizes.values())} components together ("
+                + ", ".join(f"{n} {k}" for n, k in sizes.items() if k)
+                + f"); at most {MAX_COMPONENTS} in all (each is tabulated by root finding): "
+                "merge close components",
+                self.locators.get(prior.origin),
+            )
 
     def fitted(self, priors: Priors) -> Priors:
         """A calibrated file checked against what it was fitted to (model/priors/fitted.py): a
@@ -114,13 +119,22 @@ class _Loader:
             self.calibrated_in = (path, base_path)
         if self.problems:
             return None
-        return Priors(path=path, name=meta.name or path.stem, description=meta.description,
-                      base=base_path, variables=MappingProxyType({n: variables[n] for n in NAMES}),
-                      correlations=MappingProxyType(correlations), calibration=calibration,
-                      simulation=simulation, decision=decision, notices=notices)
+        return Priors(
+            path=path,
+            name=meta.name or path.stem,
+            description=meta.description,
+            base=base_path,
+            variables=MappingProxyType({n: variables[n] for n in NAMES}),
+            correlations=MappingProxyType(correlations),
+            calibration=calibration,
+            simulation=simulation,
+            decision=decision,
+            notices=notices,
+        )
 
-    def _timing(self, variables: dict, correlations: dict, tables: dict, parent: Priors | None, path: Path,
-                at: Locator) -> tuple[str, ...]:
+    def _timing(
+        self, variables: dict, correlations: dict, tables: dict, parent: Priors | None, path: Path, at: Locator
+    ) -> tuple[str, ...]:
         """v3 C: T_b is C·T_g + build_lag unless years_to_build is set. The unused one of the two
         becomes a placeholder point (marked unused); what the user may not expect is a notice."""
         if self.problems or any(n not in variables for n in NAMES if n not in (TIME_OVERRIDE, DERIVED_WITH)):
@@ -130,35 +144,54 @@ class _Loader:
             return ()  # reported as missing by _complete
         unused = DERIVED_WITH if override else TIME_OVERRIDE
         set_in = variables.get(unused)
-        why = (f"{TIME_OVERRIDE} is set, so T_b is taken from it" if override
-               else f"T_b is derived as capability_needed·years_to_agi + {DERIVED_WITH}")
+        why = (
+            f"{TIME_OVERRIDE} is set, so T_b is taken from it"
+            if override
+            else f"T_b is derived as capability_needed·years_to_agi + {DERIVED_WITH}"
+        )
         variables[unused] = Prior(unused, fam.Point(OVERRIDE_UNSET), "unused", why, path, unused=why)
         notices = []
         if override:
             origin = escaped(variables[TIME_OVERRIDE].origin.name, 80)
-            notices.append(f"{TIME_OVERRIDE} is set (in {origin}): T_b is taken from its prior, not derived as "
-                           f"capability_needed·years_to_agi + {DERIVED_WITH} (model v3), so dated evidence about "
-                           "capability cannot reach T_b" + (f"; {DERIVED_WITH} (set in {escaped(set_in.origin.name, 80)}) "
-                                                            "is unused" if set_in is not None else ""))
+            notices.append(
+                f"{TIME_OVERRIDE} is set (in {origin}): T_b is taken from its prior, not derived as "
+                f"capability_needed·years_to_agi + {DERIVED_WITH} (model v3), so dated evidence about "
+                "capability cannot reach T_b"
+                + (
+                    f"; {DERIVED_WITH} (set in {escaped(set_in.origin.name, 80)}) is unused"
+                    if set_in is not None
+                    else ""
+                )
+            )
         elif parent is not None and DERIVED_WITH not in tables["parameters"] and not is_bundled(path):
-            notices.append(f"T_b is derived (model v3): capability_needed·years_to_agi + {DERIVED_WITH} ({DERIVED_WITH} "
-                           f"from {escaped(variables[DERIVED_WITH].origin.name, 80)}); set {TIME_OVERRIDE} in [parameters] "
-                           "to give T_b directly instead")
+            notices.append(
+                f"T_b is derived (model v3): capability_needed·years_to_agi + {DERIVED_WITH} ({DERIVED_WITH} "
+                f"from {escaped(variables[DERIVED_WITH].origin.name, 80)}); set {TIME_OVERRIDE} in [parameters] "
+                "to give T_b directly instead"
+            )
         for pair in correlations:
             if unused in pair:
                 where = f'correlations."{pair[0]}, {pair[1]}"'
-                self.problems.add(path, where, f"{unused} is unused here ({why}): correlate "
-                                  f"{TIME_OVERRIDE if unused == DERIVED_WITH else DERIVED_WITH} instead, or "
-                                  + (f"remove {TIME_OVERRIDE} to derive T_b" if override
-                                     else f"set {TIME_OVERRIDE} to override T_b"), at)
+                self.problems.add(
+                    path,
+                    where,
+                    f"{unused} is unused here ({why}): correlate "
+                    f"{TIME_OVERRIDE if unused == DERIVED_WITH else DERIVED_WITH} instead, or "
+                    + (f"remove {TIME_OVERRIDE} to derive T_b" if override else f"set {TIME_OVERRIDE} to override T_b"),
+                    at,
+                )
         return tuple(notices)
 
     def _tables(self, data: dict, path: Path, at: Locator) -> dict[str, dict]:
         """Each known table of the file ({} when absent); unknown tables and non-tables reported."""
         for table in data:
             if table not in TABLES:
-                self.problems.add(path, table, f"unknown table{suggest(table, TABLES)}; expected one of "
-                                  + ", ".join(f"[{t}]" for t in TABLES), at)
+                self.problems.add(
+                    path,
+                    table,
+                    f"unknown table{suggest(table, TABLES)}; expected one of " + ", ".join(f"[{t}]" for t in TABLES),
+                    at,
+                )
         tables = {}
         for table in TABLES:
             value = data.get(table, {})
@@ -187,49 +220,78 @@ class _Loader:
                 elif name in BY_NAME:
                     self.problems.add(path, key, f"{name} belongs in [{other}], not [{table}]", at)
                 else:
-                    self.problems.add(path, key, f"unknown variable{suggest(name, NAMES)}; expected one of "
-                                      + ", ".join(allowed), at)
+                    self.problems.add(
+                        path, key, f"unknown variable{suggest(name, NAMES)}; expected one of " + ", ".join(allowed), at
+                    )
         return variables
 
     def _complete(self, variables: dict, tables: dict, path: Path):
         """A file without a base must set every variable."""
         given = set(variables) | set(tables["cruxes"]) | set(tables["parameters"])
-        missing = [n for n in NAMES if n not in given and not BY_NAME[n].optional
-                   and not (n == DERIVED_WITH and TIME_OVERRIDE in given)]
+        missing = [
+            n
+            for n in NAMES
+            if n not in given and not BY_NAME[n].optional and not (n == DERIVED_WITH and TIME_OVERRIDE in given)
+        ]
         if missing:
-            self.problems.add(path, "", "missing variables: " + ", ".join(missing) + ' (set each in [cruxes] '
-                              'or [parameters], or inherit them with base = "author" in [meta])')
+            self.problems.add(
+                path,
+                "",
+                "missing variables: " + ", ".join(missing) + " (set each in [cruxes] "
+                'or [parameters], or inherit them with base = "author" in [meta])',
+            )
 
-    def _all_correlations(self, table: dict, parent: Priors | None, variables: dict, path: Path,
-                          at: Locator) -> dict[tuple[str, str], float]:
+    def _all_correlations(
+        self, table: dict, parent: Priors | None, variables: dict, path: Path, at: Locator
+    ) -> dict[tuple[str, str], float]:
         """The parent's correlations updated by this file's, checked positive definite together."""
         correlations = dict(parent.correlations) if parent else {}
         correlations.update(self._correlations(table, path, at))
-        if correlations and all(a in variables and b in variables for a, b in correlations):
-            if smallest_eigenvalue(NAMES, correlations) <= 1e-10:
-                self.problems.add(path, "correlations", "the correlations do not form a positive definite "
-                                  "matrix (no joint distribution has them; perfect correlations of ±1 are "
-                                  "not allowed either): weaken some of them", at)
+        if (
+            correlations
+            and all(a in variables and b in variables for a, b in correlations)
+            and smallest_eigenvalue(NAMES, correlations) <= 1e-10
+        ):
+            self.problems.add(
+                path,
+                "correlations",
+                "the correlations do not form a positive definite "
+                "matrix (no joint distribution has them; perfect correlations of ±1 are "
+                "not allowed either): weaken some of them",
+                at,
+            )
         return correlations
 
     def _settings(self, tables: dict, parent: Priors | None, path: Path, at: Locator):
         """[calibration], [simulation] and [decision], each over the parent's."""
+
         def merged(cls: type, table: Any, inherited: Any) -> Any:
             return self.problems.validated(cls, {**inherited, **tables[table]}, path, table, at)
 
-        return (merged(Calibration, "calibration", parent.calibration.model_dump() if parent else {}),
-                merged(Simulation, "simulation", parent.simulation.model_dump() if parent else {}),
-                merged(Decision, "decision", parent.decision.model_dump(exclude_none=True) if parent else {}))
+        return (
+            merged(Calibration, "calibration", parent.calibration.model_dump() if parent else {}),
+            merged(Simulation, "simulation", parent.simulation.model_dump() if parent else {}),
+            merged(Decision, "decision", parent.decision.model_dump(exclude_none=True) if parent else {}),
+        )
 
     def _parent(self, base_path: Path, path: Path, chain: tuple[Path, ...], at: Locator) -> Priors | None:
         """The base file loaded, unless it closes a cycle or makes the chain too long."""
         if resolved(base_path) in [resolved(p) for p in (*chain, path)]:
-            self.problems.add(path, "meta.base", "base files form a cycle: " + " -> ".join(
-                        str(p) for p in (*chain, path, base_path)), at)
+            self.problems.add(
+                path,
+                "meta.base",
+                "base files form a cycle: " + " -> ".join(str(p) for p in (*chain, path, base_path)),
+                at,
+            )
         elif len(chain) + 2 > MAX_BASE_DEPTH:
-            self.problems.add(path, "meta.base", f"too many base files: {chain[0]} inherits through more than "
-                              f"{MAX_BASE_DEPTH} files in a chain (each one's base has a base); inherit from a "
-                              "file nearer the end of the chain", at)
+            self.problems.add(
+                path,
+                "meta.base",
+                f"too many base files: {chain[0]} inherits through more than "
+                f"{MAX_BASE_DEPTH} files in a chain (each one's base has a base); inherit from a "
+                "file nearer the end of the chain",
+                at,
+            )
         else:
             return self.load(base_path, (*chain, path))
         return None
@@ -241,28 +303,49 @@ class _Loader:
         itself never counts, so priors/author.toml with base = "author" inherits the preset.
         """
         if len(base) > MAX_BASE_CHARS:
-            self.problems.add(path, "meta.base", f"base is a path of {len(base):,} characters; at most {MAX_BASE_CHARS} "
-                              "(a preset name such as \"author\" or a shorter relative path ending in .toml)", at)
+            self.problems.add(
+                path,
+                "meta.base",
+                f"base is a path of {len(base):,} characters; at most "
+                f'{MAX_BASE_CHARS} (a preset name such as "author" or a shorter relative path '
+                "ending in .toml)",
+                at,
+            )
             return None
         too_long = [p for p in base.split("/") if len(p.encode("utf-8", "surrogateescape")) > 255]
         if too_long:
-            self.problems.add(path, "meta.base", f"base has a name of {len(too_long[0].encode('utf-8', 'surrogateescape'))} "
-                              "bytes in it; a file system allows at most 255", at)
+            size = len(too_long[0].encode("utf-8", "surrogateescape"))
+            self.problems.add(
+                path, "meta.base", f"base has a name of {size} bytes in it; a file system allows at most 255", at
+            )
             return None
         if base.endswith(".toml") and not controls(base):
             found = path.parent / base
         elif PRESET_NAME.fullmatch(base):
             sibling = path.parent / f"{base}.toml"
-            found = sibling if file_kind(sibling) is None and not same_file(sibling, path) else (
-                preset_path(base, exclude=path))
+            found = (
+                sibling
+                if file_kind(sibling) is None and not same_file(sibling, path)
+                else (preset_path(base, exclude=path))
+            )
         else:
-            self.problems.add(path, "meta.base", f"base = {shown(base)} is neither a preset name (letters, digits, "
-                              "'_' or '-', such as \"author\") nor a path ending in .toml", at)
+            self.problems.add(
+                path,
+                "meta.base",
+                f"base = {shown(base)} is neither a preset name (letters, digits, "
+                "'_' or '-', such as \"author\") nor a path ending in .toml",
+                at,
+            )
             return None
         kind, named = file_kind(found), escaped(base, 80)
         if kind == "missing":
-            self.problems.add(path, "meta.base", f'base "{named}" not found (looked for {escaped(str(found), 200)}); '
-                              "expected a preset name such as \"author\" or a path ending in .toml", at)
+            self.problems.add(
+                path,
+                "meta.base",
+                f'base "{named}" not found (looked for {escaped(str(found), 200)}); '
+                'expected a preset name such as "author" or a path ending in .toml',
+                at,
+            )
         elif kind is not None:
             self.problems.add(path, "meta.base", f'base "{named}" is {kind}, not a regular priors file', at)
         return found if kind is None else None
@@ -276,8 +359,12 @@ class _Loader:
             unknown = [n for n in names if n not in BY_NAME]
             if len(names) != 2 or unknown:
                 what = "; ".join(f'unknown variable "{n}"{suggest(n, NAMES)}' for n in unknown)
-                self.problems.add(path, key, (what + "; " if what else "") +
-                                  'expected "variable_a, variable_b" naming two variables', at)
+                self.problems.add(
+                    path,
+                    key,
+                    (what + "; " if what else "") + 'expected "variable_a, variable_b" naming two variables',
+                    at,
+                )
                 continue
             if names[0] == names[1]:
                 self.problems.add(path, key, "a variable cannot be correlated with itself", at)

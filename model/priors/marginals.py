@@ -28,17 +28,25 @@ class Marginals:
     def prior(self, value: Any, path: Path, key: str, name: str, at: Locator) -> Prior | None:
         with np.errstate(all="ignore"):  # extreme parameters overflow inside scipy; the checks say why
             marginal, source = self._marginal(value, path, key, at, nested=False)
-            if marginal is None or not (self._support_ok(marginal, path, key, name, at)
-                                        and values_ok(marginal, path, key, name, at, self.problems)):
+            if marginal is None or not (
+                self._support_ok(marginal, path, key, name, at)
+                and values_ok(marginal, path, key, name, at, self.problems)
+            ):
                 return None
         return Prior(name, marginal, written(value), source, path)
 
-    def _marginal(self, value: Any, path: Path, key: str, at: Locator,
-                  nested: bool) -> tuple[fam.Marginal | None, str | None]:
+    def _marginal(
+        self, value: Any, path: Path, key: str, at: Locator, nested: bool
+    ) -> tuple[fam.Marginal | None, str | None]:
         """A number (a point), an ``"a to b"`` string or a family's table, and its source."""
         if isinstance(value, bool) or not isinstance(value, (int, float, str, dict)):
-            self.problems.add(path, key, "expected a number, a \"a to b\" string or a table with dist = "
-                              f"(got {type(value).__name__} {shown(value)})", at)
+            self.problems.add(
+                path,
+                key,
+                'expected a number, a "a to b" string or a table with dist = '
+                f"(got {type(value).__name__} {shown(value)})",
+                at,
+            )
             return None, None
         if isinstance(value, (int, float)):
             if not finite(value):
@@ -54,12 +62,14 @@ class Marginals:
         if not m:
             self.problems.add(path, key, f'expected "a to b" with numbers a < b (got {shown(value)})', at)
             return None
-        spec = self.problems.validated(ToSpec, {"ci90": [float(m.group(1).replace("_", "")),
-                                                         float(m.group(2).replace("_", ""))]}, path, key, at)
+        spec = self.problems.validated(
+            ToSpec, {"ci90": [float(m.group(1).replace("_", "")), float(m.group(2).replace("_", ""))]}, path, key, at
+        )
         return self._build(spec, path, key, at) if spec else None
 
-    def _family(self, value: dict, path: Path, key: str, at: Locator,
-                nested: bool) -> tuple[fam.Marginal | None, str | None]:
+    def _family(
+        self, value: dict, path: Path, key: str, at: Locator, nested: bool
+    ) -> tuple[fam.Marginal | None, str | None]:
         """A table with ``dist``: validated by that family's Spec, its nested parts parsed first."""
         dist = value.get("dist")
         options = [f for f, spec in FAMILIES.items() if spec.nestable or not nested]
@@ -70,9 +80,14 @@ class Marginals:
             return None, None
         components = value.get("components")
         if isinstance(components, list) and len(components) > MAX_COMPONENTS:
-            self.problems.add(path, f"{key}.components", f"{len(components):,} components; a priors file's mixtures "
-                              f"have at most {MAX_COMPONENTS} in all (each is tabulated by root finding): merge close "
-                              "components", at)
+            self.problems.add(
+                path,
+                f"{key}.components",
+                f"{len(components):,} components; a priors file's mixtures "
+                f"have at most {MAX_COMPONENTS} in all (each is tabulated by root finding): merge close "
+                "components",
+                at,
+            )
             return None, None
         spec = self.problems.validated(FAMILIES[dist], value, path, key, at)
         if spec is None:
@@ -97,24 +112,40 @@ class Marginals:
         lo, hi = marginal.support
         atoms = [v for v, w in marginal.atoms if w > 0]
         family = marginal.family
-        need = {"nonnegative": "must be >= 0", "positive": "must be > 0",
-                "probability": "is a probability and must lie in [0, 1]"}.get(rule)
-        bad = ((rule in ("nonnegative", "positive", "probability") and lo < 0)
-               or (rule == "positive" and any(v <= 0 for v in atoms))
-               or (rule == "probability" and hi > 1))
+        need = {
+            "nonnegative": "must be >= 0",
+            "positive": "must be > 0",
+            "probability": "is a probability and must lie in [0, 1]",
+        }.get(rule)
+        bad = (
+            (rule in ("nonnegative", "positive", "probability") and lo < 0)
+            or (rule == "positive" and any(v <= 0 for v in atoms))
+            or (rule == "probability" and hi > 1)
+        )
         if bad:
-            self.problems.add(path, key, f"{name} {need}, but this {family} has support [{lo:g}, {hi:g}]; "
-                              "use a family inside that range or truncate it with lower/upper", at)
+            self.problems.add(
+                path,
+                key,
+                f"{name} {need}, but this {family} has support [{lo:g}, {hi:g}]; "
+                "use a family inside that range or truncate it with lower/upper",
+                at,
+            )
             return False
         if name == "automation_fraction" and any(v >= 1 for v in atoms):
-            self.problems.add(path, key, "automation_fraction cannot be exactly 1 with positive probability "
-                              "(Amdahl's speed-up 1/(1 - p) would be infinite); use a value below 1", at)
+            self.problems.add(
+                path,
+                key,
+                "automation_fraction cannot be exactly 1 with positive probability "
+                "(Amdahl's speed-up 1/(1 - p) would be infinite); use a value below 1",
+                at,
+            )
             return False
         return True
 
 
 def _toml_string(text: str) -> str:
     """``text`` as a TOML basic string (templates quote priors back into files)."""
+
     def char(c: str) -> str:
         if c in '"\\':
             return "\\" + c

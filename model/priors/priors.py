@@ -9,5 +9,14 @@ from model.priors.beliefs import Prior, Priors
 from model.priors.load import load
 from model.priors.presets import PRESET_NAME, PRESETS_DIR, preset_path
 
-__all__ = ["MAX_BASE_DEPTH", "MAX_BYTES", "PRESETS_DIR", "PRESET_NAME", "VALUE_LIMIT", "Prior", "Priors", "load",
-           "preset_path"]
+__all__ = [
+    "MAX_BASE_DEPTH",
+    "MAX_BYTES",
+    "PRESETS_DIR",
+    "PRESET_NAME",
+    "VALUE_LIMIT",
+    "Prior",
+    "Priors",
+    "load",
+    "preset_path",
+]

@@ -28,8 +28,10 @@ TRIAL_WORLDS = 256
 
 
 #: What each outcome of model.structure may be: probabilities in [0, 1], one difference in [-1, 1].
-_RANGES = {**{q: (0.0, 1.0) for q in ("p_align", "catastrophic", "win", "win_without_uplift", *ALL)},
-           **{q: (-1.0, 1.0) for q in SIGNED}}
+_RANGES = {
+    **{q: (0.0, 1.0) for q in ("p_align", "catastrophic", "win", "win_without_uplift", *ALL)},
+    **{q: (-1.0, 1.0) for q in SIGNED},
+}
 
 
 @lru_cache(maxsize=1024)
@@ -54,8 +56,9 @@ def trial_z(k: int) -> np.ndarray:
     alone = np.zeros((k, 2 * k))
     alone[np.arange(k), 2 * np.arange(k)] = -PROBE_Z
     alone[np.arange(k), 2 * np.arange(k) + 1] = PROBE_Z
-    return np.hstack([np.zeros((k, 1)), alone, np.full((k, 1), -PROBE_Z), np.full((k, 1), PROBE_Z),
-                      PROBE_Z * (2 * u - 1)])
+    return np.hstack(
+        [np.zeros((k, 1)), alone, np.full((k, 1), -PROBE_Z), np.full((k, 1), PROBE_Z), PROBE_Z * (2 * u - 1)]
+    )
 
 
 def broken(priors: Priors, names: tuple[str, ...], z: np.ndarray) -> dict[int, str]:
@@ -63,8 +66,10 @@ def broken(priors: Priors, names: tuple[str, ...], z: np.ndarray) -> dict[int, s
     from model.core.structure import outcomes
 
     n = z.shape[1]
-    worlds = {v: values_at(priors.variables[v].marginal, tuple(z[names.index(v)] if v in names else np.zeros(n)))
-              for v in NAMES}
+    worlds = {
+        v: values_at(priors.variables[v].marginal, tuple(z[names.index(v)] if v in names else np.zeros(n)))
+        for v in NAMES
+    }
     with np.errstate(all="ignore"):
         out = outcomes(worlds, priors.calibration.horizon_years)
     bad: dict[int, str] = {}
@@ -72,8 +77,11 @@ def broken(priors: Priors, names: tuple[str, ...], z: np.ndarray) -> dict[int, s
         v = np.broadcast_to(np.asarray(getattr(out, field), dtype=float), (n,))
         lo, hi = _RANGES.get(field, (-math.inf, math.inf))
         for i in np.flatnonzero(~np.isfinite(v) | (v < lo - 1e-9) | (v > hi + 1e-9)):
-            bad.setdefault(int(i), f"{field} is {v[i]:.3g}" + ("" if math.isnan(v[i]) or not math.isfinite(v[i])
-                                                                 else f", outside [{lo:g}, {hi:g}]"))
+            bad.setdefault(
+                int(i),
+                f"{field} is {v[i]:.3g}"
+                + ("" if math.isnan(v[i]) or not math.isfinite(v[i]) else f", outside [{lo:g}, {hi:g}]"),
+            )
     return bad
 
 
@@ -93,18 +101,36 @@ def values_ok(marginal: fam.Marginal, path: Path, key: str, name: str, at: Locat
     point = family == "point"
     if not np.all(np.isfinite(x)):
         wrong = ", ".join(sorted({f"{v:g}" for v in x if not math.isfinite(v)}))
-        problems.add(path, key, f"this {family} does not give finite numbers in its far tails (it gives {wrong} "
-                     "there); narrow it or truncate it with lower/upper", at)
+        problems.add(
+            path,
+            key,
+            f"this {family} does not give finite numbers in its far tails (it gives {wrong} "
+            "there); narrow it or truncate it with lower/upper",
+            at,
+        )
     elif np.max(np.abs(x)) > VALUE_LIMIT:
         v = x[np.argmax(np.abs(x))]
-        problems.add(path, key, (f"{v:.3g} is too large" if point else f"this {family} reaches {v:.3g} in its "
-                                 "far tail (a 1-in-10^19 draw)") + f": values must lie within ±{VALUE_LIMIT:g}"
-                     + ("" if point else "; narrow it or truncate it with lower/upper"), at)
+        problems.add(
+            path,
+            key,
+            (f"{v:.3g} is too large" if point else f"this {family} reaches {v:.3g} in its far tail (a 1-in-10^19 draw)")
+            + f": values must lie within ±{VALUE_LIMIT:g}"
+            + ("" if point else "; narrow it or truncate it with lower/upper"),
+            at,
+        )
     elif name in DIVISORS and x.min() < POSITIVE_FLOOR:
-        problems.add(path, key, (f"{x.min():.3g} is too close to 0" if point else f"this {family} reaches "
-                                 f"{x.min():.3g} in its far low tail (a 1-in-10^19 draw)")
-                     + f": {name} must be at least {POSITIVE_FLOOR:g}"
-                     + ("" if point else "; narrow it or truncate it with lower"), at)
+        problems.add(
+            path,
+            key,
+            (
+                f"{x.min():.3g} is too close to 0"
+                if point
+                else f"this {family} reaches {x.min():.3g} in its far low tail (a 1-in-10^19 draw)"
+            )
+            + f": {name} must be at least {POSITIVE_FLOOR:g}"
+            + ("" if point else "; narrow it or truncate it with lower"),
+            at,
+        )
     else:
         return True
     return False
@@ -122,12 +148,15 @@ def trial(priors: Priors, problems: Problems) -> None:
     alone = {names[(c - 1) // 2]: c for c in sorted(bad, reverse=True) if 1 <= c <= 2 * len(names)}
     for col in sorted(alone.values()) or sorted(bad)[:1]:  # each variable that fails alone, else one world
         z_bad, why = _smallest(priors, names, z[:, [col]], bad[col])
-        guilty = {n: v for n, v in zip(names, z_bad[:, 0]) if v != 0}
+        guilty = {n: v for n, v in zip(names, z_bad[:, 0], strict=True) if v != 0}
         for name in guilty:
             _culprit(priors, name, guilty, why, problems)
         if not guilty:
-            problems.add(priors.path, "", f"the model's {why} with these priors (every variable at its "
-                         "median); check their values")
+            problems.add(
+                priors.path,
+                "",
+                f"the model's {why} with these priors (every variable at its median); check their values",
+            )
 
 
 def _smallest(priors: Priors, names: tuple[str, ...], z_bad: np.ndarray, why: str) -> tuple[np.ndarray, str]:
@@ -142,13 +171,22 @@ def _smallest(priors: Priors, names: tuple[str, ...], z_bad: np.ndarray, why: st
 
 def _culprit(priors: Priors, name: str, zs: dict[str, float], why: str, problems: Problems) -> None:
     """Report ``name``, one of the variables whose values ``zs`` break the model together."""
+
     def value(n: str) -> str:
         return f"{n} = {float(values_at(priors.variables[n].marginal, (zs[n],))[0]):.3g}"
 
     prior = priors.variables[name]
     key = f"{'cruxes' if BY_NAME[name].crux else 'parameters'}.{name}"
     others = [value(n) for n in zs if n != name]
-    where = f"with {value(name)} (a {'high' if zs[name] > 0 else 'low'} value this prior can draw)" + (
-        f" and {', '.join(others)}" if others else "") + ", every other variable at its median"
-    problems.add(prior.origin, key, f"{where}, the model's {why}: the model cannot compute with this prior; "
-                 "narrow it or truncate it with lower/upper", problems.locators.get(prior.origin))
+    where = (
+        f"with {value(name)} (a {'high' if zs[name] > 0 else 'low'} value this prior can draw)"
+        + (f" and {', '.join(others)}" if others else "")
+        + ", every other variable at its median"
+    )
+    problems.add(
+        prior.origin,
+        key,
+        f"{where}, the model's {why}: the model cannot compute with this prior; "
+        "narrow it or truncate it with lower/upper",
+        problems.locators.get(prior.origin),
+    )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from model.core.errors import Problem
 from model.core.text import escaped
@@ -33,8 +34,9 @@ class Problems:
         self.found.append(problem)
 
     def add(self, file: Path, key: str, message: str, locator: Locator | None = None):
-        self.found.append(Problem(file, escaped(key, 400), escaped(message, 2000),
-                                     locator.line(key) if locator else None))
+        self.found.append(
+            Problem(file, escaped(key, 400), escaped(message, 2000), locator.line(key) if locator else None)
+        )
 
     def add_validation(self, file: Path, key: str, err: ValidationError, locator: Locator) -> None:
         for e in err.errors():
@@ -42,13 +44,14 @@ class Problems:
             full = f"{key}.{loc}".replace(".[", "[") if loc else key
             msg = e["msg"].removeprefix("Value error, ")
             if e["type"] not in ("value_error", "missing", "extra_forbidden") and not isinstance(
-                    e.get("input"), (dict, list)):
+                e.get("input"), (dict, list)
+            ):
                 msg += f" (got {shown(e.get('input'))})"
             if e["type"] == "extra_forbidden":
                 msg = "unknown key"
             self.add(file, full, msg, locator)
 
-    def validated(self, cls: type, data: Any, path: Path, key: str, at: Locator) -> Any:
+    def validated(self, cls: type[BaseModel], data: Any, path: Path, key: str, at: Locator) -> Any:
         try:
             return cls.model_validate(data)
         except ValidationError as err:
@@ -67,7 +70,7 @@ def shown(value: Any, width: int = 60) -> str:
         text = repr(value)
     except ValueError:
         text = f"<an integer of {value.bit_length()} bits>"
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def finite(value: Any) -> bool:

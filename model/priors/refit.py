@@ -33,8 +33,9 @@ def refit(m: fam.Marginal, x: np.ndarray, w: np.ndarray) -> float | dict:
     return m.refit(x, w)
 
 
-def rank_correlations(samples: dict[str, np.ndarray], w: np.ndarray, names: list[str],
-                      threshold: float = 0.05) -> dict[tuple[str, str], float]:
+def rank_correlations(
+    samples: dict[str, np.ndarray], w: np.ndarray, names: list[str], threshold: float = 0.05
+) -> dict[tuple[str, str], float]:
     """Weighted Spearman correlations of the posterior, kept where |ρ| ≥ threshold, positive definite."""
     ranks = {}
     for n in names:
@@ -44,7 +45,7 @@ def rank_correlations(samples: dict[str, np.ndarray], w: np.ndarray, names: list
         ranks[n] = cw
     out = {}
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             ra, rb = ranks[a], ranks[b]
             ma, mb = w @ ra, w @ rb
             cov = w @ ((ra - ma) * (rb - mb))
@@ -62,8 +63,7 @@ def _positive_definite(corr) -> bool:
     return smallest_eigenvalue(NAMES, corr) > 1e-8
 
 
-def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folder, refit_from,
-                    summary: dict) -> str:
+def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folder, refit_from, summary: dict) -> str:
     """The calibrated priors file: the original (``base``, a path from ``folder``, where the
     file is written) plus ``[calibration] apply``, so ``aar-risk run`` weights its own worlds
     and reproduces the calibration exactly (docs/model.md, Calibration).
@@ -77,8 +77,11 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
     import tomlkit
 
     base = os.path.relpath(priors.path.resolve(), os.path.realpath(folder)).replace(os.sep, "/")
-    how = ("weights every world by the market likelihood (the update: NUTS = reweighting)"
-           if apply == "update" else "weights every world by exp(tilt_lambda * s_h) (the entropic tilt)")
+    how = (
+        "weights every world by the market likelihood (the update: NUTS = reweighting)"
+        if apply == "update"
+        else "weights every world by exp(tilt_lambda * s_h) (the entropic tilt)"
+    )
     doc = tomlkit.document()
     for line in (
         f"{priors.path.name} calibrated to the market: target {market.target:g} success within "
@@ -90,18 +93,36 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
     doc.add(tomlkit.nl())
     meta = tomlkit.table()
     meta.add("name", priors.name[:185] + " (calibrated)")  # names are at most 200 characters
-    meta.add("description", f"{priors.name} calibrated to {market.target:g} in {market.horizon:g} years "
-                            f"(trust {market.trust:g}, {apply})")
+    meta.add(
+        "description",
+        f"{priors.name} calibrated to {market.target:g} in {market.horizon:g} years (trust {market.trust:g}, {apply})",
+    )
     meta.add("base", base)
     doc.add("meta", meta)
     calibration = tomlkit.table()
-    calibration.update({"target": float(market.target), "horizon_years": float(market.horizon),
-                        "trust": float(market.trust), "source": market_source(priors, market), "apply": apply})
+    calibration.update(
+        {
+            "target": float(market.target),
+            "horizon_years": float(market.horizon),
+            "trust": float(market.trust),
+            "source": market_source(priors, market),
+            "apply": apply,
+        }
+    )
     if apply == "tilt":
+        assert lam is not None  # a tilt has its λ
         calibration.add("tilt_lambda", float(lam))
     calibration.add("fitted_to", _fitted_to(priors, calibration))
     doc.add("calibration", calibration)
     doc.add(tomlkit.nl())
+    _refit_comments(doc, priors, refit_from)
+    return tomlkit.dumps(doc)
+
+
+def _refit_comments(doc, priors: Priors, refit_from) -> None:
+    """The refitted marginals, as comments of ``doc``: how each belief moved."""
+    import tomlkit
+
     samples, w = refit_from
     if w is None:  # NUTS draws weigh equally
         size = next(iter(samples.values())).size
@@ -109,13 +130,13 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
     doc.add(tomlkit.comment("How each belief moved, refitted to its family (a picture only; not run):"))
     for n in priors.random_names():
         p = priors.variables[n]
+        value: float | dict | str
         try:
             value = refit(p.marginal, samples[n], w)
         except Exception as exc:  # noqa: BLE001 - a picture; the file stays valid without it
             value = f"(no refit: {exc})"
         text = tomlkit.dumps({n: _inline(value)}).strip()
         doc.add(tomlkit.comment(_comment(text)))
-    return tomlkit.dumps(doc)
 
 
 def _fitted_to(priors: Priors, table) -> str:
@@ -136,8 +157,10 @@ def market_source(priors: Priors, market) -> str:
     c = priors.calibration
     if (market.target, market.horizon) == (c.target, c.horizon_years):
         return c.source
-    return (f"set when calibrating: {market.target:g} in {market.horizon:g} years (the priors file's "
-            f"source describes its own market, {c.target:g} in {c.horizon_years:g} years)")
+    return (
+        f"set when calibrating: {market.target:g} in {market.horizon:g} years (the priors file's "
+        f"source describes its own market, {c.target:g} in {c.horizon_years:g} years)"
+    )
 
 
 def _inline(value):

@@ -17,8 +17,7 @@ from model.core.limits import MAX_NAME, MAX_SAMPLES, MAX_SEED, MAX_SETTING
 from model.core.text import controls
 from model.families.fields import FamilySpec, Interval, Strict, Text, ordered
 
-__all__ = ["FAMILIES", "TO_PATTERN", "Calibration", "Decision", "Meta",
-           "Simulation", "ToSpec"]
+__all__ = ["FAMILIES", "TO_PATTERN", "Calibration", "Decision", "Meta", "Simulation", "ToSpec"]
 
 
 def _name(text: str) -> str:
@@ -26,8 +25,11 @@ def _name(text: str) -> str:
     if len(text) > MAX_NAME:
         raise ValueError(f"is {len(text)} characters long; a name may have at most {MAX_NAME}")
     if bad := controls(text, ""):
-        raise ValueError("must be one line without control characters (found "
-                         + ", ".join(repr(c) for c in bad[:5]) + "); put longer text in description")
+        raise ValueError(
+            "must be one line without control characters (found "
+            + ", ".join(repr(c) for c in bad[:5])
+            + "); put longer text in description"
+        )
     return text
 
 
@@ -60,11 +62,17 @@ class ToSpec(FamilySpec):
         return fam.LogNormal.from_ci90(a, b) if a > 0 else fam.Normal.from_ci90(a, b)
 
 
+def _spec(cls: type[fam.Family]) -> type[FamilySpec]:
+    if cls.Spec is None:
+        raise TypeError(f"family {cls.family!r} declares no Spec")
+    return cls.Spec
+
+
 #: ``dist`` name → the pydantic model of that family's table (each family file declares its own).
-FAMILIES: dict[str, type[FamilySpec]] = {name: cls.Spec for name, cls in fam.REGISTRY.items()}
+FAMILIES: dict[str, type[FamilySpec]] = {name: _spec(cls) for name, cls in fam.REGISTRY.items()}
 
 # unambiguous (no two repeats can trade characters), so a long string cannot make it backtrack
-# ASCII digits only: Python's float() also reads Arabic-Indic "١" or fullwidth "１" as 1
+# ASCII digits only: Python's float() also reads Arabic-Indic (U+0661) or fullwidth (U+FF11) one as 1
 _NUMBER = r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 TO_PATTERN = re.compile(rf"^\s*({_NUMBER})\s+to\s+({_NUMBER})\s*$", re.ASCII)
 
@@ -95,7 +103,7 @@ class Calibration(Strict):
     @model_validator(mode="after")
     def _apply(self):
         if self.apply is None and self.fitted_to is not None:
-            raise ValueError('fitted_to is used only with apply (written by aar-risk calibrate)')
+            raise ValueError("fitted_to is used only with apply (written by aar-risk calibrate)")
         if self.apply == "tilt" and self.tilt_lambda is None:
             raise ValueError('apply = "tilt" needs tilt_lambda (written by aar-risk calibrate)')
         if self.apply != "tilt" and self.tilt_lambda is not None:

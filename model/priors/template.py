@@ -28,15 +28,24 @@ def template(name: str, base: Priors) -> str:
             prior = base.variables[v.name]
             lines += ["", f"# {v.name} ({v.symbol}): {v.meaning}.", f"#   scale: {v.scale}"]
             if prior.unused is not None:  # v3: the override left unset by the default priors
-                lines += [f"#   default: not set ({prior.unused})",
-                          f"#   to set it instead, write in [{table}]: {v.name} = \"2 to 8\""]
+                lines += [
+                    f"#   default: not set ({prior.unused})",
+                    f'#   to set it instead, write in [{table}]: {v.name} = "2 to 8"',
+                ]
             else:
                 lines += [f"#   default: {prior.written}", f"# {v.name} = {prior.written}"]
     d = base.decision
-    lines += ["", "# Rank correlations between beliefs (Spearman, Gaussian copula):",
-              "# [correlations]", '# "capability_needed, relative_difficulty" = 0.3',
-              "", "# Utilities for the decision 'build the AAR or not' (sensitivity section):",
-              "# [decision]", f"# value_of_success = {d.value_of_success!r}",
-              f"# cost_of_catastrophe = {d.cost_of_catastrophe!r}",
-              f"# cost_of_capability_externalities = {d.cost_of_capability_externalities!r}", ""]
+    lines += [
+        "",
+        "# Rank correlations between beliefs (Spearman, Gaussian copula):",
+        "# [correlations]",
+        '# "capability_needed, relative_difficulty" = 0.3',
+        "",
+        "# Utilities for the decision 'build the AAR or not' (sensitivity section):",
+        "# [decision]",
+        f"# value_of_success = {d.value_of_success!r}",
+        f"# cost_of_catastrophe = {d.cost_of_catastrophe!r}",
+        f"# cost_of_capability_externalities = {d.cost_of_capability_externalities!r}",
+        "",
+    ]
     return "\n".join(lines)

@@ -34,6 +34,13 @@ _SPECIAL = re.compile(r"[\"'\[\]{}#\n]")
 _BASIC = re.compile(r'["\\\n]')
 
 
+def _past(run: re.Pattern[str], text: str, i: int) -> int:
+    """Where the run of ``run`` (_BLANK or _SPACE, which also match nothing) from ``i`` ends."""
+    m = run.match(text, i)
+    assert m is not None  # an empty run matches
+    return m.end()
+
+
 def _line_end(text: str, i: int) -> int:
     j = text.find("\n", i)
     return len(text) if j < 0 else j
@@ -94,22 +101,22 @@ def _key_at(text: str, i: int) -> tuple[tuple[str, ...], int]:
     """The dotted key starting at ``i`` (its parts unquoted) and where it ends."""
     parts: list[str] = []
     while True:
-        i = _SPACE.match(text, i).end()
+        i = _past(_SPACE, text, i)
         if text.startswith('"', i):
             j = _basic_end(text, i)
             try:
                 parts.append(tomllib.loads(f"k = {text[i:j]}")["k"])
             except (tomllib.TOMLDecodeError, ValueError):
-                parts.append(text[i + 1:j - 1])
+                parts.append(text[i + 1 : j - 1])
         elif text.startswith("'", i):
             j = _string_end(text, i)
-            parts.append(text[i + 1:j - 1])
+            parts.append(text[i + 1 : j - 1])
         elif m := _BARE.match(text, i):
             j = m.end()
             parts.append(m.group())
         else:
             return tuple(parts), i
-        i = _SPACE.match(text, j).end()
+        i = _past(_SPACE, text, j)
         if not text.startswith(".", i):
             return tuple(parts), i
         i += 1
@@ -120,7 +127,7 @@ def _statements(text: str) -> list[_Statement]:
     out: list[_Statement] = []
     table: tuple[str, ...] = ()
     i, line, counted = 0, 1, 0
-    while (i := _BLANK.match(text, i).end()) < len(text):
+    while (i := _past(_BLANK, text, i)) < len(text):
         line += text.count("\n", counted, i)
         counted = i
         if text[i] == "#":
@@ -137,7 +144,7 @@ def _statements(text: str) -> list[_Statement]:
             i = _line_end(text, j)
         else:
             out.append(_Statement(i, line, table + parts, len(table), False))
-            j = _SPACE.match(text, j).end()
+            j = _past(_SPACE, text, j)
             i = _value_end(text, j + text.startswith("=", j))
     return out
 
@@ -149,7 +156,7 @@ def dotted(parts: tuple[str, ...]) -> str:
 
 def key_of(text: str, offset: int) -> str:
     """The key of the statement that holds ``offset`` ("" before the first)."""
-    here = [s for s in _statements(text[:offset + 1]) if s.start <= offset]
+    here = [s for s in _statements(text[: offset + 1]) if s.start <= offset]
     return dotted(here[-1].path) if here else ""
 
 
@@ -224,9 +231,9 @@ def _clash(first: _Statement, then: _Statement) -> bool:
     """Whether ``then`` redefines what ``first`` defined (TOML forbids it)."""
     if first.path == then.path:
         return True
-    if not first.header and then.path[:len(first.path)] == first.path:  # reaches inside a value
+    if not first.header and then.path[: len(first.path)] == first.path:  # reaches inside a value
         return True
-    if not then.header and first.path[:len(then.path)] == then.path:  # a value over a table
+    if not then.header and first.path[: len(then.path)] == then.path:  # a value over a table
         return True
     made = {first.path[:k] for k in range(first.table + 1, len(first.path))}  # tables a dotted key made
     return then.header and then.path in made
@@ -236,7 +243,7 @@ def redefinition(text: str, line: int, column: int, message: str) -> tuple[str, 
     """Key, message and line for tomllib's "Cannot overwrite a value" and its kin, or None."""
     statements = _statements(text)
     starts = text.split("\n")
-    pos = sum(len(s) + 1 for s in starts[:line - 1]) + column - 1
+    pos = sum(len(s) + 1 for s in starts[: line - 1]) + column - 1
     here = [s for s in statements if s.start < pos]
     if not here:
         return None
@@ -244,20 +251,29 @@ def redefinition(text: str, line: int, column: int, message: str) -> tuple[str, 
     key = dotted(then.path)
     if m := re.fullmatch(r"Duplicate inline table key '(.*)'", message):
         inner = re.escape(m.group(1))
-        lines = [text.count("\n", 0, then.start + k.start()) + 1 for k in
-                 re.finditer(rf"(?<![\w-])[\"']?{inner}[\"']?\s*=", text[then.start:pos + 1])]
+        lines = [
+            text.count("\n", 0, then.start + k.start()) + 1
+            for k in re.finditer(rf"(?<![\w-])[\"']?{inner}[\"']?\s*=", text[then.start : pos + 1])
+        ]
         lines = lines if len(lines) > 1 else [line, line]
-        where = (f"first at line {lines[0]}, again at line {lines[-1]}" if lines[0] != lines[-1]
-                 else f"both on line {lines[0]}")
-        return (f"{key}.{dotted([m.group(1)])}", f"set twice in the same inline table ({where}); keep one",
-                lines[-1])
+        where = (
+            f"first at line {lines[0]}, again at line {lines[-1]}"
+            if lines[0] != lines[-1]
+            else f"both on line {lines[0]}"
+        )
+        return (f"{key}.{dotted((m.group(1),))}", f"set twice in the same inline table ({where}); keep one", lines[-1])
     first = next((s for s in here[:-1] if _clash(s, then)), None)
     if first is None:
         return None
     if first.path == then.path:
         what = f"table [{key}] is declared" if then.header and first.header else "set"
-        return key, (f"{what} twice: first at line {first.line}, again at line {then.line}; "
-                     "keep one"), then.line
+        return key, (f"{what} twice: first at line {first.line}, again at line {then.line}; keep one"), then.line
     shorter, longer = sorted((first.path, then.path), key=len)
-    return key, (f"{dotted(shorter)} is set twice: first at line {first.line}, again at line {then.line} "
-                 f"(through {dotted(longer)}: a key cannot be both a value and a table); keep one"), then.line
+    return (
+        key,
+        (
+            f"{dotted(shorter)} is set twice: first at line {first.line}, again at line {then.line} "
+            f"(through {dotted(longer)}: a key cannot be both a value and a table); keep one"
+        ),
+        then.line,
+    )

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,13 @@ import numpy as np
 
 from model.analyses.calibration.methods import GATES, REPORTED
 from model.analyses.calibration.pipeline import CalibrationRun
+from model.core.quantities import OUTCOMES, Q
+from model.core.variables import CRUXES, NAMES
 from model.priors.priors import Priors
+from model.priors.refit import market_source
+from model.report.figures import styled
 from model.report.render import _env
 from model.report.summary import display_path, versions
-from model.core.variables import CRUXES, NAMES
-from model.core.quantities import OUTCOMES, Q
-from model.report.figures import styled
-from model.priors.refit import market_source
 
 METHOD_COLORS = {"prior": "#8d99ae", "nuts": "#264653", "reweight": "#2a9d8f", "tilt": "#e9c46a"}
 
@@ -31,16 +32,28 @@ def build(run: CalibrationRun, calibrated: dict | None) -> dict[str, Any]:
 
     priors, market = run.priors, run.market
     order = [n for n in CRUXES] + [n for n in NAMES if n not in CRUXES]
-    methods = {k: {**m, "variables": {n: m["variables"][n] for n in order if n in m["variables"]}}
-               for k, m in run.methods.items()}
+    methods = {
+        k: {**m, "variables": {n: m["variables"][n] for n in order if n in m["variables"]}}
+        for k, m in run.methods.items()
+    }
     nuts = methods.get("nuts")
-    return {"priors": display_path(priors.path), "priors_digest": priors_digest(priors),
-            "name": priors.name, "target": market.target,
-            "horizon_years": market.horizon, "trust": market.trust, "samples": run.samples, "seed": run.seed,
-            "source": market_source(priors, market), "prior": run.prior, "methods": methods,
-            "gates": {k: {"op": op, "limit": v} for k, (op, v) in GATES.items()},
-            "calibrated_priors": calibrated, "versions": {**versions(), **_pymc_versions(methods)},
-            "nuts": {k: nuts[k] for k in ("draws", "chains", "tune")} if nuts else None}
+    return {
+        "priors": display_path(priors.path),
+        "priors_digest": priors_digest(priors),
+        "name": priors.name,
+        "target": market.target,
+        "horizon_years": market.horizon,
+        "trust": market.trust,
+        "samples": run.samples,
+        "seed": run.seed,
+        "source": market_source(priors, market),
+        "prior": run.prior,
+        "methods": methods,
+        "gates": {k: {"op": op, "limit": v} for k, (op, v) in GATES.items()},
+        "calibrated_priors": calibrated,
+        "versions": {**versions(), **_pymc_versions(methods)},
+        "nuts": {k: nuts[k] for k in ("draws", "chains", "tune")} if nuts else None,
+    }
 
 
 def _pymc_versions(methods) -> dict:
@@ -60,24 +73,33 @@ def _png(fig) -> bytes:
 
 
 @styled
-def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
+def crux_figure(priors: Priors, prior_worlds, posteriors: Mapping[str, tuple]) -> bytes:
     """Prior against posterior density of the two cruxes, one curve per method."""
     from model.report.figures import _plt, text
 
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    for ax, name in zip(axes, CRUXES):
+    for ax, name in zip(axes, CRUXES, strict=True):
         x0 = prior_worlds[name]
         if np.ptp(x0) == 0:
             ax.set_title(f"{text(name)}: a point prior")
             continue
         lo, hi = np.quantile(x0, [0.002, 0.998])
         bins = np.linspace(lo, hi, 60)
-        ax.hist(x0, bins=bins, density=True, histtype="stepfilled", alpha=0.35, color=METHOD_COLORS["prior"],
-                label="prior")
+        ax.hist(
+            x0, bins=bins, density=True, histtype="stepfilled", alpha=0.35, color=METHOD_COLORS["prior"], label="prior"
+        )
         for method, (x, w) in posteriors.items():
-            ax.hist(x[name], bins=bins, weights=w, density=True, histtype="step", lw=1.6,
-                    color=METHOD_COLORS[method], label=method)
+            ax.hist(
+                x[name],
+                bins=bins,
+                weights=w,
+                density=True,
+                histtype="step",
+                lw=1.6,
+                color=METHOD_COLORS[method],
+                label=method,
+            )
         ax.set_title(text(name))
         ax.set_yticks([])
     axes[0].legend(frameon=False, fontsize=8)
@@ -88,17 +110,23 @@ def crux_figure(priors: Priors, prior_worlds, posteriors: dict) -> bytes:
 
 @styled
 def outcome_figure(summary: dict) -> bytes:
-    from model.report.figures import _plt
     from model.core.quantities import SHORT
+    from model.report.figures import _plt
 
     plt = _plt()
     keys = [*OUTCOMES, Q.success_within_horizon]
-    cols = [("prior", summary["prior"])] + list(summary["methods"].items())
+    cols = [("prior", summary["prior"]), *summary["methods"].items()]
     fig, ax = plt.subplots(figsize=(8, 3.4))
     width = 0.8 / len(cols)
     for i, (name, block) in enumerate(cols):
-        ax.bar([k + i * width for k in range(len(keys))], [100 * block["outcomes"][q]["mean"] for q in keys], width,
-               label=name, color=METHOD_COLORS[name], alpha=0.9)
+        ax.bar(
+            [k + i * width for k in range(len(keys))],
+            [100 * block["outcomes"][q]["mean"] for q in keys],
+            width,
+            label=name,
+            color=METHOD_COLORS[name],
+            alpha=0.9,
+        )
     ax.axhline(100 * summary["target"], color="#e76f51", lw=1, ls="--", label=f"market {100 * summary['target']:.0f}%")
     ax.set_xticks([k + 0.4 - width / 2 for k in range(len(keys))], [SHORT[q] for q in keys], fontsize=7)
     ax.set_ylabel("percent")
@@ -109,7 +137,7 @@ def outcome_figure(summary: dict) -> bytes:
 
 
 @styled
-def success_h_figure(worlds, posteriors: dict, target: float) -> bytes:
+def success_h_figure(worlds, posteriors: Mapping[str, tuple], target: float) -> bytes:
     """The distribution of s_h across worlds: prior, and calibrated by each method, market marked."""
     from model.report.figures import _plt
 
@@ -122,8 +150,16 @@ def success_h_figure(worlds, posteriors: dict, target: float) -> bytes:
         x = np.asarray(draws["success_within_horizon"]) if "success_within_horizon" in draws else None
         if x is None:
             continue
-        ax.hist(x, bins=edges, weights=None if w is None else w, density=True, histtype="step", lw=1.6,
-                color=METHOD_COLORS[name], label=name)
+        ax.hist(
+            x,
+            bins=edges,
+            weights=None if w is None else w,
+            density=True,
+            histtype="step",
+            lw=1.6,
+            color=METHOD_COLORS[name],
+            label=name,
+        )
     ax.axvline(target, color="#e76f51", lw=1.2, ls="--", label=f"market {100 * target:.0f}%")
     ax.set_xlabel("a world's chance of success within the horizon, s_h")
     ax.set_ylabel("density across worlds")
@@ -160,8 +196,9 @@ def netcdf(idata) -> bytes:
             return fh.read()
 
 
-def files(summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml: str | None = None,
-          stem: str = "priors") -> dict[str, str | bytes]:
+def files(
+    summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml: str | None = None, stem: str = "priors"
+) -> dict[str, str | bytes]:
     env = _env()
     encoded = {k: base64.b64encode(v).decode("ascii") for k, v in figures.items()}
     ctx = {"s": summary, "reported": REPORTED, "figures": figures, "crux_names": CRUXES}
@@ -178,25 +215,32 @@ def files(summary: dict, figures: dict[str, bytes], idata=None, calibrated_toml:
     return out
 
 
-
-def calibrated(run: CalibrationRun, folder: Path | None = None) -> tuple[dict | None, str | None]:
+def calibrated(run: CalibrationRun, folder: str | Path | None = None) -> tuple[dict | None, str | None]:
     """calibration.json's ``calibrated_priors`` entry and the calibrated priors file, written to
     be saved in ``folder`` (its ``base`` is a path from there; default: beside the priors)."""
     from model.priors.refit import calibrated_file
 
     if run.apply is None:
         return None, None
+    assert run.source is not None and run.run_check is not None  # set with apply (calibration/pipeline.py)
     priors = run.priors
     folder = Path(folder) if folder is not None else Path(priors.path).parent
-    toml = calibrated_file(priors, run.market, run.apply, run.tilt_lambda, folder,
-                           run.posteriors[run.source], run.methods[run.source])
+    toml = calibrated_file(
+        priors, run.market, run.apply, run.tilt_lambda, folder, run.posteriors[run.source], run.methods[run.source]
+    )
     shown = "reweight" if run.apply == "update" and "reweight" in run.methods else run.source
-    entry = {"path": f"priors/{priors.path.stem}.calibrated.toml", "apply": run.apply,
-             "tilt_lambda": run.tilt_lambda, "base": _relative(priors.path, folder),
-             "run_check": {"samples": run.run_check.samples,
-                           "success_within_horizon": run.run_check.estimates["success_within_horizon"].as_dict(),
-                           "ess": run.run_check.ess},
-             "posterior_success_within_horizon": run.methods[shown]["success_within_horizon"]}
+    entry = {
+        "path": f"priors/{priors.path.stem}.calibrated.toml",
+        "apply": run.apply,
+        "tilt_lambda": run.tilt_lambda,
+        "base": _relative(priors.path, folder),
+        "run_check": {
+            "samples": run.run_check.samples,
+            "success_within_horizon": run.run_check.estimates["success_within_horizon"].as_dict(),
+            "ess": run.run_check.ess,
+        },
+        "posterior_success_within_horizon": run.methods[shown]["success_within_horizon"],
+    }
     return entry, toml
 
 
@@ -204,9 +248,11 @@ def make(run: CalibrationRun, out_dir: Path | None = None) -> tuple[dict, dict[s
     """calibration.json's dict and the report folder's files (calibrated file in out_dir/priors/)."""
     entry, toml = calibrated(run, Path(out_dir) / "priors" if out_dir is not None else None)
     summary = build(run, entry)
-    figures = {"outcomes.png": outcome_figure(summary),
-               "cruxes.png": crux_figure(run.priors, run.worlds, run.posteriors),
-               "success_h.png": success_h_figure(run.worlds, run.posteriors, run.market.target)}
+    figures = {
+        "outcomes.png": outcome_figure(summary),
+        "cruxes.png": crux_figure(run.priors, run.worlds, run.posteriors),
+        "success_h.png": success_h_figure(run.worlds, run.posteriors, run.market.target),
+    }
     if run.idata is not None:
         figures["ranks.png"] = rank_figure(run.idata)
     return summary, files(summary, figures, run.idata, toml, run.priors.path.stem)

@@ -9,19 +9,21 @@ from typing import Any
 import numpy as np
 
 from model.analyses.compare import COMPARED, Attribution, CruxMaps, crux_maps
+from model.core.quantities import Q
 from model.montecarlo.engine import Result
 from model.priors.priors import Priors
+from model.report.figures import styled
 from model.report.render import LABELS, _env
 from model.report.summary import OUTCOMES, display_path, versions
-from model.core.quantities import Q
-from model.report.figures import styled
 
 #: Why a player that no compared outcome depends on gets exactly 0.
-INERT_WHY = {"target": "the market's number: it only moves the calibration",
-             "trust": "how much you trust the market: it only moves the calibration",
-             "value_of_success": "a utility: it only moves the decision in the sensitivity section",
-             "cost_of_catastrophe": "a utility: it only moves the decision in the sensitivity section",
-             "cost_of_capability_externalities": "a utility: it only moves the decision in the sensitivity section"}
+INERT_WHY = {
+    "target": "the market's number: it only moves the calibration",
+    "trust": "how much you trust the market: it only moves the calibration",
+    "value_of_success": "a utility: it only moves the decision in the sensitivity section",
+    "cost_of_catastrophe": "a utility: it only moves the decision in the sensitivity section",
+    "cost_of_capability_externalities": "a utility: it only moves the decision in the sensitivity section",
+}
 
 
 class Summary(dict):
@@ -40,40 +42,58 @@ def _kind(player: str) -> str:
     return "variable"
 
 
-def build(runs: list[tuple[Priors, Result]], attributions: list[Attribution],
-          maps: CruxMaps | None = None) -> dict[str, Any]:
+def build(
+    runs: list[tuple[Priors, Result]], attributions: list[Attribution], maps: CruxMaps | None = None
+) -> dict[str, Any]:
     files = [display_path(p.path) for p, _ in runs]
     if maps is None:
         maps = crux_maps(runs)
     shown = (*OUTCOMES, "success_within_horizon", "plan_minus_baseline")
-    summary = Summary({
-        "files": files,
-        "names": {display_path(p.path): p.name for p, _ in runs},
-        "samples": runs[0][1].samples, "seed": runs[0][1].seed,
-        "outcomes": {display_path(p.path): {q: r.estimates[q].mean for q in shown} for p, r in runs},
-        "mcse": {display_path(p.path): {q: r.estimates[q].mcse for q in shown} for p, r in runs},
-        "attribution": [{
-            "from": display_path(at.source.path), "to": display_path(at.target.path), "method": at.method,
-            "samples": at.samples, "players": list(at.players),
-            "kinds": {p: _kind(p) for p in at.players},
-            "inert": {p: INERT_WHY.get(p, "no compared outcome depends on it") for p in at.inert},
-            "orderings": at.orderings,
-            "outcomes": {q: {"total": at.total[q], "total_se": at.total_se[q],
-                             "by_variable": at.by_variable[q], "se": at.se[q],
-                             **({"ordering_se": at.ordering_se[q]} if at.ordering_se else {})}
-                         for q in COMPARED},
-        } for at in attributions],
-        "crux_maps": {
-            "capability_needed": [float(maps.c_edges[0]), float(maps.c_edges[-1])],
-            "relative_difficulty": [float(maps.r_edges[0]), float(maps.r_edges[-1])],
-            "cells": len(maps.c_edges) - 1,
-            "axes": "the default axes, C from 0 to 2 and R from 0 to 1.5, widened where a view's central 99% "
-                    "reaches beyond",
-            "views": {f: {"worlds": w, "from": "the run's own map" if reused else "the run's worlds, binned again"}
-                      for f, w, reused in zip(files, maps.worlds, maps.reused)},
-        },
-        "versions": versions(),
-    })
+    summary = Summary(
+        {
+            "files": files,
+            "names": {display_path(p.path): p.name for p, _ in runs},
+            "samples": runs[0][1].samples,
+            "seed": runs[0][1].seed,
+            "outcomes": {display_path(p.path): {q: r.estimates[q].mean for q in shown} for p, r in runs},
+            "mcse": {display_path(p.path): {q: r.estimates[q].mcse for q in shown} for p, r in runs},
+            "attribution": [
+                {
+                    "from": display_path(at.source.path),
+                    "to": display_path(at.target.path),
+                    "method": at.method,
+                    "samples": at.samples,
+                    "players": list(at.players),
+                    "kinds": {p: _kind(p) for p in at.players},
+                    "inert": {p: INERT_WHY.get(p, "no compared outcome depends on it") for p in at.inert},
+                    "orderings": at.orderings,
+                    "outcomes": {
+                        q: {
+                            "total": at.total[q],
+                            "total_se": at.total_se[q],
+                            "by_variable": at.by_variable[q],
+                            "se": at.se[q],
+                            **({"ordering_se": at.ordering_se[q]} if at.ordering_se else {}),
+                        }
+                        for q in COMPARED
+                    },
+                }
+                for at in attributions
+            ],
+            "crux_maps": {
+                "capability_needed": [float(maps.c_edges[0]), float(maps.c_edges[-1])],
+                "relative_difficulty": [float(maps.r_edges[0]), float(maps.r_edges[-1])],
+                "cells": len(maps.c_edges) - 1,
+                "axes": "the default axes, C from 0 to 2 and R from 0 to 1.5, widened where a view's central 99% "
+                "reaches beyond",
+                "views": {
+                    f: {"worlds": w, "from": "the run's own map" if reused else "the run's worlds, binned again"}
+                    for f, w, reused in zip(files, maps.worlds, maps.reused, strict=True)
+                },
+            },
+            "versions": versions(),
+        }
+    )
     summary.maps = maps
     return summary
 
@@ -90,8 +110,7 @@ def figure(summary: dict[str, Any]) -> bytes:
     width = 0.8 / len(files)
     for i, f in enumerate(files):
         vals = [100 * summary["outcomes"][f][q] for q in OUTCOMES]
-        ax.bar([k + i * width for k in range(len(OUTCOMES))], vals, width, label=label(summary["names"][f]),
-               alpha=0.85)
+        ax.bar([k + i * width for k in range(len(OUTCOMES))], vals, width, label=label(summary["names"][f]), alpha=0.85)
     ax.set_xticks([k + 0.4 - width / 2 for k in range(len(OUTCOMES))], [LABELS[q] for q in OUTCOMES], fontsize=8)
     ax.set_ylabel("percent")
     ax.legend(frameon=False, fontsize=8)
@@ -101,14 +120,22 @@ def figure(summary: dict[str, Any]) -> bytes:
         by = pair["outcomes"][Q.success]["by_variable"]
         se = pair["outcomes"][Q.success]["se"]
         names = sorted((k for k in by if k not in pair.get("inert", {})), key=lambda k: abs(by[k]))
-        ax.barh([text(k) for k in names], [100 * by[k] for k in names],
-                xerr=[200 * (se.get(k) or 0) for k in names], capsize=2, error_kw={"lw": 0.8},
-                color=[OUTCOME_COLORS[Q.success] if by[k] >= 0 else OUTCOME_COLORS[Q.x_risk] for k in names])
+        ax.barh(
+            [text(k) for k in names],
+            [100 * by[k] for k in names],
+            xerr=[200 * (se.get(k) or 0) for k in names],
+            capsize=2,
+            error_kw={"lw": 0.8},
+            color=[OUTCOME_COLORS[Q.success] if by[k] >= 0 else OUTCOME_COLORS[Q.x_risk] for k in names],
+        )
         ax.axvline(0, color="black", lw=0.8)
         ax.set_xlabel("percentage points of success (± 2 standard errors)")
         ends = {k: text(summary["names"][pair[k]]) for k in ("from", "to")}
-        ax.set_title(f"Why success differs: {ends['from']} → {ends['to']} "
-                     f"(total {100 * pair['outcomes'][Q.success]['total']:+.1f} pp)", fontsize=9)
+        ax.set_title(
+            f"Why success differs: {ends['from']} → {ends['to']} "
+            f"(total {100 * pair['outcomes'][Q.success]['total']:+.1f} pp)",
+            fontsize=9,
+        )
         ax.tick_params(labelsize=7)
     fig.tight_layout()
     return png(fig)
@@ -126,8 +153,9 @@ def crux_figure(summary: dict[str, Any], maps: CruxMaps) -> bytes:
     files = summary["files"]
     k = len(files)
     rows = ((Q.success, "P(success)", "viridis"), (Q.x_risk, "P(existential risk)", "magma"))
-    fig, axes = plt.subplots(len(rows), k, figsize=(3.3 * k + 1.2, 6.4), squeeze=False, sharex=True, sharey=True,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        len(rows), k, figsize=(3.3 * k + 1.2, 6.4), squeeze=False, sharex=True, sharey=True, layout="constrained"
+    )
     meshes = {}
     cc = (maps.c_edges[1:] + maps.c_edges[:-1]) / 2
     rc = (maps.r_edges[1:] + maps.r_edges[:-1]) / 2
@@ -137,10 +165,10 @@ def crux_figure(summary: dict[str, Any], maps: CruxMaps) -> bytes:
         for row, (q, title, cmap) in enumerate(rows):
             ax = axes[row, col]
             mean = maps.means[col][q]
-            smooth = np.where(smooth_n >= 5, gaussian_filter(np.nan_to_num(mean) * counts, 1.0)
-                              / np.maximum(smooth_n, 1e-300), np.nan)
-            meshes[row] = ax.pcolormesh(maps.c_edges, maps.r_edges, smooth.T, cmap=cmap, vmin=0, vmax=1,
-                                        shading="flat")
+            smooth = np.where(
+                smooth_n >= 5, gaussian_filter(np.nan_to_num(mean) * counts, 1.0) / np.maximum(smooth_n, 1e-300), np.nan
+            )
+            meshes[row] = ax.pcolormesh(maps.c_edges, maps.r_edges, smooth.T, cmap=cmap, vmin=0, vmax=1, shading="flat")
             if np.count_nonzero(counts) > 4:
                 density = gaussian_filter(counts, 1.2)
                 levels = np.unique(np.quantile(density[density > 0], [0.5, 0.8, 0.95]))
@@ -158,8 +186,10 @@ def crux_figure(summary: dict[str, Any], maps: CruxMaps) -> bytes:
             ax.tick_params(labelsize=7)
     for row, (_, title, _) in enumerate(rows):
         fig.colorbar(meshes[row], ax=list(axes[row, :]), label=title, fraction=0.04, pad=0.02)
-    fig.suptitle("The two cruxes on common axes (white contours: each view's prior density, 50/80/95%; "
-                 "dotted: C = 1, R = 1)", fontsize=9)
+    fig.suptitle(
+        "The two cruxes on common axes (white contours: each view's prior density, 50/80/95%; dotted: C = 1, R = 1)",
+        fontsize=9,
+    )
     return png(fig)
 
 
@@ -171,12 +201,16 @@ def files(summary: dict[str, Any]) -> dict[str, str | bytes]:
     crux = crux_figure(summary, maps) if maps is not None else None
     env = _env()
     ctx = {"s": summary, "compared": COMPARED, "crux": crux is not None and "crux_maps" in summary}
-    out = {"compare.json": json.dumps(summary, indent=2) + "\n",
-           "compare.md": env.get_template("compare.md.j2").render(**ctx),
-           "compare.html": env.get_template("compare.html.j2").render(
-               **ctx, figure=base64.b64encode(png).decode("ascii"),
-               crux_figure=base64.b64encode(crux).decode("ascii") if crux else ""),
-           "figures/compare.png": png}
+    out = {
+        "compare.json": json.dumps(summary, indent=2) + "\n",
+        "compare.md": env.get_template("compare.md.j2").render(**ctx),
+        "compare.html": env.get_template("compare.html.j2").render(
+            **ctx,
+            figure=base64.b64encode(png).decode("ascii"),
+            crux_figure=base64.b64encode(crux).decode("ascii") if crux else "",
+        ),
+        "figures/compare.png": png,
+    }
     if crux is not None:
         out["figures/crux_maps.png"] = crux
     return out

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from model.report.figures import FIGURES, FROM_PRIORS, draw, new_figure, png
 
 if TYPE_CHECKING:
+    from multiprocessing import Process
+
     from model.montecarlo.engine import Result
     from model.priors.priors import Priors
 
@@ -21,14 +23,22 @@ if TYPE_CHECKING:
 DRAW_WHILE_SIMULATING = 10**7
 
 #: Rough CPU seconds of each figure, to share them between two drawing processes.
-COST = {"priors.png": 0.36, "ambition.png": 0.26, "amdahl.png": 0.24, "horizon.png": 0.18,
-        "crux_map.png": 0.14, "outcomes.png": 0.1, "plan_vs_baseline.png": 0.06}
+COST = {
+    "priors.png": 0.36,
+    "ambition.png": 0.26,
+    "amdahl.png": 0.24,
+    "horizon.png": 0.18,
+    "crux_map.png": 0.14,
+    "outcomes.png": 0.1,
+    "plan_vs_baseline.png": 0.06,
+}
 
 
 def marginals(priors: Priors) -> SimpleNamespace:
     """What the figures use of the priors (each variable's marginal), in a form that pickles."""
-    return SimpleNamespace(variables={name: SimpleNamespace(marginal=v.marginal, unused=v.unused)
-                                      for name, v in priors.variables.items()})
+    return SimpleNamespace(
+        variables={name: SimpleNamespace(marginal=v.marginal, unused=v.unused) for name, v in priors.variables.items()}
+    )
 
 
 def _draw_some(names, priors, result) -> dict:
@@ -72,14 +82,14 @@ def _draw_loop(conn, role: int, processes: int, taken, parent: int) -> dict:
         kind, payload = workers.receive(conn, alive=alive)
         if kind == "priors":
             priors = payload
-            pngs.update(_draw_some([n for n in FROM_PRIORS if _PRIORS_ROLE[n] % processes == role],
-                                   priors, None))
+            pngs.update(_draw_some([n for n in FROM_PRIORS if _PRIORS_ROLE[n] % processes == role], priors, None))
             continue
         given, result = payload
         if given is not None:  # a long run: the priors' figures come with the result's
             priors = given
-        todo = sorted((n for n in FIGURES if given is not None or n not in FROM_PRIORS),
-                      key=lambda n: -COST.get(n, 0.2))
+        todo = sorted(
+            (n for n in FIGURES if given is not None or n not in FROM_PRIORS), key=lambda n: -COST.get(n, 0.2)
+        )
         while True:
             k = _take(taken, alive)
             if k >= len(todo):
@@ -149,7 +159,7 @@ class Drawing:
         from model.montecarlo import workers
 
         self._processes = processes or min(2, workers.usable_cores())
-        self._process = None
+        self._process: Process | None = None
         self._conns: list = []
         self._priors_sent = False
         if now:
@@ -164,8 +174,12 @@ class Drawing:
         pipes = [ctx.Pipe() for _ in range(2 if self._processes > 1 and ctx.get_start_method() == "fork" else 1)]
         self._conns = [mine for mine, _ in pipes]
         theirs = [t for _, t in pipes]
-        self._process = workers.start(_drawer, (theirs[0], theirs[1] if len(theirs) > 1 else None, os.getpid(),
-                                                ctx.Value("i", 0)), name="aar-drawing", daemon=False)
+        self._process = workers.start(
+            _drawer,
+            (theirs[0], theirs[1] if len(theirs) > 1 else None, os.getpid(), ctx.Value("i", 0)),
+            name="aar-drawing",
+            daemon=False,
+        )
         for t in theirs:
             t.close()
 
@@ -178,8 +192,8 @@ class Drawing:
             try:
                 conn.send(message)
             except OSError:  # a broken pipe: every reader is gone
-                raise workers.ChildDied(f"the figure-drawing process stopped unexpectedly (exit code "
-                                        f"{self._process.exitcode})") from None
+                code = None if self._process is None else self._process.exitcode
+                raise workers.ChildDied(f"the figure-drawing process stopped unexpectedly (exit code {code})") from None
 
     def start(self, priors: Priors, now: bool = True) -> None:
         """Give the priors; with ``now`` their figures are drawn at once, else with the result's."""
@@ -194,6 +208,7 @@ class Drawing:
         """Every figure as PNG bytes, keyed by file name, in FIGURES order."""
         if self._process is None:  # not started with the simulation: start now
             self._launch()
+        assert self._process is not None  # set by _launch
         self._send(("result", (None if self._priors_sent else marginals(self._priors), result)))
         from model.montecarlo import workers
 
@@ -207,7 +222,7 @@ class Drawing:
             raise pngs[""]
         return {name: pngs[name] for name in FIGURES}
 
-    def __enter__(self) -> "Drawing":
+    def __enter__(self) -> Drawing:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import functools
 import io
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
 from model.core.quantities import COLORS, SHORT
 
 if TYPE_CHECKING:  # imported lazily: a drawing process forked before them starts light
+    from matplotlib.typing import RcKeyType
+
     from model.montecarlo.engine import Result
     from model.priors.priors import Priors
 
@@ -30,16 +33,25 @@ ESSAY_WEEK = 52_000  # "a thousand years of work in a week": 52 × 1000
 
 _STYLE_LOCK = threading.RLock()
 
-STYLE = {"figure.dpi": 110, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-         "text.usetex": False}
+STYLE: dict[RcKeyType, Any] = {
+    "figure.dpi": 110,
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "text.usetex": False,
+}
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-def styled(draw: Callable[..., bytes]) -> Callable[..., bytes]:
+
+def styled(draw: Callable[_P, _R]) -> Callable[_P, _R]:
     """Draw inside ``matplotlib.rc_context(STYLE)``: the report's style applies to its figures
     only, and a notebook's backend and rcParams are left as they were (no global change)."""
+
     @functools.wraps(draw)
-    def within(*args: Any, **kwargs: Any) -> bytes:
+    def within(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         import matplotlib
 
         # rc_context saves and restores the process-wide rcParams: two threads inside it at once
@@ -100,7 +112,6 @@ def png(fig) -> bytes:
     return buf.getvalue()
 
 
-
 #: tight_layout's padding: 1.08 × the font size, in inches. Figures set fixed margins
 #: (``fig.subplots_adjust``) where tight_layout found them for every preset (it costs a third of
 #: a figure's drawing: it lays out every tick label, many on logit axes), with the room for tick
@@ -135,7 +146,6 @@ def logit_percent(axis) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
-
 FIGURES = {
     "outcomes.png": "The four outcomes",
     "crux_map.png": "The crux map",
@@ -160,14 +170,18 @@ def draw(name: str, priors: Priors, result: Result | None = None) -> bytes:
         return png(prior_figures.amdahl(priors))
     if name == "priors.png":
         return png(prior_figures.priors_grid(priors))
+    assert result is not None, f"{name} is drawn from the run's result"
     if name == "crux_map.png":
         return png(outcome_figures.crux_map(result, priors))
-    make = {"outcomes.png": outcome_figures.outcomes, "horizon.png": outcome_figures.horizon,
-            "plan_vs_baseline.png": outcome_figures.plan_vs_baseline, "ambition.png": outcome_figures.ambition}
+    make = {
+        "outcomes.png": outcome_figures.outcomes,
+        "horizon.png": outcome_figures.horizon,
+        "plan_vs_baseline.png": outcome_figures.plan_vs_baseline,
+        "ambition.png": outcome_figures.ambition,
+    }
     return png(make[name](result))
 
 
 def render_all(priors: Priors, result: Result) -> dict[str, bytes]:
     """Every figure as PNG bytes, keyed by file name (in this process)."""
     return {name: draw(name, priors, result) for name in FIGURES}
-

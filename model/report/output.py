@@ -30,8 +30,8 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from model.core.errors import OutputError
 
@@ -67,8 +67,12 @@ def _is_ours(folder: Path, name: str) -> bool:
     except OSError:
         return False
     marker = read_marker(path) if path.is_dir() and not path.is_symlink() else None
-    return marker is not None and isinstance(marker.get("name"), str) and _digest(marker["name"]) == head[5:] \
+    return (
+        marker is not None
+        and isinstance(marker.get("name"), str)
+        and _digest(marker["name"]) == head[5:]
         and (suffix == "old" or marker.get("kind") == "staging")
+    )
 
 
 def read_marker(folder: Path) -> dict | None:
@@ -128,7 +132,7 @@ class ReportFolder:
         self._identity: tuple[int, int] | None = None  # the folder's (device, inode) when prepared
 
     # -- context manager -------------------------------------------------------------
-    def __enter__(self) -> "ReportFolder":
+    def __enter__(self) -> ReportFolder:
         self.prepare()
         return self
 
@@ -149,11 +153,15 @@ class ReportFolder:
             raise self._fail("it is the root folder; choose a new folder for the report")
         cwd = Path(os.path.realpath(os.getcwd()))
         if p == cwd or p in cwd.parents:
-            raise self._fail("it is the current folder or contains it, which cannot be replaced; "
-                             "choose a new folder, e.g. --out ./report")
+            raise self._fail(
+                "it is the current folder or contains it, which cannot be replaced; "
+                "choose a new folder, e.g. --out ./report"
+            )
         if str(p) in _mount_points() or os.path.ismount(p):
-            raise self._fail("it is a mount point, which cannot be replaced atomically; "
-                             f"write to a folder inside it, e.g. --out {self.shown / 'report'}")
+            raise self._fail(
+                "it is a mount point, which cannot be replaced atomically; "
+                f"write to a folder inside it, e.g. --out {self.shown / 'report'}"
+            )
         for parent in p.parents:
             if parent.exists() and not parent.is_dir():
                 raise self._fail(f"{parent} is a file, not a folder")
@@ -176,8 +184,10 @@ class ReportFolder:
         foreign = [e for e in entries if not _is_ours(p, e) and read_marker(p / e) is None]
         if foreign:
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-            raise self._fail(f"it holds files this program did not write ({shown}); nothing was "
-                             "changed. Choose a new or empty folder, or one aar-risk wrote before")
+            raise self._fail(
+                f"it holds files this program did not write ({shown}); nothing was "
+                "changed. Choose a new or empty folder, or one aar-risk wrote before"
+            )
 
     def _check_mounts_inside(self) -> None:
         """A file system mounted inside the folder would be carried into the new report and
@@ -185,18 +195,16 @@ class ReportFolder:
         prefix = str(self.path).rstrip("/") + "/"
         inside = sorted(m for m in _mount_points() if m.startswith(prefix))
         if inside:
-            raise self._fail(f"a file system is mounted inside it ({inside[0]}); unmount it or "
-                             "choose another folder")
+            raise self._fail(f"a file system is mounted inside it ({inside[0]}); unmount it or choose another folder")
 
     def _check_sub_locks(self) -> None:
         """Refuse while any report inside this folder, at any depth, is being written."""
         if not self.path.is_dir():
             return
-        for root, dirs, names in os.walk(self.path, onerror=lambda e: None):
+        for root, _dirs, names in os.walk(self.path, onerror=lambda e: None):
             for name in names:
                 if name.endswith(".lock") and _is_ours(Path(root), name) and _held(Path(root) / name):
-                    raise self._fail("another aar-risk is writing a report inside it; wait for it "
-                                     "to finish")
+                    raise self._fail("another aar-risk is writing a report inside it; wait for it to finish")
 
     def _check_holders(self) -> None:
         """Refuse while a report folder that holds this one (at any height) is being written:
@@ -206,8 +214,7 @@ class ReportFolder:
                 break
             lock = _sibling(above, "lock")
             if os.path.lexists(lock) and _is_ours(above.parent, lock.name) and _held(lock):
-                raise self._fail(f"another aar-risk is writing {above}, which holds this folder; wait "
-                                 "for it to finish")
+                raise self._fail(f"another aar-risk is writing {above}, which holds this folder; wait for it to finish")
 
     def _check_holder(self) -> None:
         """A sub-report's parent (``lock_at``) must itself be safe to hold our folders."""
@@ -227,8 +234,10 @@ class ReportFolder:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
-                raise self._fail(f"another aar-risk is writing {self.lock_at} (lock {path}); "
-                                 "wait for it to finish or choose another --out") from None
+                raise self._fail(
+                    f"another aar-risk is writing {self.lock_at} (lock {path}); "
+                    "wait for it to finish or choose another --out"
+                ) from None
             try:  # the holder before us may have removed the file: lock the file that is there
                 same = os.path.samestat(os.fstat(fd), os.lstat(path))
             except FileNotFoundError:
@@ -260,13 +269,16 @@ class ReportFolder:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or (st.st_size and not _is_ours(path.parent, path.name)):
             os.close(fd)
-            raise self._fail(f"{path} is not a lock aar-risk made (a file of yours, a link or a pipe "
-                             "with the lock's name); move it away")
+            raise self._fail(
+                f"{path} is not a lock aar-risk made (a file of yours, a link or a pipe "
+                "with the lock's name); move it away"
+            )
         return fd
 
     def _unlock(self) -> None:
         if self._lock_fd is None:
             return
+        assert self._lock_path is not None  # set with the descriptor
         _unlink_if_same(self._lock_path, self._lock_fd)  # never another file put in its place
         os.close(self._lock_fd)
         self._lock_fd = None
@@ -278,8 +290,9 @@ class ReportFolder:
         parent = self.path.parent
         if os.path.lexists(old):
             if not _is_ours(parent, old.name):
-                raise self._fail(f"{old} is in the way and was not made by aar-risk for this folder; "
-                                 "move it away first")
+                raise self._fail(
+                    f"{old} is in the way and was not made by aar-risk for this folder; move it away first"
+                )
             if not self.path.exists():
                 os.rename(old, self.path)  # killed between the two renames: put it back
             else:
@@ -288,11 +301,12 @@ class ReportFolder:
             if _is_ours(parent, new.name) or (new.is_dir() and not new.is_symlink() and not os.listdir(new)):
                 shutil.rmtree(new)  # a killed run's staging folder (or an empty one made just before)
             else:
-                raise self._fail(f"{new} is in the way and was not made by aar-risk for this folder; "
-                                 "move it away first")
+                raise self._fail(
+                    f"{new} is in the way and was not made by aar-risk for this folder; move it away first"
+                )
 
     # -- public ----------------------------------------------------------------------
-    def prepare(self) -> "ReportFolder":
+    def prepare(self) -> ReportFolder:
         """Refuse unsafe folders, lock, repair leftovers and check we can write. No work yet."""
         try:
             self._refuse_unsafe()
@@ -351,10 +365,14 @@ class ReportFolder:
     def _check_unchanged(self) -> None:
         """The folder must be what it was when prepared (not swapped for a link or another folder)."""
         if _identity(self.path) != self._identity:
-            now = ("a symbolic link" if os.path.islink(self.path) else "another folder" if os.path.lexists(self.path)
-                   else "gone")
-            raise self._fail(f"it changed while the report was being made (it is now {now}); nothing "
-                             "was written")
+            now = (
+                "a symbolic link"
+                if os.path.islink(self.path)
+                else "another folder"
+                if os.path.lexists(self.path)
+                else "gone"
+            )
+            raise self._fail(f"it changed while the report was being made (it is now {now}); nothing was written")
 
     def _swap(self, staging: Path) -> None:
         self._check_unchanged()
@@ -382,8 +400,10 @@ class ReportFolder:
         try:
             shutil.rmtree(folder)
         except OSError as exc:
-            raise OutputError(f"the new report is in {self.shown}, but the earlier one could not be "
-                              f"removed from {folder}: {_reason(exc)}") from None
+            raise OutputError(
+                f"the new report is in {self.shown}, but the earlier one could not be "
+                f"removed from {folder}: {_reason(exc)}"
+            ) from None
 
     def release(self) -> None:
         """Drop an unfinished staging folder and the lock; the earlier report is untouched."""

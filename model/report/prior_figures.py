@@ -36,11 +36,17 @@ def amdahl(priors: Priors):
     draws = np.asarray(p_marg.ppf(u), dtype=float)
     draws = draws[(draws > p[0]) & (draws < p[-1])]
     if draws.size:
-        twin.hist(draws, bins=special.expit(np.linspace(-1, 12, 80)), color="#2a9d8f", alpha=0.35,
-                  density=False, weights=np.full(draws.size, 1 / u.size))
+        twin.hist(
+            draws,
+            bins=special.expit(np.linspace(-1, 12, 80)),
+            color="#2a9d8f",
+            alpha=0.35,
+            density=False,
+            weights=np.full(draws.size, 1 / u.size),
+        )
     twin.set_ylabel("your prior: share of worlds", color="#2a9d8f")
     twin.spines["right"].set_visible(True)
-    reach = float(1 - p_marg.cdf(1 - 1 / ESSAY_WEEK))
+    reach = float(1 - p_marg.cdf(np.asarray(1 - 1 / ESSAY_WEEK)))
     ax.set_title(f"Amdahl's law: P(speed-up ≥ 52,000×, 'a thousand years in a week') = {reach:.2g}")
     ax.legend(loc="upper left", frameon=False)
     fig.subplots_adjust(left=0.093, bottom=0.144, top=0.916, right=right_of(fig, twin))
@@ -52,12 +58,16 @@ def priors_grid(priors: Priors):
     fig = new_figure(figsize=(10, 8.5))
     axes = fig.subplots(4, 4)
     used = [n for n in NAMES if priors.variables[n].unused is None]  # v3: build_lag or years_to_build is unused
-    for ax, name in zip(axes.flat, used):
+    for ax, name in zip(axes.flat, used, strict=True):
         m = priors.variables[name].marginal
         lo, hi = (float(v) for v in m.ppf(np.array([0.05, 0.95])))
         var = BY_NAME[name]
-        ax.set_title(f"{name} ({var.symbol})" + ("  · crux" if var.crux else ""), fontsize=8,
-                     color="#264653" if var.crux else "black", fontweight="bold" if var.crux else None)
+        ax.set_title(
+            f"{name} ({var.symbol})" + ("  · crux" if var.crux else ""),
+            fontsize=8,
+            color="#264653" if var.crux else "black",
+            fontweight="bold" if var.crux else None,
+        )
         atoms = [(v, w) for v, w in m.atoms if w > 0]
         if atoms and sum(w for _, w in atoms) >= 1 - 1e-12:
             for v, w in atoms:
@@ -76,8 +86,7 @@ def priors_grid(priors: Priors):
             for v, w in atoms:
                 ax.vlines(v, 0, np.nanmax(y) * w, color="#e76f51", lw=3)
             ax.set_ylim(bottom=0)
-        ax.text(0.98, 0.95, f"90%: {lo:.3g} – {hi:.3g}", transform=ax.transAxes, ha="right", va="top",
-                fontsize=7)
+        ax.text(0.98, 0.95, f"90%: {lo:.3g} – {hi:.3g}", transform=ax.transAxes, ha="right", va="top", fontsize=7)
         ax.set_yticks([])
         ax.tick_params(labelsize=7)
     fig.suptitle("Your priors (shaded: 90% interval; sources are in the table below)", fontsize=10)

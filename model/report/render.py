@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -15,7 +15,7 @@ from model.core.text import visible
 from model.core.variables import BY_NAME, CRUXES
 
 
-def _has_error(mcse) -> bool:
+def _has_error(mcse: float | None) -> TypeGuard[float]:
     """Whether a Monte Carlo error was estimated: None (a single world), 0 and NaN mean "no error"."""
     return mcse is not None and math.isfinite(mcse) and mcse > 0
 
@@ -32,7 +32,7 @@ def pct(value: float, digits: int) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
-def pct_pm(est: dict[str, float | None]) -> str:
+def pct_pm(est: dict[str, Any]) -> str:
     """``mean ± error pp``; the mean alone where no error could be estimated."""
     mcse = est.get("mcse")
     d = decimals(mcse)
@@ -46,7 +46,7 @@ def pm(se: float | None, fmt: str = "%.2f", scale: float = 100.0) -> str:
     return f" ± {fmt % (scale * se)}" if _has_error(se) else ""
 
 
-def spread(est: dict[str, float | None]) -> str:
+def spread(est: dict[str, Any]) -> str:
     d = max(decimals(est.get("mcse")) - 1, 1)
     return " / ".join(pct(est[k], d) for k in ("p5", "p50", "p95"))
 
@@ -126,14 +126,35 @@ def _shown(value: Any) -> Any:
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("model.report", "templates"), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      autoescape=select_autoescape(["html.j2"]), finalize=_shown)
-    env.filters.update(pct_pm=pct_pm, spread=spread, pct=lambda v, d=1: pct(v, d), pm=pm,
-                       md=md, md_quote=md_quote, md_code=md_code, kl=kl_text)
-    env.globals.update(labels=LABELS, definitions=DEFINITIONS, variables=BY_NAME, cruxes=CRUXES,
-                       rows=ROWS, headline=HEADLINE, plan_rows=(Q.baseline_success, Q.plan_solved, Q.plan_minus_baseline),
-                       calibration_columns=(*OUTCOMES, Q.baseline_success, Q.plan_minus_baseline))
+    env = Environment(
+        loader=PackageLoader("model.report", "templates"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=select_autoescape(["html.j2"]),
+        finalize=_shown,
+    )
+    env.filters.update(
+        pct_pm=pct_pm,
+        spread=spread,
+        pct=lambda v, d=1: pct(v, d),
+        pm=pm,
+        md=md,
+        md_quote=md_quote,
+        md_code=md_code,
+        kl=kl_text,
+    )
+    env.globals.update(
+        labels=LABELS,
+        definitions=DEFINITIONS,
+        variables=BY_NAME,
+        cruxes=CRUXES,
+        rows=ROWS,
+        headline=HEADLINE,
+        plan_rows=(Q.baseline_success, Q.plan_solved, Q.plan_minus_baseline),
+        calibration_columns=(*OUTCOMES, Q.baseline_success, Q.plan_minus_baseline),
+    )
     return env
 
 
@@ -146,23 +167,29 @@ def markdown(summary: dict[str, Any], sens: dict | None = None, link: dict = NO_
     return _env().get_template("report.md.j2").render(s=summary, sens=sens, calibration=link)
 
 
-def html(summary: dict[str, Any], figures: dict[str, bytes], sens: dict | None = None,
-         link: dict = NO_CALIBRATION) -> str:
+def html(
+    summary: dict[str, Any], figures: dict[str, bytes], sens: dict | None = None, link: dict = NO_CALIBRATION
+) -> str:
     """report.html for one run: self-contained, figures embedded, no external requests."""
     encoded = {k: base64.b64encode(v).decode("ascii") for k, v in figures.items()}
     return _env().get_template("report.html.j2").render(s=summary, figures=encoded, sens=sens, calibration=link)
 
 
-def files(summary: dict[str, Any], figures: dict[str, bytes], sens: dict | None = None,
-          link: dict = NO_CALIBRATION) -> dict[str, str | bytes]:
+def files(
+    summary: dict[str, Any], figures: dict[str, bytes], sens: dict | None = None, link: dict = NO_CALIBRATION
+) -> dict[str, str | bytes]:
     """Every file of a run's report folder, by relative path (sensitivity.json when ``sens``).
     ``link`` says whether a calibration of these priors sits beside the report (``exists``) and
     was made from these very priors (``current``); it is not part of summary.json, which
     depends only on the priors, the samples and the seed."""
     import json
 
-    out = {"summary.json": json.dumps(summary, indent=2) + "\n", "report.md": markdown(summary, sens, link),
-           "report.html": html(summary, figures, sens, link), **{f"figures/{k}": v for k, v in figures.items()}}
+    out: dict[str, str | bytes] = {
+        "summary.json": json.dumps(summary, indent=2) + "\n",
+        "report.md": markdown(summary, sens, link),
+        "report.html": html(summary, figures, sens, link),
+        **{f"figures/{k}": v for k, v in figures.items()},
+    }
     if sens is not None:
         out["sensitivity.json"] = json.dumps(sens, indent=2) + "\n"
     return out

@@ -16,8 +16,13 @@ def versions() -> dict[str, str]:
     import pydantic
     import scipy
 
-    return {"model": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "pydantic": pydantic.__version__, "python": platform.python_version()}
+    return {
+        "model": __version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "pydantic": pydantic.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def display_path(path) -> str:
@@ -34,9 +39,16 @@ def display_path(path) -> str:
 def ambition_curve(result: Result, least: int = 200) -> list[dict[str, float]]:
     """Mean outcomes per speed-up bin with at least ``least`` worlds (the ambition curve)."""
     a = result.ambition
-    return [{"speedup_from": float(a.edges[i]), "speedup_to": float(a.edges[i + 1]),
-             "worlds": int(a.counts[i]), **{q: float(a.means[q][i]) for q in a.means}}
-            for i in range(len(a.counts)) if a.counts[i] >= least]
+    return [
+        {
+            "speedup_from": float(a.edges[i]),
+            "speedup_to": float(a.edges[i + 1]),
+            "worlds": int(a.counts[i]),
+            **{q: float(a.means[q][i]) for q in a.means},
+        }
+        for i in range(len(a.counts))
+        if a.counts[i] >= least
+    ]
 
 
 #: Below this effective sample size (or 10% of the worlds) a weighted run warns.
@@ -56,11 +68,19 @@ def applied(priors: Priors, result: Result) -> dict[str, Any] | None:
     if result.weighting is None:
         return None
     c = priors.calibration
+    assert result.ess is not None  # a run sets it
     ess = float(result.ess)
-    return {"apply": result.weighting[0], "target": c.target, "horizon_years": c.horizon_years,
-            "trust": c.trust, "tilt_lambda": c.tilt_lambda, "effective_sample_size": ess,
-            "warning": ess < ESS_WARNING or ess < 0.1 * result.samples,
-            "fitted_to": c.fitted_to, "warnings": list(priors.warnings)}
+    return {
+        "apply": result.weighting[0],
+        "target": c.target,
+        "horizon_years": c.horizon_years,
+        "trust": c.trust,
+        "tilt_lambda": c.tilt_lambda,
+        "effective_sample_size": ess,
+        "warning": ess < ESS_WARNING or ess < 0.1 * result.samples,
+        "fitted_to": c.fitted_to,
+        "warnings": list(priors.warnings),
+    }
 
 
 def build(priors: Priors, result: Result) -> dict[str, Any]:
@@ -75,12 +95,22 @@ def build(priors: Priors, result: Result) -> dict[str, Any]:
         "outcomes": {k: est[k] for k in OUTCOMES},
         "kicking_the_can_parts": {k: est[k] for k in PARTS},
         **{k: est[k] for k in EXTRA},
-        "calibration_target": {"target": result.target, "horizon_years": result.horizon,
-                               "percentile": result.target_percentile,
-                               "source": priors.calibration.source},
-        "variables": {n: {"written": p.written, "family": p.marginal.family, "source": p.source,
-                          "from": display_path(p.origin), **({"unused": p.unused} if p.unused else {})}
-                      for n, p in priors.variables.items()},
+        "calibration_target": {
+            "target": result.target,
+            "horizon_years": result.horizon,
+            "percentile": result.target_percentile,
+            "source": priors.calibration.source,
+        },
+        "variables": {
+            n: {
+                "written": p.written,
+                "family": p.marginal.family,
+                "source": p.source,
+                "from": display_path(p.origin),
+                **({"unused": p.unused} if p.unused else {}),
+            }
+            for n, p in priors.variables.items()
+        },
         "notices": list(priors.notices),
         "ambition_curve": ambition_curve(result),
         "calibration_applied": applied(priors, result),
@@ -88,7 +118,7 @@ def build(priors: Priors, result: Result) -> dict[str, Any]:
         "method": {
             "estimator": "mean of per-world probabilities; mcse = sd / sqrt(samples)",
             "percentiles": "5th/50th/95th of per-world probabilities from a 32768-bin logit-grid "
-                           "histogram (bin width 0.0014 in logit), clamped to the observed range",
+            "histogram (bin width 0.0014 in logit), clamped to the observed range",
             "block_size": BLOCK,
             "seeding": "block b uses numpy SeedSequence(seed, spawn_key=(b,)) with PCG64",
         },

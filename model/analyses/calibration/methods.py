@@ -1,4 +1,5 @@
-"""Calibration against the market (docs/model.md, "Calibration against the market"): NUTS, importance reweighting, entropic tilting.
+"""Calibration against the market (docs/model.md, "Calibration against the market"): NUTS, importance
+reweighting, entropic tilting.
 
 The market is evidence worth ``trust`` resolved questions that came out at rate y = target:
 log L(s_h) = trust·(y·ln s_h + (1 − y)·ln(1 − s_h)) (:func:`model.core.structure.market_log_likelihood`),
@@ -17,9 +18,9 @@ which peaks at s_h = y and is flat at trust 0. Three ways to condition on it:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Mapping
 
 import numpy as np
 from scipy import optimize, special
@@ -32,13 +33,19 @@ from model.core.structure import (
 )
 from model.core.variables import NAMES
 from model.core.weights import kish_ess, normalise_log
+from model.families.point import Point
 from model.montecarlo import workers
 from model.montecarlo.engine import Sampler
 from model.priors.beliefs import Priors
 
 #: PyMC's and ArviZ's own thresholds (Vehtari et al. 2021; Betancourt 2016).
-GATES = {"r_hat_max": ("<=", 1.01), "ess_bulk_min": (">=", 400.0), "ess_tail_min": (">=", 400.0),
-         "divergences": ("<=", 0), "bfmi_min": (">=", 0.3)}
+GATES = {
+    "r_hat_max": ("<=", 1.01),
+    "ess_bulk_min": (">=", 400.0),
+    "ess_tail_min": (">=", 400.0),
+    "divergences": ("<=", 0),
+    "bfmi_min": (">=", 0.3),
+}
 REPORTED = (*OUTCOMES, Q.success_within_horizon, Q.baseline_success, Q.plan_minus_baseline)
 KL_BINS = 20
 ESS_WARNING = 1000
@@ -51,11 +58,13 @@ class Market:
     trust: float
 
     @classmethod
-    def from_priors(cls, priors: Priors, target=None, horizon=None, trust=None) -> "Market":
+    def from_priors(cls, priors: Priors, target=None, horizon=None, trust=None) -> Market:
         c = priors.calibration
-        return cls(c.target if target is None else float(target),
-                   c.horizon_years if horizon is None else float(horizon),
-                   c.trust if trust is None else float(trust))
+        return cls(
+            c.target if target is None else float(target),
+            c.horizon_years if horizon is None else float(horizon),
+            c.trust if trust is None else float(trust),
+        )
 
 
 def log_likelihood(success_h, market: Market, xp=None):
@@ -83,6 +92,7 @@ def check_nuts(priors: Priors) -> None:
 
 # -- weighted Monte Carlo -------------------------------------------------------------------
 
+
 def reweight(worlds: Mapping[str, np.ndarray], market: Market) -> np.ndarray:
     """Normalised importance weights: the market likelihood of each prior world."""
     return normalise_log(log_likelihood(worlds["success_within_horizon"], market))
@@ -95,8 +105,10 @@ def tilt(success_h: np.ndarray, target: float) -> tuple[np.ndarray, float, float
     """
     s = np.asarray(success_h, dtype=float)
     if not s.min() < target < s.max():
-        raise ValueError(f"no tilt of the prior reaches {target}: per-world success within the "
-                         f"horizon spans only [{s.min():.3g}, {s.max():.3g}]")
+        raise ValueError(
+            f"no tilt of the prior reaches {target}: per-world success within the "
+            f"horizon spans only [{s.min():.3g}, {s.max():.3g}]"
+        )
 
     def gap(lam):
         w = normalise_log(lam * s)
@@ -113,9 +125,14 @@ def tilt(success_h: np.ndarray, target: float) -> tuple[np.ndarray, float, float
     return w, float(lam), float(lam * target - log_mean)
 
 
-def variable_shift(marginal, post_x: np.ndarray, post_w: np.ndarray | None = None,
-                   post_u: np.ndarray | None = None, prior_sd: float | None = None,
-                   ess: float | None = None) -> dict[str, float]:
+def variable_shift(
+    marginal,
+    post_x: np.ndarray,
+    post_w: np.ndarray | None = None,
+    post_u: np.ndarray | None = None,
+    prior_sd: float | None = None,
+    ess: float | None = None,
+) -> dict[str, float]:
     """Median shift in prior standard deviations, and KL(posterior ‖ prior) per variable.
 
     Both are read on the prior's quantile scale u = F(x), where the prior is uniform
@@ -140,12 +157,18 @@ def variable_shift(marginal, post_x: np.ndarray, post_w: np.ndarray | None = Non
     kl = max(kl - (KL_BINS - 1) / (2 * n_eff), 0.0)
     sd = float(prior_sd if prior_sd is not None else np.std(post_x))
     post_mean = float(w @ post_x)
-    return {"prior_median": prior_median, "posterior_median": post_median,
-            "shift_sd": (post_median - prior_median) / sd if sd > 0 else 0.0,
-            "posterior_mean": post_mean, "prior_sd": sd, "kl": kl,
-            # the plug-in KL's own noise, about sqrt((B − 1)/2)/n_eff: shown to this precision
-            "kl_resolution": float(math.sqrt((KL_BINS - 1) / 2) / n_eff), "ess": float(n_eff),
-            "mcse": float(np.sqrt(np.sum(w ** 2 * (post_x - post_mean) ** 2)))}
+    return {
+        "prior_median": prior_median,
+        "posterior_median": post_median,
+        "shift_sd": (post_median - prior_median) / sd if sd > 0 else 0.0,
+        "posterior_mean": post_mean,
+        "prior_sd": sd,
+        "kl": kl,
+        # the plug-in KL's own noise, about sqrt((B − 1)/2)/n_eff: shown to this precision
+        "kl_resolution": float(math.sqrt((KL_BINS - 1) / 2) / n_eff),
+        "ess": float(n_eff),
+        "mcse": float(np.sqrt(np.sum(w**2 * (post_x - post_mean) ** 2))),
+    }
 
 
 def weighted_summary(worlds, w, priors: Priors) -> dict:
@@ -154,16 +177,20 @@ def weighted_summary(worlds, w, priors: Priors) -> dict:
     # importance-sampling MC error of each weighted mean: sqrt(Σ w² (x − μ)²)
     # fewer than two effective worlds: the error cannot be estimated (None, as the engine says)
     estimable = len(w) > 1 and kish_ess(w) >= 2
-    mcse = {q: float(np.sqrt(np.sum(w ** 2 * (worlds[q] - out[q]) ** 2))) if estimable else None for q in REPORTED}
-    variables = {n: variable_shift(priors.variables[n].marginal, worlds[n], w, worlds.get(f"u:{n}"),
-                                   float(np.std(worlds[n])))
-                 for n in priors.random_names()}
-    return {"success_within_horizon": {"mean": out["success_within_horizon"],
-                                       "mcse": mcse["success_within_horizon"]},
-            "outcomes": {q: {"mean": out[q], "mcse": mcse[q]} for q in REPORTED}, "variables": variables}
+    mcse = {q: float(np.sqrt(np.sum(w**2 * (worlds[q] - out[q]) ** 2))) if estimable else None for q in REPORTED}
+    variables = {
+        n: variable_shift(priors.variables[n].marginal, worlds[n], w, worlds.get(f"u:{n}"), float(np.std(worlds[n])))
+        for n in priors.random_names()
+    }
+    return {
+        "success_within_horizon": {"mean": out["success_within_horizon"], "mcse": mcse["success_within_horizon"]},
+        "outcomes": {q: {"mean": out[q], "mcse": mcse[q]} for q in REPORTED},
+        "variables": variables,
+    }
 
 
 # -- NUTS -----------------------------------------------------------------------------------
+
 
 def build_model(priors: Priors, market: Market, settable_target: bool = False):
     """The PyMC model: latent copula normals, quantile transforms, the core's equations.
@@ -187,7 +214,7 @@ def build_model(priors: Priors, market: Market, settable_target: bool = False):
         worlds = {}
         for n in NAMES:
             m = priors.variables[n].marginal
-            if m.family == "point":
+            if isinstance(m, Point):
                 worlds[n] = pt.constant(m.value, dtype="float64")
             else:
                 worlds[n] = pm.Deterministic(n, from_z_tensor(m, zc[random.index(n)]))
@@ -213,8 +240,9 @@ def ensure_compiledir() -> None:
         return
     flags = [f for f in os.environ.get("PYTENSOR_FLAGS", "").split(",") if f.strip()]
     given = dict(f.split("=", 1) for f in flags if "=" in f)
-    folder = given.get("compiledir") or given.get("base_compiledir") or os.path.join(
-        os.path.expanduser("~"), ".pytensor")
+    folder = (
+        given.get("compiledir") or given.get("base_compiledir") or os.path.join(os.path.expanduser("~"), ".pytensor")
+    )
     if _writable(folder):
         return
     private = tempfile.mkdtemp(prefix="aar-pytensor-")
@@ -283,9 +311,19 @@ def _chain_context():
     return ctx
 
 
-def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, chains: int = 4,
-         cores: int | None = None, seed: int = 2023, progressbar: bool = False,
-         prior_draws: int = 1000, target_accept: float = 0.9, progress=None):
+def nuts(
+    priors: Priors,
+    market: Market,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    cores: int | None = None,
+    seed: int = 2023,
+    progressbar: bool = False,
+    prior_draws: int = 1000,
+    target_accept: float = 0.9,
+    progress=None,
+):
     """Sample the posterior with NUTS; returns ArviZ InferenceData (prior, posterior, sample_stats).
 
     ``progress(done, total)`` is called as draws (tuning included) arrive, from every chain.
@@ -307,9 +345,19 @@ def nuts(priors: Priors, market: Market, draws: int = 1000, tune: int = 1000, ch
                 progress(done[0], total)
 
         try:
-            idata = pm.sample(model=model, draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
-                              progressbar=progressbar, target_accept=target_accept, callback=callback,
-                              mp_ctx=_chain_context() if cores > 1 else None, compute_convergence_checks=False)
+            idata = pm.sample(
+                model=model,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                random_seed=seed,
+                progressbar=progressbar,
+                target_accept=target_accept,
+                callback=callback,
+                mp_ctx=_chain_context() if cores > 1 else None,
+                compute_convergence_checks=False,
+            )
         except (EOFError, OSError):  # a chain process died as it started
             hint = workers.script_without_guard_hint()
             if hint is None:
@@ -331,11 +379,17 @@ def diagnostics(idata) -> dict:
     rhat = az.rhat(idata, var_names=names)
     bulk = az.ess(idata, var_names=names, method="bulk")
     tail = az.ess(idata, var_names=names, method="tail")
-    flat = lambda ds: np.concatenate([np.ravel(ds[v].values) for v in ds.data_vars])
-    return {"r_hat_max": float(np.nanmax(flat(rhat))), "ess_bulk_min": float(np.nanmin(flat(bulk))),
-            "ess_tail_min": float(np.nanmin(flat(tail))),
-            "divergences": int(idata.sample_stats["diverging"].values.sum()),
-            "bfmi_min": float(np.min(az.bfmi(idata)))}
+
+    def flat(ds):
+        return np.concatenate([np.ravel(ds[v].values) for v in ds.data_vars])
+
+    return {
+        "r_hat_max": float(np.nanmax(flat(rhat))),
+        "ess_bulk_min": float(np.nanmin(flat(bulk))),
+        "ess_tail_min": float(np.nanmin(flat(tail))),
+        "divergences": int(idata.sample_stats["diverging"].values.sum()),
+        "bfmi_min": float(np.min(az.bfmi(idata))),
+    }
 
 
 def failed_gates(diag: dict) -> list[str]:
@@ -361,14 +415,17 @@ def nuts_summary(idata, priors: Priors, prior_worlds) -> dict:
         v = variable_shift(priors.variables[n].marginal, x, prior_sd=float(np.std(prior_worlds[n])), ess=ess)
         v["mcse"] = float(az.mcse(idata, var_names=[n], method="mean")[n])  # autocorrelation-aware
         variables[n] = v
-    return {"success_within_horizon": {"mean": out["success_within_horizon"],
-                                       "mcse": mcse["success_within_horizon"]},
-            "outcomes": {q: {"mean": out[q], "mcse": mcse[q]} for q in REPORTED}, "variables": variables}
+    return {
+        "success_within_horizon": {"mean": out["success_within_horizon"], "mcse": mcse["success_within_horizon"]},
+        "outcomes": {q: {"mean": out[q], "mcse": mcse[q]} for q in REPORTED},
+        "variables": variables,
+    }
 
 
 def prior_summary(worlds) -> dict:
     n = len(worlds[Q.success])
-    out = {q: {"mean": float(np.mean(worlds[q])),
-               "mcse": float(np.std(worlds[q]) / math.sqrt(n)) if n > 1 else None} for q in REPORTED}
+    out = {
+        q: {"mean": float(np.mean(worlds[q])), "mcse": float(np.std(worlds[q]) / math.sqrt(n)) if n > 1 else None}
+        for q in REPORTED
+    }
     return {"success_within_horizon": out["success_within_horizon"], "outcomes": out}
-

@@ -7,15 +7,16 @@ calibration.json, figures and the calibrated priors file.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from model.analyses.calibration import methods as cal
 from model.analyses.calibration.methods import Market
-from model.montecarlo.engine import Result, simulate, usable_cores
 from model.core.weights import kish_ess
+from model.montecarlo.engine import Result, simulate, usable_cores
 from model.priors.beliefs import Priors
 
 #: ``progress(label, done, total)``: called as each stage advances.
@@ -58,26 +59,54 @@ class CalibrationRun:
 
 def _weighted(worlds, w: np.ndarray, priors: Priors, **extra) -> dict:
     ess = kish_ess(w)
-    return {**cal.weighted_summary(worlds, w, priors), **extra, "ess": ess,
-            "warning": ess < cal.ESS_WARNING or ess < 0.1 * len(w)}
+    return {
+        **cal.weighted_summary(worlds, w, priors),
+        **extra,
+        "ess": ess,
+        "warning": ess < cal.ESS_WARNING or ess < 0.1 * len(w),
+    }
 
 
-def _nuts(priors: Priors, market: Market, worlds, draws: int, tune: int, chains: int, seed: int,
-          tell: Progress, cores: int) -> tuple[dict, tuple, Any]:
-    idata = cal.nuts(priors, market, draws=draws, tune=tune, chains=chains, seed=seed, cores=min(chains, cores),
-                     progress=lambda done, total: tell(NUTS_LABEL, done, total))
+def _nuts(
+    priors: Priors, market: Market, worlds, draws: int, tune: int, chains: int, seed: int, tell: Progress, cores: int
+) -> tuple[dict, tuple, Any]:
+    idata = cal.nuts(
+        priors,
+        market,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        cores=min(chains, cores),
+        progress=lambda done, total: tell(NUTS_LABEL, done, total),
+    )
     diag = cal.diagnostics(idata)
     failed = cal.failed_gates(diag)
-    summary = {**cal.nuts_summary(idata, priors, worlds), "draws": draws, "tune": tune, "chains": chains,
-               "converged": not failed, "failed": failed, "diagnostics": diag}
-    draws_by_name = {n: idata.posterior[n].values.ravel()
-                     for n in (*priors.random_names(), "success_within_horizon")}
+    summary = {
+        **cal.nuts_summary(idata, priors, worlds),
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "converged": not failed,
+        "failed": failed,
+        "diagnostics": diag,
+    }
+    draws_by_name = {n: idata.posterior[n].values.ravel() for n in (*priors.random_names(), "success_within_horizon")}
     return summary, (draws_by_name, None), idata
 
 
-def run(priors: Priors, market: Market, methods: tuple[str, ...] = METHODS, samples: int | None = None,
-        seed: int | None = None, draws: int = 1000, tune: int = 1000, chains: int = 4,
-        workers: int | None = None, progress: Progress | None = None) -> CalibrationRun:
+def run(
+    priors: Priors,
+    market: Market,
+    methods: tuple[str, ...] = METHODS,
+    samples: int | None = None,
+    seed: int | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> CalibrationRun:
     """Calibrate ``priors`` against ``market`` with each of ``methods``.
 
     The calibrated file applies the update (the market likelihood, which NUTS samples and
@@ -86,18 +115,68 @@ def run(priors: Priors, market: Market, methods: tuple[str, ...] = METHODS, samp
     tell = progress or (lambda label, done, total: None)
     samples = priors.simulation.samples if samples is None else int(samples)
     seed = priors.simulation.seed if seed is None else int(seed)
-    mc = simulate(priors, samples=samples, seed=seed, workers=workers, keep_worlds=True,
-                  horizon=market.horizon, target=market.target,
-                  progress=lambda done: tell("prior worlds", done, samples))
+    mc = simulate(
+        priors,
+        samples=samples,
+        seed=seed,
+        workers=workers,
+        keep_worlds=True,
+        horizon=market.horizon,
+        target=market.target,
+        progress=lambda done: tell("prior worlds", done, samples),
+    )
     worlds = mc.worlds
+    assert worlds is not None  # keep_worlds=True
+    results, posteriors, idata, lam = _methods(
+        priors, market, worlds, methods, draws, tune, chains, seed, workers, tell
+    )
+    converged, apply, source = _choice(results)
+    out = CalibrationRun(
+        priors,
+        market,
+        mc.samples,
+        mc.seed,
+        worlds,
+        cal.prior_summary(worlds),
+        results,
+        posteriors,
+        idata,
+        converged,
+        apply,
+        lam if apply == "tilt" else None,
+        source,
+    )
+    return out if apply is None else _with_run_check(out, seed, workers, tell)
+
+
+def _with_run_check(out: CalibrationRun, seed: int, workers: int | None, tell) -> CalibrationRun:
+    """``out`` with its calibrated file run (RUN_CHECK_SAMPLES worlds), as ``aar-risk run`` runs it."""
+    check = simulate(
+        out.priors,
+        samples=RUN_CHECK_SAMPLES,
+        seed=seed,
+        workers=workers,
+        horizon=out.market.horizon,
+        target=out.market.target,
+        weighting=out.weighting,
+        progress=lambda done: tell("running the calibrated file", done, RUN_CHECK_SAMPLES),
+    )
+    from dataclasses import replace
+
+    return replace(out, run_check=check)
+
+
+def _methods(priors: Priors, market: Market, worlds, methods, draws, tune, chains, seed, workers, tell):
+    """Each method's results and posterior (worlds, weights), NUTS's InferenceData, the tilt's λ."""
     results: dict[str, dict] = {}
     posteriors: dict[str, tuple] = {}
     idata = None
     if "nuts" in methods:
         tell(NUTS_LABEL, 0, chains * (tune + draws))  # compiling first: the bar shows it has begun
         cores = max(1, min(workers or usable_cores(), usable_cores()))  # PyMC's chain processes too
-        results["nuts"], posteriors["nuts"], idata = _nuts(priors, market, worlds, draws, tune, chains, seed, tell,
-                                                           cores)
+        results["nuts"], posteriors["nuts"], idata = _nuts(
+            priors, market, worlds, draws, tune, chains, seed, tell, cores
+        )
     if "reweight" in methods:
         w = cal.reweight(worlds, market)
         results["reweight"], posteriors["reweight"] = _weighted(worlds, w, priors), (worlds, w)
@@ -105,18 +184,25 @@ def run(priors: Priors, market: Market, methods: tuple[str, ...] = METHODS, samp
     if "tilt" in methods:
         w, lam, kl = cal.tilt(worlds["success_within_horizon"], market.target)
         results["tilt"], posteriors["tilt"] = _weighted(worlds, w, priors, kl=kl, **{"lambda": lam}), (worlds, w)
-    converged = results.get("nuts", {}).get("converged", True)
-    apply = ("update" if "reweight" in results or ("nuts" in results and converged) else
-             "tilt" if "tilt" in results else None)
-    source = None if apply is None else "nuts" if "nuts" in results and converged else next(
-        m for m in ("reweight", "tilt", "nuts") if m in results)
-    out = CalibrationRun(priors, market, mc.samples, mc.seed, worlds, cal.prior_summary(worlds), results,
-                         posteriors, idata, converged, apply, lam if apply == "tilt" else None, source)
-    if apply is None:
-        return out
-    check = simulate(priors, samples=RUN_CHECK_SAMPLES, seed=seed, workers=workers, horizon=market.horizon,
-                     target=market.target, weighting=out.weighting,
-                     progress=lambda done: tell("running the calibrated file", done, RUN_CHECK_SAMPLES))
-    from dataclasses import replace
+    return results, posteriors, idata, lam
 
-    return replace(out, run_check=check)
+
+def _choice(results: dict[str, dict]) -> tuple[bool, str | None, str | None]:
+    """Whether NUTS converged (if it ran), what the calibrated file applies, and whose posterior
+    its refitted marginals picture."""
+    converged = results.get("nuts", {}).get("converged", True)
+    apply = (
+        "update"
+        if "reweight" in results or ("nuts" in results and converged)
+        else "tilt"
+        if "tilt" in results
+        else None
+    )
+    source = (
+        None
+        if apply is None
+        else "nuts"
+        if "nuts" in results and converged
+        else next(m for m in ("reweight", "tilt", "nuts") if m in results)
+    )
+    return converged, apply, source

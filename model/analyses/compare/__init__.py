@@ -9,13 +9,25 @@
 
 from model.analyses.compare.maps import CruxMaps, common_edges, crux_maps
 from model.analyses.compare.players import (
-           COMPARED,
-           CORRELATIONS,
-           SETTINGS,
-           check_comparable,
-           players,
+    COMPARED,
+    CORRELATIONS,
+    SETTINGS,
+    check_comparable,
+    players,
 )
 from model.analyses.compare.shapley import ORDERINGS, SAMPLES, Attribution, attribute
 
-__all__ = ["COMPARED", "CORRELATIONS", "ORDERINGS", "SAMPLES", "SETTINGS", "Attribution", "CruxMaps",
-           "attribute", "check_comparable", "common_edges", "crux_maps", "players"]
+__all__ = [
+    "COMPARED",
+    "CORRELATIONS",
+    "ORDERINGS",
+    "SAMPLES",
+    "SETTINGS",
+    "Attribution",
+    "CruxMaps",
+    "attribute",
+    "check_comparable",
+    "common_edges",
+    "crux_maps",
+    "players",
+]

@@ -101,8 +101,9 @@ class Views:
         self.copulas = {"a": a.copula(NAMES), "b": b.copula(NAMES)}
         in_copula = set(correlated(NAMES, a.correlations)) | set(correlated(NAMES, b.correlations))
         corr_bit = 1 << self.bit[CORRELATIONS] if CORRELATIONS in self.bit else 0
-        self.leaf_masks = {n: (1 << self.bit[n] if n in self.bit else 0)
-                           | (corr_bit if n in in_copula else 0) for n in NAMES}
+        self.leaf_masks = {
+            n: (1 << self.bit[n] if n in self.bit else 0) | (corr_bit if n in in_copula else 0) for n in NAMES
+        }
         self.horizon_mask = 1 << self.bit[HORIZON] if HORIZON in self.bit else 0
         self._block = (None, None)
 

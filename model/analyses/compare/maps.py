@@ -65,8 +65,9 @@ def bin_map(priors: Priors, result, edges, worlds: int):
     shape = (cells, cells)
     inner = counts[:-1].reshape(shape)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = {q: np.where(inner > 0, sums[k, :-1].reshape(shape) / inner, np.nan)
-                 for k, q in enumerate(MAP_QUANTITIES)}
+        means = {
+            q: np.where(inner > 0, sums[k, :-1].reshape(shape) / inner, np.nan) for k, q in enumerate(MAP_QUANTITIES)
+        }
     return inner.astype(np.int64), means
 
 

@@ -9,9 +9,14 @@ from model.priors.beliefs import Priors
 COMPARED = HEADLINE
 CORRELATIONS = "correlations"
 #: Settings of a priors file that are players when they differ: (table, key).
-SETTINGS = (("calibration", "horizon_years"), ("calibration", "target"), ("calibration", "trust"),
-            ("decision", "value_of_success"), ("decision", "cost_of_catastrophe"),
-            ("decision", "cost_of_capability_externalities"))
+SETTINGS = (
+    ("calibration", "horizon_years"),
+    ("calibration", "target"),
+    ("calibration", "trust"),
+    ("decision", "value_of_success"),
+    ("decision", "cost_of_catastrophe"),
+    ("decision", "cost_of_capability_externalities"),
+)
 #: The only setting the compared outcomes depend on (success within the horizon).
 HORIZON = "horizon_years"
 
@@ -28,12 +33,12 @@ def players(a: Priors, b: Priors) -> tuple[str, ...]:
     return differ + corr + settings
 
 
-
 def check_comparable(views: list[Priors]) -> None:
     """Refuse calibrated files: their worlds are weighted by the market, which no variable's
     Shapley value can hold (the attribution would say nothing differs while the outcomes do)."""
     for v in views:
         if v.calibration.apply is not None:
-            raise ValueError(f"{v.path} is calibrated (its worlds are weighted by the market): compare the "
-                             "file it inherits from; its calibration report shows what the market changes")
-
+            raise ValueError(
+                f"{v.path} is calibrated (its worlds are weighted by the market): compare the "
+                "file it inherits from; its calibration report shows what the market changes"
+            )

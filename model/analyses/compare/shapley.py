@@ -68,7 +68,7 @@ def _spread(x: np.ndarray) -> np.ndarray:
     return x.std(axis=0, ddof=1) / math.sqrt(x.shape[0])
 
 
-def _active(views: "Views", ps, graph) -> tuple[tuple, tuple]:
+def _active(views: Views, ps, graph) -> tuple[tuple, tuple]:
     """The players some compared outcome depends on (all of them without a traced graph), and the rest."""
     if graph is not None:
         used = 0
@@ -82,16 +82,16 @@ def _active(views: "Views", ps, graph) -> tuple[tuple, tuple]:
     return active, tuple(p for p in ps if p not in active)
 
 
-def _exact(views: "Views", graph, active, mask_of, samples: int, batches: int) -> tuple[dict, np.ndarray]:
+def _exact(views: Views, graph, active, mask_of, samples: int, batches: int) -> tuple[dict, np.ndarray]:
     """Exact Shapley values over all 2^n coalitions (walked in Gray-code order), per batch."""
     n = len(active)
-    values = walk(views, graph, [mask_of([i for i in range(n) if g >> i & 1]) for g in gray(n)],
-                   samples, batches)
+    values = walk(views, graph, [mask_of([i for i in range(n) if g >> i & 1]) for g in gray(n)], samples, batches)
     # by subset code: bit i of the code is active player i
     by_code = np.stack([values[mask_of([i for i in range(n) if c >> i & 1])] for c in range(2**n)])
     pop = np.array([bin(c).count("1") for c in range(2**n)])
-    weight = np.array([math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n) if k < n else 0.0
-                       for k in range(n + 1)])
+    weight = np.array(
+        [math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n) if k < n else 0.0 for k in range(n + 1)]
+    )
     phi = {}
     for i, p in enumerate(active):
         without = np.array([c for c in range(2**n) if not c >> i & 1], dtype=np.int64)
@@ -99,8 +99,9 @@ def _exact(views: "Views", graph, active, mask_of, samples: int, batches: int) -
     return phi, by_code[2**n - 1] - by_code[0]
 
 
-def _sampled(views: "Views", graph, active, mask_of, samples: int, batches: int, orderings: int,
-             seed: int) -> tuple[dict, dict, np.ndarray]:
+def _sampled(
+    views: Views, graph, active, mask_of, samples: int, batches: int, orderings: int, seed: int
+) -> tuple[dict, dict, np.ndarray]:
     """Shapley values from ``orderings`` random orderings in antithetic pairs (Castro et al.
     2009): per player its values per batch and the orderings' own noise."""
     n = len(active)
@@ -109,12 +110,14 @@ def _sampled(views: "Views", graph, active, mask_of, samples: int, batches: int,
     orders = [o for f in firsts for o in (f, f[::-1])]  # antithetic pairs, kept together
     path = []
     for o in orders:
-        path += [0] + [mask_of([int(i) for i in o[:k + 1]]) for k in range(n)]
+        path += [0] + [mask_of([int(i) for i in o[: k + 1]]) for k in range(n)]
     values = walk(views, graph, path, samples, batches)
     contrib = {p: np.zeros((len(orders), batches, len(COMPARED))) for p in active}
     for j, o in enumerate(orders):
         for k, i in enumerate(o):
-            contrib[active[i]][j] = values[mask_of([int(x) for x in o[:k + 1]])] - values[mask_of([int(x) for x in o[:k]])]
+            contrib[active[i]][j] = (
+                values[mask_of([int(x) for x in o[: k + 1]])] - values[mask_of([int(x) for x in o[:k]])]
+            )
     phi, ordering_se = {}, {}
     for p in active:
         c = contrib[p].reshape(len(orders) // 2, 2, batches, len(COMPARED)).mean(axis=1)  # pairs
@@ -129,11 +132,11 @@ def _tabulate(ps, phi: dict, ordering_se: dict, total: np.ndarray) -> tuple[dict
     by, se, tot, tot_se, ose = {}, {}, {}, {}, {}
     for k, q in enumerate(COMPARED):
         tot[q] = float(total[:, k].mean())
-        tot_se[q] = float(_spread(total[:, k:k + 1])[0])
+        tot_se[q] = float(_spread(total[:, k : k + 1])[0])
         by[q] = {p: float(phi[p][:, k].mean()) for p in ps}
         se[q] = {}
         for p in ps:
-            world = float(_spread(phi[p][:, k:k + 1])[0])
+            world = float(_spread(phi[p][:, k : k + 1])[0])
             order_part = float(ordering_se[p][k]) if p in ordering_se else 0.0
             se[q][p] = math.sqrt(world**2 + order_part**2)
         if ordering_se:
@@ -146,13 +149,21 @@ def check_comparable(views: list[Priors]) -> None:
     Shapley value can hold (the attribution would say nothing differs while the outcomes do)."""
     for v in views:
         if v.calibration.apply is not None:
-            raise ValueError(f"{v.path} is calibrated (its worlds are weighted by the market): compare the "
-                             "file it inherits from; its calibration report shows what the market changes")
+            raise ValueError(
+                f"{v.path} is calibrated (its worlds are weighted by the market): compare the "
+                "file it inherits from; its calibration report shows what the market changes"
+            )
 
 
-def attribute(a: Priors, b: Priors, samples: int | None = None, seed: int = 2023,
-              orderings: int | None = None, exact_players: int = EXACT_PLAYERS,
-              trace: bool = True) -> Attribution:
+def attribute(
+    a: Priors,
+    b: Priors,
+    samples: int | None = None,
+    seed: int = 2023,
+    orderings: int | None = None,
+    exact_players: int = EXACT_PLAYERS,
+    trace: bool = True,
+) -> Attribution:
     """Shapley attribution of B − A for every quantity in COMPARED (docs/model.md, "Comparing two views").
 
     ``samples`` worlds (default SAMPLES) are shared by every coalition. Up to ``exact_players``
@@ -176,7 +187,7 @@ def attribute(a: Priors, b: Priors, samples: int | None = None, seed: int = 2023
 
     zero = np.zeros((batches, len(COMPARED)))
     ordering_se: dict = {}
-    if n <= exact_players and orderings is None or n < 2:
+    if (n <= exact_players and orderings is None) or n < 2:
         method = "shapley" if n else "shapley (nothing differs that the outcomes depend on)"
         phi, total = _exact(views, graph, active, mask_of, samples, batches)
         used_orderings = None
@@ -184,9 +195,10 @@ def attribute(a: Priors, b: Priors, samples: int | None = None, seed: int = 2023
         used_orderings = ORDERINGS if orderings is None else max(2, int(orderings))
         used_orderings += used_orderings % 2
         phi, ordering_se, total = _sampled(views, graph, active, mask_of, samples, batches, used_orderings, seed)
-        method = (f"shapley, {used_orderings} sampled orderings in antithetic pairs "
-                  f"(Castro et al. 2009); ± combines world noise and ordering sampling")
+        method = (
+            f"shapley, {used_orderings} sampled orderings in antithetic pairs "
+            f"(Castro et al. 2009); ± combines world noise and ordering sampling"
+        )
     phi = {p: phi.get(p, zero) for p in ps}
     tot, tot_se, by, se, ose = _tabulate(ps, phi, ordering_se, total)
     return Attribution(a, b, method, ps, samples, tot, tot_se, by, se, inert, used_orderings, ose)
-

@@ -19,7 +19,7 @@ from model.core.variables import NAMES
 class Node:
     """One array operation of the traced outcome equations (or an input)."""
 
-    __slots__ = ("fn", "args", "index", "mask", "leaf", "trace")
+    __slots__ = ("args", "fn", "index", "leaf", "mask", "trace")
     __array_ufunc__ = None  # a numpy function must not swallow a node: tracing then fails
     __hash__ = object.__hash__
 
@@ -50,14 +50,29 @@ def _binary(fn):
     return (lambda self, other: _apply(fn, self, other)), (lambda self, other: _apply(fn, other, self))
 
 
-for _name, _fn in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("pow", operator.pow),
-                   ("mod", operator.mod), ("and", operator.and_), ("or", operator.or_), ("xor", operator.xor)):
+for _name, _fn in (
+    ("add", operator.add),
+    ("sub", operator.sub),
+    ("mul", operator.mul),
+    ("truediv", operator.truediv),
+    ("floordiv", operator.floordiv),
+    ("pow", operator.pow),
+    ("mod", operator.mod),
+    ("and", operator.and_),
+    ("or", operator.or_),
+    ("xor", operator.xor),
+):
     _f, _r = _binary(_fn)
     setattr(Node, f"__{_name}__", _f)
     setattr(Node, f"__r{_name}__", _r)
-for _name, _fn in (("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                   ("eq", operator.eq), ("ne", operator.ne)):
+for _name, _fn in (
+    ("lt", operator.lt),
+    ("le", operator.le),
+    ("gt", operator.gt),
+    ("ge", operator.ge),
+    ("eq", operator.eq),
+    ("ne", operator.ne),
+):
     setattr(Node, f"__{_name}__", _binary(_fn)[0])
 for _name, _fn in (("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs), ("invert", operator.invert)):
     setattr(Node, f"__{_name}__", (lambda fn: lambda self: _apply(fn, self))(_fn))
@@ -73,6 +88,7 @@ class _LazyOps:
 
         def call(*args, **kwargs):
             return _apply(partial(attr, **kwargs) if kwargs else attr, *args)
+
         return call
 
 
@@ -120,4 +136,3 @@ def trace_outcomes(leaf_masks: dict[str, int], horizon_mask: int) -> Graph | Non
             if isinstance(a, Node) and a.leaf is None and a.mask and a.mask != n.mask:
                 memo.add(a.index)
     return Graph(trace, nodes, outs, memo)
-
