@@ -410,7 +410,7 @@ def test_calibrated_file_round_trips_any_text(author_worlds, name, source, stem)
     q = dataclasses.replace(
         p,
         name=name,
-        path=p.path.with_name(f"{stem or 'x'}.toml".replace("/", "_")),
+        path=p.path.with_name(f"{stem or 'x'}.toml".replace("/", "_").replace("\x00", "_")),  # no file has them
         calibration=p.calibration.model_copy(update={"source": source}),
     )
     text = calibrated_file(

@@ -21,8 +21,8 @@ MIN_UNAUTOMATED = 1e-12
 #: Shortest time in years T_b can be, so its logarithm is finite.
 MIN_YEARS = 1e-9
 #: Least time in years the AAR-first race gives alignment once the AAR exists (docs/model.md,
-#: v3 B: the reference design's 1e-9 made a cliff NUTS could not step across; one week).
-RACE_FLOOR = 1.0 / 52.0
+#: v3 B: ``max(d_solve, 1e-9)``).
+RACE_FLOOR = 1e-9
 #: The value of ``years_to_build`` that means "not set: T_b = C·T_g + L" (any set value is > 0).
 OVERRIDE_UNSET = 0.0
 #: s_h is kept inside [S_FLOOR, 1 − S_FLOOR] in the market likelihood, so ln s_h stays finite.
@@ -126,9 +126,8 @@ def remaining_race(d_end: Array, d_solve: Array, sigma: Array, xp: Ops = numpy_o
     """P(alignment is solved in d_solve years, before the other event in d_end years), both
     counted from the AAR's arrival, with log-normal noise σ (docs/model.md, v3 B).
 
-    0 where d_end = 0 (AGI came no later than the AAR), and continuous there: the time to
-    finish is at least RACE_FLOOR, so a field that was already done (d_solve = 0) wins
-    almost surely unless AGI follows the AAR within weeks. The untaken branch gets
+    0 where d_end = 0 (AGI came no later than the AAR); a field that was already done
+    (d_solve = 0) counts as RACE_FLOOR, so it wins almost surely. The untaken branch gets
     harmless inputs so its gradient stays finite.
     """
     started = d_end > 0.0
@@ -163,13 +162,8 @@ def aar_races(
     )
 
 
-def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Outcomes:
-    """All per-world probabilities for worlds ``w`` (a mapping of variable name → array).
-
-    Equations of docs/model.md ("The equations", v3); ``horizon`` is the market's h in years.
-    Two branches: the field solves alignment before the AAR exists (weight q), or
-    the AAR comes first and must bootstrap its own alignment (weight 1 − q).
-    """
+def aar_fate(w: Mapping[str, Array], xp: Ops = numpy_ops) -> tuple[Array, Array, Array, Array]:
+    """What becomes of the AAR once built (docs/model.md, "Equations" 1–3): P_boot, K, s, s_cap."""
     c, r = w["capability_needed"], w["relative_difficulty"]
     # 1. Aligned: the initial technique reaches the AAR's difficulty R·H, and the
     #    bootstrapping loop survives the climb from GPT-4 (C = 0) to C.
@@ -179,7 +173,18 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     catastrophic = xp.sigmoid((c - w["danger_threshold"]) / DANGER_WIDTH) * (1.0 - w["containment"])
     # 3. Speed-ups: alignment by Amdahl; capabilities through overlap and leakage.
     s = amdahl(w["automation_fraction"], xp)
-    s_cap = 1.0 + w["skill_overlap"] * w["leakage"] * (s - 1.0)
+    return p_boot, catastrophic, s, 1.0 + w["skill_overlap"] * w["leakage"] * (s - 1.0)
+
+
+def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Outcomes:
+    """All per-world probabilities for worlds ``w`` (a mapping of variable name → array).
+
+    Equations of docs/model.md ("The equations", v3); ``horizon`` is the market's h in years.
+    Two branches: the field solves alignment before the AAR exists (weight q), or
+    the AAR comes first and must bootstrap its own alignment (weight 1 − q).
+    """
+    c = w["capability_needed"]
+    p_boot, catastrophic, s, s_cap = aar_fate(w, xp)  # 1.–3.
     # 4. When the AAR exists (v3: capability and time on one axis, c(t) = t/T_g, so
     #    T_b = C·T_g + L; a drawn years_to_build > 0 overrides it), when alignment is
     #    solved, and when AGI arrives.
@@ -192,9 +197,7 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     log_a = xp.log(t_a)
     q = xp.normal_cdf((xp.log(t_b) - log_a) / sigma)
     baseline = xp.normal_cdf((xp.log(t_g) - log_a) / sigma)  # 8. today's field alone
-    #    v3 A: where the field comes first, the AAR cannot have brought AGI forward: the
-    #    field's race is the baseline's. v3 B: once the AAR exists, the race is over the
-    #    time left (W = 0 where AGI came no later than the AAR).
+    #    v3 A: field first, the race is the baseline's; v3 B: AAR first, over the time left.
     win, win0, aar_h = aar_races(t_a, t_b, t_g, t_agi, s, s_cap, sigma, horizon, xp)
     # 6. The four outcomes (exclusive and exhaustive): q·field first + (1 − q)·AAR first.
     aar = 1.0 - q
@@ -203,8 +206,7 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     too_slow = q * (1.0 - baseline) + aar * p_boot * (1.0 - win0)
     externalities = aar * p_boot * (win0 - win)
     success = q * baseline + aar * p_boot * win
-    # 7. Success within the market's horizon: the field's race to min(T_g, h); the AAR's
-    #    over the time left before min(T_agi', h).
+    # 7. Success by the horizon h: the field's race to min(T_g, h), the AAR's to min(T_agi', h).
     field_h = xp.normal_cdf((xp.log(xp.minimum(t_g, horizon)) - log_a) / sigma)
     success_h = q * field_h + aar * p_boot * aar_h
     # 8. The plan's chance that alignment is solved before AGI: where the AAR fails
