@@ -201,7 +201,7 @@ def files(summary: dict[str, Any]) -> dict[str, str | bytes]:
     crux = crux_figure(summary, maps) if maps is not None else None
     env = _env()
     ctx = {"s": summary, "compared": COMPARED, "crux": crux is not None and "crux_maps" in summary}
-    out = {
+    out: dict[str, str | bytes] = {
         "compare.json": json.dumps(summary, indent=2) + "\n",
         "compare.md": env.get_template("compare.md.j2").render(**ctx),
         "compare.html": env.get_template("compare.html.j2").render(

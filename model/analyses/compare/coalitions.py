@@ -40,6 +40,7 @@ class Chunk:
         self.sums_memo: dict[tuple[int, int], float] = {}
 
     def _get(self, node: Node, s: int):
+        assert self.graph is not None  # only called when the equations were traced
         i = node.index
         key = s & node.mask
         if self.keys[i] == key:
@@ -105,7 +106,7 @@ class Views:
             n: (1 << self.bit[n] if n in self.bit else 0) | (corr_bit if n in in_copula else 0) for n in NAMES
         }
         self.horizon_mask = 1 << self.bit[HORIZON] if HORIZON in self.bit else 0
-        self._block = (None, None)
+        self._block: tuple[int | None, dict[str, np.ndarray]] = (None, {})
 
     def normals(self, block: int) -> dict[str, np.ndarray]:
         if self._block[0] != block:

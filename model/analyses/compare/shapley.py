@@ -129,7 +129,11 @@ def _sampled(
 def _tabulate(ps, phi: dict, ordering_se: dict, total: np.ndarray) -> tuple[dict, dict, dict, dict, dict]:
     """Per compared quantity: the total, its error, each player's share and error (world noise
     and, for sampled orderings, the orderings' noise combined)."""
-    by, se, tot, tot_se, ose = {}, {}, {}, {}, {}
+    by: dict = {}
+    se: dict = {}
+    tot: dict = {}
+    tot_se: dict = {}
+    ose: dict = {}
     for k, q in enumerate(COMPARED):
         tot[q] = float(total[:, k].mean())
         tot_se[q] = float(_spread(total[:, k : k + 1])[0])

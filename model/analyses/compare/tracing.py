@@ -74,8 +74,8 @@ for _name, _fn in (
     ("ne", operator.ne),
 ):
     setattr(Node, f"__{_name}__", _binary(_fn)[0])
-for _name, _fn in (("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs), ("invert", operator.invert)):
-    setattr(Node, f"__{_name}__", (lambda fn: lambda self: _apply(fn, self))(_fn))
+for _name, _unary in (("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs), ("invert", operator.invert)):
+    setattr(Node, f"__{_name}__", (lambda fn: lambda self: _apply(fn, self))(_unary))
 
 
 class _LazyOps:
@@ -106,7 +106,7 @@ def trace_outcomes(leaf_masks: dict[str, int], horizon_mask: int) -> Graph | Non
     leaves = {n: Node(trace, leaf=n) for n in NAMES}
     horizon = Node(trace, leaf=HORIZON)
     try:
-        o = outcomes(leaves, horizon, xp=_LazyOps())
+        o = outcomes(leaves, horizon, xp=_LazyOps())  # type: ignore[arg-type]  # traced stand-ins for arrays
         outs = [getattr(o, q) for q in COMPARED]
     except Exception:  # noqa: BLE001 - any failure: evaluate the equations directly instead
         return None
