@@ -188,3 +188,51 @@ def test_flip_probability_is_zero_when_no_bin_flips():
     counts = np.full(binned.BINS, 100)
     sums = -np.linspace(1, 2, binned.BINS) * 100
     assert binned.evppi(counts, sums) == (0.0, 0.0)
+
+
+# --- v3 D: the break-even cost ---------------------------------------------------------------
+
+
+def test_break_even_cost_is_the_ratio_of_means_and_swaps_the_decision():
+    """c_x* = (v·E[plan − baseline] − c_e·E[ext]) / E[x_risk] (docs/model.md, v3 D): at that cost
+    the net benefit is 0, below it building wins, above it not building does."""
+    from model.analyses.sensitivity import break_even
+
+    means = {"plan_minus_baseline": 0.06, "x_risk": 0.02, "capability_externalities": 0.01}
+    errors = {"plan_minus_baseline": 0.001, "x_risk": 0.0005, "capability_externalities": 0.0001}
+    got = break_even(means, errors, v=2.0, c_e=1.0)
+    assert got["value"] == pytest.approx((2.0 * 0.06 - 0.01) / 0.02)
+    nb = lambda c_x: 2.0 * 0.06 - c_x * 0.02 - 1.0 * 0.01  # noqa: E731
+    assert nb(got["value"]) == pytest.approx(0.0, abs=1e-15) and nb(0.9 * got["value"]) > 0 > nb(1.1 * got["value"])
+    want_se = got["value"] * ((2.0 * 0.001) ** 2 / (0.11**2) + (0.0001 / 0.11) ** 2 + (0.0005 / 0.02) ** 2) ** 0.5
+    assert got["mcse"] == pytest.approx(want_se)
+    assert "less than 5.5" in got["words"]
+
+
+@pytest.mark.parametrize(
+    "means, words",
+    [
+        ({"plan_minus_baseline": 0.05, "x_risk": 0.0, "capability_externalities": 0.0}, "build at any cost"),
+        ({"plan_minus_baseline": -0.01, "x_risk": 0.03, "capability_externalities": 0.0}, "never build"),
+        ({"plan_minus_baseline": 0.0, "x_risk": 0.0, "capability_externalities": 0.0}, "never build"),
+    ],
+)
+def test_break_even_cost_is_null_with_words_at_the_edges(means, words):
+    from model.analyses.sensitivity import break_even
+
+    got = break_even(means, dict.fromkeys(means, 0.001), v=1.0)
+    assert got["value"] is None and got["mcse"] is None and got["words"].startswith(words)
+
+
+def test_sensitivity_json_states_the_break_even_cost():
+    from model.analyses.sensitivity import analyse
+
+    p = load(ROOT / "priors" / "author.toml")
+    r = simulate(p, samples=8_000, seed=3, workers=1, utilities=p.decision.utilities)
+    d = analyse(p, r, seed=3)["decision"]
+    be = d["break_even_cost"]
+    gain, risk = r.estimates["plan_minus_baseline"].mean, r.estimates["x_risk"].mean
+    if gain > 0:
+        assert be["value"] == pytest.approx(gain / risk, rel=1e-9)
+    else:
+        assert be["value"] is None and be["words"].startswith("never build")

@@ -317,8 +317,8 @@ def test_figures_from_several_threads_leave_matplotlibs_settings_alone():
     run = model.simulate(AUTHOR, samples=4000, seed=1, workers=1)
     with matplotlib.rc_context({"font.size": 13.0, "figure.dpi": 77.0}):
         before = dict(matplotlib.rcParams)
-        with ThreadPoolExecutor(4) as pool:
-            drawn = list(pool.map(lambda _: run.figures(), range(4)))
+        with ThreadPoolExecutor(2) as pool:
+            drawn = list(pool.map(lambda _: run.figures(), range(2)))
         after = dict(matplotlib.rcParams)
     assert before == after
     assert all(d == drawn[0] for d in drawn)  # the style applied to every thread's figures alike
