@@ -259,3 +259,15 @@ def test_figures_leave_the_callers_matplotlib_alone():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["svg", "14.0", "7", "0"]
+
+
+def test_no_private_scipy_function():
+    """Only scipy's public API (a private name such as ``scipy.special._ufuncs`` may go in any release)."""
+    private = re.compile(r"\bscipy(\.\w+)*\._\w+|from scipy[\w.]* import _\w+|from scipy\.\w+\._\w+")
+    found = [
+        f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
+        for p in sorted((ROOT / "model").rglob("*.py"))
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if private.search(line) or re.search(r"\b_ufuncs\b", line)
+    ]
+    assert not found, "\n".join(found)

@@ -65,11 +65,15 @@ class Beta(ScipyFamily):
 
 def beta_standard(a: float, b: float, loc: float = 0.0, scale: float = 1.0) -> LocScale:
     """The beta on [loc, loc + scale] computed as scipy.stats.beta computes it."""
-    from scipy.special import _ufuncs
+    log_norm = special.betaln(a, b)
 
-    def pdf(x):
-        with np.errstate(over="ignore"):
-            return _ufuncs._beta_pdf(x, a, b)
+    def pdf(x):  # x^(a-1) (1-x)^(b-1) / B(a, b) from public scipy.special functions
+        x = np.asarray(x, dtype=float)
+        inside = (x >= 0.0) & (x <= 1.0)
+        xi = np.where(inside, x, 0.5)
+        with np.errstate(over="ignore", divide="ignore"):
+            dens = np.exp(special.xlogy(a - 1.0, xi) + special.xlog1py(b - 1.0, -xi) - log_norm)
+        return np.where(inside, dens, 0.0)
 
     def ppf(q):  # Boost's ibeta_inv, as scipy.stats.beta's quantile (bit for bit)
         return special.betaincinv(a, b, q)
