@@ -1,0 +1,145 @@
+"""Per-world log-likelihoods of dated evidence (docs/model.md, MODEL.md §5.v3 "Evidence").
+
+Pure functions of arrays over a leading world axis, for numpy (Monte Carlo, reweighting) and
+PyTensor (NUTS) through the ``xp`` namespaces of :mod:`model.core.backend`. Every likelihood is
+smooth in the world variables. ``strength`` is an exponent on the likelihood, so it multiplies
+the log-likelihood: 0 ignores an entry, 1 takes it as stated. The market entry uses
+:func:`model.core.structure.market_log_likelihood`, whose ``trust`` is already such an exponent:
+pass ``trust·strength``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+
+import numpy as np
+from scipy import special
+
+from model.core.backend import SQRT2, Array, Ops, numpy_ops
+from model.core.structure import MIN_YEARS, Outcomes, market_log_likelihood
+
+#: The time origin of every ``years_*`` variable and every evidence ``date``: the Superalignment
+#: announcement (MODEL.md §5.v3).
+ORIGIN = date(2023, 7, 5)
+#: Days in a year, for converting dates to years since ORIGIN.
+DAYS_PER_YEAR = 365.25
+#: The events a ``not_by``/``by`` entry can name, and the world time each stands for.
+EVENTS = ("aar", "agi", "field")
+#: The kinds of evidence (MODEL.md §5.v3, the table).
+KINDS = ("market", "not_by", "by", "measurement")
+#: Below this argument log Φ uses the asymptotic form through erfcx (PyTensor only).
+_TAIL = -1.0
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def years_since_origin(day: date) -> float:
+    """Years from ORIGIN (2023-07-05) to ``day``, counted as days/365.25 (MODEL.md §5.v3)."""
+    if isinstance(day, datetime):
+        day = day.date()
+    return (day - ORIGIN).days / DAYS_PER_YEAR
+
+
+def log_normal_cdf(x: Array, xp: Ops = numpy_ops) -> Array:
+    """log Φ(x), finite wherever Φ(x) > 0 in exact arithmetic, with finite gradients.
+
+    numpy: :func:`scipy.special.log_ndtr`. PyTensor: log(erfcx(−x/√2)/2) − x²/2 below x = −1
+    (where Φ underflows), log1p(−erfc(x/√2)/2) above; each branch gets harmless inputs where it
+    is not taken, so the gradient of the switch stays finite.
+    """
+    if xp.name != "pytensor":
+        return special.log_ndtr(x)
+    import pytensor.tensor as pt
+
+    tail = x < _TAIL
+    low = xp.where(tail, x, _TAIL)
+    high = xp.where(tail, _TAIL, x)
+    return xp.where(
+        tail,
+        xp.log(pt.erfcx(-low / SQRT2) / 2.0) - low * low / 2.0,
+        xp.log1p(-pt.erfc(high / SQRT2) / 2.0),
+    )
+
+
+def _log_ratio(t_event: Array, t: Array, sigma: Array, xp: Ops) -> Array:
+    """(ln T − ln t)/σ_t, with T and t kept at least MIN_YEARS (a date at or before ORIGIN
+    counts as MIN_YEARS: nothing can have happened by then)."""
+    return (xp.log(xp.maximum(t_event, MIN_YEARS)) - xp.log(xp.maximum(t, MIN_YEARS))) / sigma
+
+
+def not_by_log_likelihood(t_event: Array, t: Array, sigma: Array, xp: Ops = numpy_ops, strength: float = 1.0) -> Array:
+    """Evidence that the event had not happened by t: strength · log Φ((ln T − ln t)/σ_t), σ_t the world's
+    own timing noise (MODEL.md §5.v3)."""
+    return strength * log_normal_cdf(_log_ratio(t_event, t, sigma, xp), xp)
+
+
+def by_log_likelihood(t_event: Array, t: Array, sigma: Array, xp: Ops = numpy_ops, strength: float = 1.0) -> Array:
+    """Evidence that the event had happened by t: strength · log(1 − Φ((ln T − ln t)/σ_t)) = strength · log Φ(−…)
+    (MODEL.md §5.v3)."""
+    return strength * log_normal_cdf(-_log_ratio(t_event, t, sigma, xp), xp)
+
+
+def measurement_log_likelihood(
+    quantity: Array, value: float, sd: float, xp: Ops = numpy_ops, strength: float = 1.0
+) -> Array:
+    """A measurement ``value`` ± ``sd`` of the world's ``quantity``: strength · log Normal(value;
+    quantity, sd) (MODEL.md §5.v3)."""
+    z = (quantity - value) / sd
+    return strength * (-0.5 * z * z - math.log(sd) - _LOG_SQRT_2PI)
+
+
+def capability_at(t: Array, t_g: Array) -> Array:
+    """The capability c(t) = t/T_g at t years after ORIGIN (MODEL.md §3.v3 C)."""
+    return t / t_g
+
+
+def event_time(event: str, w: Mapping[str, Array], out: Outcomes) -> Array:
+    """The world's time of ``event``: aar → T_b, agi → T_g, field → T_a (MODEL.md §5.v3)."""
+    if event == "aar":
+        return out.t_build
+    if event == "agi":
+        return w["years_to_agi"]
+    if event == "field":
+        return w["field_years"]
+    raise ValueError(f"unknown event {event!r}: expected one of {', '.join(EVENTS)}")
+
+
+def max_log_likelihood(
+    kind: str,
+    *,
+    value: float | None = None,
+    sd: float | None = None,
+    trust: float | None = None,
+    strength: float = 1.0,
+) -> float:
+    """The largest value an entry's log-likelihood can take (MODEL.md §5.v3, the Bayes factor):
+    market at s = y (``value``; pass the ``trust`` before multiplying by strength), measurement
+    at quantity = value, −log(sd·√(2π)), not_by and by 0. Times ``strength``."""
+    if kind in ("not_by", "by"):
+        return 0.0
+    if kind == "market":
+        if value is None or trust is None:
+            raise ValueError("a market entry needs value and trust")
+        # At s = y, through the function itself, so its clipping of s is included.
+        return strength * float(market_log_likelihood(np.float64(value), trust, value))
+    if kind == "measurement":
+        if sd is None:
+            raise ValueError("a measurement entry needs sd")
+        return strength * (-math.log(sd) - _LOG_SQRT_2PI)
+    raise ValueError(f"unknown evidence kind {kind!r}: expected one of {', '.join(KINDS)}")
+
+
+def bayes_factor(ll: Array, max_ll: float, weights: Array | None = None) -> tuple[float, float]:
+    """An entry's Bayes factor, the mean over the prior's worlds of exp(ll − max_ll), and its
+    Monte Carlo standard error (MODEL.md §5.v3; 1: the prior already expected it). With
+    ``weights`` (e.g. a calibration's), the self-normalised weighted mean and its error."""
+    ratio = np.exp(np.asarray(ll, dtype=float) - max_ll)
+    n = ratio.size
+    if weights is None:
+        mean = float(ratio.mean())
+        return mean, float(ratio.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    p = np.asarray(weights, dtype=float)
+    p = p / p.sum()
+    mean = float(np.sum(p * ratio))
+    return mean, float(np.sqrt(np.sum(p * p * (ratio - mean) ** 2)))
