@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from model.api.arguments import calibration_methods, checked_market, checked_workers, count, plain, tell
 from model.core.limits import MAX_SAMPLES, MAX_SEED, MIN_DRAWS
 from model.core.quantities import OUTCOMES, Q
-from model.montecarlo.engine import BLOCK, Estimate, Result
+from model.montecarlo.engine import Estimate, Result
 from model.priors.priors import Priors
 
 if TYPE_CHECKING:  # the calibration pipeline imports scipy.optimize: only calibrate needs it
@@ -192,24 +191,18 @@ def _simulate(
     label = f"simulating {view.path.stem}"
     if progress is not None:
         progress(label, 0, n)
-    # the engine keeps every world or none: where the kept worlds' whole blocks are the run,
-    # one pass keeps them; else their blocks are drawn again (memory grows with keep only)
-    once = keep > 0 and math.ceil(keep / BLOCK) * BLOCK >= n
     result = engine_simulate(
         view,
         samples=n,
         seed=seed,
         workers=workers,
         utilities=utilities,
-        keep_worlds=once,
+        keep_worlds=keep,
         progress=tell(progress, label, n),
     )
     if keep == 0:
         return Run(view, result)
-    if once:
-        return Run(view, replace(result, worlds=None), _first_worlds(view, result.worlds, keep))
-    first = engine_simulate(view, samples=math.ceil(keep / BLOCK) * BLOCK, seed=seed, workers=workers, keep_worlds=True)
-    return Run(view, result, _first_worlds(view, first.worlds, keep))
+    return Run(view, replace(result, worlds=None), _first_worlds(view, result.worlds, keep))
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from model.montecarlo.stats import QUANTITIES, Stats, Weighted
 from model.montecarlo.weighting import log_weights
 
 
-def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = False):
-    """Draw and evaluate block ``block`` of ``n`` worlds."""
+def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: int = 0):
+    """Draw and evaluate block ``block`` of ``n`` worlds, keeping the first ``keep`` of them."""
     sens = sampler.utilities is not None
     worlds, u = (
         sampler.draw(block_rng(seed, block), n, copula_u=True)
@@ -28,9 +28,9 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: bool = Fals
     kept = None
     if keep:
         assert u is not None  # drawn with copula_u
-        kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in worlds.items()}
-        kept.update({q: values[i].copy() for i, q in enumerate(QUANTITIES)})
-        kept.update({f"u:{name}": row for name, row in zip(sampler.random, u, strict=True)})  # copula coordinates Φ(z)
+        kept = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,))[:keep].copy() for k, v in worlds.items()}
+        kept.update({q: values[i, :keep].copy() for i, q in enumerate(QUANTITIES)})
+        kept.update({f"u:{name}": row[:keep].copy() for name, row in zip(sampler.random, u, strict=True)})  # Φ(z)
     extra = None
     if sens:
         assert u is not None  # drawn with copula_u

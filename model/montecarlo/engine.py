@@ -47,10 +47,11 @@ __all__ = [
 ]
 
 
-def _run_task(sampler: Sampler, seed: int, blocks: list[tuple[int, int]], keep: bool):
+def _run_task(sampler: Sampler, seed: int, blocks: list[tuple[int, int]], keep: int):
+    """The blocks' summaries, and of the run's first ``keep`` worlds those in these blocks."""
     stats, hist, kept = [], None, []
     for block, n in blocks:
-        s, h, k = run_block(sampler, seed, block, n, keep)
+        s, h, k = run_block(sampler, seed, block, n, max(0, min(n, keep - block * BLOCK)))
         stats.append((block, s))
         hist = h if hist is None else hist + h
         kept.append((block, k))
@@ -67,7 +68,7 @@ def _worker_init(sampler: Sampler) -> None:
     _WORKER_SAMPLER = sampler
 
 
-def _worker_task(seed: int, blocks: list[tuple[int, int]], keep: bool):
+def _worker_task(seed: int, blocks: list[tuple[int, int]], keep: int):
     assert _WORKER_SAMPLER is not None, "the worker was started without _worker_init"
     return _run_task(_WORKER_SAMPLER, seed, blocks, keep)
 
@@ -82,7 +83,7 @@ def _tasks(samples: int, per: int) -> Iterator[list[tuple[int, int]]]:
         yield [(b, min(BLOCK, samples - b * BLOCK)) for b in range(first, min(first + per, blocks))]
 
 
-def _in_order(workers: int, tasks: Iterator, sampler: Sampler, seed: int, keep: bool) -> Iterator:
+def _in_order(workers: int, tasks: Iterator, sampler: Sampler, seed: int, keep: int) -> Iterator:
     """Yield each task's result in task order: in this process, or from a pool of workers.
 
     At most ``2 * workers`` tasks are in flight, so memory does not grow with the
@@ -117,7 +118,7 @@ def simulate(
     samples: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
-    keep_worlds: bool = False,
+    keep_worlds: bool | int = False,
     blocks_per_task: int | None = None,
     horizon: float | None = None,
     target: float | None = None,
@@ -131,6 +132,7 @@ def simulate(
     ``weighting`` (default: the file's ``[calibration] apply``, see :func:`log_weights`)
     weights every world as it streams, so a calibrated priors file reproduces its
     calibration in one pass. Results depend only on ``priors``, ``samples`` and ``seed``.
+    ``keep_worlds`` keeps every world (True) or the first n (an int) in ``Result.worlds``.
     """
     samples = priors.simulation.samples if samples is None else int(samples)
     seed = priors.simulation.seed if seed is None else int(seed)
@@ -143,10 +145,11 @@ def simulate(
     workers = max(1, min(workers or usable_cores(), usable_cores(), blocks))
     # about 4 blocks (a quarter second) per task: progress at least every second
     per = blocks_per_task or max(1, min(4, math.ceil(blocks / (4 * workers))))
+    keep = samples if keep_worlds is True else min(int(keep_worlds), samples)
     total, hist, kept = _accumulate(
-        _in_order(workers, _tasks(samples, per), sampler, seed, keep_worlds), sampler.weighting is not None, progress
+        _in_order(workers, _tasks(samples, per), sampler, seed, keep), sampler.weighting is not None, progress
     )
-    worlds = {k: np.concatenate([d[k] for d in kept]) for k in kept[0]} if keep_worlds else None
+    worlds = {k: np.concatenate([d[k] for d in kept]) for k in kept[0]} if keep else None
     estimates, below, ess = estimates_of(total, hist)
     return Result(
         samples,
