@@ -199,6 +199,7 @@ def _changed(tab, before: dict[str, str], timeout: float = 20) -> dict[str, str]
     pytest.fail(f"the numbers did not change from {before}")
 
 
+@pytest.mark.browser
 def test_numbers_follow_the_file_and_its_base_and_agree_with_run(page):
     tab, folder = page
     first = _numbers(tab)
@@ -236,6 +237,7 @@ def _agrees_with_run(shown: dict[str, str], mine: Path, folder: Path) -> None:
         assert abs(float(text) - 100 * summary["outcomes"][q]["mean"]) <= half_digit + 1e-9, (q, text)
 
 
+@pytest.mark.browser
 def test_a_broken_file_shows_its_line_and_the_page_recovers(page):
     tab, folder = page
     mine = folder / "my view ü.toml"
@@ -263,6 +265,7 @@ def test_a_broken_file_shows_its_line_and_the_page_recovers(page):
     assert _numbers(tab) == good
 
 
+@pytest.mark.browser
 def test_what_if_then_write_to_file_keeps_the_comments(page):
     tab, folder = page
     mine = folder / "my view ü.toml"
@@ -485,6 +488,7 @@ def _handshake(port: int, origin: str, cookie: str = "", target: str = "/ws") ->
         return s.recv(4096).decode("latin-1").split("\r\n")[0]
 
 
+@pytest.mark.browser
 def test_another_origin_cannot_open_the_websocket(server):
     url = server[0]
     port = _port(url)
@@ -502,6 +506,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@pytest.mark.browser
 def test_the_page_needs_its_token_and_its_own_name(server):
     """Issue 22, item 6 and item 1: another local user (no token), another site's page
     (Origin/Referer), a rebound name (Host) get 403 before any session is made or any of the
@@ -538,6 +543,7 @@ def test_the_page_needs_its_token_and_its_own_name(server):
                                                                 "Cookie": f"aar-risk-token-{port}={token}"})
 
 
+@pytest.mark.browser
 def test_every_response_forbids_loading_from_elsewhere(server):
     import urllib.request
 
@@ -546,6 +552,7 @@ def test_every_response_forbids_loading_from_elsewhere(server):
     assert "default-src 'self'" in policy and "http" not in policy.replace("http://", "ws://"), policy
 
 
+@pytest.mark.browser
 def test_compare_with_files_that_are_not_priors_says_so_and_never_hangs(page, server):
     import urllib.request
 
@@ -580,6 +587,7 @@ def _threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
+@pytest.mark.browser
 def test_hundreds_of_saves_in_a_row_the_server_keeps_up(page, server):
     import urllib.request
 
@@ -643,6 +651,7 @@ def _serve_and_stop(tmp_path, signum) -> tuple[int, str, list[str]]:
     return proc.returncode, out, os.listdir(tmp)
 
 
+@pytest.mark.browser
 def test_ctrl_c_mid_update_exits_130_quietly_and_leaves_nothing(tmp_path):
     import signal as _signal
 
@@ -653,6 +662,7 @@ def test_ctrl_c_mid_update_exits_130_quietly_and_leaves_nothing(tmp_path):
     assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]
 
 
+@pytest.mark.browser
 def test_sigkill_mid_update_leaves_nothing_in_tmpdir(tmp_path):
     import signal as _signal
 
@@ -660,6 +670,7 @@ def test_sigkill_mid_update_leaves_nothing_in_tmpdir(tmp_path):
     assert left == [], left
 
 
+@pytest.mark.browser
 @pytest.mark.slow
 def test_a_tab_that_connects_late_still_loads_nothing_from_elsewhere(server):
     """The browser's websocket comes after the session made for its GET expired (Bokeh drops
@@ -690,6 +701,7 @@ def test_a_tab_that_connects_late_still_loads_nothing_from_elsewhere(server):
     assert outside == [] and errors == [], (outside, errors)
 
 
+@pytest.mark.browser
 def test_the_page_stays_local_whatever_bokeh_resources_says(tmp_path):
     """Bokeh's process-wide resource setting (here from BOKEH_RESOURCES, as Panel's own
     ``set_resource_mode`` flips it) does not decide where this server's page loads from."""
@@ -966,6 +978,7 @@ def test_six_saves_of_a_slow_file_start_one_computation(tmp_path):
     assert '"0.8 to 1.5"' in shown[-1].file_priors.variables["capability_needed"].written
 
 
+@pytest.mark.browser
 def test_many_tabs_opened_at_once_on_a_cached_file_all_show_numbers(server):
     """Issue 22, item 2: a new tab sometimes waited for ever ("waiting for the first
     estimate…", 5 of 43 opens) when the file's results were cached: a result handed over

@@ -20,7 +20,7 @@ from .conftest import ROOT
 from .test_serve import (CLOSED_NOISE, _chromium, _free_port, _mine, _numbers, _printed_url, _refined,
                          _start, browse)
 
-pytestmark = [pytest.mark.load, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.load, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -8,10 +8,19 @@ Threads: the page's widgets and Bokeh models are touched only on the server's ev
 (Panel callbacks, the periodic poll, next-tick callbacks). A lane's worker thread hands its
 result to :meth:`Page._later`, which only stores it and asks the event loop (Tornado's
 ``IOLoop.add_callback``, documented as safe from any thread) to show it.
+
+When: a result is shown only once Panel says the browser has the page (its
+``document_ready``, :meth:`Page._on_ready`); one that came earlier is kept until then. Panel
+drops the model changes made after the browser pulled the document but before that event
+(``panel.io.document._drain_unconnected_events``: "the Document is serialized in full once
+the session connects", which under load it already was), so a first result that came in
+that window never reached the browser: no sliders, ever. And every update of the page is
+one batch (:meth:`Page._batch`): all its changes reach the browser together, in order.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import html
 import logging
@@ -111,6 +120,7 @@ class Page:
         self.doc = pn.state.curdoc
         self.loop = IOLoop.current()  # the event loop that owns ``doc``
         self.closed = False
+        self._ready = False  # the browser has the page (Panel's document_ready): see _on_ready
         self._was_connected = self._paused = False
         self.main: Snapshot | None = None  # the last good result
         self.other: Snapshot | None = None
@@ -120,6 +130,7 @@ class Page:
         self.other_lane: Lane | None = None
         self._build()
         self.doc.on_session_destroyed(_Destroyed(self))
+        pn.state.onload(self._on_ready)  # at once where there is no session (a test's document)
 
     def _destroyed(self, session_context=None) -> None:
         """The tab's session ended (closed, or never connected and expired): stop the lanes
@@ -162,12 +173,45 @@ class Page:
         except Exception:  # noqa: BLE001 - the session went away meanwhile: nobody to show it to
             self._stop()
 
+    def _on_ready(self) -> None:
+        """Panel's onload: the browser has the page and Panel sends it changes from now on.
+        Whatever result came meanwhile is shown now (through the event loop, as any other:
+        Panel may call this from its thread pool where one is configured)."""
+        self._ready = True
+        with self._pending_lock:
+            waiting = list(self._pending)
+        for which in waiting:
+            try:
+                self.loop.add_callback(self._schedule, which)
+            except RuntimeError:  # the event loop is closed: the server is stopping
+                self._stop()
+                return
+
     def _flush(self, which: str) -> None:
+        if self.closed or not self._ready:
+            return  # not ready: kept in _pending, and shown by _on_ready
         with self._pending_lock:
             lane, snap = self._pending.pop(which, (None, None))
-        if snap is None or self.closed or (which == "other" and lane is not self.other_lane):
-            return  # nothing new, nobody to show it to, or a file no longer compared
-        self._show(which, snap)
+        if snap is None or (which == "other" and lane is not self.other_lane):
+            return  # nothing new, or a file no longer compared
+        with self._batch():
+            self._show(which, snap)
+
+    @contextlib.contextmanager
+    def _batch(self):
+        """The block's changes to the page (Panel's widgets and panes, the Bokeh charts) reach
+        the browser together and in order, as one message (Panel's ``hold``), rather than as
+        one message per change down two paths that can overtake each other: Panel writes a
+        change to its own objects at once (or queues it, serialized, while the socket is
+        busy), Bokeh's session writes a change to a Bokeh model after the callback. A message
+        naming a model the browser was to get in one that had not arrived yet is what makes
+        BokehJS fail with "reference pXXXX isn't known" (seen intermittently; this is the
+        likely path, not one reproduced on demand)."""
+        from panel.io import hold
+        from panel.io.state import set_curdoc
+
+        with set_curdoc(self.doc), hold(self.doc):
+            yield
 
     def _build(self) -> None:
         self.title = pn.pane.HTML("", sizing_mode="stretch_width")
@@ -319,6 +363,10 @@ class Page:
         self.lane.set_changes(changes)
 
     def _compare_changed(self, event) -> None:
+        with self._batch():
+            self._compare(event)
+
+    def _compare(self, event) -> None:
         if self.other_lane is not None:
             self.other_lane.stop()
         with self._pending_lock:
@@ -335,6 +383,10 @@ class Page:
             self._render()
 
     def _write(self, event) -> None:
+        with self._batch():
+            self._write_now()
+
+    def _write_now(self) -> None:
         """Save the what-ifs into the file (comments and layout kept); the watcher reloads it.
 
         Only if the file is still the one the page's results came from: an editor saving it
@@ -370,17 +422,19 @@ class Page:
 
     def _reload(self, event) -> None:
         """Read the file again now (what-ifs kept): after a refused write."""
-        self.reload_button.visible = False
-        self.message.object = ""
+        with self._batch():
+            self.reload_button.visible = False
+            self.message.object = ""
         self.lane.watcher.forget()
         self.lane.restart()
 
     def _reset(self, event) -> None:
-        self.sliders.clear()
-        self.message.object = ""
-        self._whatif_changed({})
-        if self.main is not None:
-            self.sliders.follow(self.main.file_priors, {})
+        with self._batch():
+            self.sliders.clear()
+            self.message.object = ""
+            self._whatif_changed({})
+            if self.main is not None:
+                self.sliders.follow(self.main.file_priors, {})
 
 
 def _nothing(*args, **kwargs) -> None:

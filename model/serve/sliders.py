@@ -139,12 +139,13 @@ class Sliders:
         # old upper end as the new lower one), which would read as the user's what-if
         w = _widget(name, value)
         watcher = w.param.watch(partial(self._moved, name), "value")
-        box = self.boxes[name]
         old = self.widgets.get(name)
         if old is not None:
-            box.pop(len(box) - 1)
             _release(old, self._watchers.get(name))
-        box.append(w)
+        # the box's children replaced in one change (they were popped, then appended: two
+        # changes, the first leaving the box without a slider and Panel's link processing
+        # run on it in between)
+        self.boxes[name].objects = [self.about[name], self.charts[name], w]
         self.widgets[name], self._watchers[name] = w, watcher
 
     def release(self) -> None:
