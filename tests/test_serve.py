@@ -63,9 +63,14 @@ CLOSED_NOISE = re.compile(r"WebSocketClosedError|StreamClosedError|Failed sendin
 def _start(folder: Path, file: Path, port: int, **env) -> subprocess.Popen:
     import os
 
-    return subprocess.Popen([sys.executable, "-m", "model", "serve", str(file), "--port", str(port),
-                             "--no-browser"], cwd=folder, env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "model", "serve", str(file), "--port", str(port), "--no-browser"],
+        cwd=folder,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +126,15 @@ def _wait_listening(port: int, proc, timeout: float = 30) -> None:
 
 
 #: Chromium's switches: no request of its own beyond the page's.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def browse(pw, exe: str, url: str, outside: list, errors: list, hold=None):
@@ -212,8 +224,11 @@ def test_numbers_follow_the_file_and_its_base_and_agree_with_run(page):
     _agrees_with_run(edited, mine, folder)
     # a change in the file it inherits from is followed too
     base = folder / "base.toml"
-    base.write_text(base.read_text().replace("containment = { dist = \"beta\", alpha = 3, beta = 3",
-                                             "containment = { dist = \"beta\", alpha = 9, beta = 1"))
+    base.write_text(
+        base.read_text().replace(
+            'containment = { dist = "beta", alpha = 3, beta = 3', 'containment = { dist = "beta", alpha = 9, beta = 1'
+        )
+    )
     edited = _changed(tab, edited)
     _agrees_with_run(edited, mine, folder)
     # the same variable saved again, to an interval past the old one: the slider that showed the
@@ -228,8 +243,25 @@ def test_numbers_follow_the_file_and_its_base_and_agree_with_run(page):
 
 def _agrees_with_run(shown: dict[str, str], mine: Path, folder: Path) -> None:
     """The page's four numbers are ``aar-risk run``'s at the page's samples and seed, to the digit shown."""
-    out = subprocess.run([sys.executable, "-m", "model", "run", str(mine), "-n", str(SAMPLES), "-s", str(SEED),
-                          "--json", "-o", str(folder / "report")], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "model",
+            "run",
+            str(mine),
+            "-n",
+            str(SAMPLES),
+            "-s",
+            str(SEED),
+            "--json",
+            "-o",
+            str(folder / "report"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     summary = json.loads(out.stdout)
     for q in OUTCOMES:
         text = shown[q].rstrip("%")
@@ -244,15 +276,16 @@ def test_a_broken_file_shows_its_line_and_the_page_recovers(page):
     good = _numbers(tab)
     lines = _mine().splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("capability_needed")) + 1
-    lines[at - 1] = "capability_needed = { dist = \"lognormal\", ci90 = [0.3, 1.2] "  # unclosed
+    lines[at - 1] = 'capability_needed = { dist = "lognormal", ci90 = [0.3, 1.2] '  # unclosed
     mine.write_text("\n".join(lines) + "\n", encoding="utf-8")
     error = tab.get_by_test_id("priors-error")
     error.wait_for(timeout=10_000)
     assert f"my view ü.toml:{at}" in error.inner_text()
     assert _numbers(tab) == good  # the last good results stay (dimmed)
     # a value out of its support names the key
-    mine.write_text(_mine().replace("[simulation]", "[parameters]\ncontainment = 1.5\n\n[simulation]"),
-                    encoding="utf-8")
+    mine.write_text(
+        _mine().replace("[simulation]", "[parameters]\ncontainment = 1.5\n\n[simulation]"), encoding="utf-8"
+    )
     end = time.monotonic() + 10
     while "parameters.containment" not in error.inner_text() and time.monotonic() < end:
         time.sleep(0.05)
@@ -290,6 +323,7 @@ def test_what_if_then_write_to_file_keeps_the_comments(page):
 
 # -- the server's parts, without a browser ------------------------------------------------
 
+
 def _priors_pair(folder: Path, samples: int = 200_000) -> Path:
     shutil.copy(ROOT / "priors" / "author.toml", folder / "base.toml")
     mine = folder / "mine.toml"
@@ -322,9 +356,16 @@ def test_hundreds_of_saves_keep_one_worker_per_lane_and_end_on_the_last_save(tmp
         workers = max(workers, sum(t.name.startswith("aar-serve") for t in threading.enumerate()))
     last = lane.generation
     try:
-        _until(lambda: shown and shown[-1].refined and lane.generation == last and
-               not any(t.name.startswith("aar-serve") for t in threading.enumerate()), 60,
-               "the last save's refined result, and no worker left")
+        _until(
+            lambda: (
+                shown
+                and shown[-1].refined
+                and lane.generation == last
+                and not any(t.name.startswith("aar-serve") for t in threading.enumerate())
+            ),
+            60,
+            "the last save's refined result, and no worker left",
+        )
     finally:
         lane.stop()
     assert workers == 1, f"{workers} worker threads for one lane"
@@ -345,8 +386,12 @@ def _hostile(folder: Path) -> dict[str, Path]:
     """Files named like priors files that are not: a named pipe, a folder, binary, huge."""
     import os
 
-    files = {"pipe": folder / "a pipe.toml", "folder": folder / "a folder.toml",
-             "binary": folder / "binary.toml", "huge": folder / "huge.toml"}
+    files = {
+        "pipe": folder / "a pipe.toml",
+        "folder": folder / "a folder.toml",
+        "binary": folder / "binary.toml",
+        "huge": folder / "huge.toml",
+    }
     os.mkfifo(files["pipe"])
     files["folder"].mkdir()
     files["binary"].write_bytes(bytes(range(256)) * 64)
@@ -364,8 +409,9 @@ def test_a_file_that_is_not_priors_never_blocks_and_says_why(tmp_path, kind):
 
     path = _hostile(tmp_path)[kind]
     done = {}
-    reader = threading.Thread(target=lambda: done.update(chain=watch.chain(path),
-                                                         digest=watch.digest([path])), daemon=True)
+    reader = threading.Thread(
+        target=lambda: done.update(chain=watch.chain(path), digest=watch.digest([path])), daemon=True
+    )
     reader.start()
     reader.join(timeout=5)
     if reader.is_alive():
@@ -454,13 +500,13 @@ def test_closed_connections_are_not_logged_but_errors_are():
     except WebSocketClosedError as exc:
         assert not keep(record("Task exception was never retrieved", exc, "asyncio"))
     assert not keep(record("Failed sending message as connection was closed", name="bokeh.server.views.ws"))
-    assert not keep(record("Failed sending message due to following error: Stream is closed",
-                           name="panel.io.document"))
+    assert not keep(record("Failed sending message due to following error: Stream is closed", name="panel.io.document"))
     assert keep(record("Exception in callback", ValueError("a real error")))
     assert keep(record("Bokeh Server internal error: boom, closing connection"))
 
 
 # -- the page as a stranger would try it ----------------------------------------------------
+
 
 def _port(url: str) -> int:
     return int(_origin(url).rstrip("/").rsplit(":", 1)[1])
@@ -473,18 +519,28 @@ def _token(url: str) -> str:
 def _request(port: int, target: str, headers: dict[str, str]) -> str:
     """The status line of a raw HTTP request (``headers`` as given: Host included)."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-        s.sendall((f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-                   + "Connection: close\r\n\r\n").encode())
+        s.sendall(
+            (
+                f"GET {target} HTTP/1.1\r\n"
+                + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+                + "Connection: close\r\n\r\n"
+            ).encode()
+        )
         return s.recv(4096).decode("latin-1").split("\r\n")[0]
 
 
 def _handshake(port: int, origin: str, cookie: str = "", target: str = "/ws") -> str:
     """The status line of a websocket handshake with ``origin`` (and ``cookie``)."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-        s.sendall((f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                   f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
-                   + (f"Cookie: {cookie}\r\n" if cookie else "") + "\r\n").encode())
+        s.sendall(
+            (
+                f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
+                + (f"Cookie: {cookie}\r\n" if cookie else "")
+                + "\r\n"
+            ).encode()
+        )
         return s.recv(4096).decode("latin-1").split("\r\n")[0]
 
 
@@ -517,13 +573,16 @@ def test_the_page_needs_its_token_and_its_own_name(server):
     url, proc = server[0], server[3]
     port, token = _port(url), _token(url)
     me = f"127.0.0.1:{port}"
-    refused = [("/", {"Host": me}), (f"/?token={token[:-1]}x", {"Host": me}),
-               (f"/?token={token}", {"Host": f"evil.example:{port}"}),
-               (f"/?token={token}", {"Host": me, "Origin": "http://evil.example"}),
-               (f"/?token={token}", {"Host": me, "Referer": "http://evil.example/page.html"}),
-               (f"/?token={token}", {"Host": me, "Referer": f"http://127.0.0.1:{port + 1}/"}),
-               ("/static/js/bokeh.min.js", {"Host": me}),
-               ("/", {"Host": me, "Cookie": f"aar-risk-token-{port}=wrong"})]
+    refused = [
+        ("/", {"Host": me}),
+        (f"/?token={token[:-1]}x", {"Host": me}),
+        (f"/?token={token}", {"Host": f"evil.example:{port}"}),
+        (f"/?token={token}", {"Host": me, "Origin": "http://evil.example"}),
+        (f"/?token={token}", {"Host": me, "Referer": "http://evil.example/page.html"}),
+        (f"/?token={token}", {"Host": me, "Referer": f"http://127.0.0.1:{port + 1}/"}),
+        ("/static/js/bokeh.min.js", {"Host": me}),
+        ("/", {"Host": me, "Cookie": f"aar-risk-token-{port}=wrong"}),
+    ]
     cpu = _cpu_seconds(proc.pid)
     for _ in range(5):
         for target, headers in refused:
@@ -539,8 +598,9 @@ def test_the_page_needs_its_token_and_its_own_name(server):
         assert r.status == 200
         assert f"aar-risk-token-{port}={token}" in r.headers["Set-Cookie"]
         assert "HttpOnly" in r.headers["Set-Cookie"] and "SameSite=Strict" in r.headers["Set-Cookie"]
-    assert " 200 " in _request(port, "/static/js/bokeh.min.js", {"Host": f"localhost:{port}",
-                                                                "Cookie": f"aar-risk-token-{port}={token}"})
+    assert " 200 " in _request(
+        port, "/static/js/bokeh.min.js", {"Host": f"localhost:{port}", "Cookie": f"aar-risk-token-{port}={token}"}
+    )
 
 
 @pytest.mark.browser
@@ -729,6 +789,7 @@ def test_the_page_stays_local_whatever_bokeh_resources_says(tmp_path):
 
 # -- issue 22: hardening after an attack ------------------------------------------------------
 
+
 @pytest.fixture
 def make_page():
     """``make(path)``: a Page in its own Bokeh document, as Panel makes one for a tab (without a
@@ -773,8 +834,18 @@ def _show(page, doc, path: Path, changes=None) -> None:
     file_priors, applied = load(path, changes or {})
     run = simulate(applied.priors, samples=2_000, seed=1, workers=1)
     with set_curdoc(doc):
-        page._show("main", Snapshot(path, applied.priors, file_priors, run, refined=True, whatif=applied.values,
-                                    file_digest=digest_of(path.read_bytes())))
+        page._show(
+            "main",
+            Snapshot(
+                path,
+                applied.priors,
+                file_priors,
+                run,
+                refined=True,
+                whatif=applied.values,
+                file_digest=digest_of(path.read_bytes()),
+            ),
+        )
 
 
 def _freed(ref, what: str) -> None:
@@ -782,8 +853,10 @@ def _freed(ref, what: str) -> None:
 
     for _ in range(3):
         gc.collect()
-    assert ref() is None, f"{what} is still alive: " + ", ".join(
-        type(r).__name__ for r in gc.get_referrers(ref()) if not isinstance(r, type(sys._getframe())))[:400]
+    assert ref() is None, (
+        f"{what} is still alive: "
+        + ", ".join(type(r).__name__ for r in gc.get_referrers(ref()) if not isinstance(r, type(sys._getframe())))[:400]
+    )
 
 
 def test_a_slider_replaced_by_a_save_and_a_closed_tab_are_freed(tmp_path, make_page):
@@ -819,9 +892,11 @@ def test_a_bundled_preset_or_a_read_only_file_is_never_written(tmp_path, make_pa
     from model.serve import whatif
     from model.serve.app import BUNDLED, read_only
 
-    assert sorted(BUNDLED) == sorted(f.name for f in PRESETS_DIR.glob("*.toml")
-                                     if subprocess.run(["git", "ls-files", "--error-unmatch", str(f)], cwd=ROOT,
-                                                       capture_output=True).returncode == 0)
+    assert sorted(BUNDLED) == sorted(
+        f.name
+        for f in PRESETS_DIR.glob("*.toml")
+        if subprocess.run(["git", "ls-files", "--error-unmatch", str(f)], cwd=ROOT, capture_output=True).returncode == 0
+    )
     preset = PRESETS_DIR / "author.toml"
     before = preset.read_bytes()
     assert "aar-risk init NAME" in read_only(preset)
@@ -889,8 +964,11 @@ def test_write_never_produces_invalid_toml(tmp_path):
 
     shutil.copy(ROOT / "priors" / "author.toml", tmp_path / "base.toml")
     mine = tmp_path / "inline.toml"
-    mine.write_text('parameters = { leakage = 0.3 }\n\n[meta]\nname = "inline"\nbase = "base.toml"\n\n'
-                    '[cruxes]\ncapability_needed = "0.3 to 1.2"\n', encoding="utf-8")
+    mine.write_text(
+        'parameters = { leakage = 0.3 }\n\n[meta]\nname = "inline"\nbase = "base.toml"\n\n'
+        '[cruxes]\ncapability_needed = "0.3 to 1.2"\n',
+        encoding="utf-8",
+    )
     value = whatif.candidates(whatif.load(mine).variables["containment"], (0.2, 0.9))[0]
     assert whatif.write(mine, {"containment": value}) == ["containment"]
     data = tomllib.loads(mine.read_text(encoding="utf-8"))
@@ -964,8 +1042,7 @@ def test_six_saves_of_a_slow_file_start_one_computation(tmp_path):
     most = 0
     try:
         for i in range(6):
-            mine.write_text(MINE.format(interval=f"0.{3 + i} to 1.5", samples="1_000_000", seed=SEED),
-                            encoding="utf-8")
+            mine.write_text(MINE.format(interval=f"0.{3 + i} to 1.5", samples="1_000_000", seed=SEED), encoding="utf-8")
             lane.poll()
             for _ in range(10):
                 most = max(most, sum(t.name == f"aar-serve {mine.name}" for t in threading.enumerate()))
@@ -1014,7 +1091,9 @@ def test_many_tabs_opened_at_once_on_a_cached_file_all_show_numbers(server):
             try:
                 _refined(tab, timeout=90_000)
             except Exception:  # noqa: BLE001 - say which tab, and what it shows
-                pytest.fail(f"tab {i} shows: {tab.get_by_test_id('status').all_inner_texts() or tab.inner_text('body')[:300]}")
+                pytest.fail(
+                    f"tab {i} shows: {tab.get_by_test_id('status').all_inner_texts() or tab.inner_text('body')[:300]}"
+                )
             assert _numbers(tab) == shown, i
         browser.close()
     assert outside == [] and errors == [], (outside, errors)

@@ -17,8 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from .conftest import ROOT
-from .test_serve import (CLOSED_NOISE, _chromium, _free_port, _mine, _numbers, _printed_url, _refined,
-                         _start, browse)
+from .test_serve import CLOSED_NOISE, _chromium, _free_port, _mine, _numbers, _printed_url, _refined, _start, browse
 
 pytestmark = [pytest.mark.browser, pytest.mark.load, pytest.mark.slow]
 

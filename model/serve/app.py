@@ -62,17 +62,20 @@ def bundled_preset(path: Path) -> bool:
         real = Path(os.path.realpath(path))
     except (OSError, ValueError):
         return False
-    return real.name in BUNDLED and any(real.parent == Path(os.path.realpath(d))
-                                        for d in (PRESETS_DIR, _PACKAGED_PRESETS))
+    return real.name in BUNDLED and any(
+        real.parent == Path(os.path.realpath(d)) for d in (PRESETS_DIR, _PACKAGED_PRESETS)
+    )
 
 
 def read_only(path: Path) -> str | None:
     """Why the page must not write to ``path`` (None: it may). A file without its owner's
     write permission counts as read-only even for root, who may write anything."""
     if bundled_preset(path):
-        return (f"{path.name} is a preset that comes with aar-risk, shown read-only. To try and keep "
-                "your own priors: aar-risk init NAME (writes priors/NAME.toml, inheriting this one), "
-                "then aar-risk serve priors/NAME.toml")
+        return (
+            f"{path.name} is a preset that comes with aar-risk, shown read-only. To try and keep "
+            "your own priors: aar-risk init NAME (writes priors/NAME.toml, inheriting this one), "
+            "then aar-risk serve priors/NAME.toml"
+        )
     try:
         st = os.stat(os.path.realpath(path))
     except (OSError, ValueError):
@@ -141,10 +144,8 @@ class Page:
             self._pending.clear()
         self.sliders.release()
         for w, watcher in getattr(self, "_watchers", ()):
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 w.param.unwatch(watcher)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
         self._watchers = []
         self.lane.show = _nothing
         if self.other_lane is not None:
@@ -230,34 +231,62 @@ class Page:
         self.write_button = pn.widgets.Button(label="write to file", color="primary", disabled=True)
         self.reset_button = pn.widgets.Button(label="reset", disabled=True)
         self.reload_button = pn.widgets.Button(label="reload the file", visible=False)
-        self._watchers += [(self.write_button, self.write_button.on_click(self._write)),
-                           (self.reset_button, self.reset_button.on_click(self._reset)),
-                           (self.reload_button, self.reload_button.on_click(self._reload))]
+        self._watchers += [
+            (self.write_button, self.write_button.on_click(self._write)),
+            (self.reset_button, self.reset_button.on_click(self._reset)),
+            (self.reload_button, self.reload_button.on_click(self._reload)),
+        ]
         self.message = pn.pane.HTML("", sizing_mode="stretch_width")
         why = read_only(self.path)
         self.read_only_note = pn.pane.HTML(
             f"<div data-testid='read-only' style='color:#8a5a00'>{html.escape(why)}</div>" if why else "",
-            sizing_mode="stretch_width")
+            sizing_mode="stretch_width",
+        )
 
     def view(self) -> pn.viewable.Viewable:
-        figs = {k: pn.pane.Bokeh(v, sizing_mode="stretch_width") for k, v in (
-            ("bars", self.bars), ("parts", self.parts), ("horizon", self.horizon), ("plan", self.plan),
-            ("map", self.map))}
+        figs = {
+            k: pn.pane.Bokeh(v, sizing_mode="stretch_width")
+            for k, v in (
+                ("bars", self.bars),
+                ("parts", self.parts),
+                ("horizon", self.horizon),
+                ("plan", self.plan),
+                ("map", self.map),
+            )
+        }
         self.results = pn.Column(
-            self.cards, pn.Row(figs["bars"], figs["parts"], sizing_mode="stretch_width"),
-            pn.Row(figs["horizon"], figs["plan"], sizing_mode="stretch_width"), figs["map"],
-            pn.pane.HTML("<h3>Every quantity</h3>"), self.table, sizing_mode="stretch_width")
+            self.cards,
+            pn.Row(figs["bars"], figs["parts"], sizing_mode="stretch_width"),
+            pn.Row(figs["horizon"], figs["plan"], sizing_mode="stretch_width"),
+            figs["map"],
+            pn.pane.HTML("<h3>Every quantity</h3>"),
+            self.table,
+            sizing_mode="stretch_width",
+        )
         controls = pn.Row(self.compare, self.write_button, self.reset_button, self.reload_button, align="end")
-        return pn.Column(self.title, self.status, self.error, self.results,
-                         pn.pane.HTML("<h3>Your priors: drag a 5th/95th percentile (or type it) to try a "
-                                      "what-if; the file is untouched until you write it</h3>"),
-                         controls, self.read_only_note, self.message, self.sliders.view(), sizing_mode="stretch_width",
-                         styles={"max-width": "1300px", "margin": "0 auto", "font-family": "sans-serif"})
+        return pn.Column(
+            self.title,
+            self.status,
+            self.error,
+            self.results,
+            pn.pane.HTML(
+                "<h3>Your priors: drag a 5th/95th percentile (or type it) to try a "
+                "what-if; the file is untouched until you write it</h3>"
+            ),
+            controls,
+            self.read_only_note,
+            self.message,
+            self.sliders.view(),
+            sizing_mode="stretch_width",
+            styles={"max-width": "1300px", "margin": "0 auto", "font-family": "sans-serif"},
+        )
 
     def start(self) -> None:
-        self.title.object = (f"<h2 style='margin:4px 0'>aar-risk live: {html.escape(self.path.name)}</h2>"
-                             f"<div style='color:#666;font-size:12px'>{html.escape(str(self.path.absolute()))}"
-                             " — save the file in your editor and this page follows it</div>")
+        self.title.object = (
+            f"<h2 style='margin:4px 0'>aar-risk live: {html.escape(self.path.name)}</h2>"
+            f"<div style='color:#666;font-size:12px'>{html.escape(str(self.path.absolute()))}"
+            " — save the file in your editor and this page follows it</div>"
+        )
         self.callback = pn.state.add_periodic_callback(self._poll, period=POLL_MS)
         self.lane.poll()  # the first results, before the browser connects
 
@@ -328,10 +357,14 @@ class Page:
 
     def _problem_title(self) -> str:
         if self.lane.changes:
-            return ("The file with your what-ifs has problems; the last good results are shown dimmed "
-                    "below. Change the what-if, press reset, or fix the file and save.")
-        return ("This file has problems; the last good results are shown dimmed below. "
-                "Fix it and save: the page recovers by itself.")
+            return (
+                "The file with your what-ifs has problems; the last good results are shown dimmed "
+                "below. Change the what-if, press reset, or fix the file and save."
+            )
+        return (
+            "This file has problems; the last good results are shown dimmed below. "
+            "Fix it and save: the page recovers by itself."
+        )
 
     def _render(self) -> None:
         if self.main is None:
@@ -343,16 +376,20 @@ class Page:
         self.status.object = cards.status(run, snap.refined, self.path, note, tuple(snap.whatif))
         self.cards.object = cards.outcome_cards(run, other, name)
         self.table.object = cards.quantity_table(run, other, name)
-        for f, src, names in ((self.bars, self.bars_src, OUTCOMES), (self.parts, self.parts_src, PARTS),
-                              (self.horizon, self.horizon_src, (charts.HORIZON,)),
-                              (self.plan, self.plan_src, charts.PLAN)):
+        for f, src, names in (
+            (self.bars, self.bars_src, OUTCOMES),
+            (self.parts, self.parts_src, PARTS),
+            (self.horizon, self.horizon_src, (charts.HORIZON,)),
+            (self.plan, self.plan_src, charts.PLAN),
+        ):
             charts.feed_bars(f, src, names, run, snap.priors.name, other, name)
         self.market.location = run.result.target
-        self.horizon.title.text = (f"{charts.LABELS[charts.HORIZON]}: the market's {100 * run.result.target:g}% "
-                                   f"is above {100 * run.result.target_percentile:.0f}% of your worlds")
+        self.horizon.title.text = (
+            f"{charts.LABELS[charts.HORIZON]}: the market's {100 * run.result.target:g}% "
+            f"is above {100 * run.result.target_percentile:.0f}% of your worlds"
+        )
         charts.feed_crux_map(self.map_src, run)
-        self.sliders.densities(snap.priors, self.other.file_priors if other is not None else None,
-                               snap.file_priors)
+        self.sliders.densities(snap.priors, self.other.file_priors if other is not None else None, snap.file_priors)
         self.reset_button.disabled = not snap.whatif
         self.write_button.disabled = not snap.whatif or read_only(self.path) is not None
 
@@ -403,19 +440,32 @@ class Page:
             added = write(self.path, snap.whatif, expected=snap.file_digest)
         except Changed as exc:  # an editor saved it meanwhile: keep the what-ifs, offer to reload
             self.message.object = cards.problems(
-                [Problem(self.path, "", f"{exc} Your what-ifs are kept: press 'reload the file' to see them "
-                                        "on the file as it is now, then write again.")],
-                "Nothing was written: the file changed")
+                [
+                    Problem(
+                        self.path,
+                        "",
+                        f"{exc} Your what-ifs are kept: press 'reload the file' to see them "
+                        "on the file as it is now, then write again.",
+                    )
+                ],
+                "Nothing was written: the file changed",
+            )
             self.reload_button.visible = True
             return
         except Exception as exc:  # noqa: BLE001 - say why, keep serving
             self.message.object = cards.problems([Problem(self.path, "", str(exc))], "Could not write the file")
             return
         self.reload_button.visible = False
-        note = (f"; {', '.join(added)} came from a base file and now {'is' if len(added) == 1 else 'are'} "
-                f"set in {self.path.name} itself" if added else "")
-        self.message.object = (f"<div data-testid='write-message'>Wrote {html.escape(', '.join(snap.whatif))} "
-                               f"to {html.escape(self.path.name)}{html.escape(note)}.</div>")
+        note = (
+            f"; {', '.join(added)} came from a base file and now {'is' if len(added) == 1 else 'are'} "
+            f"set in {self.path.name} itself"
+            if added
+            else ""
+        )
+        self.message.object = (
+            f"<div data-testid='write-message'>Wrote {html.escape(', '.join(snap.whatif))} "
+            f"to {html.escape(self.path.name)}{html.escape(note)}.</div>"
+        )
         self.sliders.clear()
         self.lane.changes = {}
         self.write_button.disabled = self.reset_button.disabled = True
@@ -525,13 +575,15 @@ def _policy(port: int) -> str:
     """The page's Content-Security-Policy: the browser loads and connects to this server only
     (Bokeh and Panel need inline and ``blob:`` scripts, inline styles, ``eval``, ``data:`` images)."""
     ws = f"ws://127.0.0.1:{port} ws://localhost:{port}"
-    return ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
-            f"connect-src 'self' {ws}; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
-            "form-action 'self'; frame-ancestors 'self'")
+    return (
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+        f"connect-src 'self' {ws}; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'self'"
+    )
 
 
-def _local_only(tornado_app, port: int, guard: "Guard") -> None:
+def _local_only(tornado_app, port: int, guard: Guard) -> None:
     """Every response says: load nothing from anywhere but this server (a second guard: should
     Panel or Bokeh ever write a CDN URL again, the browser refuses it instead of fetching it).
     A request that came with the right token in its URL also gets the token as a cookie, so
@@ -635,9 +687,16 @@ def _refused_handler():
 
 
 #: Loggers that report a browser tab that went away in the middle of an update.
-_CLOSED_LOGGERS = ("tornado.application", "tornado.general", "asyncio", "bokeh.server.views.ws",
-                   "bokeh.server.protocol_handler", "bokeh.server.session", "bokeh.server.tornado",
-                   "panel.io.document")
+_CLOSED_LOGGERS = (
+    "tornado.application",
+    "tornado.general",
+    "asyncio",
+    "bokeh.server.views.ws",
+    "bokeh.server.protocol_handler",
+    "bokeh.server.session",
+    "bokeh.server.tornado",
+    "panel.io.document",
+)
 
 
 class _ClosedConnection(logging.Filter):
@@ -657,8 +716,10 @@ class _ClosedConnection(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a record that cannot be formatted is not ours to drop
             return True
-        return not (message.startswith("Failed sending message") and (
-            "connection was closed" in message or "Stream is closed" in message))
+        return not (
+            message.startswith("Failed sending message")
+            and ("connection was closed" in message or "Stream is closed" in message)
+        )
 
 
 _CLOSED_FILTER = _ClosedConnection()
@@ -672,8 +733,7 @@ def quiet_closed_connections() -> None:
             logger.addFilter(_CLOSED_FILTER)
 
 
-def serve(path: Path, port: int | None = None, open_browser: bool = True,
-          ready: "callable | None" = None) -> None:
+def serve(path: Path, port: int | None = None, open_browser: bool = True, ready: callable | None = None) -> None:
     """Serve the live page of ``path`` on 127.0.0.1 until the process is stopped.
 
     ``ready(url)`` is called once the server listens, with the page's address and its token
@@ -681,17 +741,25 @@ def serve(path: Path, port: int | None = None, open_browser: bool = True,
     """
     port = free_port(port)
     origins = [f"127.0.0.1:{port}", f"localhost:{port}"]
+
     def app() -> pn.viewable.Viewable:  # Panel calls a plain function once per tab
         return page(Path(path))
 
     quiet_closed_connections()
     token = secrets.token_urlsafe(32)
     guard = Guard(port, token)
-    server = pn.serve({"/": app}, port=port, address="127.0.0.1",
-                      websocket_origin=origins, show=False, start=False, verbose=False,
-                      title=f"aar-risk live: {Path(path).name}",
-                      unused_session_lifetime_milliseconds=UNUSED_SESSION_MS,
-                      check_unused_sessions_milliseconds=CHECK_UNUSED_MS)
+    server = pn.serve(
+        {"/": app},
+        port=port,
+        address="127.0.0.1",
+        websocket_origin=origins,
+        show=False,
+        start=False,
+        verbose=False,
+        title=f"aar-risk live: {Path(path).name}",
+        unused_session_lifetime_milliseconds=UNUSED_SESSION_MS,
+        check_unused_sessions_milliseconds=CHECK_UNUSED_MS,
+    )
     _local_resources(server._tornado, port)
     _local_only(server._tornado, port, guard)
     _guarded(server._tornado, guard)

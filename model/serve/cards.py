@@ -13,8 +13,10 @@ from model.core.errors import Problem
 from model.core.quantities import COLORS, DEFINITIONS, LABELS, OUTCOMES, QUANTITIES
 from model.report.render import decimals, pct
 
-_CARD = ("flex:1 1 180px;min-width:170px;padding:10px 14px;border:1px solid #ddd;border-top:6px solid {color};"
-         "border-radius:6px;background:#fff")
+_CARD = (
+    "flex:1 1 180px;min-width:170px;padding:10px 14px;border:1px solid #ddd;border-top:6px solid {color};"
+    "border-radius:6px;background:#fff"
+)
 
 
 def _pm(mcse: float | None, d: int) -> str:
@@ -34,14 +36,19 @@ def outcome_cards(run: Run, other: Run | None = None, other_name: str = "") -> s
         e = run.estimates[name]
         d = decimals(e.mcse)
         spread = f"{pct(e.p5, 1)} – {pct(e.p95, 1)}"
-        extra = (f'<div style="color:#555;font-size:12px">{html.escape(other_name)}: {percent(other, name)}</div>'
-                 if other is not None else "")
+        extra = (
+            f'<div style="color:#555;font-size:12px">{html.escape(other_name)}: {percent(other, name)}</div>'
+            if other is not None
+            else ""
+        )
         cards.append(
             f'<div style="{_CARD.format(color=COLORS.get(name, "#999"))}" title="{html.escape(DEFINITIONS[name])}">'
             f'<div style="font-size:13px;color:#333">{html.escape(LABELS[name])}</div>'
-            f'<div style="font-size:30px;font-weight:600"><span data-testid="outcome-{name}">{pct(e.mean, d)}</span></div>'
+            f'<div style="font-size:30px;font-weight:600">'
+            f'<span data-testid="outcome-{name}">{pct(e.mean, d)}</span></div>'
             f'<div style="font-size:12px;color:#555">{_pm(e.mcse, d)}</div>'
-            f'<div style="font-size:12px;color:#555">5th–95th across worlds: {spread}</div>{extra}</div>')
+            f'<div style="font-size:12px;color:#555">5th–95th across worlds: {spread}</div>{extra}</div>'
+        )
     return f'<div style="display:flex;gap:10px;flex-wrap:wrap">{"".join(cards)}</div>'
 
 
@@ -54,11 +61,14 @@ def quantity_table(run: Run, other: Run | None = None, other_name: str = "") -> 
         e = run.estimates[q.name]
         d = decimals(e.mcse)
         err = f" ± {100 * e.mcse:.{d}f}" if e.mcse else ""
-        cells = (f"<td>{pct(e.mean, d)}{err}</td><td>{pct(e.p5, 1)} / {pct(e.p50, 1)} / {pct(e.p95, 1)}</td>"
-                 + (f"<td>{percent(other, q.name)}</td>" if other is not None else ""))
+        cells = f"<td>{pct(e.mean, d)}{err}</td><td>{pct(e.p5, 1)} / {pct(e.p50, 1)} / {pct(e.p95, 1)}</td>" + (
+            f"<td>{percent(other, q.name)}</td>" if other is not None else ""
+        )
         rows.append(f'<tr title="{html.escape(q.definition)}"><td>{html.escape(q.label)}</td>{cells}</tr>')
-    return ('<table style="border-collapse:collapse;font-size:13px" cellpadding="4">'
-            f"<tr style='text-align:left'><th></th>{head}</tr>{''.join(rows)}</table>")
+    return (
+        '<table style="border-collapse:collapse;font-size:13px" cellpadding="4">'
+        f"<tr style='text-align:left'><th></th>{head}</tr>{''.join(rows)}</table>"
+    )
 
 
 def status(run: Run, refined: bool, path: Path, note: str = "", whatif: tuple[str, ...] = ()) -> str:
@@ -66,12 +76,14 @@ def status(run: Run, refined: bool, path: Path, note: str = "", whatif: tuple[st
     variables with a what-if (``data-whatif``, comma-separated; empty for the file as it is)."""
     r = run.result
     stage = "refined" if refined else "quick"
-    what = (f"{r.samples:,} worlds, seed {r.seed}" + ("" if refined else " (quick estimate; refining…)"))
+    what = f"{r.samples:,} worlds, seed {r.seed}" + ("" if refined else " (quick estimate; refining…)")
     if r.weighting is not None and r.ess is not None:
         what += f"; calibrated file, worlds weighted as run weights them (effective sample size {r.ess:,.0f})"
-    return (f'<div style="font-size:13px;color:#444"><span data-testid="status" data-stage="{stage}" '
-            f'data-samples="{r.samples}" data-seed="{r.seed}" data-whatif="{html.escape(",".join(whatif))}">'
-            f"{html.escape(what)}</span>{html.escape(note)}</div>")
+    return (
+        f'<div style="font-size:13px;color:#444"><span data-testid="status" data-stage="{stage}" '
+        f'data-samples="{r.samples}" data-seed="{r.seed}" data-whatif="{html.escape(",".join(whatif))}">'
+        f"{html.escape(what)}</span>{html.escape(note)}</div>"
+    )
 
 
 def _where(p: Problem) -> str:
@@ -83,6 +95,8 @@ def _where(p: Problem) -> str:
 def problems(items: tuple[Problem, ...] | list[Problem], title: str) -> str:
     """The file's problems, each with file, line and key; the last good results stay below."""
     lines = "".join(f"<li><code>{html.escape(str(p))}</code>{_where(p)}</li>" for p in items)
-    return (f'<div data-testid="priors-error" style="border:2px solid #e63946;background:#fff0f0;'
-            f'padding:8px 12px;border-radius:6px"><b>{html.escape(title)}</b><ul style="margin:4px 0">'
-            f"{lines}</ul></div>")
+    return (
+        f'<div data-testid="priors-error" style="border:2px solid #e63946;background:#fff0f0;'
+        f'padding:8px 12px;border-radius:6px"><b>{html.escape(title)}</b><ul style="margin:4px 0">'
+        f"{lines}</ul></div>"
+    )

@@ -14,7 +14,7 @@ from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
 from model.api import Run
-from model.core.quantities import COLORS, LABELS, OUTCOMES, PARTS, SHORT, Q
+from model.core.quantities import COLORS, LABELS, OUTCOMES, SHORT, Q
 from model.priors.priors import Prior
 
 #: The quantities of the small charts.
@@ -35,11 +35,17 @@ def _rows(run: Run | None, names, who: str) -> dict:
     if run is None:
         return {k: [] for k in ("y", "mean", "lo", "hi", "mcse", "label", "color", "who", "text")}
     est = [run.estimates[n] for n in names]
-    return {"y": [(SHORT[n], who) for n in names], "mean": [e.mean for e in est],
-            "lo": [e.p5 for e in est], "hi": [e.p95 for e in est],
-            "mcse": [e.mcse or 0.0 for e in est], "label": [LABELS[n] for n in names],
-            "color": [COLORS.get(n, _GREY) for n in names], "who": [who] * len(names),
-            "text": [f"{100 * e.mean:.1f}%" for e in est]}
+    return {
+        "y": [(SHORT[n], who) for n in names],
+        "mean": [e.mean for e in est],
+        "lo": [e.p5 for e in est],
+        "hi": [e.p95 for e in est],
+        "mcse": [e.mcse or 0.0 for e in est],
+        "label": [LABELS[n] for n in names],
+        "color": [COLORS.get(n, _GREY) for n in names],
+        "who": [who] * len(names),
+        "text": [f"{100 * e.mean:.1f}%" for e in est],
+    }
 
 
 def _merge(*parts: dict) -> dict:
@@ -51,19 +57,39 @@ def bars(names, title: str) -> tuple[figure, ColumnDataSource]:
     from bokeh.models import FactorRange, Whisker
 
     src = ColumnDataSource(_rows(None, names, ""))
-    f = _fig(60 + 52 * len(names), y_range=FactorRange(), x_range=Range1d(0, 1), title=title,
-             x_axis_label="probability (bar: mean; whisker: 5th–95th percentile across worlds)")
+    f = _fig(
+        60 + 52 * len(names),
+        y_range=FactorRange(),
+        x_range=Range1d(0, 1),
+        title=title,
+        x_axis_label="probability (bar: mean; whisker: 5th–95th percentile across worlds)",
+    )
     f.hbar(y="y", right="mean", height=0.7, color="color", source=src, line_color="white")
-    f.add_layout(Whisker(base="y", lower="lo", upper="hi", dimension="width", source=src,
-                         line_color="#333", line_alpha=0.7))
-    f.add_tools(HoverTool(tooltips=[("", "@label (@who)"), ("mean", "@mean{0.00%} ± @mcse{0.000%}"),
-                                    ("5th–95th across worlds", "@lo{0.0%} – @hi{0.0%}")]))
+    f.add_layout(
+        Whisker(base="y", lower="lo", upper="hi", dimension="width", source=src, line_color="#333", line_alpha=0.7)
+    )
+    f.add_tools(
+        HoverTool(
+            tooltips=[
+                ("", "@label (@who)"),
+                ("mean", "@mean{0.00%} ± @mcse{0.000%}"),
+                ("5th–95th across worlds", "@lo{0.0%} – @hi{0.0%}"),
+            ]
+        )
+    )
     f.xaxis.formatter.use_scientific = False
     return f, src
 
 
-def feed_bars(f: figure, src: ColumnDataSource, names, main: Run | None, main_name: str,
-              other: Run | None = None, other_name: str = "") -> None:
+def feed_bars(
+    f: figure,
+    src: ColumnDataSource,
+    names,
+    main: Run | None,
+    main_name: str,
+    other: Run | None = None,
+    other_name: str = "",
+) -> None:
     parts = [_rows(main, names, main_name)] + ([_rows(other, names, other_name)] if other else [])
     data = _merge(*parts)
     n = len(names)
@@ -89,15 +115,33 @@ def horizon() -> tuple[figure, ColumnDataSource, Span]:
 def crux_map() -> tuple[figure, ColumnDataSource]:
     """The essay's chart: capability needed against relative difficulty, shaded by success."""
     src = ColumnDataSource({k: [] for k in ("x", "y", "w", "h", "n", "c", "r", *OUTCOMES)})
-    f = _fig(420, title=f"Crux map: {LABELS[OUTCOMES[0]]} by capability needed and relative difficulty",
-             x_axis_label="capability needed (1 = top human alignment researcher)",
-             y_axis_label="relative difficulty (1 = as hard as aligning AGI)")
+    f = _fig(
+        420,
+        title=f"Crux map: {LABELS[OUTCOMES[0]]} by capability needed and relative difficulty",
+        x_axis_label="capability needed (1 = top human alignment researcher)",
+        y_axis_label="relative difficulty (1 = as hard as aligning AGI)",
+    )
     mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
-    f.rect("x", "y", "w", "h", source=src, fill_color={"field": OUTCOMES[0], "transform": mapper},
-           line_color=None, fill_alpha=0.95)
-    f.add_tools(HoverTool(tooltips=[("capability needed", "@c"), ("relative difficulty", "@r"),
-                                    ("worlds", "@n{0,0}"),
-                                    *[(SHORT[q], f"@{q}{{0.0%}}") for q in OUTCOMES]]))
+    f.rect(
+        "x",
+        "y",
+        "w",
+        "h",
+        source=src,
+        fill_color={"field": OUTCOMES[0], "transform": mapper},
+        line_color=None,
+        fill_alpha=0.95,
+    )
+    f.add_tools(
+        HoverTool(
+            tooltips=[
+                ("capability needed", "@c"),
+                ("relative difficulty", "@r"),
+                ("worlds", "@n{0,0}"),
+                *[(SHORT[q], f"@{q}{{0.0%}}") for q in OUTCOMES],
+            ]
+        )
+    )
     return f, src
 
 
@@ -105,10 +149,15 @@ def feed_crux_map(src: ColumnDataSource, run: Run) -> None:
     cm = run.result.crux_map
     c, r = np.asarray(cm.c_edges), np.asarray(cm.r_edges)
     i, j = np.nonzero(np.asarray(cm.counts) > 0)
-    data = {"x": (c[i] + c[i + 1]) / 2, "y": (r[j] + r[j + 1]) / 2, "w": c[i + 1] - c[i],
-            "h": r[j + 1] - r[j], "n": np.asarray(cm.counts)[i, j],
-            "c": [f"{a:.3g}–{b:.3g}" for a, b in zip(c[i], c[i + 1])],
-            "r": [f"{a:.3g}–{b:.3g}" for a, b in zip(r[j], r[j + 1])]}
+    data = {
+        "x": (c[i] + c[i + 1]) / 2,
+        "y": (r[j] + r[j + 1]) / 2,
+        "w": c[i + 1] - c[i],
+        "h": r[j + 1] - r[j],
+        "n": np.asarray(cm.counts)[i, j],
+        "c": [f"{a:.3g}–{b:.3g}" for a, b in zip(c[i], c[i + 1], strict=True)],
+        "r": [f"{a:.3g}–{b:.3g}" for a, b in zip(r[j], r[j + 1], strict=True)],
+    }
     data.update({q: np.asarray(cm.means[q])[i, j] for q in OUTCOMES})
     src.data = data
 
@@ -132,16 +181,21 @@ def _grid(prior: Prior) -> tuple[np.ndarray, np.ndarray]:
 def _path(x: np.ndarray, y: np.ndarray, lo: float, hi: float, top: float, w: int, h: int) -> str:
     px = (x - lo) / (hi - lo) * w
     py = h - 2 - y / top * (h - 6)
-    return "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py))
+    return "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
 
 
-def density_svg(file: Prior, whatif: Prior | None = None, other: Prior | None = None,
-                w: int = 380, h: int = 90) -> str:
+def density_svg(file: Prior, whatif: Prior | None = None, other: Prior | None = None, w: int = 380, h: int = 90) -> str:
     """One prior's density as a small inline SVG: the file's (filled), the what-if's (orange)
     and the compared file's (dashed); hovering shows the 5th, 50th and 95th percentiles."""
-    curves = [(p, style) for p, style in ((file, 'fill="#457b9d33" stroke="#1d3557"'),
-                                          (other, 'fill="none" stroke="#6c757d" stroke-dasharray="4 3"'),
-                                          (whatif, 'fill="none" stroke="#e76f51"')) if p is not None]
+    curves = [
+        (p, style)
+        for p, style in (
+            (file, 'fill="#457b9d33" stroke="#1d3557"'),
+            (other, 'fill="none" stroke="#6c757d" stroke-dasharray="4 3"'),
+            (whatif, 'fill="none" stroke="#e76f51"'),
+        )
+        if p is not None
+    ]
     grids = [_grid(p) for p, _ in curves]
     xs = np.concatenate([g[0] for g in grids])
     lo, hi = float(np.min(xs)), float(np.max(xs))
@@ -149,14 +203,18 @@ def density_svg(file: Prior, whatif: Prior | None = None, other: Prior | None = 
         lo, hi = (lo - 1, hi + 1) if math.isfinite(lo) else (-1.0, 1.0)
     top = max(float(np.max(g[1])) for g in grids) or 1.0
     paths = []
-    for (p, style), (x, y) in zip(curves, grids):
+    for (p, style), (x, y) in zip(curves, grids, strict=True):
         q = p.marginal.ppf(np.array([0.05, 0.5, 0.95]))
         tip = f"{p.name}: 5th {q[0]:.4g}, median {q[1]:.4g}, 95th {q[2]:.4g}"
         d = _path(x, np.minimum(y, top), lo, hi, top, w, h)
         if p.marginal.family != "point":
             d += f" L{(x[-1] - lo) / (hi - lo) * w:.1f},{h - 2} L{(x[0] - lo) / (hi - lo) * w:.1f},{h - 2} Z"
         paths.append(f'<path d="{d}" {style} stroke-width="2"><title>{html.escape(tip)}</title></path>')
-    axis = (f'<text x="2" y="{h + 12}" font-size="11" fill="#555">{lo:.4g}</text>'
-            f'<text x="{w - 2}" y="{h + 12}" font-size="11" fill="#555" text-anchor="end">{hi:.4g}</text>')
-    return (f'<svg width="100%" viewBox="0 0 {w} {h + 14}" preserveAspectRatio="none" '
-            f'style="max-width:{w}px">{"".join(paths)}{axis}</svg>')
+    axis = (
+        f'<text x="2" y="{h + 12}" font-size="11" fill="#555">{lo:.4g}</text>'
+        f'<text x="{w - 2}" y="{h + 12}" font-size="11" fill="#555" text-anchor="end">{hi:.4g}</text>'
+    )
+    return (
+        f'<svg width="100%" viewBox="0 0 {w} {h + 14}" preserveAspectRatio="none" '
+        f'style="max-width:{w}px">{"".join(paths)}{axis}</svg>'
+    )

@@ -16,14 +16,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 from model.api import Run, load_priors, simulate
 from model.core.errors import PriorsError, Problem
-from model.serve import watch, whatif
 from model.priors.priors import Priors
+from model.serve import watch, whatif
 
 #: Worlds of the quick estimate (about 0.15 s of model time on one core).
 QUICK = 100_000
@@ -140,8 +140,7 @@ class Lane:
             self.generation += 1
             self._wanted = (self.generation, dict(self.changes))
             if self._worker is None:
-                self._worker = threading.Thread(target=self._run, daemon=True,
-                                                name=f"aar-serve {self.path.name}")
+                self._worker = threading.Thread(target=self._run, daemon=True, name=f"aar-serve {self.path.name}")
                 self._worker.start()
 
     def _run(self) -> None:
@@ -189,5 +188,6 @@ class Lane:
             run = _cached_run((digest, _key(values), n, seed), priors, n, seed, alive)
             if not alive():
                 raise Stale()
-            self.show(Snapshot(self.path, priors, file_priors, run, refined=refined, whatif=values,
-                               file_digest=file_digest))
+            self.show(
+                Snapshot(self.path, priors, file_priors, run, refined=refined, whatif=values, file_digest=file_digest)
+            )

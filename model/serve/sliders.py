@@ -6,17 +6,18 @@ A slider follows the file until the user moves it; from then on it is a what-if 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import panel as pn
 
 from model.core.variables import BY_NAME, NAMES
+from model.priors.priors import Prior, Priors
 from model.serve import charts
 from model.serve.whatif import Change, interval
-from model.priors.priors import Prior, Priors
 
 #: Hard limits of a slider by the variable's support.
 _LIMITS = {"probability": (0.0, 1.0), "positive": (0.0, None), "nonnegative": (0.0, None), "real": (None, None)}
@@ -40,9 +41,16 @@ def _widget(name: str, value: Change) -> pn.widgets.Widget:
     start, end = _bounds(value, support)
     fixed = _LIMITS[support]
     step = (end - start) / 400 if end > start else 0.001
-    common = dict(label="5th – 95th percentile" if isinstance(value, tuple) else "value", start=start, end=end,
-                  step=step, fixed_start=fixed[0], fixed_end=fixed[1], format="0.[00000]",
-                  sizing_mode="stretch_width")
+    common = dict(
+        label="5th – 95th percentile" if isinstance(value, tuple) else "value",
+        start=start,
+        end=end,
+        step=step,
+        fixed_start=fixed[0],
+        fixed_end=fixed[1],
+        format="0.[00000]",
+        sizing_mode="stretch_width",
+    )
     if isinstance(value, tuple):
         return pn.widgets.EditableRangeSlider(value=value, **common)
     return pn.widgets.EditableFloatSlider(value=value, **common)
@@ -65,25 +73,24 @@ def _release(widget: pn.widgets.Widget, watcher) -> None:
     from panel.links import Callback
 
     if watcher is not None:
-        try:
+        with contextlib.suppress(Exception):  # already gone
             widget.param.unwatch(watcher)
-        except Exception:  # noqa: BLE001 - already gone
-            pass
     composite = getattr(widget, "_composite", None)
     parts = [widget, *(composite.select() if composite is not None else ())]
-    parts += [getattr(widget, a) for a in ("_slider", "_value_edit", "_start_edit", "_end_edit")
-              if getattr(widget, a, None) is not None]
+    parts += [
+        getattr(widget, a)
+        for a in ("_slider", "_value_edit", "_start_edit", "_end_edit")
+        if getattr(widget, a, None) is not None
+    ]
     for part in parts:
-        try:
+        with contextlib.suppress(TypeError):  # not weakly referenceable: never a key
             Callback.registry.pop(part, None)
-        except TypeError:  # not weakly referenceable: never a key
-            pass
 
 
 def _same(a: Change, b: Change) -> bool:
     if isinstance(a, tuple) != isinstance(b, tuple):
         return False
-    pairs = zip(a, b) if isinstance(a, tuple) else [(a, b)]
+    pairs = zip(a, b, strict=False) if isinstance(a, tuple) else [(a, b)]
     return all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-12) for x, y in pairs)
 
 
@@ -91,9 +98,11 @@ def _about(prior: Prior, changed: bool) -> str:
     v = BY_NAME[prior.name]
     written = html.escape(prior.written if len(prior.written) < 140 else prior.written[:137] + "…")
     mark = " <b style='color:#e76f51'>what-if</b>" if changed else ""
-    return (f"<div style='font-size:13px'><b>{v.name}</b> ({html.escape(v.symbol)}){mark}: {html.escape(v.meaning)}"
-            f"<br><span style='color:#666;font-size:11px'>{html.escape(v.scale)}; file: "
-            f"<code>{written}</code> from {html.escape(prior.origin.name)}</span></div>")
+    return (
+        f"<div style='font-size:13px'><b>{v.name}</b> ({html.escape(v.symbol)}){mark}: {html.escape(v.meaning)}"
+        f"<br><span style='color:#666;font-size:11px'>{html.escape(v.scale)}; file: "
+        f"<code>{written}</code> from {html.escape(prior.origin.name)}</span></div>"
+    )
 
 
 class Sliders:
@@ -105,10 +114,16 @@ class Sliders:
         self.widgets: dict[str, pn.widgets.Widget] = {}
         self.about = {n: pn.pane.HTML("", sizing_mode="stretch_width") for n in NAMES}
         self.charts = {n: pn.pane.HTML("", sizing_mode="stretch_width") for n in NAMES}
-        self.boxes = {n: pn.Column(self.about[n], self.charts[n],
-                                   width=400, styles={"border": "1px solid #eee", "padding": "4px"},
-                                   css_classes=[f"aar-variable-{n}"])
-                      for n in NAMES}
+        self.boxes = {
+            n: pn.Column(
+                self.about[n],
+                self.charts[n],
+                width=400,
+                styles={"border": "1px solid #eee", "padding": "4px"},
+                css_classes=[f"aar-variable-{n}"],
+            )
+            for n in NAMES
+        }
         self._syncing = False
         self._watchers: dict[str, object] = {}
 
@@ -124,6 +139,10 @@ class Sliders:
         try:
             for name in NAMES:
                 prior = priors.variables[name]
+                # v3: build_lag or years_to_build, whichever T_b does not use, has no slider
+                self.boxes[name].visible = prior.unused is None
+                if prior.unused is not None:
+                    continue
                 value = self.changes.get(name, interval(prior))
                 self._set(name, value)
                 self.about[name].object = _about(prior, name in self.changes)
@@ -167,6 +186,10 @@ class Sliders:
     def densities(self, priors: Priors, other: Priors | None, file_priors: Priors | None = None) -> None:
         """Each prior's density: the file's, the what-if's (where one is set), the compared file's."""
         for name in NAMES:
+            if priors.variables[name].unused is not None:
+                continue
             self.charts[name].object = charts.density_svg(
-                (file_priors or priors).variables[name], priors.variables[name] if name in self.changes else None,
-                other.variables[name] if other is not None else None)
+                (file_priors or priors).variables[name],
+                priors.variables[name] if name in self.changes else None,
+                other.variables[name] if other is not None else None,
+            )

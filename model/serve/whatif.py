@@ -15,15 +15,15 @@ import hashlib
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import tomlkit
 
 from model.core.errors import PriorsError
-from model.core.variables import BY_NAME, CRUXES
+from model.core.variables import CRUXES
 from model.priors.priors import Prior, Priors, load
 
 #: A what-if: (5th, 95th percentile) of a distribution, or the value of a point.
@@ -74,8 +74,7 @@ def candidates(prior: Prior, change: Change) -> list[object]:
         return [_inline({"dist": "point", "value": value, **keep}) if keep else value]
     a, b = (_number(x) for x in change)
     base = getattr(m, "base", m)  # a truncated family's own
-    bounds = {k: _number(getattr(m, k)) for k in ("lower", "upper")
-              if base is not m and math.isfinite(getattr(m, k))}
+    bounds = {k: _number(getattr(m, k)) for k in ("lower", "upper") if base is not m and math.isfinite(getattr(m, k))}
     own = _inline({"dist": base.family, "ci90": [a, b], **bounds, **keep})
     to = _inline({"dist": "lognormal" if a > 0 else "normal", "ci90": [a, b], **bounds, **keep})
     plain = f"{a:g} to {b:g}"
@@ -88,8 +87,7 @@ def overlay_text(priors: Priors, values: Mapping[str, object]) -> str:
     """A priors file that inherits ``priors``' file and sets ``values`` (TOML values by variable)."""
     doc = tomlkit.document()
     meta = tomlkit.table()
-    meta.update({"name": priors.name, "description": priors.description,
-                 "base": str(Path(priors.path).absolute())})
+    meta.update({"name": priors.name, "description": priors.description, "base": str(Path(priors.path).absolute())})
     doc.add("meta", meta)
     for table in ("cruxes", "parameters"):
         mine = {n: v for n, v in values.items() if table_of(n) == table}
@@ -179,8 +177,12 @@ def _renamed(error: PriorsError, path: Path, overlay: Path) -> PriorsError:
     from model.core.errors import Problem
 
     what = Path(f"what-if on {Path(path).name}")
-    return PriorsError([Problem(what if Path(p.file) == overlay or _OVERLAYS in str(p.file) else p.file,
-                                p.key, p.message) for p in error.problems])
+    return PriorsError(
+        [
+            Problem(what if Path(p.file) == overlay or _OVERLAYS in str(p.file) else p.file, p.key, p.message)
+            for p in error.problems
+        ]
+    )
 
 
 class Changed(Exception):
@@ -211,8 +213,9 @@ def write(path: Path, values: Mapping[str, object], expected: str | None = None)
     before = watch.stamp(path)
     data = watch.read(path)  # a regular file only, without blocking
     if expected is not None and digest_of(data) != expected:
-        raise Changed(f"{path.name} changed on disk since the page's results (is an editor saving it?); "
-                      "nothing was written.")
+        raise Changed(
+            f"{path.name} changed on disk since the page's results (is an editor saving it?); nothing was written."
+        )
     bom = data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8").removeprefix("\ufeff")
     crlf = "\r\n" in text
@@ -238,8 +241,10 @@ def write(path: Path, values: Mapping[str, object], expected: str | None = None)
     except (tomllib.TOMLDecodeError, RecursionError):
         ok = False
     if not ok:
-        raise Unwritable(f"the what-ifs could not be put into {path.name} as valid TOML that keeps the rest of "
-                         f"it as it is (nothing was written); set {', '.join(values)} in the file by hand")
+        raise Unwritable(
+            f"the what-ifs could not be put into {path.name} as valid TOML that keeps the rest of "
+            f"it as it is (nothing was written); set {', '.join(values)} in the file by hand"
+        )
     _replace(path, ("\ufeff" if bom else "") + new, before)
     return added
 
@@ -251,9 +256,9 @@ class Unwritable(Exception):
 def _replace(path: Path, text: str, before=None) -> None:
     """Write ``text`` to ``path`` atomically, keeping its permissions; with ``before`` (the
     file's stamp when it was read), only if the file has not changed since."""
-    from model.serve import watch
-
     import stat
+
+    from model.serve import watch
 
     real = Path(os.path.realpath(path))  # a symlinked file stays a symlink
     mode = os.stat(real).st_mode
@@ -265,8 +270,10 @@ def _replace(path: Path, text: str, before=None) -> None:
             fh.write(text)
         os.chmod(tmp, os.stat(real).st_mode & 0o7777)
         if before is not None and watch.stamp(path) != before:
-            raise Changed(f"{Path(path).name} changed on disk while it was being written (is an editor "
-                          "saving it?); nothing was written. Write again once the page shows its new results.")
+            raise Changed(
+                f"{Path(path).name} changed on disk while it was being written (is an editor "
+                "saving it?); nothing was written. Write again once the page shows its new results."
+            )
         os.replace(tmp, real)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
