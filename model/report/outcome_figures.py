@@ -40,7 +40,7 @@ def outcomes(result: Result):
             (100 * e.mean, y),
             xytext=(0, 7),
             textcoords="offset points",
-            ha="center",
+            ha="left" if e.mean < 0.03 else "right" if e.mean > 0.97 else "center",  # inside the axes
             fontsize=8,
         )
     ax.set_yticks(range(len(keys)), [SHORT[k] for k in reversed(keys)])
