@@ -73,7 +73,7 @@ def beta_standard(a: float, b: float, loc: float = 0.0, scale: float = 1.0) -> L
         xi = np.where(inside, x, 0.5)
         with np.errstate(over="ignore", divide="ignore"):
             dens = np.exp(special.xlogy(a - 1.0, xi) + special.xlog1py(b - 1.0, -xi) - log_norm)
-        return np.where(inside, dens, 0.0)
+        return np.where(inside, dens, np.where(np.isnan(x), np.nan, 0.0))
 
     def ppf(q):  # Boost's ibeta_inv, as scipy.stats.beta's quantile (bit for bit)
         return special.betaincinv(a, b, q)

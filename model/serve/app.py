@@ -28,10 +28,13 @@ import os
 import secrets
 import stat
 import threading
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import panel as pn
+from bokeh.models.annotations.labels import Title
 
 from model.core.errors import Problem
 from model.core.quantities import OUTCOMES, PARTS
@@ -39,6 +42,11 @@ from model.serve import cards, charts
 from model.serve.compute import Lane, Snapshot
 from model.serve.sliders import Sliders
 from model.serve.whatif import Changed, write
+
+if TYPE_CHECKING:
+    from param.parameterized import Watcher
+
+    from model.api import Run
 
 #: How often the files are looked at (ms).
 POLL_MS = 120
@@ -116,11 +124,15 @@ class Page:
     Made on the server's event loop (Panel calls :func:`page` there for each session).
     """
 
+    _watchers: list[tuple[pn.widgets.Widget, Watcher]]  # our watchers of the widgets: see _build
+
     def __init__(self, path: Path):
         from tornado.ioloop import IOLoop
 
         self.path = path
-        self.doc = pn.state.curdoc
+        doc = pn.state.curdoc
+        assert doc is not None  # made within a session (or a test's document)
+        self.doc = doc
         self.loop = IOLoop.current()  # the event loop that owns ``doc``
         self.closed = False
         self._ready = False  # the browser has the page (Panel's document_ready): see _on_ready
@@ -352,6 +364,7 @@ class Page:
             self.main = snap
             self.error.object = ""
             self.results.styles = {}
+            assert snap.file_priors is not None  # a snapshot with a run has its priors
             self.sliders.follow(snap.file_priors, snap.whatif)
         self._render()
 
@@ -370,8 +383,13 @@ class Page:
         if self.main is None:
             return
         run, snap = self.main.run, self.main
-        other = self.other.run if self.other is not None else None
-        name = self.other.priors.name if other is not None else ""
+        assert run is not None and snap.priors is not None  # main: only a snapshot with a run
+        other: Run | None = None
+        name, other_priors = "", None
+        if self.other is not None and self.other.run is not None:
+            other = self.other.run
+            assert self.other.priors is not None  # a snapshot with a run has its priors
+            name, other_priors = self.other.priors.name, self.other.file_priors
         note = f"; what-ifs on {', '.join(snap.whatif)} (not in the file)" if snap.whatif else ""
         self.status.object = cards.status(run, snap.refined, self.path, note, tuple(snap.whatif))
         self.cards.object = cards.outcome_cards(run, other, name)
@@ -384,12 +402,14 @@ class Page:
         ):
             charts.feed_bars(f, src, names, run, snap.priors.name, other, name)
         self.market.location = run.result.target
-        self.horizon.title.text = (
+        title = self.horizon.title
+        assert isinstance(title, Title)  # the figure makes one of the str it was given
+        title.text = (
             f"{charts.LABELS[charts.HORIZON]}: the market's {100 * run.result.target:g}% "
             f"is above {100 * run.result.target_percentile:.0f}% of your worlds"
         )
         charts.feed_crux_map(self.map_src, run)
-        self.sliders.densities(snap.priors, self.other.file_priors if other is not None else None, snap.file_priors)
+        self.sliders.densities(snap.priors, other_priors, snap.file_priors)
         self.reset_button.disabled = not snap.whatif
         self.write_button.disabled = not snap.whatif or read_only(self.path) is not None
 
@@ -484,6 +504,7 @@ class Page:
             self.message.object = ""
             self._whatif_changed({})
             if self.main is not None:
+                assert self.main.file_priors is not None  # main: only a snapshot with a run
                 self.sliders.follow(self.main.file_priors, {})
 
 
@@ -496,7 +517,7 @@ class _Destroyed:
     (Bokeh keeps the callbacks of a destroyed document's set until the document goes)."""
 
     def __init__(self, page: Page):
-        self.page = page
+        self.page: Page | None = page
 
     def __call__(self, session_context) -> None:
         page, self.page = self.page, None
@@ -627,7 +648,9 @@ class Guard:
         return f"{self.name}={self.token}; Path=/; HttpOnly; SameSite=Strict"
 
     def _same(self, given: str | None) -> bool:
-        return bool(given) and hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode())
+        if not given:
+            return False
+        return hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode())
 
     def token_in_url(self, request) -> bool:
         values = request.query_arguments.get("token") or [b""]
@@ -733,7 +756,9 @@ def quiet_closed_connections() -> None:
             logger.addFilter(_CLOSED_FILTER)
 
 
-def serve(path: Path, port: int | None = None, open_browser: bool = True, ready: callable | None = None) -> None:
+def serve(
+    path: Path, port: int | None = None, open_browser: bool = True, ready: Callable[[str], object] | None = None
+) -> None:
     """Serve the live page of ``path`` on 127.0.0.1 until the process is stopped.
 
     ``ready(url)`` is called once the server listens, with the page's address and its token

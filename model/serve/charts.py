@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import html
 import math
+from typing import cast
 
 import numpy as np
-from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Range1d, Span
+from bokeh.models import BasicTickFormatter, ColumnDataSource, FactorRange, HoverTool, LinearColorMapper, Range1d
+from bokeh.models.annotations.geometry import Span
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
@@ -54,13 +56,13 @@ def _merge(*parts: dict) -> dict:
 
 def bars(names, title: str) -> tuple[figure, ColumnDataSource]:
     """Horizontal bars (mean) with whiskers (5th–95th percentile across worlds)."""
-    from bokeh.models import FactorRange, Whisker
+    from bokeh.models.annotations.geometry import Whisker
 
     src = ColumnDataSource(_rows(None, names, ""))
     f = _fig(
         60 + 52 * len(names),
         y_range=FactorRange(),
-        x_range=Range1d(0, 1),
+        x_range=Range1d(start=0, end=1),
         title=title,
         x_axis_label="probability (bar: mean; whisker: 5th–95th percentile across worlds)",
     )
@@ -77,7 +79,7 @@ def bars(names, title: str) -> tuple[figure, ColumnDataSource]:
             ]
         )
     )
-    f.xaxis.formatter.use_scientific = False
+    cast(BasicTickFormatter, f.xaxis.formatter).use_scientific = False  # a linear axis's formatter
     return f, src
 
 
@@ -98,10 +100,11 @@ def feed_bars(
     order = [k for i in range(n) for k in (i, i + n) if k < len(data["y"])]  # each compared bar below its own
     data = {k: [v[i] for i in order] for k, v in data.items()}
     src.data = data
-    f.y_range.factors = list(reversed(data["y"]))
+    cast(FactorRange, f.y_range).factors = list(reversed(data["y"]))  # the ranges made by bars()
     if data["lo"]:  # whiskers included; 0 always shown
-        f.x_range.start = min(0.0, *data["lo"], *data["mean"]) - 0.01
-        f.x_range.end = max(0.0, *data["hi"], *data["mean"]) + 0.01
+        x_range = cast(Range1d, f.x_range)
+        x_range.start = min(0.0, *data["lo"], *data["mean"]) - 0.01
+        x_range.end = max(0.0, *data["hi"], *data["mean"]) + 0.01
 
 
 def horizon() -> tuple[figure, ColumnDataSource, Span]:

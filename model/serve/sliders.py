@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import html
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 
 import panel as pn
@@ -88,9 +88,13 @@ def _release(widget: pn.widgets.Widget, watcher) -> None:
 
 
 def _same(a: Change, b: Change) -> bool:
-    if isinstance(a, tuple) != isinstance(b, tuple):
+    pairs: Iterable[tuple[float, float]]
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        pairs = zip(a, b, strict=False)
+    elif not isinstance(a, tuple) and not isinstance(b, tuple):
+        pairs = [(a, b)]
+    else:
         return False
-    pairs = zip(a, b, strict=False) if isinstance(a, tuple) else [(a, b)]
     return all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-12) for x, y in pairs)
 
 
@@ -177,9 +181,14 @@ class Sliders:
     def _moved(self, name: str, event) -> None:
         if self._syncing:
             return
-        value = tuple(float(x) for x in event.new) if isinstance(event.new, tuple) else float(event.new)
-        if isinstance(value, tuple) and not value[0] < value[1]:
-            return  # both ends on one value: not a distribution
+        value: Change
+        if isinstance(event.new, tuple):  # a range slider's: its two ends
+            lo, hi = (float(x) for x in event.new)
+            if not lo < hi:
+                return  # both ends on one value: not a distribution
+            value = (lo, hi)
+        else:
+            value = float(event.new)
         self.changes[name] = value
         self.on_change(dict(self.changes))
 
