@@ -83,14 +83,14 @@ def test_every_calibrated_number_has_its_error(worlds):
 @pytest.mark.parametrize("method, apply", [("reweight", "update"), ("tilt", "tilt")])
 def test_running_the_calibrated_file_gives_the_calibration(tmp_path, method, apply):
     shutil.copy(ROOT / "priors/author.toml", tmp_path / "mine.toml")
-    r = aar("calibrate", "mine.toml", "--method", method, "-n", 200_000, "--json", cwd=tmp_path)
+    r = aar("calibrate", "mine.toml", "--method", method, "-n", 100_000, "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     made = json.loads(r.stdout)
     assert made["calibrated_priors"]["apply"] == apply
     calibrated = tmp_path / "reports" / "mine" / "calibration" / made["calibrated_priors"]["path"]
     v = aar("validate", calibrated, cwd=calibrated.parent)  # validates where it was written
     assert v.returncode == 0, v.stderr
-    run = aar("run", calibrated, "-n", 400_000, "-o", tmp_path / "check", "--json", cwd=tmp_path)
+    run = aar("run", calibrated, "-n", 200_000, "-o", tmp_path / "check", "--json", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     got = json.loads(run.stdout)
     assert got["calibration_applied"]["apply"] == apply and got["calibration_applied"]["effective_sample_size"] > 1000

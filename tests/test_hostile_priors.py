@@ -557,7 +557,7 @@ NUMBERS = [
 ]
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_any_number_anywhere_in_author_either_runs_or_is_rejected(tmp_path_factory, data):
     """Replace one number of author.toml with a hostile one: load rejects it, or the model runs."""
