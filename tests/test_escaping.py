@@ -230,8 +230,8 @@ def test_md_code_is_one_code_span_even_in_a_table(s):
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory):
     from model.montecarlo.engine import simulate
-    from model.report.figures import FIGURES
     from model.priors.priors import load
+    from model.report.figures import FIGURES
     from model.report.render import files
     from model.report.summary import build
 
@@ -272,8 +272,8 @@ def test_compare_md_keeps_its_columns_with_pipes_in_names(tmp_path):
 def test_calibration_md_and_calibrated_priors_file(tmp_path):
     from model.analyses.calibration import methods as cal
     from model.analyses.calibration.pipeline import run
-    from model.report.calibration import make
     from model.priors.priors import load
+    from model.report.calibration import make
 
     name = HOSTILE_NAMES[0] + " " + HOSTILE_NAMES[1] + ' """ \\'
     p = load(hostile_priors(tmp_path, name, stem="cal [x] 'q'"))
@@ -298,8 +298,8 @@ def test_no_error_is_shown_where_none_was_estimated():
 
 def test_a_single_world_reports_no_error():
     from model.montecarlo.engine import simulate
-    from model.report.figures import render_all
     from model.priors.priors import load
+    from model.report.figures import render_all
     from model.report.render import files
     from model.report.summary import build
 
@@ -370,28 +370,27 @@ def test_compare_figure_draws_any_name(monkeypatch, name):
     import matplotlib.cbook as cbook
 
     from model.report import compare as compare_report
-
-    from model.report import figures
+    from model.report import plotting
 
     drawn = []
-    real_png = figures.png
+    real_png = plotting.png
 
     def capture(fig):
         drawn.append([t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))])
         return real_png(fig)
 
-    monkeypatch.setattr(figures, "png", capture)
+    monkeypatch.setattr(plotting, "png", capture)
     png = compare_report.figure(_compare_summary([name, "other $x$"], ["a.toml", "b.toml"]))
     assert png.startswith(b"\x89PNG")
     texts = drawn[0]
     assert not any(cbook.is_math_text(t) for t in texts)
-    assert any(t.strip() == figures.text(name).strip() for t in texts)  # in the legend, verbatim
+    assert any(t.strip() == plotting.text(name).strip() for t in texts)  # in the legend, verbatim
 
 
 def test_figure_text_shows_dollars_verbatim():
     from matplotlib.text import Text
 
-    from model.report.figures import text
+    from model.report.plotting import text
 
     for s in ("$\\cmd$", "\\$x$", "a$$b", "$"):
         shown, math = Text(text=text(s))._preprocess_math(text(s))

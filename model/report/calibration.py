@@ -18,7 +18,7 @@ from model.core.quantities import OUTCOMES, Q
 from model.core.variables import CRUXES, NAMES
 from model.priors.priors import Priors
 from model.priors.refit import market_source
-from model.report.figures import styled
+from model.report.plotting import styled
 from model.report.render import _env
 from model.report.summary import display_path, versions
 
@@ -67,7 +67,7 @@ def _pymc_versions(methods) -> dict:
 
 
 def _png(fig) -> bytes:
-    from model.report.figures import png
+    from model.report.plotting import png
 
     return png(fig)
 
@@ -75,9 +75,9 @@ def _png(fig) -> bytes:
 @styled
 def crux_figure(priors: Priors, prior_worlds, posteriors: Mapping[str, tuple]) -> bytes:
     """Prior against posterior density of the two cruxes, one curve per method."""
-    from model.report.figures import _plt, text
+    from model.report.plotting import pyplot, text
 
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for ax, name in zip(axes, CRUXES, strict=True):
         x0 = prior_worlds[name]
@@ -111,9 +111,9 @@ def crux_figure(priors: Priors, prior_worlds, posteriors: Mapping[str, tuple]) -
 @styled
 def outcome_figure(summary: dict) -> bytes:
     from model.core.quantities import SHORT
-    from model.report.figures import _plt
+    from model.report.plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     keys = [*OUTCOMES, Q.success_within_horizon]
     cols = [("prior", summary["prior"]), *summary["methods"].items()]
     fig, ax = plt.subplots(figsize=(8, 3.4))
@@ -139,9 +139,9 @@ def outcome_figure(summary: dict) -> bytes:
 @styled
 def success_h_figure(worlds, posteriors: Mapping[str, tuple], target: float) -> bytes:
     """The distribution of s_h across worlds: prior, and calibrated by each method, market marked."""
-    from model.report.figures import _plt
+    from model.report.plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     s = np.asarray(worlds["success_within_horizon"])
     edges = np.linspace(0, 1, 81)
     fig, ax = plt.subplots(figsize=(7, 3.2))
@@ -174,9 +174,9 @@ def success_h_figure(worlds, posteriors: Mapping[str, tuple], target: float) -> 
 def rank_figure(idata) -> bytes:
     import arviz as az
 
-    from model.report.figures import _plt
+    from model.report.plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     names = [n for n in (*CRUXES, "success_within_horizon") if n in idata.posterior]
     axes = az.plot_rank(idata, var_names=names, figsize=(9, 2.6))
     fig = np.ravel(axes)[0].figure

@@ -12,7 +12,7 @@ from model.analyses.compare import COMPARED, Attribution, CruxMaps, crux_maps
 from model.core.quantities import Q
 from model.montecarlo.engine import Result
 from model.priors.priors import Priors
-from model.report.figures import styled
+from model.report.plotting import styled
 from model.report.render import LABELS, _env
 from model.report.summary import OUTCOMES, display_path, versions
 
@@ -100,9 +100,10 @@ def build(
 
 @styled
 def figure(summary: dict[str, Any]) -> bytes:
-    from model.report.figures import OUTCOME_COLORS, _plt, label, png, text
+    from model.core.quantities import COLORS
+    from model.report.plotting import label, png, pyplot, text
 
-    plt = _plt()
+    plt = pyplot()
     files = summary["files"]
     pairs = summary["attribution"]
     fig, axes = plt.subplots(1 + len(pairs), 1, figsize=(7, 2.6 + 2.4 * len(pairs)), squeeze=False)
@@ -126,7 +127,7 @@ def figure(summary: dict[str, Any]) -> bytes:
             xerr=[200 * (se.get(k) or 0) for k in names],
             capsize=2,
             error_kw={"lw": 0.8},
-            color=[OUTCOME_COLORS[Q.success] if by[k] >= 0 else OUTCOME_COLORS[Q.x_risk] for k in names],
+            color=[COLORS[Q.success] if by[k] >= 0 else COLORS[Q.x_risk] for k in names],
         )
         ax.axvline(0, color="black", lw=0.8)
         ax.set_xlabel("percentage points of success (± 2 standard errors)")
@@ -147,9 +148,9 @@ def crux_figure(summary: dict[str, Any], maps: CruxMaps) -> bytes:
     given the two cruxes, with each view's prior density as contours."""
     from scipy.ndimage import gaussian_filter
 
-    from model.report.figures import _plt, png, text
+    from model.report.plotting import png, pyplot, text
 
-    plt = _plt()
+    plt = pyplot()
     files = summary["files"]
     k = len(files)
     rows = ((Q.success, "P(success)", "viridis"), (Q.x_risk, "P(existential risk)", "magma"))

@@ -8,7 +8,8 @@ import os
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from model.report.figures import FIGURES, FROM_PRIORS, draw, new_figure, png
+from model.report.figures import FIGURES, FROM_PRIORS, draw
+from model.report.plotting import new_figure, png
 
 if TYPE_CHECKING:
     from multiprocessing import Process

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.core.quantities import COLORS, OUTCOMES, ROWS, SHORT, Q
-from model.report.figures import (
+from model.report.plotting import (
     ESSAY_WEEK,
     left_of,
     logit_percent,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.core.variables import BY_NAME, NAMES
-from model.report.figures import ESSAY_WEEK, logit_percent, new_figure, right_of
+from model.report.plotting import ESSAY_WEEK, logit_percent, new_figure, right_of
 
 if TYPE_CHECKING:
     from model.priors.priors import Priors

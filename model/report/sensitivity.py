@@ -7,16 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from model.core.quantities import OUTCOMES, Q
+from model.core.quantities import COLORS, OUTCOMES, SHORT, Q
 from model.core.variables import CRUXES
-from model.report.figures import LABELS, OUTCOME_COLORS, _plt, png, styled, text
+from model.report.plotting import png, pyplot, styled, text
 
 FOUR = OUTCOMES
 
 
 def tornado(sens: Mapping[str, Any], means: Mapping[str, float], top: int = 8):
     """Each outcome's mean when one belief sits at its 5th and its 95th percentile."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.4))
     for ax, q in zip(axes.flat, FOUR, strict=True):
         t = sens["outcomes"][q]["tornado"]
@@ -24,11 +24,11 @@ def tornado(sens: Mapping[str, Any], means: Mapping[str, float], top: int = 8):
         base = 100 * means[q]
         for y, v in enumerate(swing):
             lo, hi = 100 * t[v]["p5"], 100 * t[v]["p95"]
-            ax.barh(y, hi - base, left=base, color=OUTCOME_COLORS[q], alpha=0.85)
+            ax.barh(y, hi - base, left=base, color=COLORS[q], alpha=0.85)
             ax.barh(y, lo - base, left=base, color="#8d99ae", alpha=0.85)
         ax.axvline(base, color="black", lw=0.8)
         ax.set_yticks(range(len(swing)), [text(v) + (" ★" if v in CRUXES else "") for v in swing], fontsize=7)
-        ax.set_title(f"{LABELS[q]} (mean {base:.1f}%)", fontsize=9)
+        ax.set_title(f"{SHORT[q]} (mean {base:.1f}%)", fontsize=9)
         ax.set_xlabel("percent; grey: belief at its 5th percentile, colour: at its 95th", fontsize=7)
     fig.suptitle("Tornado: which belief moves each outcome (correlations respected; ★ crux)", fontsize=10)
     fig.tight_layout()
@@ -37,13 +37,13 @@ def tornado(sens: Mapping[str, Any], means: Mapping[str, float], top: int = 8):
 
 def crux_curves(sens: Mapping[str, Any]):
     """E[outcome | crux] along each crux's prior, the four outcomes on one figure."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
     for ax, v in zip(axes, CRUXES, strict=True):
         for q in FOUR:
             curve = sens["outcomes"][q]["curves"].get(v)
             if curve:
-                ax.plot(curve["x"], 100 * np.asarray(curve["y"]), color=OUTCOME_COLORS[q], label=LABELS[q])
+                ax.plot(curve["x"], 100 * np.asarray(curve["y"]), color=COLORS[q], label=SHORT[q])
         ax.set_xlabel(text(v))
         ax.set_title(f"given {text(v)}", fontsize=9)
     axes[0].set_ylabel("percent")
@@ -58,7 +58,7 @@ def sobol_bars(sens: Mapping[str, Any], output: str = Q.success, top: int = 10):
     Sobol indices not resolved at this sample size are drawn hatched, without a bar value."""
     from matplotlib.patches import Patch
 
-    plt = _plt()
+    plt = pyplot()
     block = sens["outcomes"][output]
     order = block.get("ranking") or sorted(
         block["given_data_first_order"], key=lambda v: -block["given_data_first_order"][v]
@@ -103,10 +103,10 @@ def sobol_bars(sens: Mapping[str, Any], output: str = Q.success, top: int = 10):
         )
     ax.set_yticks(y, [text(v) + (" ★" if v in CRUXES else "") for v in names], fontsize=7)
     ax.set_xlim(0, 1.02)
-    ax.set_xlabel(f"share of the variance of {LABELS.get(output, output)} across worlds")
+    ax.set_xlabel(f"share of the variance of {SHORT.get(output, output)} across worlds")
     ax.legend(handles=handles, frameon=False, fontsize=7, loc="lower right")
     ax.set_title(
-        f"Which belief matters for {LABELS.get(output, output)}\n(ranked by the given-data index; "
+        f"Which belief matters for {SHORT.get(output, output)}\n(ranked by the given-data index; "
         "Sobol indices with 95% bootstrap intervals)",
         fontsize=9,
     )
@@ -115,7 +115,7 @@ def sobol_bars(sens: Mapping[str, Any], output: str = Q.success, top: int = 10):
 
 
 def value_of_information(sens: Mapping[str, Any], top: int = 10):
-    plt = _plt()
+    plt = pyplot()
     d = sens["decision"]
     names = sorted(d["evppi"], key=lambda v: d["evppi"][v])[-top:]
     worth = set(d.get("worth_learning", names))
