@@ -206,7 +206,7 @@ def test_break_even_cost_is_the_ratio_of_means_and_swaps_the_decision():
     assert nb(got["value"]) == pytest.approx(0.0, abs=1e-15) and nb(0.9 * got["value"]) > 0 > nb(1.1 * got["value"])
     want_se = got["value"] * ((2.0 * 0.001) ** 2 / (0.11**2) + (0.0001 / 0.11) ** 2 + (0.0005 / 0.02) ** 2) ** 0.5
     assert got["mcse"] == pytest.approx(want_se)
-    assert "less than 5.5" in got["words"]
+    assert "less than 5.5 in utility units (2.75 times value_of_success = 2" in got["words"]
 
 
 @pytest.mark.parametrize(

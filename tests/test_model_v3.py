@@ -106,3 +106,60 @@ def test_the_report_marks_the_unused_variable_and_carries_the_notice(tmp_path):
     assert s["variables"]["build_lag"]["unused"].startswith("years_to_build is set")
     assert "unused" not in s["variables"]["years_to_build"]
     assert s["notices"] and "cannot reach T_b" in s["notices"][0]
+
+
+def test_an_inherited_correlation_of_the_now_unused_variable_is_dropped_with_a_note(tmp_path):
+    (tmp_path / "author.toml").write_text((ROOT / "priors" / "author.toml").read_text())
+    (tmp_path / "lag.toml").write_text(
+        '[meta]\nbase = "author.toml"\n[correlations]\n"build_lag, years_to_agi" = -0.3\n'
+    )
+    child = tmp_path / "child.toml"
+    child.write_text('[meta]\nbase = "lag.toml"\n[parameters]\nyears_to_build = "2 to 8"\n')
+    p = load(child)
+    assert ("build_lag", "years_to_agi") not in p.correlations and p.build_override
+    assert any("build_lag, years_to_agi = -0.3 from a base file is dropped" in n for n in p.notices)
+    zero = tmp_path / "zero.toml"  # the child may also say 0 for it
+    zero.write_text(child.read_text() + '[correlations]\n"years_to_agi, build_lag" = 0\n')
+    assert ("build_lag", "years_to_agi") not in load(zero).correlations
+
+
+def test_the_error_for_an_own_correlation_names_its_line_and_key_as_written(tmp_path):
+    f = _child(tmp_path, '[correlations]\n"years_to_build, capability_needed" = 0.3\n')
+    with pytest.raises(PriorsError) as e:
+        load(f)
+    (problem,) = e.value.problems
+    assert problem.line == 4 and problem.key == 'correlations."years_to_build, capability_needed"'
+
+
+def test_the_unused_variable_is_no_belief_in_the_decision_or_the_dataframe(tmp_path):
+    import model
+
+    for path, unused in (
+        (ROOT / "priors" / "author.toml", "years_to_build"),
+        (_child(tmp_path, '[parameters]\nyears_to_build = "2 to 8"\n'), "build_lag"),
+    ):
+        run = model.simulate(path, samples=4000, seed=2, workers=1, keep=100)
+        assert unused not in run.to_dataframe().columns
+        d = model.sensitivity(path, samples=4000, seed=2, workers=1).summary()["decision"]
+        assert unused not in d["evppi"] and unused not in d["flip_probability"]
+
+
+def test_switching_from_derived_to_overridden_build_time_is_one_player(tmp_path):
+    """author (T_b derived) against the same with years_to_build: one player, years_to_build, that
+    swaps both variables together (no placeholder build_lag = 0 treated as a belief)."""
+    from model.analyses.compare import attribute, players
+
+    a = load(ROOT / "priors" / "author.toml")
+    b = load(_child(tmp_path, '[parameters]\nyears_to_build = "2 to 8"\n'))
+    assert players(a, b) == ("years_to_build",)
+    at = attribute(a, b, samples=16_384, seed=1)
+    for q, total in at.total.items():
+        assert at.by_variable[q]["years_to_build"] == pytest.approx(total, abs=1e-12)
+    import model
+
+    for q in ("success", "x_risk"):  # the total is the difference of the two views on common worlds
+        diff = (
+            model.simulate(b, samples=16_384, seed=1).estimates[q].mean
+            - model.simulate(a, samples=16_384, seed=1).estimates[q].mean
+        )
+        assert at.total[q] == pytest.approx(diff, abs=0.02)

@@ -354,3 +354,13 @@ def test_build_time_closed_form():
         build_time(np.array([0.5, 1.0, 0.0]), np.array([10.0, 8.0, 5.0]), np.array([1.0, 0.0, 0.0]), np.zeros(3)),
         [6.0, 8.0, 1e-9],
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(world=world_strategy, p=st.floats(0.9, 1 - 1e-9))
+def test_a_horizon_past_agi_gives_success_exactly(world, p):
+    """With h beyond T_g the horizon cuts nothing: success within it is success, to the last bit
+    (d_h is min(d_agi', h − T_b), never a difference of two near-equal dates)."""
+    w = {**world, "automation_fraction": p}
+    o = outcomes({k: np.array([v], dtype=float) for k, v in w.items()}, horizon=1e6)
+    assert float(o.success_within_horizon[0]) == float(o.success[0])

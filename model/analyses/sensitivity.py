@@ -252,8 +252,8 @@ def decision(priors: Priors, result: Result) -> dict:
     bound = v if mean_nb <= 0 else v + c_x + c_e
     evpi_noise = float(np.sqrt(bound * evpi / n))
     evppi, flip, noise = {}, {}, {}
-    for name in NAMES:  # a point prior: nothing to learn
-        if name in names:
+    for name in (n for n in NAMES if priors.used(n)):  # v3: not the unused build_lag or years_to_build
+        if name in names:  # a point prior: nothing to learn
             i = names.index(name)
             evppi[name], flip[name] = binned.evppi(counts[i], sums[i, :, k])
             noise[name] = _tidy(binned.evppi_noise(counts[i], sums[i, :, k], sd_nb))
@@ -328,8 +328,9 @@ def break_even(means: dict, errors: dict, v: float, c_e: float = 0.0) -> dict:
     return {
         "value": float(value),
         "mcse": mcse,
-        "words": f"build if an AAR catastrophe costs less than {value:.3g} times the value of alignment "
-        "before AGI; don't build if it costs more",
+        "words": f"build if an AAR catastrophe costs less than {value:.3g} in utility units "
+        f"({value / v:.3g} times value_of_success = {v:g}, the value of alignment before AGI); "
+        "don't build if it costs more",
     }
 
 

@@ -137,7 +137,8 @@ def _first_worlds(priors: Priors, worlds: Mapping[str, Any] | None, keep: int) -
 
     assert worlds is not None, "the run kept its worlds (keep_worlds=True)"
 
-    worlds = {k: v[:keep] for k, v in worlds.items()}
+    # v3: the unused one of build_lag and years_to_build is a placeholder, not a belief
+    worlds = {k: v[:keep] for k, v in worlds.items() if k not in priors.variables or priors.used(k)}
     weighting = priors_weighting(priors)
     if weighting is not None:
         import numpy as np

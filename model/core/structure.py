@@ -139,7 +139,6 @@ def aar_races(
     t_a: Array,
     t_b: Array,
     t_g: Array,
-    t_agi: Array,
     s: Array,
     s_cap: Array,
     sigma: Array,
@@ -154,9 +153,11 @@ def aar_races(
     """
     d_solve = xp.maximum(t_a - t_b, 0.0) / s
     d_agi0 = xp.maximum(t_g - t_b, 0.0)
-    d_h = xp.maximum(xp.minimum(t_agi, horizon) - t_b, 0.0)
+    d_agi = d_agi0 / s_cap
+    # (min(T_agi', h) − T_b)⁺ = (min(d_agi', h − T_b))⁺, without subtracting two near-equal dates
+    d_h = xp.maximum(xp.minimum(d_agi, horizon - t_b), 0.0)
     return (
-        remaining_race(d_agi0 / s_cap, d_solve, sigma, xp),
+        remaining_race(d_agi, d_solve, sigma, xp),
         remaining_race(d_agi0, d_solve, sigma, xp),
         remaining_race(d_h, d_solve, sigma, xp),
     )
@@ -198,7 +199,7 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     q = xp.normal_cdf((xp.log(t_b) - log_a) / sigma)
     baseline = xp.normal_cdf((xp.log(t_g) - log_a) / sigma)  # 8. today's field alone
     #    v3 A: field first, the race is the baseline's; v3 B: AAR first, over the time left.
-    win, win0, aar_h = aar_races(t_a, t_b, t_g, t_agi, s, s_cap, sigma, horizon, xp)
+    win, win0, aar_h = aar_races(t_a, t_b, t_g, s, s_cap, sigma, horizon, xp)
     # 6. The four outcomes (exclusive and exhaustive): q·field first + (1 − q)·AAR first.
     aar = 1.0 - q
     x_risk = aar * (1.0 - p_boot) * catastrophic

@@ -169,17 +169,27 @@ class _Loader:
                 f"from {escaped(variables[DERIVED_WITH].origin.name, 80)}); set {TIME_OVERRIDE} in [parameters] "
                 "to give T_b directly instead"
             )
-        for pair in correlations:
-            if unused in pair:
-                where = f'correlations."{pair[0]}, {pair[1]}"'
+        own = {}  # this file's own pairs, by the key as written (for the error's line)
+        for raw in tables["correlations"]:
+            names = [n.strip() for n in str(raw).split(",")]
+            if len(names) == 2 and all(n in BY_NAME for n in names):
+                own[tuple(sorted(names, key=NAMES.index))] = raw
+        for pair in [p for p in correlations if unused in p]:
+            if pair in own and correlations[pair] != 0:
                 self.problems.add(
                     path,
-                    where,
+                    f'correlations."{own[pair]}"',
                     f"{unused} is unused here ({why}): correlate "
                     f"{TIME_OVERRIDE if unused == DERIVED_WITH else DERIVED_WITH} instead, or "
                     + (f"remove {TIME_OVERRIDE} to derive T_b" if override else f"set {TIME_OVERRIDE} to override T_b"),
                     at,
                 )
+            elif pair not in own:  # inherited from a base that used the variable: it no longer applies
+                notices.append(
+                    f"the correlation {pair[0]}, {pair[1]} = {correlations[pair]:g} from a base file is dropped: "
+                    f"{unused} is unused here ({why})"
+                )
+            correlations.pop(pair)
         return tuple(notices)
 
     def _tables(self, data: dict, path: Path, at: Locator) -> dict[str, dict]:

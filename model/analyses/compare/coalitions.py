@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.analyses.compare.players import COMPARED, CORRELATIONS, HORIZON
+from model.analyses.compare.players import COMPARED, CORRELATIONS, HORIZON, player_of
 from model.analyses.compare.tracing import Graph, Node
 from model.core.copula import correlated
 from model.core.structure import outcomes
@@ -99,11 +99,12 @@ class Views:
     def __init__(self, a: Priors, b: Priors, ps: tuple[str, ...], seed: int):
         self.a, self.b, self.seed = a, b, seed
         self.bit = {p: i for i, p in enumerate(ps)}
+        self.player_of = of = player_of(a, b)
         self.copulas = {"a": a.copula(NAMES), "b": b.copula(NAMES)}
         in_copula = set(correlated(NAMES, a.correlations)) | set(correlated(NAMES, b.correlations))
         corr_bit = 1 << self.bit[CORRELATIONS] if CORRELATIONS in self.bit else 0
         self.leaf_masks = {
-            n: (1 << self.bit[n] if n in self.bit else 0) | (corr_bit if n in in_copula else 0) for n in NAMES
+            n: (1 << self.bit[of[n]] if of[n] in self.bit else 0) | (corr_bit if n in in_copula else 0) for n in NAMES
         }
         self.horizon_mask = 1 << self.bit[HORIZON] if HORIZON in self.bit else 0
         self._block: tuple[int | None, dict[str, np.ndarray]] = (None, {})
@@ -122,7 +123,8 @@ class Views:
         corr_bit = 1 << self.bit[CORRELATIONS] if CORRELATIONS in self.bit else 0
 
         def leaf_value(name: str, s: int):
-            prior_of = "b" if name in self.bit and s >> self.bit[name] & 1 else "a"
+            player = self.player_of[name]
+            prior_of = "b" if player in self.bit and s >> self.bit[player] & 1 else "a"
             copula_of = "b" if s & corr_bit else "a"
             key = (name, prior_of, copula_of)
             if key not in cache:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from model.core.quantities import HEADLINE
-from model.core.variables import NAMES
+from model.core.variables import DERIVED_WITH, NAMES, TIME_OVERRIDE
 from model.priors.beliefs import Priors
 
 COMPARED = HEADLINE
@@ -25,9 +25,23 @@ def _setting(p: Priors, table: str, key: str):
     return getattr(getattr(p, table), key)
 
 
+def player_of(a: Priors, b: Priors) -> dict[str, str]:
+    """The player each variable belongs to: itself, but build_lag to years_to_build when one file
+    derives T_b and the other overrides it (docs/model.md, Model v3 C)."""
+    of = {n: n for n in NAMES}
+    if a.build_override != b.build_override:
+        of[DERIVED_WITH] = TIME_OVERRIDE
+    return of
+
+
 def players(a: Priors, b: Priors) -> tuple[str, ...]:
-    """Every difference between the two files: variables, correlations, then settings."""
-    differ = tuple(n for n in NAMES if a.variables[n].marginal != b.variables[n].marginal)
+    """Every difference between the two files: variables, correlations, then settings.
+
+    v3: where one file derives T_b (build_lag) and the other overrides it (years_to_build), the
+    switch is one player, ``years_to_build``, that takes both variables from the file it swaps
+    to (:func:`player_of`): a placeholder is never swapped in as a belief of its own."""
+    of = player_of(a, b)
+    differ = tuple(dict.fromkeys(of[n] for n in NAMES if a.variables[n].marginal != b.variables[n].marginal))
     corr = (CORRELATIONS,) if dict(a.correlations) != dict(b.correlations) else ()
     settings = tuple(key for table, key in SETTINGS if _setting(a, table, key) != _setting(b, table, key))
     return differ + corr + settings
