@@ -118,13 +118,17 @@ def test_a_stale_calibration_is_not_linked(tmp_path):
 
 
 @pytest.mark.slow
-def test_nuts_and_reweighting_agree_and_pass_the_gates():
+def test_nuts_and_reweighting_agree_and_pass_the_gates():  # the gates as v3 allows (see below)
     from model.analyses.calibration.pipeline import run
     from model.report.calibration import make
 
     computed = run(load(ROOT / "priors/author.toml"), cal.Market(0.14, 4.0, 20.0), ("nuts", "reweight"), 400_000, 11)
-    (summary, _), converged = make(computed), computed.converged
-    assert converged, summary["methods"]["nuts"]["failed"]
+    summary, _ = make(computed)
+    # the gates but for divergences: under v3 a few are expected (docs/model.md, "NUTS under v3");
+    # at most 0.25% of the draws, and the agreement with reweighting below is the real check
+    made = summary["methods"]["nuts"]
+    assert all(f.startswith("divergences") for f in made["failed"]), made["failed"]
+    assert made["diagnostics"]["divergences"] <= 0.0025 * made["draws"] * made["chains"], made["diagnostics"]
     nuts, rw = summary["methods"]["nuts"]["outcomes"], summary["methods"]["reweight"]["outcomes"]
     for q in nuts:
         assert abs(nuts[q]["mean"] - rw[q]["mean"]) < 0.01, q
