@@ -148,17 +148,6 @@ def _tabulate(ps, phi: dict, ordering_se: dict, total: np.ndarray) -> tuple[dict
     return tot, tot_se, by, se, ose
 
 
-def check_comparable(views: list[Priors]) -> None:
-    """Refuse calibrated files: their worlds are weighted by the market, which no variable's
-    Shapley value can hold (the attribution would say nothing differs while the outcomes do)."""
-    for v in views:
-        if v.calibration.apply is not None:
-            raise ValueError(
-                f"{v.path} is calibrated (its worlds are weighted by the market): compare the "
-                "file it inherits from; its calibration report shows what the market changes"
-            )
-
-
 def attribute(
     a: Priors,
     b: Priors,
