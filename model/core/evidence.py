@@ -11,7 +11,8 @@ pass ``trust·strength``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
@@ -29,6 +30,14 @@ DAYS_PER_YEAR = 365.25
 EVENTS = ("aar", "agi", "field")
 #: The kinds of evidence (MODEL.md §5.v3, the table).
 KINDS = ("market", "not_by", "by", "measurement")
+#: What a market entry can be about: success within its horizon, or the AAR-first term alone.
+MARKET_QUANTITIES = ("success_within_horizon", "aar_success_within_horizon")
+#: An event in words, for labels: aar → "a useful AAR", …
+EVENT_WORDS = {
+    "aar": "a useful automated alignment researcher (T_b)",
+    "agi": "AGI (T_g)",
+    "field": "the field alone solving alignment (T_a)",
+}
 #: Below this argument log Φ uses the asymptotic form through erfcx (PyTensor only).
 _TAIL = -1.0
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -143,3 +152,87 @@ def bayes_factor(ll: Array, max_ll: float, weights: Array | None = None) -> tupl
     p = p / p.sum()
     mean = float(np.sum(p * ratio))
     return mean, float(np.sqrt(np.sum(p * p * (ratio - mean) ** 2)))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One dated observation (MODEL.md §5.v3), validated: a likelihood over worlds.
+
+    ``kind`` decides which of the optional fields are set: market (``quantity``, ``horizon``,
+    ``value`` y, ``trust``), not_by/by (``event``), measurement (``variable`` or
+    ``capability_at``, ``value``, ``sd``). ``origin`` names the file it was written in, for the
+    reader; ``strength`` is an exponent on the likelihood.
+    """
+
+    kind: str
+    date: date
+    source: str
+    strength: float = 1.0
+    label: str = ""
+    event: str | None = None
+    quantity: str | None = None
+    horizon: float | None = None
+    value: float | None = None
+    trust: float | None = None
+    sd: float | None = None
+    variable: str | None = None
+    capability_at: date | None = None
+    origin: str = ""
+    #: Which file and entry it is (resolved path and index): an entry met twice, through a base and
+    #: an included file, applies once.
+    ident: str = field(default="", repr=False, compare=False)
+
+    @property
+    def t(self) -> float:
+        """Years from ORIGIN to the entry's date."""
+        return years_since_origin(self.date)
+
+    def max_log_likelihood(self) -> float:
+        """The largest value of :meth:`log_likelihood` (its Bayes factor's denominator)."""
+        return max_log_likelihood(self.kind, value=self.value, sd=self.sd, trust=self.trust, strength=self.strength)
+
+    def log_likelihood(
+        self,
+        w: Mapping[str, Array],
+        out: Outcomes,
+        xp: Ops = numpy_ops,
+        at: Callable[[float], Outcomes] | None = None,
+    ) -> Array:
+        """Each world's log-likelihood (MODEL.md §5.v3, the table). ``out`` are the worlds'
+        outcomes at the run's horizon; ``at(h)`` gives them at another horizon (a market entry
+        whose horizon differs)."""
+        if self.kind in ("not_by", "by"):
+            assert self.event is not None  # the loader checks every kind's keys
+            f = not_by_log_likelihood if self.kind == "not_by" else by_log_likelihood
+            return f(event_time(self.event, w, out), self.t, w["timing_noise"], xp, self.strength)
+        if self.kind == "measurement":
+            assert self.value is not None and self.sd is not None
+            if self.capability_at is not None:
+                quantity = capability_at(years_since_origin(self.capability_at), w["years_to_agi"])
+            else:
+                assert self.variable is not None
+                quantity = w[self.variable]
+            return measurement_log_likelihood(quantity, self.value, self.sd, xp, self.strength)
+        assert self.kind == "market" and self.trust is not None and self.value is not None
+        there = out if at is None or self.horizon is None else at(self.horizon)
+        s = getattr(there, self.quantity or MARKET_QUANTITIES[0])
+        return market_log_likelihood(s, self.trust * self.strength, self.value, xp)
+
+    def words(self) -> str:
+        """The entry in a few words, for tables and figure marks (its ``label`` if it has one)."""
+        if self.label:
+            return self.label
+        day = self.date.isoformat()
+        if self.kind == "not_by":
+            return f"no {_short(self.event)} by {day}"
+        if self.kind == "by":
+            return f"{_short(self.event)} by {day}"
+        if self.kind == "measurement":
+            what = f"capability on {self.capability_at.isoformat()}" if self.capability_at else self.variable
+            return f"{what} = {self.value:g} ± {self.sd:g} ({day})"
+        who = "AAR-first " if self.quantity == MARKET_QUANTITIES[1] else ""
+        return f"market: {who}success within {self.horizon:g} years at {self.value:.0%} ({day})"
+
+
+def _short(event: str | None) -> str:
+    return {"aar": "useful AAR", "agi": "AGI", "field": "solution by the field alone"}.get(event or "", str(event))

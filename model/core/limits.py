@@ -45,3 +45,9 @@ VALUE_LIMIT = 1e100
 POSITIVE_FLOOR = 1e-100
 #: Smallest probability mass a truncation may keep.
 MIN_KEPT_MASS = 1e-9
+#: Most evidence entries a priors file may apply, with its bases and included files together.
+MAX_EVIDENCE = 64
+#: Most evidence files one priors file may list in ``[meta] evidence``.
+MAX_EVIDENCE_FILES = 16
+#: Largest ``strength`` of an evidence entry (an exponent on its likelihood).
+MAX_STRENGTH = 100.0

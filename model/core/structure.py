@@ -56,6 +56,7 @@ class Outcomes(NamedTuple):
     capability_externalities: object
     x_risk: object
     success_within_horizon: object
+    aar_success_within_horizon: object  # its AAR-first term alone, (1 − q)·P_boot·W_h (MODEL.md §5.v3, market)
     baseline_success: object
     plan_solved: object
     plan_minus_baseline: object
@@ -184,13 +185,12 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     Two branches: the field solves alignment before the AAR exists (weight q), or
     the AAR comes first and must bootstrap its own alignment (weight 1 − q).
     """
-    c = w["capability_needed"]
     p_boot, catastrophic, s, s_cap = aar_fate(w, xp)  # 1.–3.
     # 4. When the AAR exists (v3: capability and time on one axis, c(t) = t/T_g, so
     #    T_b = C·T_g + L; a drawn years_to_build > 0 overrides it), when alignment is
     #    solved, and when AGI arrives.
     t_a, t_g = w["field_years"], w["years_to_agi"]
-    t_b = build_time(c, t_g, w["build_lag"], w.get("years_to_build", OVERRIDE_UNSET), xp)
+    t_b = build_time(w["capability_needed"], t_g, w["build_lag"], w.get("years_to_build", OVERRIDE_UNSET), xp)
     t_solve = finish_time(t_a, t_b, s, xp)
     t_agi = finish_time(t_g, t_b, s_cap, xp)
     # 5. Which comes first, the field's solution or the AAR (q), with log-normal timing noise.
@@ -209,7 +209,8 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     success = q * baseline + aar * p_boot * win
     # 7. Success by the horizon h: the field's race to min(T_g, h), the AAR's to min(T_agi', h).
     field_h = xp.normal_cdf((xp.log(xp.minimum(t_g, horizon)) - log_a) / sigma)
-    success_h = q * field_h + aar * p_boot * aar_h
+    aar_success_h = aar * p_boot * aar_h
+    success_h = q * field_h + aar_success_h
     # 8. The plan's chance that alignment is solved before AGI: where the AAR fails
     #    harmlessly, humans carry on as in the baseline.
     plan_solved = success + contained * baseline
@@ -232,6 +233,7 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
         capability_externalities=externalities,
         x_risk=x_risk,
         success_within_horizon=success_h,
+        aar_success_within_horizon=aar_success_h,
         baseline_success=baseline,
         plan_solved=plan_solved,
         plan_minus_baseline=plan_solved - baseline,

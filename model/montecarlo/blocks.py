@@ -8,6 +8,7 @@ import numpy as np
 from model.core.quantities import Q
 from model.core.structure import outcomes
 from model.montecarlo.cells import ambition_sums, map_sums
+from model.montecarlo.given import evidence_sums
 from model.montecarlo.histograms import histograms_of, unit
 from model.montecarlo.sampler import Sampler, block_rng
 from model.montecarlo.stats import QUANTITIES, Stats, Weighted
@@ -35,13 +36,17 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: int = 0):
     if sens:
         assert u is not None  # drawn with copula_u
         extra = sensitivity_sums(sampler, u, values, n)
-    if sampler.weighting is None:
+    s_h = values[QUANTITIES.index(Q.success_within_horizon)]
+    log_w = None if sampler.weighting is None else log_weights(sampler.weighting, s_h)
+    given = None
+    if sampler.evidence:
+        given = evidence_sums(sampler.evidence, sampler.crux_edges, worlds, out, values, log_w, sampler.horizon)
+    if log_w is None:
         counts, sums = map_sums(worlds, values, sampler.map_edges, n)
         ambition = ambition_sums(worlds["automation_fraction"], values, n)
-        return Stats.of(values, below, counts, sums, ambition, extra), histograms_of(unit(values)), kept
+        return Stats.of(values, below, counts, sums, ambition, extra, None, given), histograms_of(unit(values)), kept
     # a calibrated file: the map, ambition and histogram sums are weighted (one pass each)
-    s_h = values[QUANTITIES.index(Q.success_within_horizon)]
-    w = np.exp(log_weights(sampler.weighting, s_h))
+    w = np.exp(log_w)
     counts, sums, map_w = map_sums(worlds, values, sampler.map_edges, n, w)
     a_counts, a_sums, a_w = ambition_sums(worlds["automation_fraction"], values, n, w)
     w2 = w * w
@@ -58,7 +63,7 @@ def run_block(sampler: Sampler, seed: int, block: int, n: int, keep: int = 0):
         a_w,
     )
     hist = histograms_of(unit(values), w)
-    return Stats.of(values, below, counts, sums, (a_counts, a_sums), extra, weighted), hist, kept
+    return Stats.of(values, below, counts, sums, (a_counts, a_sums), extra, weighted, given), hist, kept
 
 
 def sensitivity_sums(sampler: Sampler, u: np.ndarray, values: np.ndarray, n: int):

@@ -165,7 +165,18 @@ def simulate(
         worlds,
         sampler.weighting,
         ess,
+        _given(total, sampler, priors),
     )
+
+
+def _given(total: Stats, sampler: Sampler, priors: Priors):
+    """The run given its evidence (model/montecarlo/given.py), or None without evidence."""
+    if total.evidence is None:
+        return None
+    from model.montecarlo.given import given_of
+
+    marginals = {name: priors.variables[name].marginal for name, _ in sampler.crux_edges}
+    return given_of(total.evidence, sampler.evidence, marginals)
 
 
 def _sampler(priors: Priors, horizon, target, utilities, weighting) -> Sampler:

@@ -17,6 +17,7 @@ from model.montecarlo.stats import QUANTITIES, Stats
 
 if TYPE_CHECKING:
     from model.montecarlo.binned import SensitivitySums
+    from model.montecarlo.given import GivenEvidence
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Result:
     worlds: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
     weighting: tuple | None = None  # a calibrated file's weighting, as applied
     ess: float | None = None  # Kish's effective sample size (the sample size when unweighted)
+    #: the run given its evidence (MODEL.md §5.v3); None without evidence
+    given: GivenEvidence | None = field(default=None, compare=False)
 
     def __eq__(self, other: object) -> bool:
         """Bit-identical: every estimate, histogram, crux-map and ambition cell, sensitivity

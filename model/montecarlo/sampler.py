@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.core import copula as gc
-from model.core.variables import NAMES
+from model.core.variables import CRUXES, NAMES
 from model.montecarlo.cells import map_edges
 from model.priors.beliefs import Priors
 
@@ -34,10 +34,16 @@ class Sampler:
     utilities: tuple[float, float, float] | None = None  # set: accumulate sensitivity bins
     #: a calibrated priors file's weighting: ("update", trust, target) or ("tilt", λ)
     weighting: tuple | None = None
+    #: the evidence applied as weights (MODEL.md §5.v3), and each random crux's quantile bins
+    evidence: tuple = ()
+    crux_edges: tuple[tuple[str, np.ndarray], ...] = ()
 
     @classmethod
     def from_priors(cls, priors: Priors, horizon: float | None = None, target: float | None = None) -> Sampler:
+        from model.montecarlo.given import crux_edges
+
         random = priors.random_names()
+        edges = tuple((n, crux_edges(priors.variables[n].marginal)) for n in CRUXES if n in random)
         return cls(
             tuple((n, priors.variables[n].marginal) for n in NAMES),
             random,
@@ -48,6 +54,8 @@ class Sampler:
                 map_edges("capability_needed", priors.variables["capability_needed"].marginal),
                 map_edges("relative_difficulty", priors.variables["relative_difficulty"].marginal),
             ),
+            evidence=priors.evidence,
+            crux_edges=edges if priors.evidence else (),
         )
 
     def prepare(self) -> None:

@@ -12,6 +12,7 @@ from model.core.quantities import ALL
 
 if TYPE_CHECKING:
     from model.montecarlo.binned import SensitivitySums
+    from model.montecarlo.given import EvidenceSums
 
 
 #: Quantities summarised (names as in summary.json); all per-world probabilities.
@@ -34,10 +35,19 @@ class Stats:
     ambition_sums: np.ndarray
     sens: SensitivitySums | None = None  # the sensitivity section's bins (model.montecarlo.binned)
     weighted: Weighted | None = None  # a calibrated file's weighted sums
+    evidence: EvidenceSums | None = None  # the views given the evidence (model.montecarlo.given)
 
     @classmethod
     def of(
-        cls, values: np.ndarray, below_target: int, map_counts, map_sums, ambition, sens=None, weighted=None
+        cls,
+        values: np.ndarray,
+        below_target: int,
+        map_counts,
+        map_sums,
+        ambition,
+        sens=None,
+        weighted=None,
+        evidence=None,
     ) -> Stats:
         mean = values.mean(axis=1)
         ambition_counts, ambition_sums = ambition
@@ -54,6 +64,7 @@ class Stats:
             ambition_sums,
             sens,
             weighted,
+            evidence,
         )
 
     def merge(self, other: Stats) -> Stats:
@@ -66,6 +77,10 @@ class Stats:
         if self.weighted is not None:
             assert other.weighted is not None  # the blocks of a run all are weighted, or none is
             weighted = self.weighted.merge(other.weighted)
+        evidence = None
+        if self.evidence is not None:
+            assert other.evidence is not None  # every block of a run has the evidence, or none has
+            evidence = self.evidence.merge(other.evidence)
         return Stats(
             n,
             self.mean + delta * other.n / n,
@@ -79,6 +94,7 @@ class Stats:
             self.ambition_sums + other.ambition_sums,
             sens,
             weighted,
+            evidence,
         )
 
 

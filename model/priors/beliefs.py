@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from model import families as fam
 from model.core.copula import GaussianCopula
+from model.core.evidence import Entry
 from model.core.variables import NAMES, TIME_OVERRIDE
 from model.priors.schema import Calibration, Decision, Simulation
 
@@ -41,6 +43,14 @@ class Priors:
     warnings: tuple[str, ...] = ()
     #: Facts about how the file is read that the user may not expect (v3: how T_b is obtained).
     notices: tuple[str, ...] = ()
+    #: Dated observations ``run`` applies as weights (MODEL.md §5.v3): the bases', the included
+    #: files', then the file's own, each once.
+    evidence: tuple[Entry, ...] = ()
+
+    @property
+    def as_of(self) -> date | None:
+        """The date of the latest evidence entry (None without evidence)."""
+        return max(e.date for e in self.evidence) if self.evidence else None
 
     def copula(self, rows: tuple[str, ...] = NAMES) -> GaussianCopula:
         """The Gaussian copula of the variables ``rows`` (model/core/copula.py)."""

@@ -22,6 +22,7 @@ from model.core.structure import OVERRIDE_UNSET
 from model.core.text import controls, escaped
 from model.core.variables import BY_NAME, CRUXES, DERIVED_WITH, NAMES, PARAMETERS, TIME_OVERRIDE
 from model.priors.beliefs import Prior, Priors
+from model.priors.gather import Evidence
 from model.priors.marginals import Marginals
 from model.priors.presets import (
     PRESET_NAME,
@@ -37,7 +38,7 @@ from model.priors.reading import read
 from model.priors.schema import Calibration, Decision, Meta, Simulation
 from model.priors.tomltext import Locator
 
-TABLES = ("meta", "cruxes", "parameters", "correlations", "calibration", "decision", "simulation")
+TABLES = ("meta", "cruxes", "parameters", "correlations", "calibration", "decision", "simulation", "evidence")
 
 
 def load(path: str | Path) -> Priors:
@@ -114,6 +115,9 @@ class _Loader:
             self._complete(variables, tables, path)
         correlations = self._all_correlations(tables["correlations"], parent, variables, path, at)
         notices = self._timing(variables, correlations, tables, parent, path, at)
+        evidence = Evidence(self.problems, self.locators).gather(
+            parent, meta.evidence, tables["evidence"], path, at, variables
+        )
         calibration, simulation, decision = self._settings(tables, parent, path, at)
         if {"apply", "tilt_lambda", "fitted_to"} & set(tables["calibration"]):
             self.calibrated_in = (path, base_path)
@@ -130,6 +134,7 @@ class _Loader:
             simulation=simulation,
             decision=decision,
             notices=notices,
+            evidence=evidence,
         )
 
     def _timing(
@@ -192,7 +197,7 @@ class _Loader:
             correlations.pop(pair)
         return tuple(notices)
 
-    def _tables(self, data: dict, path: Path, at: Locator) -> dict[str, dict]:
+    def _tables(self, data: dict, path: Path, at: Locator) -> dict[str, Any]:
         """Each known table of the file ({} when absent); unknown tables and non-tables reported."""
         for table in data:
             if table not in TABLES:
@@ -202,8 +207,8 @@ class _Loader:
                     f"unknown table{suggest(table, TABLES)}; expected one of " + ", ".join(f"[{t}]" for t in TABLES),
                     at,
                 )
-        tables = {}
-        for table in TABLES:
+        tables: dict[str, Any] = {"evidence": data.get("evidence", [])}  # an array of tables, read by Evidence
+        for table in TABLES[:-1]:
             value = data.get(table, {})
             if not isinstance(value, dict):
                 self.problems.add(path, table, f"expected a table [{table}], got {type(value).__name__}", at)

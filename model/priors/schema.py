@@ -13,11 +13,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from model import families as fam
-from model.core.limits import MAX_NAME, MAX_SAMPLES, MAX_SEED, MAX_SETTING
+from model.core.limits import MAX_EVIDENCE_FILES, MAX_NAME, MAX_SAMPLES, MAX_SEED, MAX_SETTING
 from model.core.text import controls
 from model.families.fields import FamilySpec, Interval, Strict, Text, ordered
 
-__all__ = ["FAMILIES", "TO_PATTERN", "Calibration", "Decision", "Meta", "Simulation", "ToSpec"]
+__all__ = ["FAMILIES", "TO_PATTERN", "Calibration", "Decision", "EvidenceMeta", "Meta", "Simulation", "ToSpec"]
 
 
 def _name(text: str) -> str:
@@ -81,6 +81,15 @@ class Meta(Strict):
     name: Name | None = None
     description: Text = ""
     base: str | None = None  # checked by the loader, which resolves it
+    #: files of [[evidence]] entries, relative to this file (checked and read by the loader)
+    evidence: Annotated[list[str], Field(max_length=MAX_EVIDENCE_FILES, default_factory=list)]
+
+
+class EvidenceMeta(Strict):
+    """The [meta] table of an evidence file: a name and a description, nothing that applies."""
+
+    name: Name | None = None
+    description: Text = ""
 
 
 class Calibration(Strict):

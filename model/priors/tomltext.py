@@ -209,11 +209,20 @@ class Locator:
     def __init__(self, text: str):
         self.statements = _statements(text)
         self.lines: dict[tuple[str, str], int] = {}
+        arrays: dict[tuple[str, ...], int] = {}  # [[name]] headers seen so far, by name
+        element = ""  # "name[i]": the element of an array of tables the statements are in
         for s in self.statements:
             if s.header:
                 self.lines.setdefault((".".join(s.path), ""), s.line)
+                element = ""
+                if text.startswith("[[", s.start):
+                    index = arrays[s.path] = arrays.get(s.path, -1) + 1
+                    element = f"{'.'.join(s.path)}[{index}]"
+                    self.lines[(element, "")] = s.line
             for cut in range(s.table, len(s.path)):
                 self.lines.setdefault((".".join(s.path[:cut]), s.path[cut]), s.line)
+                if element and cut == s.table:  # evidence[2].date: the key in its own element
+                    self.lines.setdefault((".".join([element, *s.path[s.table : cut]]), s.path[cut]), s.line)
 
     def line(self, key: str) -> int | None:
         parts = [p.strip('"') for p in re.findall(r'"[^"]*"|[^.]+', key)]
@@ -224,6 +233,8 @@ class Locator:
             head = re.sub(r"\[\d+\]$", "", rest[0]) if rest else ""
             if (table, head) in self.lines:
                 return self.lines[(table, head)]
+            if table.endswith("]") and (table, "") in self.lines:  # a key not written in evidence[2]: its header
+                return self.lines[(table, "")]
         return None
 
 

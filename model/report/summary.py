@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
-from model.core.quantities import EXTRA, OUTCOMES, PARTS
+from model.core.quantities import EXTRA, OUTCOMES, PARTS, Q
 from model.core.version import __version__
 from model.montecarlo.engine import BLOCK, Result
 from model.priors.priors import Priors
@@ -114,6 +114,7 @@ def build(priors: Priors, result: Result) -> dict[str, Any]:
         "notices": list(priors.notices),
         "ambition_curve": ambition_curve(result),
         "calibration_applied": applied(priors, result),
+        **({"given_evidence": given_evidence(result)} if result.given is not None else {}),
         "correlations": {f"{a}, {b}": rho for (a, b), rho in priors.correlations.items()},
         "method": {
             "estimator": "mean of per-world probabilities; mcse = sd / sqrt(samples)",
@@ -123,4 +124,62 @@ def build(priors: Priors, result: Result) -> dict[str, Any]:
             "seeding": "block b uses numpy SeedSequence(seed, spawn_key=(b,)) with PCG64",
         },
         "versions": versions(),
+    }
+
+
+def _pair(mean: float | None, mcse: float | None) -> dict[str, float | None]:
+    return {"mean": mean, "mcse": mcse}
+
+
+def given_evidence(result: Result) -> dict[str, Any]:
+    """The run given its evidence (MODEL.md §5.v3): the outcomes again, each entry's Bayes factor
+    and what it alone moves, the cruxes' medians and the timeline before and after."""
+    from model.core.evidence import ORIGIN
+    from model.montecarlo.given import MONTHS, TIMELINE_EVENTS
+    from model.priors.evidence import as_written
+
+    g = result.given
+    assert g is not None  # called only for a run with evidence
+    ess = g.given.ess
+
+    def view(m, keys) -> dict[str, Any]:
+        return {q: _pair(m.means[q], m.mcse[q]) for q in keys}
+
+    entries = []
+    for e, (bf, bf_err), alone in zip(g.entries, g.bayes_factors, g.alone, strict=True):
+        entries.append(
+            {
+                **as_written(e),
+                "words": e.words(),
+                "bayes_factor": _pair(bf, bf_err),
+                "alone": {
+                    "outcomes": view(alone, OUTCOMES),
+                    Q.success_within_horizon: _pair(
+                        alone.means[Q.success_within_horizon], alone.mcse[Q.success_within_horizon]
+                    ),
+                    "crux_medians": dict(alone.crux_medians),
+                    "effective_sample_size": alone.ess,
+                },
+            }
+        )
+    return {
+        "as_of": g.as_of.isoformat(),
+        "outcomes": view(g.given, OUTCOMES),
+        "kicking_the_can_parts": view(g.given, PARTS),
+        **view(g.given, EXTRA),
+        "effective_sample_size": ess,
+        "warning": ess < ESS_WARNING or ess < 0.1 * result.samples,
+        "crux_medians": {
+            n: {"prior": g.prior.crux_medians[n], "given": g.given.crux_medians[n]} for n in g.given.crux_medians
+        },
+        "entries": entries,
+        "timeline": {
+            "origin": ORIGIN.isoformat(),
+            "months": list(range(1, MONTHS + 1)),
+            "events": list(TIMELINE_EVENTS),
+            **{
+                v: {e: [round(float(x), 7) for x in g.timeline[v][e]] for e in TIMELINE_EVENTS}
+                for v in ("prior", "given")
+            },
+        },
     }
