@@ -20,15 +20,17 @@ _API = (
     "sensitivity",
     "calibrate",
     "compare",
+    "survey_cruxes",
     "Run",
     "RunReport",
     "Sensitivity",
     "Calibration",
     "Comparison",
+    "SurveyCruxes",
     "OUTCOMES",
     "Progress",
 )
-__all__ = ["__version__", "PriorsError", *_API]
+__all__ = ["__version__", "PriorsError", "SurveyError", *_API]
 
 
 def __getattr__(name: str):
@@ -36,10 +38,10 @@ def __getattr__(name: str):
         from model import api
 
         return getattr(api, name)
-    if name == "PriorsError":
-        from model.core.errors import PriorsError
+    if name in ("PriorsError", "SurveyError"):
+        from model.core import errors
 
-        return PriorsError
+        return getattr(errors, name)
     raise AttributeError(f"module 'model' has no attribute {name!r}")
 
 

@@ -1,6 +1,6 @@
 """The Python face of aar-cruxes, for notebooks and scripts (docs/api.md).
 
-Six functions, each returning a typed result whose ``.summary()`` is exactly the JSON
+Seven functions, each returning a typed result whose ``.summary()`` is exactly the JSON
 the command line writes for the same priors, samples and seed; ``report_run``,
 ``Calibration.files`` and ``Comparison.files`` give the very files it writes::
 
@@ -31,6 +31,7 @@ from model.priors.priors import Priors
 
 if TYPE_CHECKING:  # the calibration pipeline imports scipy.optimize: only calibrate needs it
     from model.analyses.calibration.pipeline import CalibrationRun, Progress
+    from model.analyses.cruxes import CruxScore, LeftOut, Survey, SurveyScores
 
 __all__ = [
     "OUTCOMES",
@@ -40,12 +41,14 @@ __all__ = [
     "Run",
     "RunReport",
     "Sensitivity",
+    "SurveyCruxes",
     "calibrate",
     "compare",
     "load_priors",
     "report_run",
     "sensitivity",
     "simulate",
+    "survey_cruxes",
 ]
 
 
@@ -501,3 +504,53 @@ def compare(
     if progress is not None:
         progress("attributing differences", len(pairs), len(pairs))
     return Comparison(runs, tuple(attributions))
+
+
+@dataclass(frozen=True)
+class SurveyCruxes:
+    """A survey table's binary cruxes: per crux, the median value of discrimination over
+    cross-camp pairs and each camp's median value of information; the rows left out."""
+
+    survey: Survey = field(repr=False)
+    scores: SurveyScores = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"SurveyCruxes({self.survey.source!r}, cruxes={len(self.cruxes)}, left_out={len(self.incoherent)})"
+
+    @property
+    def cruxes(self) -> tuple[CruxScore, ...]:
+        """Every crux, by descending median VoD (cruxes without pairs last)."""
+        return self.scores.cruxes
+
+    @property
+    def incoherent(self) -> tuple[LeftOut, ...]:
+        """Every row (or pair) left out of a median, and why."""
+        return self.scores.incoherent
+
+    def summary(self) -> dict:
+        """survey.json, as ``aar-risk cruxes --survey TABLE --json`` prints it."""
+        return {"survey": self.scores.as_dict()}
+
+    def files(self) -> dict[str, str | bytes]:
+        """Every file of the survey report (survey.json, report.md/.html, figures/), by relative path."""
+        from model.report.survey import files
+
+        return files(self.summary(), self.survey.source)
+
+
+def survey_cruxes(table: Any) -> SurveyCruxes:
+    """The binary-crux metrics of a survey table (a CSV path or a pandas DataFrame): one row
+    per person and crux, with columns ``person, camp, crux, p_u, p_c, p_u_given_c`` (or FRI's
+    ``person, Camp, ID, PU, Pc, PUc``). Raises :class:`model.SurveyError` naming the file,
+    line and column of every problem; incoherent rows are listed in the result, not raised.
+
+    >>> s = survey_cruxes("tests/fixtures/survey/fri-style.csv")
+    >>> [(c["crux"], c["pairs"]) for c in s.summary()["survey"]["cruxes"]]
+    [('agi_complete', 6), ('aar_as_hard', 9), ('early_warning', 6)]
+    >>> s.incoherent[0].person, s.incoherent[0].why[:11]
+    ('fay', 'incoherent:')
+    """
+    from model.analyses.cruxes import read_survey, score
+
+    survey = read_survey(table)
+    return SurveyCruxes(survey, score(survey))

@@ -14,6 +14,7 @@ import click
 
 from model.cli.calibrate import calibrate
 from model.cli.compare import compare
+from model.cli.cruxes import cruxes
 from model.cli.preview import serve
 from model.cli.priors import init, validate
 from model.cli.run import run, sensitivity
@@ -33,7 +34,7 @@ def cli():
     externalities and existential risk."""
 
 
-for command in (run, sensitivity, validate, calibrate, init, compare, serve):
+for command in (run, sensitivity, validate, calibrate, init, compare, cruxes, serve):
     cli.add_command(command)
 
 

@@ -474,3 +474,41 @@ def compare(summary: dict, **kw) -> None:
             + (f" (also different, no effect on these outcomes: {', '.join(inert)})" if inert else "")
         )
     emit(grid, after, **kw)
+
+
+def _metric(v: float | None) -> str:
+    return "—" if v is None else f"{v:.4f}"
+
+
+def _share(v: float | None) -> str:
+    return "—" if v is None else f"{100 * v:.0f}%"
+
+
+def survey(summary: dict, **kw) -> None:
+    """``aar-risk cruxes --survey``: each crux's VoD and each camp's VOI, then the rows left out."""
+    block = summary["survey"]
+    camps = list(block["cruxes"][0]["voi_median"]) if block["cruxes"] else []
+    grid = Grid(
+        "Binary cruxes by value of discrimination (median over cross-camp pairs)",
+        [
+            Column("crux", header_max=24),
+            Column("pairs", "number", "right"),
+            Column("VoD", "number", "right"),
+            Column("VoD share", "number", "right"),
+            *(Column(f"VOI {one_line(c)}", "number", "right", header_max=24) for c in camps),
+            *(Column(f"VOI share {one_line(c)}", "number", "right", header_max=24) for c in camps),
+        ],
+        [
+            [
+                x["crux"],
+                str(x["pairs"]),
+                _metric(x["vod_median"]),
+                _share(x["vod_share_median"]),
+                *(_metric(x["voi_median"][c]) for c in camps),
+                *(_share(x["voi_share_median"][c]) for c in camps),
+            ]
+            for x in block["cruxes"]
+        ],
+    )
+    after = [f"left out: {o['person']}, {o['crux']}: {o['why']}" for o in block["incoherent"]]
+    emit(grid, after, **kw)

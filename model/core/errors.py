@@ -32,5 +32,10 @@ class PriorsError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class SurveyError(PriorsError):
+    """All problems found in a survey table (``aar-risk cruxes --survey``), reported at once:
+    each names the file, the line, the column and what was expected."""
+
+
 class OutputError(Exception):
     """A report could not be written; the earlier report is left as it was."""
