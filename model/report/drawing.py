@@ -8,7 +8,7 @@ import os
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from model.report.figures import FIGURES, FROM_PRIORS, draw
+from model.report.figures import FROM_PRIORS, draw, wanted
 from model.report.plotting import new_figure, png
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def _draw_loop(conn, role: int, processes: int, taken, parent: int) -> dict:
         if given is not None:  # a long run: the priors' figures come with the result's
             priors = given
         todo = sorted(
-            (n for n in FIGURES if given is not None or n not in FROM_PRIORS), key=lambda n: -COST.get(n, 0.2)
+            (n for n in wanted(result) if given is not None or n not in FROM_PRIORS), key=lambda n: -COST.get(n, 0.2)
         )
         while True:
             k = _take(taken, alive)
@@ -206,7 +206,7 @@ class Drawing:
             self._priors_sent = True
 
     def finish(self, result: Result) -> dict[str, bytes]:
-        """Every figure as PNG bytes, keyed by file name, in FIGURES order."""
+        """Every figure as PNG bytes, keyed by file name, in the order of :func:`wanted`."""
         if self._process is None:  # not started with the simulation: start now
             self._launch()
         assert self._process is not None  # set by _launch
@@ -221,7 +221,7 @@ class Drawing:
                 raise workers.ChildDied(f"the figure-drawing process stopped unexpectedly ({exc})") from None
         if "" in pngs:
             raise pngs[""]
-        return {name: pngs[name] for name in FIGURES}
+        return {name: pngs[name] for name in wanted(result)}
 
     def __enter__(self) -> Drawing:
         return self

@@ -29,6 +29,14 @@ FIGURES = {
 
 #: The figures drawn from the priors alone (the others need the run's result).
 FROM_PRIORS = ("amdahl.png", "priors.png")
+#: Drawn only for a run with evidence (MODEL.md §5.v3).
+EVIDENCE_FIGURES = {"timeline.png": "Since 2023: the timeline"}
+
+
+def wanted(result: Result | None) -> list[str]:
+    """The figures of a run: FIGURES, and the evidence's when it has evidence."""
+    extra = list(EVIDENCE_FIGURES) if result is not None and result.given is not None else []
+    return [*FIGURES, *extra]
 
 
 @styled
@@ -43,6 +51,10 @@ def draw(name: str, priors: Priors, result: Result | None = None) -> bytes:
     assert result is not None, f"{name} is drawn from the run's result"
     if name == "crux_map.png":
         return png(outcome_figures.crux_map(result, priors))
+    if name == "timeline.png":
+        from model.report.evidence_figures import timeline
+
+        return png(timeline(result))
     make = {
         "outcomes.png": outcome_figures.outcomes,
         "horizon.png": outcome_figures.horizon,
@@ -54,4 +66,4 @@ def draw(name: str, priors: Priors, result: Result | None = None) -> bytes:
 
 def render_all(priors: Priors, result: Result) -> dict[str, bytes]:
     """Every figure as PNG bytes, keyed by file name (in this process)."""
-    return {name: draw(name, priors, result) for name in FIGURES}
+    return {name: draw(name, priors, result) for name in wanted(result)}
