@@ -260,3 +260,47 @@ def test_compare_honours_samples_and_draws_the_crux_maps(tmp_path):
     for q, block in pair["outcomes"].items():
         assert sum(block["by_variable"].values()) == pytest.approx(block["total"], abs=1e-12)
     assert math.isfinite(pair["outcomes"]["success"]["total_se"])
+
+
+def test_compare_shows_what_each_file_believes_and_every_outcomes_largest_change(tmp_path):
+    """Issue 20, item 3: the differing priors side by side (family, 5th/50th/95th, source) in
+    compare.json, .md and .html; in the terminal, every compared outcome's change of each pair
+    in pp with its largest driver (not success alone); differences in pp, never %."""
+    from model.core.quantities import LABELS, SIGNED
+
+    files = [ROOT / "priors" / f"{n}.toml" for n in ("author", "pessimist")]
+    r = aar_in_process("compare", *files, "-n", "5000", "-o", "cmp", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    views = [load(f) for f in files]
+    differ = {
+        n
+        for n in NAMES
+        if views[0].variables[n].marginal != views[1].variables[n].marginal
+        and not all(v.variables[n].unused for v in views)
+    }
+    assert set(data["priors"]) == differ and differ
+    md = (tmp_path / "cmp" / "compare.md").read_text()
+    page = (tmp_path / "cmp" / "compare.html").read_text()
+    assert "What each file believes" in md and "What each file believes" in page
+    for n in differ:
+        for f, v in zip(data["files"], views, strict=True):
+            shown, prior = data["priors"][n][f], v.variables[n]
+            assert shown["family"] == prior.marginal.family and shown["source"] == prior.source
+            p5, p50, p95 = prior.marginal.ppf(np.array([0.05, 0.5, 0.95]))
+            assert (shown["p5"], shown["p50"], shown["p95"]) == pytest.approx((p5, p50, p95))
+            cell = f"{shown['family']}: {p5:.3g} / {p50:.3g} / {p95:.3g}"
+            assert cell in md, cell
+    lines = r.stdout.splitlines()
+    pair = data["attribution"][0]
+    for q, block in pair["outcomes"].items():
+        by = {k: x for k, x in block["by_variable"].items() if k not in pair["inert"]}
+        top = max(by, key=lambda k: abs(by[k]))
+        said = f"{100 * block['total']:+.1f} pp"
+        assert any(
+            line.startswith(LABELS[q]) and said in line and top in line and f"{100 * by[top]:+.1f} pp" in line
+            for line in lines
+        ), (q, said, top, r.stdout)
+    for q in SIGNED:  # a difference of probabilities, side by side: in pp
+        row = next(line for line in lines if line.startswith(LABELS[q]))
+        assert row.rstrip().endswith("pp") and "%" not in row.replace(LABELS[q], ""), row

@@ -1097,3 +1097,66 @@ def test_many_tabs_opened_at_once_on_a_cached_file_all_show_numbers(server):
             assert _numbers(tab) == shown, i
         browser.close()
     assert outside == [] and errors == [], (outside, errors)
+
+
+def test_what_ifs_are_honest_refused_beside_the_control_family_and_bounds_kept(tmp_path, make_page):
+    """Issue 20, item 4: an impossible what-if (a probability past 1, a reversed interval, a
+    value outside a PERT's min and max) is refused with a message beside its control, which
+    shows the values in force again; a what-if keeps the variable's family and bounds (a PERT on
+    [3, 10] stays a PERT inside them, a truncated normal keeps its bound) and the percentiles
+    asked; probability controls stay within [0, 1]; the crux map has a colour bar, the prior's
+    contours and only the cells the run report shows; the bars speak in % as the cards do."""
+    import numpy as np
+    from bokeh.models import ColorBar, NumeralTickFormatter
+    from panel.io.state import set_curdoc
+
+    from model.core.variables import BY_NAME
+    from model.priors.priors import load
+    from model.serve import whatif
+
+    for preset, name, asked in (
+        ("author", "alignment_difficulty", (6.0, 8.0)),
+        ("pessimist", "relative_difficulty", (0.95, 1.3)),
+    ):
+        priors = load(ROOT / "priors" / f"{preset}.toml")
+        old = priors.variables[name].marginal
+        new = whatif.apply(priors, {name: asked}).priors.variables[name].marginal
+        assert new.family == old.family, (name, new)
+        assert old.support[0] <= new.support[0] and new.support[1] <= old.support[1], (name, new.support)
+        assert new.cdf(np.array(asked)) == pytest.approx([0.05, 0.95], abs=whatif.MASS_TOLERANCE)
+
+    mine = _priors_pair(tmp_path, samples=2_000)
+    page, doc = make_page(mine)
+    _show(page, doc, mine)
+    sliders = page.sliders
+
+    def typed(name: str, value) -> str:
+        with set_curdoc(doc):
+            sliders.widgets[name].value = value
+        return sliders.notes[name].object
+
+    held = sliders.widgets["containment"].value
+    refused = {
+        "containment": [((held[0], 1.5), ("containment", "1.5", "[0, 1]")), ((0.5, 0.5), ("5th", "below the 95th"))],
+        "alignment_difficulty": [((5.0, 11.0), ("alignment_difficulty", "pert", "11", "[3, 10]"))],
+    }
+    for name, cases in refused.items():
+        before = sliders.widgets[name].value
+        for value, words in cases:
+            note = typed(name, value)
+            assert 'data-refused="true"' in note and all(w in note for w in words), note
+            assert name not in sliders.changes and sliders.widgets[name].value == pytest.approx(before)
+    assert typed("containment", (0.2, 0.9)) == "" and sliders.changes["containment"] == (0.2, 0.9)
+    for name, w in sliders.widgets.items():
+        if BY_NAME[name].support == "probability":
+            assert w.start >= 0 and w.end <= 1, (name, w.start, w.end)
+
+    from model.report.plotting import crux_smooth  # the run report's masking of sparse cells
+
+    assert any(isinstance(x, ColorBar) for x in page.map.right)
+    cm = page.main.run.result.crux_map
+    shown = np.isfinite(crux_smooth(cm.counts, {"p": cm.means["success"]})["p"])
+    assert len(page.map_src.cells.data["x"]) == np.count_nonzero(shown) < np.count_nonzero(cm.counts)
+    assert len(page.map_src.contours.data["xs"]) > 0
+    formatter = page.bars.xaxis[0].formatter
+    assert isinstance(formatter, NumeralTickFormatter) and "%" in formatter.format

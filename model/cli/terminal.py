@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
-from model.core.quantities import OUTCOMES, SHORT, Q
+from model.core.quantities import OUTCOMES, SHORT, SIGNED, Q
 from model.core.text import LINE_BREAK, one_line, short
 from model.core.text import visible as visible  # tests reach it through this module
 
@@ -445,7 +445,8 @@ def calibration(summary: dict, **kw) -> None:
 
 
 def compare(summary: dict, **kw) -> None:
-    """``aar-risk compare``: outcomes side by side, and what drives each difference in success."""
+    """``aar-risk compare``: outcomes side by side, then for each pair every outcome's change
+    (in percentage points) and the difference that moves it most."""
     from model.report.render import LABELS
 
     files = summary["files"]
@@ -456,31 +457,68 @@ def compare(summary: dict, **kw) -> None:
             *(Column(one_line(summary["names"][f]), "number", "right", header_max=24) for f in files),
         ],
         [
-            [LABELS[q], *(f"{100 * summary['outcomes'][f][q]:.1f}%" for f in files)]
+            [LABELS[q], *(_share(summary["outcomes"][f][q], q) for f in files)]
             for q in next(iter(summary["outcomes"].values()))
         ],
     )
-    after = []
+    grids, after = [grid], []
     for pair in summary["attribution"]:
-        totals = {q: block["total"] for q, block in pair["outcomes"].items()}
-        # success, unless it does not move and something else does (e.g. only the horizon differs)
-        q = Q.success if abs(totals[Q.success]) >= 5e-4 else max(totals, key=lambda k: abs(totals[k]))
-        by = pair["outcomes"][q]["by_variable"]
+        grids.append(_pair_grid(summary, pair, LABELS))
         inert = pair.get("inert", {})
-        top = sorted((k for k in by if k not in inert), key=lambda k: -abs(by[k]))[:3]
-        after.append(
-            f"{pair['from']} → {pair['to']}: {LABELS[q].lower()} {100 * totals[q]:+.1f} pp"
-            + (", mostly " + ", ".join(f"{k} {100 * by[k]:+.1f}" for k in top) if top else "")
-            + (f" (also different, no effect on these outcomes: {', '.join(inert)})" if inert else "")
+        if inert:
+            after.append(
+                f"{pair['from']} → {pair['to']}: also different, no effect on these outcomes: {', '.join(inert)}"
+            )
+    emit(grids, after, **kw)
+
+
+def _share(p: float, q: str) -> str:
+    """A probability as a percentage; a difference of two (what the plan adds) in pp."""
+    return f"{100 * p:+.1f} pp" if q in SIGNED else f"{100 * p:.1f}%"
+
+
+def largest_driver(pair: dict, q: str) -> tuple[str, float] | None:
+    """The difference between a pair's files that moves outcome ``q`` most, and by how much."""
+    by = pair["outcomes"][q]["by_variable"]
+    inert = pair.get("inert", {})
+    moving = [k for k in by if k not in inert]
+    if not moving:
+        return None
+    top = max(moving, key=lambda k: abs(by[k]))
+    return top, by[top]
+
+
+def _pair_grid(summary: dict, pair: dict, labels: dict) -> Grid:
+    """One pair of files: each compared outcome's change and its largest driver, in pp."""
+    names = {k: one_line(summary["names"][pair[k]]) for k in ("from", "to")}
+    rows = []
+    for q, block in pair["outcomes"].items():
+        top = largest_driver(pair, q)
+        rows.append(
+            [
+                labels[q],
+                f"{100 * block['total']:+.1f} pp",
+                top[0] if top else "—",
+                f"{100 * top[1]:+.1f} pp" if top else "—",
+            ]
         )
-    emit(grid, after, **kw)
+    return Grid(
+        f"{names['from']} → {names['to']}: change in each outcome and its largest driver",
+        [
+            Column("outcome", "label"),
+            Column("change", "number", "right"),
+            Column("largest driver"),
+            Column("its share", "number", "right"),
+        ],
+        rows,
+    )
 
 
 def _metric(v: float | None) -> str:
     return "—" if v is None else f"{v:.4f}"
 
 
-def _share(v: float | None) -> str:
+def _survey_share(v: float | None) -> str:
     return "—" if v is None else f"{100 * v:.0f}%"
 
 
@@ -503,9 +541,9 @@ def survey(summary: dict, **kw) -> None:
                 x["crux"],
                 str(x["pairs"]),
                 _metric(x["vod_median"]),
-                _share(x["vod_share_median"]),
+                _survey_share(x["vod_share_median"]),
                 *(_metric(x["voi_median"][c]) for c in camps),
-                *(_share(x["voi_share_median"][c]) for c in camps),
+                *(_survey_share(x["voi_share_median"][c]) for c in camps),
             ]
             for x in block["cruxes"]
         ],

@@ -24,6 +24,7 @@ import numpy as np
 from model import families as fam
 from model.core.copula import smallest_eigenvalue
 from model.core.variables import NAMES
+from model.families.base import fmt
 from model.priors.beliefs import Priors
 
 
@@ -182,3 +183,78 @@ def _comment(text: str) -> str:
     from model.core.text import one_line
 
     return one_line(text)
+
+
+# -- a what-if's interval (the live page): the family and its bounds kept ------------------------
+
+#: Families a priors file can give by ``ci90`` (their 5th and 95th percentiles).
+CI90_FAMILIES = ("normal", "lognormal", "beta", "logitnormal")
+#: Families given by min, mode and max.
+THREE_POINT = ("pert", "triangular")
+
+
+def interval_table(m: fam.Marginal, a: float, b: float) -> dict:
+    """The table, in ``m``'s own family and within its bounds, whose 5th and 95th percentiles
+    are ``a`` and ``b``: ``ci90`` where the family has one (its truncation bounds kept, the
+    base's ``ci90`` solved for when truncated), min/mode/max inside the old min and max for
+    PERT and triangular. ValueError when the family has no such form; the caller checks the
+    percentiles the table achieves (a min/mode/max family may not reach every interval)."""
+    base = getattr(m, "base", m)
+    lower, upper = (getattr(m, k) for k in ("lower", "upper")) if base is not m else (-math.inf, math.inf)
+    bounds = {k: float(v) for k, v in (("lower", lower), ("upper", upper)) if math.isfinite(v)}
+    if base.family in CI90_FAMILIES:
+        if not bounds:
+            return {"dist": base.family, "ci90": [a, b]}
+        x = _solve(lambda p: _ci90_marginal(base.family, p, bounds), (a, b), (a, b))
+        return {"dist": base.family, "ci90": [fmt(x[0]), fmt(x[1])], **bounds}
+    if base.family in THREE_POINT and not bounds:
+        lo, hi = base.min, base.max
+        x = _solve(lambda s: _three_point(base, s), (a, b), _three_point_start(base), (0.0, 1.0))
+        left, right, mode = _three_point_values(lo, hi, x)
+        near = 1e-6 * (hi - lo)  # a bound the solver left where it was stays exactly so
+        left, right = (lo if left - lo < near else fmt(left)), (hi if hi - right < near else fmt(right))
+        return {"dist": base.family, "min": left, "mode": min(max(fmt(mode), left), right), "max": right}
+    raise ValueError(f"a {'truncated ' if bounds else ''}{base.family} has no form given by an interval")
+
+
+def _ci90_marginal(family: str, p, bounds: dict) -> fam.Marginal:
+    spec = fam.REGISTRY[family].Spec
+    assert spec is not None  # every registered family has its table
+    return spec.model_validate({"dist": family, "ci90": [float(p[0]), float(p[1])], **bounds}).to_marginal()
+
+
+def _three_point_values(lo: float, hi: float, s) -> tuple[float, float, float]:
+    """min, max and mode inside [lo, hi] from three numbers in [0, 1] (always ordered)."""
+    left = lo + (hi - lo) * min(s[0], 0.999)
+    right = left + (hi - left) * max(s[1], 1e-3)
+    return float(left), float(right), float(left + (right - left) * s[2])
+
+
+def _three_point(base, s) -> fam.Marginal:
+    left, right, mode = _three_point_values(base.min, base.max, s)
+    return type(base)(left, mode, right)
+
+
+def _three_point_start(base) -> tuple[float, ...]:
+    """Where the solver starts: a little inside the old min and max, the mode where it was."""
+    return 0.01, 0.99, (base.mode - base.min) / (base.max - base.min)
+
+
+def _solve(make, target, start, box=(-np.inf, np.inf)):
+    """Parameters (within ``box``) of ``make`` whose 5th and 95th percentiles are ``target``,
+    by least squares; the closest found when none is exact (the caller checks)."""
+    from scipy.optimize import least_squares
+
+    a, b = target
+    width = b - a
+
+    def miss(p):
+        try:
+            with np.errstate(all="ignore"):
+                q05, q95 = make(p).ppf(np.array([0.05, 0.95]))
+        except (ValueError, ZeroDivisionError, FloatingPointError):
+            return np.full(2, 1e3)
+        out = np.array([(q05 - a) / width, (q95 - b) / width])
+        return np.where(np.isfinite(out), out, 1e3)
+
+    return least_squares(miss, np.asarray(start, dtype=float), bounds=box, xtol=1e-12, ftol=1e-12, gtol=1e-12).x

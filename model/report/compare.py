@@ -4,16 +4,18 @@ and the views' crux maps on common axes."""
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
 import numpy as np
 
 from model.analyses.compare import COMPARED, Attribution, CruxMaps, crux_maps
-from model.core.quantities import Q
+from model.core.quantities import SHORT, Q
+from model.core.variables import NAMES
 from model.montecarlo.engine import Result
-from model.priors.priors import Priors
+from model.priors.priors import Prior, Priors
 from model.report.plotting import styled
-from model.report.render import LABELS, _env
+from model.report.render import _env
 from model.report.summary import OUTCOMES, display_path, versions
 
 #: Why a player that no compared outcome depends on gets exactly 0.
@@ -42,6 +44,33 @@ def _kind(player: str) -> str:
     return "variable"
 
 
+def _belief(prior: Prior) -> dict[str, Any]:
+    """One file's prior of one variable as compare shows it: family, 5th/50th/95th, how it was
+    written, its source."""
+    p5, p50, p95 = (float(x) for x in prior.marginal.ppf(np.array([0.05, 0.5, 0.95])))
+    return {
+        "family": prior.marginal.family,
+        "p5": p5,
+        "p50": p50,
+        "p95": p95,
+        "written": prior.written,
+        "source": prior.source,
+        **({"unused": prior.unused} if prior.unused else {}),
+    }
+
+
+def differing_priors(views: list[Priors]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every variable whose prior is not the same in all the files: per file (as displayed),
+    its family, 5th/50th/95th percentiles and source (a variable no file uses is left out)."""
+    out = {}
+    for name in NAMES:
+        priors = [v.variables[name] for v in views]
+        if all(p.unused for p in priors) or all(p.marginal == priors[0].marginal for p in priors[1:]):
+            continue
+        out[name] = {display_path(v.path): _belief(p) for v, p in zip(views, priors, strict=True)}
+    return out
+
+
 def build(
     runs: list[tuple[Priors, Result]], attributions: list[Attribution], maps: CruxMaps | None = None
 ) -> dict[str, Any]:
@@ -57,6 +86,7 @@ def build(
             "seed": runs[0][1].seed,
             "outcomes": {display_path(p.path): {q: r.estimates[q].mean for q in shown} for p, r in runs},
             "mcse": {display_path(p.path): {q: r.estimates[q].mcse for q in shown} for p, r in runs},
+            "priors": differing_priors([p for p, _ in runs]),
             "attribution": [
                 {
                     "from": display_path(at.source.path),
@@ -112,8 +142,9 @@ def figure(summary: dict[str, Any]) -> bytes:
     for i, f in enumerate(files):
         vals = [100 * summary["outcomes"][f][q] for q in OUTCOMES]
         ax.bar([k + i * width for k in range(len(OUTCOMES))], vals, width, label=label(summary["names"][f]), alpha=0.85)
-    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(OUTCOMES))], [LABELS[q] for q in OUTCOMES], fontsize=8)
-    ax.set_ylabel("percent")
+    ticks = [k + width * (len(files) - 1) / 2 for k in range(len(OUTCOMES))]  # under each group's middle
+    ax.set_xticks(ticks, [textwrap.fill(SHORT[q], 16) for q in OUTCOMES], fontsize=8)
+    ax.set_ylabel("probability (%)")
     ax.legend(frameon=False, fontsize=8)
     ax.set_title("Outcomes side by side")
     for row, pair in enumerate(pairs, start=1):
@@ -142,53 +173,56 @@ def figure(summary: dict[str, Any]) -> bytes:
     return png(fig)
 
 
+def _crux_panel(ax, maps: CruxMaps, col: int, q: str):
+    """One view's map of quantity ``q``: the run report's colour scale, grey where fewer than
+    5 of its worlds fall, its prior's density as black contours; returns the mesh."""
+    from model.report.plotting import CRUX_CMAP, CRUX_SPARSE, crux_density, crux_norm, crux_smooth
+
+    counts = maps.counts[col]
+    smooth = crux_smooth(counts, {q: maps.means[col][q]})[q]
+    ax.set_facecolor(CRUX_SPARSE)
+    mesh = ax.pcolormesh(maps.c_edges, maps.r_edges, smooth.T, cmap=CRUX_CMAP, norm=crux_norm(), shading="flat")
+    prior = crux_density(counts)
+    if prior is not None:
+        cc = (maps.c_edges[1:] + maps.c_edges[:-1]) / 2
+        rc = (maps.r_edges[1:] + maps.r_edges[:-1]) / 2
+        ax.contour(cc, rc, prior[0].T, levels=prior[1], colors="black", linewidths=0.7, alpha=0.7)
+    ax.axvline(1.0, color="#555555", lw=0.6, ls=":")
+    ax.axhline(1.0, color="#555555", lw=0.6, ls=":")
+    ax.set_xlim(maps.c_edges[0], maps.c_edges[-1])
+    ax.set_ylim(maps.r_edges[0], maps.r_edges[-1])
+    ax.tick_params(labelsize=7)
+    return mesh
+
+
 @styled
 def crux_figure(summary: dict[str, Any], maps: CruxMaps) -> bytes:
     """The views' crux maps side by side on the same axes: P(success) and P(existential risk)
-    given the two cruxes, with each view's prior density as contours."""
-    from scipy.ndimage import gaussian_filter
-
-    from model.report.plotting import png, pyplot, text
+    given the two cruxes, on the run report's colour scale, with each view's prior density as
+    contours."""
+    from model.report.plotting import SPARSE_LABEL, png, pyplot, text
 
     plt = pyplot()
     files = summary["files"]
     k = len(files)
-    rows = ((Q.success, "P(success)", "viridis"), (Q.x_risk, "P(existential risk)", "magma"))
+    rows = ((Q.success, "P(success)"), (Q.x_risk, "P(existential risk)"))
     fig, axes = plt.subplots(
-        len(rows), k, figsize=(3.3 * k + 1.2, 6.4), squeeze=False, sharex=True, sharey=True, layout="constrained"
+        len(rows), k, figsize=(3.3 * k + 1.4, 6.6), squeeze=False, sharex=True, sharey=True, layout="constrained"
     )
-    meshes = {}
-    cc = (maps.c_edges[1:] + maps.c_edges[:-1]) / 2
-    rc = (maps.r_edges[1:] + maps.r_edges[:-1]) / 2
-    for col, f in enumerate(files):
-        counts = maps.counts[col].astype(float)
-        smooth_n = gaussian_filter(counts, 1.0)
-        for row, (q, title, cmap) in enumerate(rows):
+    for row, (q, title) in enumerate(rows):
+        for col, f in enumerate(files):
             ax = axes[row, col]
-            mean = maps.means[col][q]
-            smooth = np.where(
-                smooth_n >= 5, gaussian_filter(np.nan_to_num(mean) * counts, 1.0) / np.maximum(smooth_n, 1e-300), np.nan
-            )
-            meshes[row] = ax.pcolormesh(maps.c_edges, maps.r_edges, smooth.T, cmap=cmap, vmin=0, vmax=1, shading="flat")
-            if np.count_nonzero(counts) > 4:
-                density = gaussian_filter(counts, 1.2)
-                levels = np.unique(np.quantile(density[density > 0], [0.5, 0.8, 0.95]))
-                ax.contour(cc, rc, density.T, levels=levels, colors="white", linewidths=0.7, alpha=0.8)
-            ax.axvline(1.0, color="white", lw=0.6, ls=":", alpha=0.7)
-            ax.axhline(1.0, color="white", lw=0.6, ls=":", alpha=0.7)
-            ax.set_xlim(maps.c_edges[0], maps.c_edges[-1])
-            ax.set_ylim(maps.r_edges[0], maps.r_edges[-1])
+            mesh = _crux_panel(ax, maps, col, q)
             if row == 0:
                 ax.set_title(text(summary["names"][f]), fontsize=9)
             if row == len(rows) - 1:
                 ax.set_xlabel("capability needed, C", fontsize=8)
             if col == 0:
                 ax.set_ylabel(f"relative difficulty, R\n{title}", fontsize=8)
-            ax.tick_params(labelsize=7)
-    for row, (_, title, _) in enumerate(rows):
-        fig.colorbar(meshes[row], ax=list(axes[row, :]), label=title, fraction=0.04, pad=0.02)
+        fig.colorbar(mesh, ax=list(axes[row, :]), label=f"{title} (square-root scale)", fraction=0.04, pad=0.02)
     fig.suptitle(
-        "The two cruxes on common axes (white contours: each view's prior density, 50/80/95%; dotted: C = 1, R = 1)",
+        "The two cruxes on common axes, on the run report's colour scale (black contours: each view's prior "
+        f"density, 50/80/95%;\ndotted: C = 1, R = 1; grey: {SPARSE_LABEL})",
         fontsize=9,
     )
     return png(fig)

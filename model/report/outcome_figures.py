@@ -10,7 +10,13 @@ import numpy as np
 
 from model.core.quantities import COLORS, OUTCOMES, ROWS, SHORT, Q
 from model.report.plotting import (
+    CRUX_CMAP,
+    CRUX_SPARSE,
     ESSAY_WEEK,
+    SPARSE_LABEL,
+    crux_density,
+    crux_norm,
+    crux_smooth,
     left_of,
     logit_percent,
     new_figure,
@@ -55,26 +61,18 @@ def outcomes(result: Result):
 
 def crux_map(result: Result, priors: Priors):
     """The essay's chart: capability needed × relative difficulty, shaded by P(success)."""
-    from scipy.ndimage import gaussian_filter
+    from matplotlib.lines import Line2D
 
     m = result.crux_map
     # light smoothing (one cell) of the per-cell sums and counts; cells with few worlds are blank
-    counts = gaussian_filter(m.counts.astype(float), 1.0)
-    smooth = {
-        k: np.where(counts >= 5, gaussian_filter(np.nan_to_num(v) * m.counts, 1.0) / np.maximum(counts, 1e-300), np.nan)
-        for k, v in m.means.items()
-    }
-    from matplotlib.colors import PowerNorm
-    from matplotlib.lines import Line2D
+    smooth = crux_smooth(m.counts, m.means)
 
     fig = new_figure(figsize=(7.4, 5.6))
     ax = fig.subplots()
-    ax.set_facecolor("#eeeeee")  # cells none of the worlds fall in
+    ax.set_facecolor(CRUX_SPARSE)  # cells none of the worlds fall in
     # one colour scale for every view (so maps compare); the square-root scale keeps small
     # chances of success visible
-    mesh = ax.pcolormesh(
-        m.c_edges, m.r_edges, smooth[Q.success].T, cmap="viridis", norm=PowerNorm(0.5, vmin=0, vmax=1), shading="flat"
-    )
+    mesh = ax.pcolormesh(m.c_edges, m.r_edges, smooth[Q.success].T, cmap=CRUX_CMAP, norm=crux_norm(), shading="flat")
     fig.colorbar(mesh, ax=ax, label="P(success) given the two cruxes (square-root scale)")
     cc = (m.c_edges[1:] + m.c_edges[:-1]) / 2
     rc = (m.r_edges[1:] + m.r_edges[:-1]) / 2
@@ -108,7 +106,6 @@ def _regions(ax, m, best: np.ndarray, cc: np.ndarray, rc: np.ndarray) -> list[Ar
     lines) and the prior's density contours; the legend's handles for them."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    from scipy.ndimage import gaussian_filter
 
     names = OUTCOMES
     for k, name in enumerate(names):  # label each most-likely-outcome region at its centre
@@ -125,7 +122,7 @@ def _regions(ax, m, best: np.ndarray, cc: np.ndarray, rc: np.ndarray) -> list[Ar
                 color="white",
                 bbox={"facecolor": COLORS[name], "alpha": 0.75, "lw": 0},
             )
-    handles: list[Artist] = [Patch(facecolor="#eeeeee", edgecolor="#bbbbbb", label="fewer than 5 of your worlds here")]
+    handles: list[Artist] = [Patch(facecolor=CRUX_SPARSE, edgecolor="#bbbbbb", label=SPARSE_LABEL)]
     if (best >= 0).any() and len(np.unique(best[best >= 0])) > 1:
         ax.contour(
             cc,
@@ -137,10 +134,10 @@ def _regions(ax, m, best: np.ndarray, cc: np.ndarray, rc: np.ndarray) -> list[Ar
             linestyles="--",
         )
         handles.append(Line2D([], [], color="white", ls="--", lw=1.2, label="where the most likely outcome changes"))
-    if m.counts.sum() > 0 and np.count_nonzero(m.counts) > 4:
-        density = gaussian_filter(m.counts.astype(float), 1.2)
-        levels = np.quantile(density[density > 0], [0.5, 0.8, 0.95])
-        ax.contour(cc, rc, density.T, levels=np.unique(levels), colors="black", linewidths=0.8, alpha=0.7)
+    prior = crux_density(m.counts)
+    if prior is not None:
+        density, levels = prior
+        ax.contour(cc, rc, density.T, levels=levels, colors="black", linewidths=0.8, alpha=0.7)
         handles.append(Line2D([], [], color="black", lw=0.8, label="your prior's density (50/80/95% levels)"))
     return handles
 

@@ -132,3 +132,51 @@ def logit_percent(axis) -> None:
 
     axis.set_major_formatter(FuncFormatter(percent))
     axis.set_minor_formatter(NullFormatter())
+
+
+#: The crux maps' colour scale, shared by the run report, compare and the live page: viridis on
+#: a square-root scale from 0 to 1 (small chances stay visible), the same for every view.
+CRUX_CMAP = "viridis"
+CRUX_GAMMA = 0.5
+#: A crux-map cell is shown only where the (lightly smoothed) number of worlds reaches this.
+CRUX_MIN_WORLDS = 5
+#: The colour of cells with fewer worlds than that.
+CRUX_SPARSE = "#eeeeee"
+
+
+def crux_norm():
+    """The crux maps' colour normalisation: square root of the probability, 0 to 1."""
+    from matplotlib.colors import PowerNorm
+
+    return PowerNorm(CRUX_GAMMA, vmin=0, vmax=1)
+
+
+def crux_smooth(counts: np.ndarray, means: dict) -> dict:
+    """Each quantity's mean per crux-map cell, smoothed over about one cell (sums and counts
+    alike); NaN where fewer than :data:`CRUX_MIN_WORLDS` worlds fall (after smoothing)."""
+    from scipy.ndimage import gaussian_filter
+
+    counts = np.asarray(counts, dtype=float)
+    n = gaussian_filter(counts, 1.0)
+    return {
+        k: np.where(
+            n >= CRUX_MIN_WORLDS, gaussian_filter(np.nan_to_num(v) * counts, 1.0) / np.maximum(n, 1e-300), np.nan
+        )
+        for k, v in means.items()
+    }
+
+
+def crux_density(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The prior's density on the crux map (counts smoothed over 1.2 cells) and the levels that
+    hold its 50/80/95% quantiles of occupied cells; None when too few cells hold worlds."""
+    from scipy.ndimage import gaussian_filter
+
+    counts = np.asarray(counts, dtype=float)
+    if counts.sum() <= 0 or np.count_nonzero(counts) <= 4:
+        return None
+    density = gaussian_filter(counts, 1.2)
+    return density, np.unique(np.quantile(density[density > 0], [0.5, 0.8, 0.95]))
+
+
+#: What the grey cells of a crux map mean (the run report's legend and the live page's).
+SPARSE_LABEL = f"fewer than {CRUX_MIN_WORLDS} of your worlds here"

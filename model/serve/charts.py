@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
-from bokeh.models import BasicTickFormatter, ColumnDataSource, FactorRange, HoverTool, LinearColorMapper, Range1d
+from bokeh.models import ColumnDataSource, FactorRange, HoverTool, LinearColorMapper, NumeralTickFormatter, Range1d
 from bokeh.models.annotations.geometry import Span
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
@@ -64,8 +65,9 @@ def bars(names, title: str) -> tuple[figure, ColumnDataSource]:
         y_range=FactorRange(),
         x_range=Range1d(start=0, end=1),
         title=title,
-        x_axis_label="probability (bar: mean; whisker: 5th–95th percentile across worlds)",
+        x_axis_label="probability, % (bar: mean; whisker: 5th–95th percentile across worlds)",
     )
+    f.xaxis.formatter = NumeralTickFormatter(format="0%")  # as the cards say them
     f.hbar(y="y", right="mean", height=0.7, color="color", source=src, line_color="white")
     f.add_layout(
         Whisker(base="y", lower="lo", upper="hi", dimension="width", source=src, line_color="#333", line_alpha=0.7)
@@ -79,7 +81,6 @@ def bars(names, title: str) -> tuple[figure, ColumnDataSource]:
             ]
         )
     )
-    cast(BasicTickFormatter, f.xaxis.formatter).use_scientific = False  # a linear axis's formatter
     return f, src
 
 
@@ -115,54 +116,99 @@ def horizon() -> tuple[figure, ColumnDataSource, Span]:
     return f, src, market
 
 
-def crux_map() -> tuple[figure, ColumnDataSource]:
-    """The essay's chart: capability needed against relative difficulty, shaded by success."""
-    src = ColumnDataSource({k: [] for k in ("x", "y", "w", "h", "n", "c", "r", *OUTCOMES)})
+@dataclass(frozen=True)
+class CruxSources:
+    """What the crux map is fed: its cells (the shown ones) and your prior's density contours."""
+
+    cells: ColumnDataSource
+    contours: ColumnDataSource
+
+
+#: Where the crux map's colour bar is labelled (probabilities; the colours are on a square-root scale).
+CRUX_TICKS = (0.0, 0.02, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def crux_map() -> tuple[figure, CruxSources]:
+    """The essay's chart, as the run report draws it: capability needed against relative
+    difficulty, shaded by P(success) on the report's square-root colour scale (with its colour
+    bar), cells with fewer than 5 worlds left grey, your prior's density as contours."""
+    from bokeh.models import ColorBar, FixedTicker
+    from bokeh.models.annotations.labels import Title
+
+    from model.report.plotting import CRUX_SPARSE, SPARSE_LABEL
+
+    cells = ColumnDataSource({k: [] for k in ("x", "y", "w", "h", "n", "c", "r", "shade", *OUTCOMES)})
+    contours = ColumnDataSource({"xs": [], "ys": []})
     f = _fig(
-        420,
+        460,
         title=f"Crux map: {LABELS[OUTCOMES[0]]} by capability needed and relative difficulty",
         x_axis_label="capability needed (1 = top human alignment researcher)",
         y_axis_label="relative difficulty (1 = as hard as aligning AGI)",
     )
-    mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
-    f.rect(
-        "x",
-        "y",
-        "w",
-        "h",
-        source=src,
-        fill_color={"field": OUTCOMES[0], "transform": mapper},
-        line_color=None,
-        fill_alpha=0.95,
+    f.background_fill_color = CRUX_SPARSE
+    mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)  # of sqrt(P): the report's PowerNorm(0.5)
+    f.rect("x", "y", "w", "h", source=cells, fill_color={"field": "shade", "transform": mapper}, line_color=None)
+    f.multi_line("xs", "ys", source=contours, line_color="black", line_alpha=0.7, line_width=1)
+    ticks = [math.sqrt(p) for p in CRUX_TICKS]
+    bar = ColorBar(
+        color_mapper=mapper,
+        ticker=FixedTicker(ticks=ticks),
+        major_label_overrides={t: f"{p:.0%}" for t, p in zip(ticks, CRUX_TICKS, strict=True)},
+        title=f"{SHORT[OUTCOMES[0]]} (square-root scale)",
+        width=14,
     )
+    f.add_layout(bar, "right")
+    note = f"grey: {SPARSE_LABEL}; black lines: your prior's density (50/80/95% levels)"
+    f.add_layout(Title(text=note, text_font_size="11px", text_font_style="normal"), "below")
     f.add_tools(
         HoverTool(
+            renderers=[f.renderers[0]],
             tooltips=[
                 ("capability needed", "@c"),
                 ("relative difficulty", "@r"),
                 ("worlds", "@n{0,0}"),
                 *[(SHORT[q], f"@{q}{{0.0%}}") for q in OUTCOMES],
-            ]
+            ],
         )
     )
-    return f, src
+    return f, CruxSources(cells, contours)
 
 
-def feed_crux_map(src: ColumnDataSource, run: Run) -> None:
+def feed_crux_map(sources: CruxSources, run: Run) -> None:
+    """The run's crux map, smoothed and masked as the run report's (cells with fewer than 5
+    worlds are not drawn), and its prior's density contours."""
+    from model.report.plotting import crux_density, crux_smooth
+
     cm = run.result.crux_map
     c, r = np.asarray(cm.c_edges), np.asarray(cm.r_edges)
-    i, j = np.nonzero(np.asarray(cm.counts) > 0)
+    counts = np.asarray(cm.counts)
+    smooth = crux_smooth(counts, {q: cm.means[q] for q in OUTCOMES})
+    i, j = np.nonzero(np.isfinite(smooth[OUTCOMES[0]]))
     data = {
         "x": (c[i] + c[i + 1]) / 2,
         "y": (r[j] + r[j + 1]) / 2,
         "w": c[i + 1] - c[i],
         "h": r[j + 1] - r[j],
-        "n": np.asarray(cm.counts)[i, j],
+        "n": counts[i, j],
         "c": [f"{a:.3g}–{b:.3g}" for a, b in zip(c[i], c[i + 1], strict=True)],
         "r": [f"{a:.3g}–{b:.3g}" for a, b in zip(r[j], r[j + 1], strict=True)],
+        "shade": np.sqrt(np.clip(smooth[OUTCOMES[0]][i, j], 0, 1)),
     }
-    data.update({q: np.asarray(cm.means[q])[i, j] for q in OUTCOMES})
-    src.data = data
+    data.update({q: smooth[q][i, j] for q in OUTCOMES})
+    sources.cells.data = data
+    sources.contours.data = _contour_lines(c, r, crux_density(counts))
+
+
+def _contour_lines(c: np.ndarray, r: np.ndarray, prior) -> dict:
+    """The prior's density contours as Bokeh multi-line data (empty without enough worlds)."""
+    if prior is None:
+        return {"xs": [], "ys": []}
+    import contourpy
+
+    density, levels = prior
+    gen = contourpy.contour_generator((c[1:] + c[:-1]) / 2, (r[1:] + r[:-1]) / 2, density.T)
+    lines = [line for level in levels for line in gen.lines(level)]
+    return {"xs": [line[:, 0] for line in lines], "ys": [line[:, 1] for line in lines]}
 
 
 def _grid(prior: Prior) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ import panel as pn
 
 from model.core.variables import BY_NAME, NAMES
 from model.priors.priors import Prior, Priors
-from model.serve import charts
+from model.serve import charts, whatif
 from model.serve.whatif import Change, interval
 
 #: Hard limits of a slider by the variable's support.
@@ -37,17 +37,17 @@ def _bounds(value: Change, support: str) -> tuple[float, float]:
 
 
 def _widget(name: str, value: Change) -> pn.widgets.Widget:
+    """The control: dragged within the variable's limits (a probability's within [0, 1]); a typed
+    value is not held back by the browser (Panel's ``fixed_start``/``fixed_end`` left a refused
+    number in the box, silently) but checked by :meth:`Sliders._moved`, which says why it refuses."""
     support = BY_NAME[name].support
     start, end = _bounds(value, support)
-    fixed = _LIMITS[support]
     step = (end - start) / 400 if end > start else 0.001
     common = dict(
         label="5th – 95th percentile" if isinstance(value, tuple) else "value",
         start=start,
         end=end,
         step=step,
-        fixed_start=fixed[0],
-        fixed_end=fixed[1],
         format="0.[00000]",
         sizing_mode="stretch_width",
     )
@@ -109,6 +109,15 @@ def _about(prior: Prior, changed: bool) -> str:
     )
 
 
+def _note(text: str, refused: bool = False) -> str:
+    """A message beside a control (``data-testid="whatif-note"``, ``data-refused``)."""
+    color = "#b00020" if refused else "#555"
+    return (
+        f'<div data-testid="whatif-note" data-refused="{str(refused).lower()}" '
+        f'style="color:{color};font-size:12px">{html.escape(text)}</div>'
+    )
+
+
 class Sliders:
     """Every variable's control and density; ``on_change(changes)`` gets the what-ifs."""
 
@@ -118,6 +127,9 @@ class Sliders:
         self.widgets: dict[str, pn.widgets.Widget] = {}
         self.about = {n: pn.pane.HTML("", sizing_mode="stretch_width") for n in NAMES}
         self.charts = {n: pn.pane.HTML("", sizing_mode="stretch_width") for n in NAMES}
+        #: beside each control: why a typed value was refused, or what a what-if became
+        self.notes = {n: pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 5)) for n in NAMES}
+        self.file_priors: Priors | None = None
         self.boxes = {
             n: pn.Column(
                 self.about[n],
@@ -136,10 +148,13 @@ class Sliders:
 
     def clear(self) -> None:
         self.changes = {}
+        for note in self.notes.values():
+            note.object = ""
 
     def follow(self, priors: Priors, whatif) -> None:
         """Show the file's values on every slider the user has not moved."""
         self._syncing = True
+        self.file_priors = priors
         try:
             for name in NAMES:
                 prior = priors.variables[name]
@@ -168,7 +183,7 @@ class Sliders:
         # the box's children replaced in one change (they were popped, then appended: two
         # changes, the first leaving the box without a slider and Panel's link processing
         # run on it in between)
-        self.boxes[name].objects = [self.about[name], self.charts[name], w]
+        self.boxes[name].objects = [self.about[name], self.charts[name], w, self.notes[name]]
         self.widgets[name], self._watchers[name] = w, watcher
 
     def release(self) -> None:
@@ -181,14 +196,16 @@ class Sliders:
     def _moved(self, name: str, event) -> None:
         if self._syncing:
             return
-        value: Change
-        if isinstance(event.new, tuple):  # a range slider's: its two ends
-            lo, hi = (float(x) for x in event.new)
-            if not lo < hi:
-                return  # both ends on one value: not a distribution
-            value = (lo, hi)
-        else:
-            value = float(event.new)
+        new = event.new  # a range slider's two ends, or a value
+        value: Change = (float(new[0]), float(new[1])) if isinstance(new, tuple) else float(new)
+        priors = self.file_priors
+        why, note = whatif.check(priors, name, value) if priors is not None else (None, "")
+        if why is not None:  # refused: said beside the control, which shows the values in force again
+            self.notes[name].object = _note(why, refused=True)
+            assert priors is not None  # a refusal needs the priors
+            self._set(name, self.changes.get(name, interval(priors.variables[name])))
+            return
+        self.notes[name].object = _note(note) if note else ""
         self.changes[name] = value
         self.on_change(dict(self.changes))
 

@@ -64,9 +64,13 @@ def _inline(items: Mapping[str, object]) -> tomlkit.items.InlineTable:
 
 
 def candidates(prior: Prior, change: Change) -> list[object]:
-    """TOML values for ``change``, best first: the prior's own family refitted by ``ci90``;
-    then ``"a to b"`` (lognormal, or normal when a ≤ 0) for a family that has no ``ci90``.
-    Truncation bounds and ``source`` are kept."""
+    """TOML values for ``change``, best first: the prior's own family, within its bounds, with
+    these 5th and 95th percentiles (:func:`model.priors.refit.interval_table`); then, for a
+    family that has no such form (a mixture), ``"a to b"`` (lognormal, or normal when a ≤ 0)
+    with the truncation bounds. ``source`` is kept. :func:`choose` takes the first that loads
+    and holds the interval within the old bounds."""
+    from model.priors.refit import interval_table
+
     m = prior.marginal
     keep = {"source": prior.source} if prior.source else {}
     if m.family == "point" or not isinstance(change, tuple):
@@ -75,12 +79,74 @@ def candidates(prior: Prior, change: Change) -> list[object]:
     a, b = (_number(x) for x in change)
     base = getattr(m, "base", m)  # a truncated family's own
     bounds = {k: _number(getattr(m, k)) for k in ("lower", "upper") if base is not m and math.isfinite(getattr(m, k))}
-    own = _inline({"dist": base.family, "ci90": [a, b], **bounds, **keep})
+    try:
+        table = interval_table(m, float(a), float(b))
+    except ValueError:  # no interval form in this family: another family, said beside the control
+        table = None
+    own = [_inline({k: _toml(v) for k, v in table.items()} | keep)] if table is not None else []
     to = _inline({"dist": "lognormal" if a > 0 else "normal", "ci90": [a, b], **bounds, **keep})
     plain = f"{a:g} to {b:g}"
-    if prior.written.startswith(('"', "'")) and not keep:  # written as "a to b": keep that form
-        return [plain, own]
-    return [own, to if (bounds or keep) else plain]
+    if prior.written.startswith(('"', "'")) and not keep and m.family in ("lognormal", "normal"):
+        return [plain, *own]  # written as "a to b": keep that form
+    return [*own, to if (bounds or keep) else plain]
+
+
+def _toml(v):
+    return [_number(x) for x in v] if isinstance(v, list) else _number(v) if isinstance(v, float) else v
+
+
+#: How far a what-if's prior may miss the 5% tail masses it was asked for (each end).
+MASS_TOLERANCE = 1e-3
+
+
+def refusal(prior: Prior, change: Change) -> str | None:
+    """Why ``change`` is impossible for ``prior`` (None: it is not): a number that is not
+    finite, a 5th percentile not below the 95th, or a value outside the variable's support or
+    the prior's bounds (a probability outside [0, 1], a PERT's outside its min and max)."""
+    from model.core.variables import BY_NAME
+
+    values = change if isinstance(change, tuple) else (change,)
+    name = prior.name
+    if not all(math.isfinite(v) for v in values):
+        return f"{name}: {', '.join(f'{v:g}' for v in values)} is not a number"
+    if isinstance(change, tuple) and not change[0] < change[1]:
+        return f"{name}: the 5th percentile ({change[0]:g}) must be below the 95th ({change[1]:g})"
+    lo, hi = (float(x) for x in prior.marginal.support)
+    support = BY_NAME[name].support
+    what = "a probability" if support == "probability" else f"a {_family(prior.marginal)} on {lo:g} to {hi:g}"
+    if prior.marginal.family == "point":  # a point's support is its value: the variable's own limits
+        lo, hi = {"probability": (0.0, 1.0), "positive": (0.0, math.inf), "nonnegative": (0.0, math.inf)}.get(
+            support, (-math.inf, math.inf)
+        )
+        what = {"probability": "a probability", "real": "a number"}.get(support, support)
+    open_lo = support == "positive" and lo == 0
+    bad = [v for v in values if not lo <= v <= hi or (v == lo and open_lo)]
+    if bad:
+        span = f"{'(' if open_lo else '['}{lo:g}, {hi:g}{')' if math.isinf(hi) else ']'}".replace("inf", "∞")
+        return f"{name} is {what}: {bad[0]:g} is outside {span}"
+    return None
+
+
+def _family(m) -> str:
+    base = getattr(m, "base", m)
+    return f"truncated {base.family}" if base is not m else m.family
+
+
+def faithful(old: Prior, new: Prior, change: Change) -> str | None:
+    """Why ``new`` (a candidate what-if) does not say what was asked (None: it does): its 5th
+    and 95th percentiles miss by more than :data:`MASS_TOLERANCE` of mass, or it puts mass
+    outside the old prior's bounds."""
+    if not isinstance(change, tuple):
+        return None
+    m = new.marginal
+    (lo, hi), (old_lo, old_hi) = m.support, old.marginal.support
+    if lo < old_lo or hi > old_hi:
+        return f"it would reach outside [{old_lo:g}, {old_hi:g}]"
+    masses = m.cdf(np.array(change, dtype=float))
+    if abs(masses[0] - 0.05) > MASS_TOLERANCE or abs(masses[1] - 0.95) > MASS_TOLERANCE:
+        q = m.ppf(np.array([0.05, 0.95]))
+        return f"the closest {_family(m)} within [{old_lo:g}, {old_hi:g}] has 5th–95th {q[0]:.4g}–{q[1]:.4g}"
+    return None
 
 
 def overlay_text(priors: Priors, values: Mapping[str, object]) -> str:
@@ -143,33 +209,73 @@ def apply(priors: Priors, changes: Mapping[str, Change]) -> WhatIf:
     """
     if not changes:
         return WhatIf(priors, {})
-    chosen = {n: _value(priors, n, c) for n, c in changes.items()}
+    try:
+        chosen = {n: _value(priors, n, c) for n, c in changes.items()}
+    except Refused as exc:
+        from model.core.errors import Problem
+
+        raise PriorsError([Problem(Path(f"what-if on {Path(priors.path).name}"), "", str(exc))]) from None
     return WhatIf(_load_overlay(priors, chosen), chosen)
 
 
 _chosen: dict[tuple, object] = {}
 
 
+class Refused(ValueError):
+    """A what-if no prior of the variable's family, within its bounds, can hold."""
+
+
 def _value(priors: Priors, name: str, change: Change) -> object:
-    """The first of :func:`candidates` that loads on its own (the last one if none does)."""
+    """The first of :func:`candidates` that loads on its own and says what was asked
+    (:func:`faithful`); :class:`Refused`, saying why, when none does or the value is impossible."""
+    return _chosen_for(priors, name, change)[0]
+
+
+def _chosen_for(priors: Priors, name: str, change: Change) -> tuple[object, str]:
+    """:func:`_value`'s choice and the family it loads as (remembered)."""
     prior = priors.variables[name]
     key = (name, prior.written, prior.source, change)
     chosen = _chosen.get(key)
-    if chosen is None:  # chosen here, then stored whole: lanes of several tabs run this at once (one
-        # stored the last candidate first, then looked for a better one: another thread took that last one)
-        options = candidates(prior, change)
-        chosen = options[-1]
-        for value in options[:-1]:
-            try:
-                _load_overlay(priors, {name: value})
-            except PriorsError:
-                continue
-            chosen = value
-            break
+    if chosen is None:  # chosen here, then stored whole: lanes of several tabs run this at once
+        chosen = _choose(priors, prior, change)
         if len(_chosen) > 4096:
             _chosen.clear()
         _chosen[key] = chosen
+    if isinstance(chosen, Refused):
+        raise chosen
+    assert isinstance(chosen, tuple)  # (value, family)
     return chosen
+
+
+def _choose(priors: Priors, prior: Prior, change: Change) -> tuple[object, str] | Refused:
+    why = refusal(prior, change)
+    if why is not None:
+        return Refused(why)
+    for value in candidates(prior, change):
+        try:
+            new = _load_overlay(priors, {prior.name: value}).variables[prior.name]
+        except PriorsError as exc:  # the first candidate's reason is the one given: it is the file's family
+            why = why or f"{prior.name}: {exc.problems[0].message if exc.problems else exc}"
+            continue
+        miss = faithful(prior, new, change)
+        if miss is None:
+            return value, _family(new.marginal)
+        assert isinstance(change, tuple)  # a point is always faithful
+        why = why or f"{prior.name}: no {_family(prior.marginal)} has 5th–95th {change[0]:g}–{change[1]:g} ({miss})"
+    return Refused(why or f"{prior.name}: no prior holds this what-if")
+
+
+def check(priors: Priors, name: str, change: Change) -> tuple[str | None, str]:
+    """For the page, beside the control: (why ``change`` is refused, or None; a note on what
+    it became when that is not the file's family)."""
+    try:
+        _, became = _chosen_for(priors, name, change)
+    except Refused as exc:
+        return str(exc), ""
+    family = _family(priors.variables[name].marginal)
+    if became not in (family, "point"):
+        return None, f"a {family} has no form given by an interval: this what-if is a {became}"
+    return None, ""
 
 
 def _renamed(error: PriorsError, path: Path, overlay: Path) -> PriorsError:
