@@ -46,6 +46,22 @@ def pm(se: float | None, fmt: str = "%.2f", scale: float = 100.0) -> str:
     return f" ± {fmt % (scale * se)}" if _has_error(se) else ""
 
 
+def pp_change(after: dict[str, Any], before: dict[str, Any]) -> str:
+    """``after − before`` in percentage points, ± the error of ``after`` (both from the same worlds)."""
+    mcse = after.get("mcse")
+    d = decimals(mcse)
+    change = 100 * (after["mean"] - before["mean"])
+    text = f"{change:+.{d}f} pp".replace("+0.0 pp", "0.0 pp").replace("-0.0 pp", "0.0 pp")
+    return f"{text} ± {100 * mcse:.{d}f}" if _has_error(mcse) else text
+
+
+def ratio_pm(est: dict[str, Any]) -> str:
+    """A ratio (a Bayes factor) with its Monte Carlo error, to the error's second digit."""
+    mcse = est.get("mcse")
+    d = decimals(mcse, scale=1.0)
+    return f"{est['mean']:.{d}f} ± {mcse:.{d}f}" if _has_error(mcse) else f"{est['mean']:.3g}"
+
+
 def spread(est: dict[str, Any]) -> str:
     d = max(decimals(est.get("mcse")) - 1, 1)
     return " / ".join(pct(est[k], d) for k in ("p5", "p50", "p95"))
@@ -137,6 +153,8 @@ def _env() -> Environment:
     )
     env.filters.update(
         pct_pm=pct_pm,
+        pp_change=pp_change,
+        ratio_pm=ratio_pm,
         spread=spread,
         pct=lambda v, d=1: pct(v, d),
         pm=pm,
