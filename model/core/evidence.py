@@ -218,6 +218,17 @@ class Entry:
         s = getattr(there, self.quantity or MARKET_QUANTITIES[0])
         return market_log_likelihood(s, self.trust * self.strength, self.value, xp)
 
+    def ratio(self, w: Mapping[str, Array], out: Outcomes, at: Callable[[float], Outcomes] | None = None) -> np.ndarray:
+        """exp(log_likelihood − max_log_likelihood) in numpy, without the logarithms where the
+        likelihood is a probability (not_by, by: Φ(x)^strength), which is what a weight needs
+        and costs half as much; equal to the exponential of :meth:`log_likelihood` less its maximum."""
+        if self.kind in ("not_by", "by"):
+            assert self.event is not None  # the loader checks every kind's keys
+            x = _log_ratio(event_time(self.event, w, out), self.t, w["timing_noise"], numpy_ops)
+            p = special.ndtr(x if self.kind == "not_by" else -x)
+            return p if self.strength == 1.0 else p**self.strength
+        return np.exp(np.minimum(self.log_likelihood(w, out, at=at) - self.max_log_likelihood(), 0.0))
+
     def words(self) -> str:
         """The entry in a few words, for tables and figure marks (its ``label`` if it has one)."""
         if self.label:

@@ -165,18 +165,17 @@ def simulate(
         worlds,
         sampler.weighting,
         ess,
-        _given(total, sampler, priors),
+        _given(total, sampler),
     )
 
 
-def _given(total: Stats, sampler: Sampler, priors: Priors):
+def _given(total: Stats, sampler: Sampler):
     """The run given its evidence (model/montecarlo/given.py), or None without evidence."""
     if total.evidence is None:
         return None
     from model.montecarlo.given import given_of
 
-    marginals = {name: priors.variables[name].marginal for name, _ in sampler.crux_edges}
-    return given_of(total.evidence, sampler.evidence, marginals)
+    return given_of(total.evidence, sampler.evidence, dict(sampler.crux_edges))
 
 
 def _sampler(priors: Priors, horizon, target, utilities, weighting) -> Sampler:

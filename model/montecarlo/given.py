@@ -21,8 +21,10 @@ from model.core.evidence import Entry
 from model.core.structure import Outcomes, outcomes
 from model.montecarlo.stats import QUANTITIES
 
-#: Quantile bins of each crux's prior, for its median in every view.
-CRUX_BINS = 1024
+#: Equal-width bins of each crux over its prior's 0.1st to 99.9th percentile (the tails in the
+#: end bins), for its median in every view.
+CRUX_BINS = 2048
+_CRUX_RANGE = (0.001, 0.999)
 #: The timeline's grid: months from the time origin (2023-07-05), and how many.
 MONTHS = 12 * 15
 #: Its events: the world's time of each (MODEL.md §5.v3, not_by/by).
@@ -37,9 +39,11 @@ class EvidenceSums:
     w: np.ndarray  # (V,) Σ w_v
     w2: np.ndarray  # (V,) Σ w_v²
     cross: np.ndarray  # (V,) Σ w_prior·w_v (a Bayes factor's error)
-    wx: np.ndarray  # (V, Q)
+    wx: np.ndarray  # (V, Q): over every world for the first two views, the first quarter for the rest
     w2x: np.ndarray
     w2x2: np.ndarray
+    sub_w: np.ndarray  # (V,) Σ w_v and Σ w_v² over the worlds of wx
+    sub_w2: np.ndarray
     crux: np.ndarray  # (V, cruxes, CRUX_BINS) weight in each quantile bin of each crux's prior
     timeline: np.ndarray  # (2, events, MONTHS + 1) weight by the month each event comes (last: later)
 
@@ -48,12 +52,19 @@ class EvidenceSums:
 
 
 def crux_edges(marginal) -> np.ndarray:
-    """Inner edges of CRUX_BINS equal-probability bins of a crux's prior."""
-    return np.asarray(marginal.ppf(np.arange(1, CRUX_BINS) / CRUX_BINS), dtype=float)
+    """The edges of CRUX_BINS equal-width bins over the prior's 0.1st to 99.9th percentile."""
+    lo, hi = (float(x) for x in marginal.ppf(np.array(_CRUX_RANGE)))
+    return np.linspace(lo, hi, CRUX_BINS + 1) if hi > lo else np.linspace(lo - 0.5, lo + 0.5, CRUX_BINS + 1)
 
 
-def log_likelihoods(entries: tuple[Entry, ...], worlds: Mapping, out: Outcomes, horizon: float) -> np.ndarray:
-    """Each entry's log-likelihood of each world less its largest value (≤ 0), (entries, n)."""
+def _crux_bin(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Each value's bin of :func:`crux_edges` (below and above the range: the end bins)."""
+    lo, width = edges[0], edges[1] - edges[0]
+    return np.clip((x - lo) / width, 0, CRUX_BINS - 1).astype(np.intp)
+
+
+def ratios(entries: tuple[Entry, ...], worlds: Mapping, out: Outcomes, horizon: float) -> np.ndarray:
+    """Each entry's likelihood of each world divided by its largest value (in [0, 1]), (entries, n)."""
     at: dict[float, Outcomes] = {horizon: out}
 
     def at_horizon(h: float) -> Outcomes:
@@ -61,8 +72,13 @@ def log_likelihoods(entries: tuple[Entry, ...], worlds: Mapping, out: Outcomes, 
             at[h] = outcomes(worlds, h)
         return at[h]
 
-    rows = [e.log_likelihood(worlds, out, at=at_horizon) - e.max_log_likelihood() for e in entries]
-    return np.minimum(np.stack([np.asarray(r, dtype=float) for r in rows]), 0.0)
+    n = np.shape(out.success_within_horizon)[0]
+    return np.stack([np.broadcast_to(e.ratio(worlds, out, at=at_horizon), (n,)) for e in entries])
+
+
+#: The worlds of a block whose means are taken for each entry alone: the first quarter (each
+#: entry's effect alone is a reading aid; its Monte Carlo error says how precise it is).
+ALONE_SHARE = 4
 
 
 def evidence_sums(
@@ -74,39 +90,41 @@ def evidence_sums(
     log_w0: np.ndarray | None,
     horizon: float,
 ) -> EvidenceSums:
-    """The block's sums for every view (module docstring)."""
+    """The block's sums for every view (module docstring). The prior's and the evidence's
+    means use every world; each entry alone, the first 1/ALONE_SHARE of them."""
     n = values.shape[1]
-    ll = np.broadcast_to(log_likelihoods(entries, worlds, out, horizon), (len(entries), n))
-    base = np.zeros(n) if log_w0 is None else log_w0
-    logs = np.vstack([base, base + ll.sum(axis=0), base + ll])  # (V, n)
-    w = np.exp(logs)
+    r = ratios(entries, worlds, out, horizon)  # (K, n)
+    w0 = np.ones(n) if log_w0 is None else np.exp(log_w0)
+    w = np.empty((2 + len(entries), n))
+    w[PRIOR] = w0
+    np.multiply(r, w0, out=w[2:])
+    np.multiply(np.prod(r, axis=0), w0, out=w[GIVEN])
     w2 = w * w
+    m = max(n // ALONE_SHARE, 1)
     # einsum, not `@`: a BLAS product would start threads in every worker (see blocks.py)
-    crux = (
-        np.stack(
-            [
-                np.stack([np.bincount(idx, weights=row, minlength=CRUX_BINS) for row in w])
-                for idx in (np.searchsorted(e, np.broadcast_to(worlds[name], (n,))) for name, e in edges)
-            ],
-            axis=1,
-        )
-        if edges
-        else np.zeros((len(w), 0, CRUX_BINS))
+    head, alone = w[:2], w[2:, :m]
+    v2 = values * values
+    wx = np.concatenate([np.einsum("qn,vn->vq", values, head), np.einsum("qn,vn->vq", values[:, :m], alone)])
+    w2x = np.concatenate(
+        [np.einsum("qn,vn->vq", values, head * head), np.einsum("qn,vn->vq", values[:, :m], alone * alone)]
     )
+    w2x2 = np.concatenate([np.einsum("qn,vn->vq", v2, head * head), np.einsum("qn,vn->vq", v2[:, :m], alone * alone)])
+    sub_w = np.concatenate([head.sum(axis=1), alone.sum(axis=1)])
+    sub_w2 = np.concatenate([w2[:2].sum(axis=1), (alone * alone).sum(axis=1)])
+    crux = np.zeros((len(w), len(edges), CRUX_BINS))
+    for i, (name, e) in enumerate(edges):
+        idx = _crux_bin(np.broadcast_to(worlds[name], (n,)), e)
+        for v in range(len(w)):
+            crux[v, i] = np.bincount(
+                idx if v < 2 else idx[:m], weights=w[v] if v < 2 else w[v, :m], minlength=CRUX_BINS
+            )
     times = [np.broadcast_to(np.asarray(t, dtype=float), (n,)) for t in _event_times(worlds, out)]
     months = [np.clip(np.floor(t * 12), 0, MONTHS).astype(np.intp) for t in times]
     timeline = np.stack(
-        [np.stack([np.bincount(m, weights=w[v], minlength=MONTHS + 1) for m in months]) for v in (PRIOR, GIVEN)]
+        [np.stack([np.bincount(mo, weights=w[v], minlength=MONTHS + 1) for mo in months]) for v in (PRIOR, GIVEN)]
     )
     return EvidenceSums(
-        w.sum(axis=1),
-        w2.sum(axis=1),
-        np.einsum("vn,n->v", w, w[PRIOR]),
-        np.einsum("qn,vn->vq", values, w),
-        np.einsum("qn,vn->vq", values, w2),
-        np.einsum("qn,qn,vn->vq", values, values, w2),
-        crux,
-        timeline,
+        w.sum(axis=1), w2.sum(axis=1), np.einsum("vn,n->v", w, w0), wx, w2x, w2x2, sub_w, sub_w2, crux, timeline
     )
 
 
@@ -143,6 +161,7 @@ class GivenEvidence:
 
 
 def given_of(sums: EvidenceSums, entries: tuple[Entry, ...], crux_marginals: Mapping) -> GivenEvidence:
+    """The views of a run from its merged sums; ``crux_marginals`` maps each crux to its bin edges."""
     views = [_moved(sums, v, crux_marginals) for v in range(len(sums.w))]
     w0 = sums.w[PRIOR]
     factors = []
@@ -174,13 +193,14 @@ def _ess(sums: EvidenceSums, v: int) -> float:
 
 
 def _moved(sums: EvidenceSums, v: int, crux_marginals: Mapping) -> Moved:
-    total, ess = sums.w[v], _ess(sums, v)
+    total = sums.sub_w[v]
+    ess = float(total**2 / sums.sub_w2[v]) if sums.sub_w2[v] > 0 else 0.0
     if total <= 0:  # the evidence rules out every world drawn
         none = {q: None for q in QUANTITIES}
         return Moved(none, none, {name: math.nan for name in crux_marginals}, 0.0)
     mu = sums.wx[v] / total
-    err = np.sqrt(np.maximum(sums.w2x2[v] - 2 * mu * sums.w2x[v] + mu**2 * sums.w2[v], 0.0)) / total
-    medians = {name: _median(sums.crux[v, i], m) for i, (name, m) in enumerate(crux_marginals.items())}
+    err = np.sqrt(np.maximum(sums.w2x2[v] - 2 * mu * sums.w2x[v] + mu**2 * sums.sub_w2[v], 0.0)) / total
+    medians = {name: _median(sums.crux[v, i], e) for i, (name, e) in enumerate(crux_marginals.items())}
     return Moved(
         {q: float(mu[i]) for i, q in enumerate(QUANTITIES)},
         {q: (float(err[i]) if ess >= 2 else None) for i, q in enumerate(QUANTITIES)},
@@ -189,11 +209,11 @@ def _moved(sums: EvidenceSums, v: int, crux_marginals: Mapping) -> Moved:
     )
 
 
-def _median(bins: np.ndarray, marginal) -> float:
-    """The weighted median from weights in equal-probability bins of the prior: linear in the
-    prior's quantile u within the bin that crosses half the weight, then the prior's quantile."""
+def _median(bins: np.ndarray, edges: np.ndarray) -> float:
+    """The weighted median from the weight in each bin of :func:`crux_edges`, linear within the
+    bin that crosses half the weight (its resolution: one bin, 1/2048 of the prior's range)."""
     cum = np.cumsum(bins)
     k = int(np.searchsorted(cum, 0.5 * cum[-1]))
     below = cum[k - 1] if k else 0.0
-    u = (k + (0.5 * cum[-1] - below) / max(bins[k], 1e-300)) / CRUX_BINS
-    return float(marginal.ppf(np.array([min(max(u, 0.0), 1.0)]))[0])
+    share = (0.5 * cum[-1] - below) / max(bins[k], 1e-300)
+    return float(edges[k] + min(max(share, 0.0), 1.0) * (edges[k + 1] - edges[k]))
