@@ -252,3 +252,55 @@ def test_validate_shows_a_bad_entry_with_exit_2_and_no_traceback(tmp_path):
     done = subprocess.run([sys.executable, "-m", "model", "validate", str(f)], capture_output=True, text=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "bad.toml" in done.stderr and "evidence[0].event" in done.stderr
+
+
+def test_evidence_multiplies_on_top_of_a_calibrated_files_own_weights(tmp_path):
+    """A file with [calibration] apply weights its worlds (the top level), and the evidence multiplies
+    on top: the given view is Σ w0·r·x / Σ w0·r over the kept worlds, by hand."""
+    from model.core.structure import outcomes
+    from model.montecarlo.weighting import log_weights, priors_weighting
+
+    f = write_priors(
+        tmp_path,
+        "applied",
+        SPREAD,
+        '\n[calibration]\napply = "update"\ntrust = 5\ntarget = 0.14\n' + _inline(ENTRIES[:3]),
+    )
+    p = load(f)
+    r = simulate(p, samples=20_000, seed=9, workers=1, keep_worlds=True)
+    w = r.worlds
+    assert w is not None
+    out = outcomes(w, p.calibration.horizon_years)
+    w0 = np.exp(log_weights(priors_weighting(p), w["success_within_horizon"]))
+    ratio = np.prod([e.ratio(w, out) for e in p.evidence], axis=0)
+    for q in ("success", "x_risk", "success_within_horizon"):
+        assert r.estimates[q].mean == pytest.approx(np.sum(w0 * w[q]) / np.sum(w0), rel=1e-9)
+        assert r.given.given.means[q] == pytest.approx(np.sum(w0 * ratio * w[q]) / np.sum(w0 * ratio), rel=1e-9)
+
+
+def test_an_entrys_ratio_is_the_exponential_of_its_log_likelihood_less_its_maximum(tmp_path):
+    """The weight the run uses (no logarithm for not_by and by) against the PyTensor-shared log form."""
+    from model.core.structure import outcomes
+
+    f = write_priors(tmp_path, "r", SPREAD, _inline([*ENTRIES, ENTRIES[0].replace("1.0", "1") + "\nstrength = 0.4"]))
+    p = load(f)
+    r = simulate(p, samples=5_000, seed=2, workers=1, keep_worlds=True)
+    out = outcomes(r.worlds, 4.0)
+    for e in p.evidence:
+        at = lambda h: outcomes(r.worlds, h)  # noqa: E731
+        log_form = np.exp(e.log_likelihood(r.worlds, out, at=at) - e.max_log_likelihood())
+        assert np.allclose(e.ratio(r.worlds, out, at=at), log_form, rtol=1e-12, atol=1e-300), e.words()
+
+
+def test_validate_lists_the_evidence_it_will_apply():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "model", "validate", str(ROOT / "priors" / "author-2026.toml")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0
+    assert "evidence applied by run, as of 2026-12-01" in done.stdout
+    assert "no useful AAR by Dec 2026" in done.stdout and "evidence/since-2023.toml" in done.stdout

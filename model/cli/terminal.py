@@ -421,7 +421,31 @@ def validate(spec, path, **kw) -> None:
     )
     after: list[str | Text] = [f"rank correlation {a}, {b} = {rho}" for (a, b), rho in spec.correlations.items()]
     after.append(Text.assemble((f"{one_line(path)}: valid", "green"), " (★ = crux)"))
-    emit(grid, after, **kw)
+    emit([grid, *_evidence_grid(spec)], after, **kw)
+
+
+def _evidence_grid(spec) -> list[Grid]:
+    """``validate``: the evidence entries the file applies (MODEL.md §5.v3), if any."""
+    if not spec.evidence:
+        return []
+    return [
+        Grid(
+            f"evidence applied by run, as of {spec.as_of.isoformat()}",
+            [
+                Column("#", "number", "right"),
+                Column("entry"),
+                Column("kind"),
+                Column("date"),
+                Column("strength", "number", "right"),
+                Column("source", "text", below="sources", priority=2),
+                Column("from", "text", below="from", inline=True, priority=1),
+            ],
+            [
+                [str(i), e.words(), e.kind, e.date.isoformat(), f"{e.strength:g}", e.source, e.origin or "—"]
+                for i, e in enumerate(spec.evidence, 1)
+            ],
+        )
+    ]
 
 
 def calibration(summary: dict, **kw) -> None:
