@@ -176,3 +176,23 @@ def test_init_template_runs_and_equals_its_base(tmp_path):
     again = load(path)
     assert all(not again.inherited(n) for n in again.variables)
     assert all(again.variables[n].marginal == base.variables[n].marginal for n in base.variables)
+
+
+def test_with_the_plan_is_success_plus_the_harmless_failure_part_and_the_report_says_so(tmp_path):
+    """Issue 20 item 1: "Success" and "With the plan: alignment solved before AGI" are not the same
+    number; the report shows the decomposition, and a difference in percentage points."""
+    from model.core.quantities import Q
+
+    p = load(ROOT / "priors" / "author.toml")
+    r = simulate(p, samples=20_000, seed=4, workers=1, keep_worlds=True)
+    w = r.worlds
+    assert np.allclose(w[Q.plan_solved], w[Q.success] + w[Q.harmless_failure_field_in_time], rtol=0, atol=1e-12)
+    s = build(p, r)
+    assert s[Q.plan_solved]["mean"] == pytest.approx(
+        s["outcomes"][Q.success]["mean"] + s[Q.harmless_failure_field_in_time]["mean"], abs=1e-12
+    )
+    md = files(s, {k: b"" for k in FIGURES})["report.md"]
+    assert "… of which Success" in md and "… of which the AAR failed harmlessly and the field finished in time" in md
+    assert "with the plan = success + that part" in md
+    row = next(line for line in md.splitlines() if line.startswith("| What the plan adds"))
+    assert " pp ± " in row and "%" not in row.split("|")[2]

@@ -57,7 +57,8 @@ def closed_form(w: dict, h: float) -> dict:
     out = {k: q * field[k] + (1 - q) * aar[k] for k in field}
     out["kicking_the_can"] = out["misaligned_contained"] + out["aligned_too_slow"]
     out["baseline_success"] = base
-    out["plan_solved"] = out["success"] + (1 - q) * (1 - P) * (1 - K) * base
+    out["harmless_failure_field_in_time"] = (1 - q) * (1 - P) * (1 - K) * base
+    out["plan_solved"] = out["success"] + out["harmless_failure_field_in_time"]
     out["plan_minus_baseline"] = out["plan_solved"] - base
     out["t_build"] = Tb
     return out

@@ -88,13 +88,20 @@ QUANTITIES = (
         "plan_solved",
         "With the plan: alignment solved before AGI",
         "with the plan",
-        "success, plus the worlds where the AAR fails harmlessly and the field carries on alone",
+        "success, plus the worlds where the AAR fails harmlessly and the field carries on alone to finish in time",
+    ),
+    Quantity(
+        "harmless_failure_field_in_time",
+        "… of which the AAR failed harmlessly and the field finished in time",
+        "harmless failure, field in time",
+        "the AAR is misaligned but contained or harmless, and the field alone still solves alignment before AGI: "
+        "alignment is solved with the plan, but the plan did not succeed (these worlds are in kicking the can)",
     ),
     Quantity(
         "plan_minus_baseline",
         "What the plan adds (with the plan − no AAR)",
         "plan − baseline",
-        "the difference of the two rows above: positive if building the AAR helps alignment win the race",
+        "with the plan minus no AAR, in percentage points: positive if building the AAR helps alignment win the race",
         signed=True,
     ),
 )
@@ -117,6 +124,7 @@ class Names(NamedTuple):
     success_within_horizon: str
     baseline_success: str
     plan_solved: str
+    harmless_failure_field_in_time: str
     plan_minus_baseline: str
 
 

@@ -59,6 +59,7 @@ class Outcomes(NamedTuple):
     aar_success_within_horizon: object  # its AAR-first term alone, (1 − q)·P_boot·W_h (MODEL.md §5.v3, market)
     baseline_success: object
     plan_solved: object
+    harmless_failure_field_in_time: object  # plan_solved − success: the AAR failed harmlessly, the field won
     plan_minus_baseline: object
 
 
@@ -186,9 +187,8 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     the AAR comes first and must bootstrap its own alignment (weight 1 − q).
     """
     p_boot, catastrophic, s, s_cap = aar_fate(w, xp)  # 1.–3.
-    # 4. When the AAR exists (v3: capability and time on one axis, c(t) = t/T_g, so
-    #    T_b = C·T_g + L; a drawn years_to_build > 0 overrides it), when alignment is
-    #    solved, and when AGI arrives.
+    # 4. When the AAR exists (v3: c(t) = t/T_g, so T_b = C·T_g + L; a drawn years_to_build > 0
+    #    overrides it), when alignment is solved, and when AGI arrives.
     t_a, t_g = w["field_years"], w["years_to_agi"]
     t_b = build_time(w["capability_needed"], t_g, w["build_lag"], w.get("years_to_build", OVERRIDE_UNSET), xp)
     t_solve = finish_time(t_a, t_b, s, xp)
@@ -211,9 +211,9 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
     field_h = xp.normal_cdf((xp.log(xp.minimum(t_g, horizon)) - log_a) / sigma)
     aar_success_h = aar * p_boot * aar_h
     success_h = q * field_h + aar_success_h
-    # 8. The plan's chance that alignment is solved before AGI: where the AAR fails
-    #    harmlessly, humans carry on as in the baseline.
-    plan_solved = success + contained * baseline
+    # 8. Alignment solved with the plan: where the AAR fails harmlessly, the field carries on alone.
+    harmless = contained * baseline
+    plan_solved = success + harmless
     return Outcomes(
         p_align=q + aar * p_boot,
         p_boot=p_boot,
@@ -236,6 +236,7 @@ def outcomes(w: Mapping[str, Array], horizon: float, xp: Ops = numpy_ops) -> Out
         aar_success_within_horizon=aar_success_h,
         baseline_success=baseline,
         plan_solved=plan_solved,
+        harmless_failure_field_in_time=harmless,
         plan_minus_baseline=plan_solved - baseline,
     )
 

@@ -10,7 +10,7 @@ from typing import Any, TypeGuard
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from model.core.quantities import DEFINITIONS, HEADLINE, LABELS, OUTCOMES, ROWS, Q
+from model.core.quantities import DEFINITIONS, HEADLINE, LABELS, OUTCOMES, ROWS, SIGNED, Q
 from model.core.text import visible
 from model.core.variables import BY_NAME, CRUXES
 
@@ -41,6 +41,20 @@ def pct_pm(est: dict[str, Any]) -> str:
     return f"{pct(est['mean'], d)} ± {100 * mcse:.{d}f} pp"
 
 
+def pp_pm(est: dict[str, Any]) -> str:
+    """A difference of two probabilities: ``±d.d pp ± e``, in percentage points (never %)."""
+    mcse = est.get("mcse")
+    d = decimals(mcse)
+    value = f"{100 * est['mean']:+.{d}f}"
+    value = value if float(value) != 0 else f"{0:.{d}f}"  # no "-0.000"
+    return f"{value} pp ± {100 * mcse:.{d}f}" if _has_error(mcse) else f"{value} pp"
+
+
+def quantity_pm(est: dict[str, Any], name: str) -> str:
+    """:func:`pct_pm`, or :func:`pp_pm` for a quantity that is a difference (SIGNED)."""
+    return pp_pm(est) if name in SIGNED else pct_pm(est)
+
+
 def pm(se: float | None, fmt: str = "%.2f", scale: float = 100.0) -> str:
     """`` ± se`` (times ``scale``) or nothing where no error could be estimated."""
     return f" ± {fmt % (scale * se)}" if _has_error(se) else ""
@@ -62,8 +76,11 @@ def ratio_pm(est: dict[str, Any]) -> str:
     return f"{est['mean']:.{d}f} ± {mcse:.{d}f}" if _has_error(mcse) else f"{est['mean']:.3g}"
 
 
-def spread(est: dict[str, Any]) -> str:
+def spread(est: dict[str, Any], name: str | None = None) -> str:
+    """5th / 50th / 95th percentiles across worlds: in % (in pp for a difference, SIGNED)."""
     d = max(decimals(est.get("mcse")) - 1, 1)
+    if name in SIGNED:
+        return " / ".join(f"{100 * est[k]:+.{d}f}" for k in ("p5", "p50", "p95")) + " pp"
     return " / ".join(pct(est[k], d) for k in ("p5", "p50", "p95"))
 
 
@@ -153,6 +170,8 @@ def _env() -> Environment:
     )
     env.filters.update(
         pct_pm=pct_pm,
+        pp_pm=pp_pm,
+        quantity_pm=quantity_pm,
         pp_change=pp_change,
         ratio_pm=ratio_pm,
         spread=spread,
@@ -171,6 +190,8 @@ def _env() -> Environment:
         rows=ROWS,
         headline=HEADLINE,
         plan_rows=(Q.baseline_success, Q.plan_solved, Q.plan_minus_baseline),
+        #: With the plan, alignment solved = success + the AAR failed harmlessly and the field finished in time
+        plan_parts=(Q.success, Q.harmless_failure_field_in_time),
         calibration_columns=(*OUTCOMES, Q.baseline_success, Q.plan_minus_baseline),
     )
     return env
