@@ -293,7 +293,7 @@ def test_no_error_is_shown_where_none_was_estimated():
     assert "±" not in pct_pm(est) and pct_pm(est) == "25.00%"
     assert "±" not in pct_pm({**est, "mcse": 0.0}) and "±" not in pct_pm({**est, "mcse": float("nan")})
     assert spread(est) == "10.0% / 20.0% / 40.0%"
-    assert pct_pm({**est, "mcse": 0.0012}) == "25.00% ± 0.12 pp"
+    assert pct_pm({**est, "mcse": 0.0012}) == "25% ± 0.1 pp"
 
 
 def test_a_single_world_reports_no_error():

@@ -196,3 +196,32 @@ def test_with_the_plan_is_success_plus_the_harmless_failure_part_and_the_report_
     assert "with the plan = success + that part" in md
     row = next(line for line in md.splitlines() if line.startswith("| What the plan adds"))
     assert " pp ± " in row and "%" not in row.split("|")[2]
+
+
+@pytest.mark.parametrize(
+    ("mean", "mcse", "shown"),
+    [
+        (0.27809, 0.00073, "28% ± 0.07 pp"),  # a last digit of 0.1 pp would be below 2 × 0.073 pp
+        (0.27809, 0.0004, "27.8% ± 0.04 pp"),  # 0.1 pp ≥ 0.08 pp > 0.01 pp
+        (0.27809, 0.00004, "27.81% ± 0.004 pp"),
+        (0.003414, 0.000052, "0.3% ± 0.005 pp"),
+        (0.63, 0.000995, "63% ± 0.1 pp"),
+        (0.5, 0.02, "50% ± 2 pp"),
+    ],
+)
+def test_every_number_is_rounded_by_one_rule(mean, mcse, shown):
+    """Issue 20 item 5: the most decimals whose last digit is still at least twice the Monte Carlo
+    error; the error to one significant digit, never in exponent form."""
+    from model.report.render import decimals, pct_pm
+
+    d = decimals(mcse)
+    assert (d == 0 or 10.0 ** (-d) >= 2 * 100 * mcse) and (d == 6 or 10.0 ** (-d - 1) < 2 * 100 * mcse)
+    assert pct_pm({"mean": mean, "mcse": mcse}) == shown
+
+
+def test_prose_has_no_exponents_negative_zeros_or_one_worlds():
+    from model.report.render import num, plural, pp_change
+
+    assert num(4.0) == "4" and num(12.5) == "12.5" and num(-0.0001, 2) == "0" and num(5.9e-7, 7) == "0.0000006"
+    assert plural(1, "world") == "1 world" and plural(1_000_000, "world") == "1,000,000 worlds"
+    assert pp_change({"mean": 0.2500001, "mcse": 0.001}, {"mean": 0.25}) == "0 pp ± 0.1"

@@ -21,11 +21,42 @@ def _has_error(mcse: float | None) -> TypeGuard[float]:
 
 
 def decimals(mcse: float | None, scale: float = 100.0) -> int:
-    """Decimals (of ``value × scale``) that the Monte Carlo error supports: two significant
-    digits of the error, at most 6 (2 where there is no error)."""
+    """Decimals of ``value × scale`` by one rule for every number (issue 20): the most whose last
+    digit is still at least twice the Monte Carlo error, at most 6 (2 where there is no error)."""
     if not _has_error(mcse) or not math.isfinite(mcse * scale) or not mcse * scale > 0:
         return 2
-    return int(min(6, max(0, 1 - math.floor(math.log10(mcse * scale)))))
+    return int(min(6, max(0, math.floor(-math.log10(2 * mcse * scale)))))
+
+
+def error_text(x: float) -> str:
+    """A Monte Carlo error to one significant digit, never in exponent form (0.07, 0.0005, 3)."""
+    if not x > 0 or not math.isfinite(x):
+        return "0"
+    x = float(f"{x:.1g}")  # rounded first: 0.0995 is 0.1, not 0.10
+    d = max(0, -math.floor(math.log10(x)))
+    return f"{x:.{d}f}"
+
+
+def num(value: float, digits: int = 2) -> str:
+    """A plain number for prose: rounded to ``digits`` decimals, trailing zeros dropped, never in
+    exponent form or as "-0" (4 years, not 4.0; 12.5; 0.0001)."""
+    text = f"{float(value):.{digits}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
+
+
+def plural(count: float, noun: str) -> str:
+    """``1 world``, ``2 worlds``, ``1,000,000 worlds`` (whole counts with thousands separators)."""
+    return f"{count:,.0f} {noun}" + ("" if round(count) == 1 else "s")
+
+
+#: A belief's name in words where it is not a variable (the EVPI of the two cruxes together).
+BELIEF_WORDS = {"cruxes_jointly": "the two cruxes jointly (capability_needed and relative_difficulty)"}
+
+
+def belief(name: str) -> str:
+    """A belief for a reader: a variable's name, or words for the cruxes jointly."""
+    return BELIEF_WORDS.get(name, name)
 
 
 def pct(value: float, digits: int) -> str:
@@ -38,7 +69,7 @@ def pct_pm(est: dict[str, Any]) -> str:
     d = decimals(mcse)
     if not _has_error(mcse):
         return pct(est["mean"], d)
-    return f"{pct(est['mean'], d)} ± {100 * mcse:.{d}f} pp"
+    return f"{pct(est['mean'], d)} ± {error_text(100 * mcse)} pp"
 
 
 def pp_pm(est: dict[str, Any]) -> str:
@@ -47,7 +78,7 @@ def pp_pm(est: dict[str, Any]) -> str:
     d = decimals(mcse)
     value = f"{100 * est['mean']:+.{d}f}"
     value = value if float(value) != 0 else f"{0:.{d}f}"  # no "-0.000"
-    return f"{value} pp ± {100 * mcse:.{d}f}" if _has_error(mcse) else f"{value} pp"
+    return f"{value} pp ± {error_text(100 * mcse)}" if _has_error(mcse) else f"{value} pp"
 
 
 def quantity_pm(est: dict[str, Any], name: str) -> str:
@@ -65,15 +96,16 @@ def pp_change(after: dict[str, Any], before: dict[str, Any]) -> str:
     mcse = after.get("mcse")
     d = decimals(mcse)
     change = 100 * (after["mean"] - before["mean"])
-    text = f"{change:+.{d}f} pp".replace("+0.0 pp", "0.0 pp").replace("-0.0 pp", "0.0 pp")
-    return f"{text} ± {100 * mcse:.{d}f}" if _has_error(mcse) else text
+    shown = f"{change:+.{d}f}"
+    text = (shown if float(shown) != 0 else f"{0:.{d}f}") + " pp"  # no "-0.000"
+    return f"{text} ± {error_text(100 * mcse)}" if _has_error(mcse) else text
 
 
 def ratio_pm(est: dict[str, Any]) -> str:
     """A ratio (a Bayes factor) with its Monte Carlo error, to the error's second digit."""
     mcse = est.get("mcse")
     d = decimals(mcse, scale=1.0)
-    return f"{est['mean']:.{d}f} ± {mcse:.{d}f}" if _has_error(mcse) else f"{est['mean']:.3g}"
+    return f"{est['mean']:.{d}f} ± {error_text(mcse)}" if _has_error(mcse) else f"{est['mean']:.3g}"
 
 
 def spread(est: dict[str, Any], name: str | None = None) -> str:
@@ -171,6 +203,9 @@ def _env() -> Environment:
     env.filters.update(
         pct_pm=pct_pm,
         pp_pm=pp_pm,
+        num=num,
+        belief=belief,
+        plural=plural,
         quantity_pm=quantity_pm,
         pp_change=pp_change,
         ratio_pm=ratio_pm,
@@ -183,6 +218,7 @@ def _env() -> Environment:
         kl=kl_text,
     )
     env.globals.update(
+        belief_words=BELIEF_WORDS,
         labels=LABELS,
         definitions=DEFINITIONS,
         variables=BY_NAME,

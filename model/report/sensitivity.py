@@ -10,6 +10,7 @@ import numpy as np
 from model.core.quantities import COLORS, OUTCOMES, SHORT, Q
 from model.core.variables import CRUXES
 from model.report.plotting import png, pyplot, styled, text
+from model.report.render import belief
 
 FOUR = OUTCOMES
 
@@ -127,7 +128,9 @@ def value_of_information(sens: Mapping[str, Any], top: int = 10):
     )
     ax.axvline(d["evpi"], color="black", ls="--", lw=1, label=f"EVPI (everything) {d['evpi']:.3g}")
     ax.set_yticks(
-        range(len(names)), [f"{text(v)} (flip {100 * d['flip_probability'][v]:.1f}%)" for v in names], fontsize=7
+        range(len(names)),
+        [f"{text(belief(v))} (flip {100 * d['flip_probability'][v]:.1f}%)" for v in names],
+        fontsize=7,
     )
     ax.set_xlabel("expected value of perfect information (utility units; grey: about zero)")
     ax.legend(frameon=False, fontsize=7)
