@@ -236,3 +236,16 @@ def test_dask_local_cluster_is_bit_identical(three):
         on_dask = cruxes(files, samples=N, seed=7, scheduler=cluster.scheduler_address).summary()
     assert on_dask == c.summary()
     assert math.isfinite(on_dask["attribution"][Q.success]["total"])
+
+
+def test_api_is_exported_documented_and_its_example_true(monkeypatch):
+    import doctest
+
+    import model
+    import model.api.people
+
+    assert model.cruxes is model.api.people.cruxes and "cruxes" in model.__all__
+    assert "model.cruxes(" in (ROOT / "docs" / "api.md").read_text()
+    monkeypatch.chdir(ROOT)
+    failed, attempted = doctest.testmod(model.api.people, optionflags=doctest.ELLIPSIS)
+    assert attempted >= 2 and failed == 0
