@@ -249,3 +249,53 @@ def test_api_is_exported_documented_and_its_example_true(monkeypatch):
     monkeypatch.chdir(ROOT)
     failed, attempted = doctest.testmod(model.api.people, optionflags=doctest.ELLIPSIS)
     assert attempted >= 2 and failed == 0
+
+
+def test_binary_cruxes_equal_the_survey_of_the_same_answers(three, tmp_path):
+    """The crux objects are those `cruxes --survey` gives on a table of the people's own triples."""
+    import csv
+
+    import model
+
+    files, _ = three
+    s = cruxes(files, camps={"low": files[:1], "high": files[1:]}, samples=N, seed=7, workers=1).summary()
+    table = tmp_path / "answers.csv"
+    camp = {p["name"]: p["camp"] for p in s["people"]}
+    with table.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["person", "camp", "crux", "p_u", "p_c", "p_u_given_c"])
+        for c in s["binary_cruxes"]:
+            for x in c["people"]:
+                w.writerow(
+                    [x["person"], camp[x["person"]], c["crux"], repr(x["p_u"]), repr(x["p_c"]), repr(x["p_u_given_c"])]
+                )
+    survey = model.survey_cruxes(table).summary()["survey"]
+    ours = [{k: v for k, v in c.items() if k not in ("people", "vod_pairs")} for c in s["binary_cruxes"]]
+    assert ours == survey["cruxes"]
+
+
+def test_cli_camps(tmp_path, three):
+    files, _ = three
+    camp = f"solo={files[0]}"
+    rest = f"rest={files[1]},{files[2]}"
+    r = aar_in_process(
+        "cruxes",
+        *files,
+        "--camp",
+        camp,
+        "--camp",
+        rest,
+        "-n",
+        "1000",
+        "-w",
+        "1",
+        "--json",
+        "-o",
+        tmp_path / "o",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["camps"] == ["rest", "solo"] and [p["camp"] for p in s["people"]] == ["solo", "rest", "rest"]
+    short = aar_in_process("cruxes", *files, "--camp", camp, "-n", "1000", cwd=tmp_path)
+    assert short.returncode == 2 and "in none" in short.stderr and not (tmp_path / "reports").exists()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from model.cli.console import err, plain
+from model.cli.console import err, plain, progress_bars
 from model.cli.options import COUNT, load
 from model.cli.stopping import EXIT_BAD_INPUT, commit, guarded
 from model.core.limits import MAX_SEED
@@ -62,8 +62,17 @@ def cruxes(priors, survey, camps, extra, outcome, samples, seed, orderings, work
     from model.report.output import ReportFolder
 
     _check(views, camp_map, extra, outcome)
+    if scheduler is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            err("error: --scheduler needs dask.distributed: pip install 'aar-cruxes[dask]'")
+            sys.exit(EXIT_BAD_INPUT)
     with guarded(ReportFolder(out, "cruxes")) as (folder,):
-        result = people_cruxes(views, camp_map, samples, seed, extra, outcome, orderings, workers, scheduler)
+        with progress_bars(quiet or as_json) as progress:
+            result = people_cruxes(
+                views, camp_map, samples, seed, extra, outcome, orderings, workers, scheduler, progress
+            )
         summary = result.summary()
         commit(folder, result.files())
     if as_json:
