@@ -90,7 +90,11 @@ def vod_figure(summary: dict[str, Any]) -> bytes:
         for pair in c["vod_pairs"]:
             i, j = names.index(pair["a"]), names.index(pair["b"])
             m[i, j] = m[j, i] = np.nan if pair["vod"] is None else pair["vod"]
-        image = ax.imshow(m, cmap="viridis")
+        top = float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 1.0
+        image = ax.imshow(m, cmap="RdBu", vmin=-top, vmax=top)  # VoD < 0: learning c sets them further apart
+        if n <= 8:
+            for i, j in zip(*np.nonzero(np.isfinite(m)), strict=True):
+                ax.text(j, i, f"{m[i, j]:.2g}", ha="center", va="center", fontsize=6)
         ax.set_xticks(range(n), [text(x)[:14] for x in names], rotation=60, ha="right", fontsize=7)
         ax.set_yticks(range(n), [text(x)[:14] for x in names], fontsize=7)
         ax.set_title(text(c["crux"]), fontsize=9)
