@@ -424,9 +424,9 @@ def test_cli_bad_table_exits_2_with_a_located_message(tmp_path, name, line, colu
     assert "Traceback" not in r.stderr and not (tmp_path / "reports").exists()
 
 
-def test_cli_without_survey_says_the_presets_form_is_not_built(tmp_path):
+def test_cli_without_files_or_survey_says_what_it_needs(tmp_path):
     r = aar_in_process("cruxes", cwd=tmp_path)
-    assert r.returncode == 2 and "not built yet" in r.stderr and "--survey" in r.stderr
+    assert r.returncode == 2 and "two or more PRIORS files" in r.stderr and "--survey" in r.stderr
     both = aar_in_process("cruxes", ROOT / "priors" / "author.toml", "--survey", PLAIN, cwd=tmp_path)
     assert both.returncode == 2 and "not both" in both.stderr
     missing = aar_in_process("cruxes", "--survey", tmp_path / "nope.csv", cwd=tmp_path)

@@ -37,6 +37,7 @@ __all__ = [
     "OUTCOMES",
     "Calibration",
     "Comparison",
+    "PeopleCruxes",
     "Progress",
     "Run",
     "RunReport",
@@ -44,6 +45,7 @@ __all__ = [
     "SurveyCruxes",
     "calibrate",
     "compare",
+    "cruxes",
     "load_priors",
     "report_run",
     "sensitivity",
@@ -53,6 +55,10 @@ __all__ = [
 
 
 def __getattr__(name: str):
+    if name in ("cruxes", "PeopleCruxes"):  # many people's priors files (model/api/people.py)
+        from model.api import people
+
+        return getattr(people, name)
     if name == "Progress":  # ``progress(label, done, total)``, as the calibration pipeline defines it
         from model.analyses.calibration.pipeline import Progress
 

@@ -574,3 +574,54 @@ def survey(summary: dict, **kw) -> None:
     )
     after = [f"left out: {o['person']}, {o['crux']}: {o['why']}" for o in block["incoherent"]]
     emit(grid, after, **kw)
+
+
+def people(summary: dict, **kw) -> None:
+    """``aar-risk cruxes PRIORS…``: each person's outcomes and the pools; the players of U's
+    between-person variance; each binary crux's VoD and VOI."""
+    shown = list(summary["pools"]["linear"])
+    rows = [
+        [p["name"], p["camp"] or "—", *(f"{p['outcomes'][q]['mean']:.3f}" for q in shown)] for p in summary["people"]
+    ]
+    for key, name in (
+        ("linear", "linear pool"),
+        ("geometric_mean_of_odds", "geo. mean of odds"),
+        ("extremized", "extremized"),
+    ):
+        block = summary["pools"][key]
+        rows.append([name, "", *(f"{block[q]['mean']:.3f}" if q in block else "—" for q in shown)])
+    outcomes = Grid(
+        "Each person's outcomes, and the pools",
+        [
+            Column("person", header_max=24),
+            Column("camp"),
+            *(Column(SHORT[q], "number", "right", header_max=16) for q in shown),
+        ],
+        rows,
+    )
+    u = summary["outcome"]
+    block = summary["attribution"][u]
+    ranked = sorted(block["players"].items(), key=lambda kv: -(kv[1]["value"] or 0.0))
+    players = Grid(
+        f"Which disagreement matters: Var_people(P({SHORT[u]})) = {block['total']:.4g}, by player",
+        [Column("player"), Column("Shapley value", "number", "right"), Column("±", "number", "right")],
+        [[p, f"{v['value']:.3g}", f"{v['error']:.2g}"] for p, v in ranked],
+    )
+    camps = list(summary["binary_cruxes"][0]["voi_median"]) if summary["binary_cruxes"] else []
+    binary = Grid(
+        f"Binary cruxes (U = {u}) by value of discrimination",
+        [
+            Column("crux", header_max=28),
+            Column("pairs", "number", "right"),
+            Column("VoD", "number", "right"),
+            Column("VoD share", "number", "right"),
+            *(Column(f"VOI {one_line(c)}", "number", "right", header_max=24) for c in camps),
+        ],
+        [
+            [x["crux"], str(x["pairs"]), _metric(x["vod_median"]), _share(x["vod_share_median"])]
+            + [_metric(x["voi_median"][c]) for c in camps]
+            for x in summary["binary_cruxes"]
+        ],
+    )
+    after = [f"left out: {o['person']}, {o['crux']}: {o['why']}" for o in summary["left_out"]]
+    emit([outcomes, players, binary], after, **kw)
