@@ -618,7 +618,7 @@ def people(summary: dict, **kw) -> None:
             *(Column(f"VOI {one_line(c)}", "number", "right", header_max=24) for c in camps),
         ],
         [
-            [x["crux"], str(x["pairs"]), _metric(x["vod_median"]), _share(x["vod_share_median"])]
+            [x["crux"], str(x["pairs"]), _metric(x["vod_median"]), _survey_share(x["vod_share_median"])]
             + [_metric(x["voi_median"][c]) for c in camps]
             for x in summary["binary_cruxes"]
         ],

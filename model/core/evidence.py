@@ -10,6 +10,7 @@ pass ``trust·strength``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -176,7 +177,7 @@ class Entry:
     trust: float | None = None
     sd: float | None = None
     variable: str | None = None
-    capability_at: date | None = None
+    capability_at: dt.date | None = None
     origin: str = ""
     #: Which file and entry it is (resolved path and index): an entry met twice, through a base and
     #: an included file, applies once.

@@ -63,8 +63,9 @@ def _crux_bin(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.clip((x - lo) / width, 0, CRUX_BINS - 1).astype(np.intp)
 
 
-def ratios(entries: tuple[Entry, ...], worlds: Mapping, out: Outcomes, horizon: float) -> np.ndarray:
-    """Each entry's likelihood of each world divided by its largest value (in [0, 1]), (entries, n)."""
+def ratios(entries: tuple[Entry, ...], worlds: Mapping, out: Outcomes, horizon: float, n: int) -> np.ndarray:
+    """Each entry's likelihood of each of the ``n`` worlds divided by its largest value (in [0, 1]),
+    (entries, n); a world quantity that is a point broadcasts."""
     at: dict[float, Outcomes] = {horizon: out}
 
     def at_horizon(h: float) -> Outcomes:
@@ -72,7 +73,6 @@ def ratios(entries: tuple[Entry, ...], worlds: Mapping, out: Outcomes, horizon: 
             at[h] = outcomes(worlds, h)
         return at[h]
 
-    n = np.shape(out.success_within_horizon)[0]
     return np.stack([np.broadcast_to(e.ratio(worlds, out, at=at_horizon), (n,)) for e in entries])
 
 
@@ -93,7 +93,7 @@ def evidence_sums(
     """The block's sums for every view (module docstring). The prior's and the evidence's
     means use every world; each entry alone, the first 1/ALONE_SHARE of them."""
     n = values.shape[1]
-    r = ratios(entries, worlds, out, horizon)  # (K, n)
+    r = ratios(entries, worlds, out, horizon, n)  # (K, n)
     w0 = np.ones(n) if log_w0 is None else np.exp(log_w0)
     w = np.empty((2 + len(entries), n))
     w[PRIOR] = w0

@@ -132,6 +132,7 @@ def entries(
 
 
 def _entry(v: _Common, origin: str) -> Entry:
+    extra: dict[str, Any]
     common = {"kind": v.kind, "date": v.date, "source": v.source, "strength": v.strength, "label": v.label or ""}
     if isinstance(v, MarketEntry):
         extra = {"quantity": v.quantity, "horizon": v.horizon_years, "value": v.value, "trust": v.trust}

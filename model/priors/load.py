@@ -220,7 +220,7 @@ class _Loader:
         meta = self.problems.validated(Meta, table, path, "meta", at)
         if meta is None:  # keep a usable base so its variables still count
             raw = table.get("base")
-            meta = Meta(base=raw if isinstance(raw, str) else None)
+            meta = Meta(base=raw if isinstance(raw, str) else None, evidence=[])
         return meta
 
     def _variables(self, tables: dict, parent: Priors | None, path: Path, at: Locator) -> dict[str, Prior]:

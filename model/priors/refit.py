@@ -208,7 +208,7 @@ def interval_table(m: fam.Marginal, a: float, b: float) -> dict:
         x = _solve(lambda p: _ci90_marginal(base.family, p, bounds), (a, b), (a, b))
         return {"dist": base.family, "ci90": [fmt(x[0]), fmt(x[1])], **bounds}
     if base.family in THREE_POINT and not bounds:
-        lo, hi = base.min, base.max
+        lo, hi = base.min, base.max  # type: ignore[union-attr]  # THREE_POINT families have them
         x = _solve(lambda s: _three_point(base, s), (a, b), _three_point_start(base), (0.0, 1.0))
         left, right, mode = _three_point_values(lo, hi, x)
         near = 1e-6 * (hi - lo)  # a bound the solver left where it was stays exactly so

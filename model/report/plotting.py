@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
@@ -151,7 +151,7 @@ def crux_norm():
     return PowerNorm(CRUX_GAMMA, vmin=0, vmax=1)
 
 
-def crux_smooth(counts: np.ndarray, means: dict) -> dict:
+def crux_smooth(counts: np.ndarray, means: Mapping) -> dict:
     """Each quantity's mean per crux-map cell, smoothed over about one cell (sums and counts
     alike); NaN where fewer than :data:`CRUX_MIN_WORLDS` worlds fall (after smoothing)."""
     from scipy.ndimage import gaussian_filter

@@ -132,7 +132,7 @@ def crux_map() -> tuple[figure, CruxSources]:
     """The essay's chart, as the run report draws it: capability needed against relative
     difficulty, shaded by P(success) on the report's square-root colour scale (with its colour
     bar), cells with fewer than 5 worlds left grey, your prior's density as contours."""
-    from bokeh.models import ColorBar, FixedTicker
+    from bokeh.models import ColorBar, FixedTicker  # type: ignore[attr-defined]  # not in bokeh's stubs
     from bokeh.models.annotations.labels import Title
 
     from model.report.plotting import CRUX_SPARSE, SPARSE_LABEL
@@ -162,7 +162,7 @@ def crux_map() -> tuple[figure, CruxSources]:
     f.add_layout(Title(text=note, text_font_size="11px", text_font_style="normal"), "below")
     f.add_tools(
         HoverTool(
-            renderers=[f.renderers[0]],
+            renderers=[f.renderers[0]],  # type: ignore[list-item]  # the image renderer is a data renderer
             tooltips=[
                 ("capability needed", "@c"),
                 ("relative difficulty", "@r"),
@@ -207,7 +207,7 @@ def _contour_lines(c: np.ndarray, r: np.ndarray, prior) -> dict:
 
     density, levels = prior
     gen = contourpy.contour_generator((c[1:] + c[:-1]) / 2, (r[1:] + r[:-1]) / 2, density.T)
-    lines = [line for level in levels for line in gen.lines(level)]
+    lines = [np.asarray(line) for level in levels for line in gen.lines(level)]  # each an (k, 2) array
     return {"xs": [line[:, 0] for line in lines], "ys": [line[:, 1] for line in lines]}
 
 
