@@ -345,7 +345,7 @@ def given(summary: dict) -> tuple[list[Grid], list[str]]:
         ],
         [[LABELS[k], pct_pm(before[k]), _weighted(after[k]), _change(after[k], before[k])] for k in keys],
     )
-    success = summary["outcomes"]["success"]
+    success = summary["outcomes"][Q.success]
     entries = Grid(
         f"Evidence as of {as_of}: each entry's Bayes factor, and success given it alone",
         [
@@ -362,7 +362,7 @@ def given(summary: dict) -> tuple[list[Grid], list[str]]:
                 e["words"],
                 e["date"],
                 ratio_pm(e["bayes_factor"]),
-                _change(e["alone"]["outcomes"]["success"], success),
+                _change(e["alone"]["outcomes"][Q.success], success),
                 f"{e['strength']:g}",
             ]
             for i, e in enumerate(g["entries"], 1)
