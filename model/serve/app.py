@@ -394,6 +394,7 @@ class Page:
         for i, e in enumerate(priors.evidence, 1):
             label = cards.entry_label(e)
             options[f"{label} #{i}" if label in options else label] = e.ident
+        self.lane.off &= frozenset(options.values())  # an entry no longer in the files is not "off"
         self._tick(options, [v for v in options.values() if v not in self.lane.off])
         self.evidence_box.visible = bool(options)
 
