@@ -1160,3 +1160,200 @@ def test_what_ifs_are_honest_refused_beside_the_control_family_and_bounds_kept(t
     assert len(page.map_src.contours.data["xs"]) > 0
     formatter = page.bars.xaxis[0].formatter
     assert isinstance(formatter, NumeralTickFormatter) and "%" in formatter.format
+
+
+# -- issue 19: evidence since 2023 on the live page -------------------------------------------
+
+EVIDENT = """# my priors with the evidence since 2023
+[meta]
+name = "serve evidence test"
+base = "base.toml"
+evidence = ["evidence/since-2023.toml"]
+
+[simulation]
+samples = {samples}
+seed = {seed}
+"""
+
+
+def _evident(folder: Path, samples: int = 20_000) -> Path:
+    """folder/mine.toml: the author's priors (base.toml) and a copy of the evidence since 2023."""
+    shutil.copy(ROOT / "priors" / "author.toml", folder / "base.toml")
+    (folder / "evidence").mkdir()
+    shutil.copy(ROOT / "priors" / "evidence" / "since-2023.toml", folder / "evidence" / "since-2023.toml")
+    mine = folder / "mine.toml"
+    mine.write_text(EVIDENT.format(samples=f"{samples:_}", seed=SEED), encoding="utf-8")
+    return mine
+
+
+def test_evidence_switched_off_recomputes_without_it_and_the_evidence_file_is_watched(tmp_path):
+    from dataclasses import replace
+
+    pytest.importorskip("panel")
+    from model.api import simulate
+    from model.serve import watch
+    from model.serve.compute import Lane
+
+    mine = _evident(tmp_path)
+    evidence = tmp_path / "evidence" / "since-2023.toml"
+    assert watch.chain(mine) == [mine, tmp_path / "base.toml", evidence]
+    before = mine.read_bytes(), evidence.read_bytes()
+    shown = []
+    lane = Lane(mine, shown.append)
+    try:
+        lane.poll()
+        _until(lambda: shown and shown[-1].refined, 60, "the first results")
+        first = shown[-1]
+        assert first.off == frozenset() and len(first.run.given.entries) == 4
+        no_agi = first.file_priors.evidence[1]
+        assert no_agi.words() == "no AGI by Dec 2026"
+        lane.set_off({no_agi.ident})
+        _until(lambda: shown[-1].off == {no_agi.ident}, 60, "the results without one entry")
+        second = shown[-1]
+        assert [x.words for x in second.run.given.entries] == [
+            e.words() for e in first.file_priors.evidence if e is not no_agi
+        ]
+        assert second.run.estimates == first.run.estimates  # your priors as written: the same worlds
+        expected = simulate(
+            replace(first.file_priors, evidence=tuple(e for e in first.file_priors.evidence if e is not no_agi)),
+            samples=20_000,
+            seed=SEED,
+            workers=1,
+        ).given
+        for q in OUTCOMES:
+            assert second.run.given.estimates[q] == expected.estimates[q]
+            assert second.run.given.estimates[q] != first.run.given.estimates[q]
+        assert len(second.file_priors.evidence) == 4  # the file still has it
+        # an edit of the evidence file is followed like the priors file; the switch holds
+        evidence.write_text(evidence.read_text().replace("strength = 0.5", "strength = 0.25"), encoding="utf-8")
+        before = before[0], evidence.read_bytes()
+        lane.poll()
+        _until(lambda: shown[-1].file_priors.evidence[3].strength == 0.25, 60, "the evidence file's edit")
+        assert shown[-1].off == {no_agi.ident} and len(shown[-1].run.given.entries) == 3
+        lane.set_off({e.ident for e in first.file_priors.evidence})  # every entry off: no given view
+        _until(lambda: len(shown[-1].off) == 4, 60, "every entry off")
+        assert shown[-1].run.given is None
+    finally:
+        lane.stop()
+    assert (mine.read_bytes(), evidence.read_bytes()) == before  # switches never touch the files
+
+
+def test_the_page_shows_both_views_a_checkbox_per_entry_and_never_writes_a_switch(tmp_path, make_page):
+    from panel.io.state import set_curdoc
+
+    from model.api import simulate
+    from model.serve.compute import Snapshot, load, without
+    from model.serve.whatif import digest_of
+
+    mine = _evident(tmp_path)
+    evidence_file = (tmp_path / "evidence" / "since-2023.toml").read_bytes()
+    page, doc = make_page(mine)
+
+    def show(changes=None, off=frozenset()):
+        file_priors, applied = load(mine, changes or {})
+        run = simulate(without(applied.priors, off), samples=5_000, seed=1, workers=1)
+        snap = Snapshot(
+            mine,
+            applied.priors,
+            file_priors,
+            run,
+            refined=True,
+            whatif=applied.values,
+            file_digest=digest_of(mine.read_bytes()),
+            off=off,
+        )
+        with set_curdoc(doc):
+            page._show("main", snap)
+        return file_priors
+
+    entries = show().evidence
+    labels = list(page.entries.options)
+    assert labels[:2] == ["no useful AAR by Dec 2026 (2026-12-01)", "no AGI by Dec 2026 (2026-12-01)"]
+    assert len(labels) == 4 and page.entries.value == [e.ident for e in entries] and page.evidence_box.visible
+    cards_html = page.cards.object
+    assert "given the evidence, as of 2026-12-01" in cards_html and "your priors" in cards_html
+    assert all(f'data-testid="{t}-{q}"' in cards_html for q in OUTCOMES for t in ("outcome", "given", "change"))
+    assert page.evidence_table.object.count('data-testid="evidence-entry"') == 4
+    assert "given the evidence" in page.table.object
+    generation = page.lane.generation
+    with set_curdoc(doc):  # the user unticks "no AGI by Dec 2026"
+        page.entries.value = [e.ident for e in entries if e is not entries[1]]
+    assert page.lane.off == {entries[1].ident} and page.lane.generation == generation + 1
+    assert not page.reset_button.disabled
+    page._whatif_changed({"containment": (0.2, 0.9)})
+    show({"containment": (0.2, 0.9)}, page.lane.off)  # the result of both
+    assert page.entries.value == [e.ident for e in entries if e is not entries[1]]  # kept as the user set it
+    assert "switched off" in page.evidence_table.object
+    page._write(None)
+    text = mine.read_text(encoding="utf-8")
+    assert "containment = { dist" in text and "strength" not in text
+    assert 'evidence = ["evidence/since-2023.toml"]' in text
+    assert "not written" in page.message.object
+    assert (tmp_path / "evidence" / "since-2023.toml").read_bytes() == evidence_file
+    page._reset(None)
+    assert page.lane.off == frozenset() and page.entries.value == [e.ident for e in entries]
+
+
+def _given(tab) -> dict[str, str]:
+    return {q: tab.get_by_test_id(f"given-{q}").inner_text() for q in OUTCOMES}
+
+
+def _until_given_changes(tab, before: dict[str, str], timeout: float = 120) -> dict[str, str]:
+    """The given view's four numbers once they differ from ``before``, refined."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            now = _given(tab)
+            refined = tab.locator('[data-testid="status"][data-stage="refined"]').count() == 1
+        except Exception:  # noqa: BLE001 - the element is being replaced
+            now, refined = before, False
+        if now != before and refined:
+            return _given(tab)  # read after the status said refined: the refined numbers
+        time.sleep(0.1)
+    pytest.fail(f"the given numbers did not change from {before}")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_switching_an_evidence_entry_off_changes_the_given_numbers(tmp_path):
+    """Issue 19: author-2026 shows both views; unticking "no AGI by Dec 2026" weighs the evidence
+    without it (the given numbers change, your priors' stay); ticking it again brings them back.
+    The file is never written. A screenshot of the page is left in tmp_path."""
+    from playwright.sync_api import sync_playwright
+
+    exe = _chromium()
+    for name in ("author.toml", "author-2026.toml"):
+        shutil.copy(ROOT / "priors" / name, tmp_path / name)
+    (tmp_path / "evidence").mkdir()
+    shutil.copy(ROOT / "priors" / "evidence" / "since-2023.toml", tmp_path / "evidence" / "since-2023.toml")
+    mine = tmp_path / "author-2026.toml"
+    written = mine.read_bytes()
+    port = _free_port()
+    proc = _start(tmp_path, mine, port)
+    outside, errors = [], []
+    try:
+        url, _ = _printed_url(proc, port)
+        with sync_playwright() as pw:
+            browser, tab = browse(pw, exe, url, outside, errors)
+            tab.goto(url, timeout=120_000)
+            _refined(tab, timeout=120_000)
+            assert tab.get_by_text("given the evidence, as of 2026-12-01", exact=True).count() >= len(OUTCOMES)
+            priors, given = _numbers(tab), _given(tab)
+            assert priors != given
+            box = tab.get_by_role("checkbox", name="no AGI by Dec 2026 (2026-12-01)")
+            box.wait_for(timeout=60_000)
+            tab.screenshot(path=str(tmp_path / "evidence-page.png"), full_page=True)
+            box.uncheck()
+            without = _until_given_changes(tab, given)
+            assert _numbers(tab) == priors  # your priors as written do not move
+            assert "switched off" in tab.get_by_test_id("evidence-entry").nth(1).inner_text()
+            tab.screenshot(path=str(tmp_path / "evidence-page-one-off.png"), full_page=True)
+            box.check()
+            assert _until_given_changes(tab, without) == given
+            browser.close()
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0]
+    assert outside == [] and errors == [], (outside, errors)
+    assert not re.search(r'File "[^"]*/model/', out), out
+    assert mine.read_bytes() == written

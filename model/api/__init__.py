@@ -32,12 +32,14 @@ from model.priors.priors import Priors
 if TYPE_CHECKING:  # the calibration pipeline imports scipy.optimize: only calibrate needs it
     from model.analyses.calibration.pipeline import CalibrationRun, Progress
     from model.analyses.cruxes import CruxScore, LeftOut, Survey, SurveyScores
+    from model.api.given import Given
 
 __all__ = [
     "OUTCOMES",
     "Calibration",
     "Comparison",
     "PeopleCruxes",
+    "Given",
     "Progress",
     "Run",
     "RunReport",
@@ -59,6 +61,10 @@ def __getattr__(name: str):
         from model.api import people
 
         return getattr(people, name)
+    if name == "Given":  # the typed view of a run given its evidence (Run.given)
+        from model.api.given import Given
+
+        return Given
     if name == "Progress":  # ``progress(label, done, total)``, as the calibration pipeline defines it
         from model.analyses.calibration.pipeline import Progress
 
@@ -109,8 +115,27 @@ class Run:
 
     @property
     def estimates(self) -> Mapping[str, Estimate]:
-        """Mean, Monte Carlo error and 5/50/95th percentiles of every reported quantity."""
+        """Mean, Monte Carlo error and 5/50/95th percentiles of every reported quantity, under
+        the priors as written (a file with evidence: before it; see :attr:`given`)."""
         return self.result.estimates
+
+    @cached_property
+    def given(self) -> Given | None:
+        """The same worlds given the file's evidence (MODEL.md §5.v3), None without evidence:
+        ``.estimates`` (weighted mean and Monte Carlo error of every quantity), ``.as_of``,
+        ``.effective_sample_size`` and ``.entries`` (each with its ``bayes_factor`` and its
+        ``alone`` estimates); summary.json's ``given_evidence``.
+
+        >>> run = simulate("priors/author-2026.toml", samples=20_000, seed=1)
+        >>> g = run.given
+        >>> g.as_of, len(g.entries), g.entries[0].words
+        (datetime.date(2026, 12, 1), 4, 'no useful AAR by Dec 2026')
+        >>> 0 < g.entries[0].bayes_factor.mean < 1, g.estimates["success"].mean != run.estimates["success"].mean
+        (True, True)
+        """
+        from model.api.given import given_view
+
+        return None if self.result.given is None else given_view(self.result.given)
 
     def summary(self) -> dict:
         """summary.json, as ``aar-risk run`` writes it for the same priors, samples and seed."""

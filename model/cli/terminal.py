@@ -278,18 +278,22 @@ def _rich(console, grid: Grid) -> None:
 # --- the CLI's tables ------------------------------------------------------------------------
 
 
+#: The rows of ``aar-risk run``'s table after the four outcomes.
+RUN_ROWS = ("success_within_horizon", "baseline_success", "plan_solved", "plan_minus_baseline")
+
+
 def outcomes(summary: dict, **kw) -> None:
-    """``aar-risk run``: each outcome's mean ± Monte Carlo error and spread across worlds."""
+    """``aar-risk run``: each outcome's mean ± Monte Carlo error and spread across worlds; for
+    a file with evidence, your priors and given the evidence side by side (:func:`given`)."""
     from model.core.quantities import DEFINITIONS
     from model.report.render import LABELS, pct_pm, spread
 
-    rows = [
-        *summary["outcomes"].items(),
-        *[
-            (k, summary[k])
-            for k in ("success_within_horizon", "baseline_success", "plan_solved", "plan_minus_baseline")
-        ],
-    ]
+    rows = [*summary["outcomes"].items(), *[(k, summary[k]) for k in RUN_ROWS]]
+    definitions = [f"{LABELS[k]}: {DEFINITIONS[k]}." for k, _ in rows]
+    if summary.get("given_evidence"):
+        grids, after = given(summary)
+        emit(grids, [*after, *definitions], **kw)
+        return
     grid = Grid(
         f"{summary['name']} — {summary['samples']:,} worlds, seed {summary['seed']}",
         [
@@ -299,7 +303,84 @@ def outcomes(summary: dict, **kw) -> None:
         ],
         [[LABELS[k], pct_pm(est), spread(est)] for k, est in rows],
     )
-    emit(grid, [f"{LABELS[k]}: {DEFINITIONS[k]}." for k, _ in rows], **kw)
+    emit(grid, definitions, **kw)
+
+
+def _weighted(est: dict) -> str:
+    """A weighted mean ± its error (``—`` where the evidence ruled out every world)."""
+    from model.report.render import pct_pm
+
+    return "—" if est.get("mean") is None else pct_pm(est)
+
+
+def _change(after: dict, before: dict) -> str:
+    """``after − before`` in pp, to the decimals ``after``'s error supports (without the error:
+    it is the one in ``after``'s column)."""
+    from model.report.render import decimals
+
+    if after.get("mean") is None:
+        return "—"
+    d = decimals(after.get("mcse"))
+    text = f"{100 * (after['mean'] - before['mean']):+.{d}f} pp"
+    return "0.0 pp" if float(text[:-3]) == 0 else text
+
+
+def given(summary: dict) -> tuple[list[Grid], list[str]]:
+    """A run with evidence (MODEL.md §5.v3): the outcomes under your priors as written and given
+    the evidence, the change in pp; the effective sample size; each entry's Bayes factor."""
+    from model.report.render import LABELS, pct_pm, ratio_pm
+
+    g = summary["given_evidence"]
+    as_of = g["as_of"]
+    keys = [*summary["outcomes"], *RUN_ROWS]
+    before = {k: summary["outcomes"].get(k) or summary[k] for k in keys}
+    after = {k: g["outcomes"].get(k) or g[k] for k in keys}
+    outcomes_grid = Grid(
+        f"{summary['name']} — {summary['samples']:,} worlds, seed {summary['seed']}",
+        [
+            Column("outcome", "label"),
+            Column("your priors\n(as written)", "number", "right"),
+            Column(f"given the evidence\n(as of {as_of})", "number", "right"),
+            Column("change", "number", "right"),
+        ],
+        [[LABELS[k], pct_pm(before[k]), _weighted(after[k]), _change(after[k], before[k])] for k in keys],
+    )
+    success = summary["outcomes"][Q.success]
+    entries = Grid(
+        f"Evidence as of {as_of}: each entry's Bayes factor, and success given it alone",
+        [
+            Column("#", "number", "right"),
+            Column("entry", "text", below="entries", inline=True),
+            Column("date", "number"),
+            Column("Bayes factor", "number", "right"),
+            Column("success,\nalone", "number", "right"),
+            Column("strength", "number", "right"),
+        ],
+        [
+            [
+                str(i),
+                e["words"],
+                e["date"],
+                ratio_pm(e["bayes_factor"]),
+                _change(e["alone"]["outcomes"][Q.success], success),
+                f"{e['strength']:g}",
+            ]
+            for i, e in enumerate(g["entries"], 1)
+        ],
+        [f"#{i}" for i in range(1, len(g["entries"]) + 1)],
+    )
+    n = f"{g['effective_sample_size']:,.0f} of {summary['samples']:,}"
+    ess = f"given the evidence: effective sample size {n} worlds"
+    if g.get("warning"):
+        ess += " — too few, these numbers are unreliable: run more worlds (-n)"
+    after_lines = [
+        ess,
+        "change: given the evidence less your priors, in percentage points (its Monte Carlo error "
+        "is about the one in the given column); 5th/50th/95th across worlds: report.md",
+        "Bayes factor: the entry's mean likelihood over your priors' worlds, over its largest "
+        "(1: your priors expected it; near 0: it surprised them)",
+    ]
+    return [outcomes_grid, entries], after_lines
 
 
 def _header(name: str) -> str:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from param.parameterized import Watcher
 
     from model.api import Run
+    from model.priors.priors import Priors
 
 #: How often the files are looked at (ms).
 POLL_MS = 120
@@ -59,7 +60,7 @@ _DIM = {"opacity": "0.45", "filter": "grayscale(0.6)"}
 
 
 #: The presets this package ships (priors/ in the repository; a wheel carries them in the package).
-BUNDLED = ("author.toml", "openai.toml", "pessimist.toml")
+BUNDLED = ("author.toml", "author-2026.toml", "openai.toml", "pessimist.toml")
 
 
 def bundled_preset(path: Path) -> bool:
@@ -248,11 +249,27 @@ class Page:
             (self.reset_button, self.reset_button.on_click(self._reset)),
             (self.reload_button, self.reload_button.on_click(self._reload)),
         ]
+        self._evidence_widgets()
         self.message = pn.pane.HTML("", sizing_mode="stretch_width")
         why = read_only(self.path)
         self.read_only_note = pn.pane.HTML(
             f"<div data-testid='read-only' style='color:#8a5a00'>{html.escape(why)}</div>" if why else "",
             sizing_mode="stretch_width",
+        )
+
+    def _evidence_widgets(self) -> None:
+        """A file with evidence: a checkbox per entry (switching one off weighs the evidence
+        without it, on this page only) and the entries' table."""
+        self._following = False  # the page itself is setting the checkboxes: not the user's click
+        self.evidence_head = pn.pane.HTML(
+            "<h3>The evidence since 2023: untick an entry to weigh the evidence without it</h3>",
+            sizing_mode="stretch_width",
+        )
+        self.entries = pn.widgets.CheckBoxGroup(options={}, value=[], inline=False)
+        self._watchers.append((self.entries, self.entries.param.watch(self._entries_changed, "value")))
+        self.evidence_table = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.evidence_box = pn.Column(
+            self.evidence_head, self.entries, self.evidence_table, visible=False, sizing_mode="stretch_width"
         )
 
     def view(self) -> pn.viewable.Viewable:
@@ -268,6 +285,7 @@ class Page:
         }
         self.results = pn.Column(
             self.cards,
+            self.evidence_box,
             pn.Row(figs["bars"], figs["parts"], sizing_mode="stretch_width"),
             pn.Row(figs["horizon"], figs["plan"], sizing_mode="stretch_width"),
             figs["map"],
@@ -366,7 +384,39 @@ class Page:
             self.results.styles = {}
             assert snap.file_priors is not None  # a snapshot with a run has its priors
             self.sliders.follow(snap.file_priors, snap.whatif)
+            self._follow_entries(snap.file_priors)
         self._render()
+
+    def _follow_entries(self, priors: Priors) -> None:
+        """One checkbox per evidence entry of the file (its words and date), ticked unless the
+        page switched it off (the newest choice: ``lane.off``, not that of an older result)."""
+        options: dict[str, str] = {}
+        for i, e in enumerate(priors.evidence, 1):
+            label = cards.entry_label(e)
+            options[f"{label} #{i}" if label in options else label] = e.ident
+        self.lane.off &= frozenset(options.values())  # an entry no longer in the files is not "off"
+        self._tick(options, [v for v in options.values() if v not in self.lane.off])
+        self.evidence_box.visible = bool(options)
+
+    def _tick(self, options: dict[str, str], on: list[str]) -> None:
+        """Set the checkboxes without taking it for the user's choice."""
+        self._following = True
+        try:
+            if options != self.entries.options:
+                self.entries.options = options
+            if on != list(self.entries.value):
+                self.entries.value = on
+        finally:
+            self._following = False
+
+    def _entries_changed(self, event) -> None:
+        """The user ticked or unticked an entry: weigh the evidence without those unticked."""
+        if self._following:
+            return
+        off = frozenset(set(self.entries.options.values()) - set(event.new))
+        if off != self.lane.off:
+            self.reset_button.disabled = False
+            self.lane.set_off(off)
 
     def _problem_title(self) -> str:
         if self.lane.changes:
@@ -410,12 +460,15 @@ class Page:
         )
         charts.feed_crux_map(self.map_src, run)
         self.sliders.densities(snap.priors, other_priors, snap.file_priors)
-        self.reset_button.disabled = not snap.whatif
+        assert snap.file_priors is not None  # main: only a snapshot with a run
+        if snap.file_priors.evidence:
+            self.evidence_table.object = cards.evidence(run, snap.file_priors, snap.off)
+        self.reset_button.disabled = not snap.whatif and not self.lane.off
         self.write_button.disabled = not snap.whatif or read_only(self.path) is not None
 
     # -- controls --------------------------------------------------------------------------
     def _whatif_changed(self, changes: dict) -> None:
-        self.reset_button.disabled = not changes
+        self.reset_button.disabled = not changes and not self.lane.off
         self.write_button.disabled = not changes or read_only(self.path) is not None
         self.lane.set_changes(changes)
 
@@ -482,6 +535,8 @@ class Page:
             if added
             else ""
         )
+        if self.lane.off:
+            note += "; the evidence entries switched off are not written (they are this page's only)"
         self.message.object = (
             f"<div data-testid='write-message'>Wrote {html.escape(', '.join(snap.whatif))} "
             f"to {html.escape(self.path.name)}{html.escape(note)}.</div>"
@@ -502,6 +557,8 @@ class Page:
         with self._batch():
             self.sliders.clear()
             self.message.object = ""
+            self.lane.off = frozenset()  # every evidence entry back on (the restart below takes it)
+            self._tick(dict(self.entries.options), list(self.entries.options.values()))
             self._whatif_changed({})
             if self.main is not None:
                 assert self.main.file_priors is not None  # main: only a snapshot with a run

@@ -4,8 +4,8 @@ Each change (a save, a what-if) starts a new *generation*; work of an older one 
 its next progress call. A lane has at most one worker thread: changes that come faster
 than it works only move the generation on, and the worker takes the newest when it is
 done with (or has dropped) the current one, so hundreds of saves in a row never pile up
-threads. Results are cached by the files' contents, the what-ifs, the number of worlds and
-the seed, so several tabs of the same file share the work.
+threads. Results are cached by the files' contents, the what-ifs, the evidence entries switched
+off, the number of worlds and the seed, so several tabs of the same file share the work.
 
 Nothing here waits: no join, no wait on an event or a queue; the locks guard a few
 assignments each.
@@ -17,7 +17,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from model.api import Run, load_priors, simulate
@@ -47,6 +47,7 @@ class Snapshot:
     refined: bool = False  # False: the quick estimate (refinement under way)
     whatif: Mapping[str, object] = field(default_factory=dict)  # variable -> TOML value
     file_digest: str | None = None  # sha256 of the file's bytes these results came from
+    off: frozenset[str] = frozenset()  # the evidence entries (``Entry.ident``) switched off on the page
 
 
 _cache: OrderedDict[tuple, Run] = OrderedDict()
@@ -78,6 +79,14 @@ def load(path: Path, changes: Mapping[str, whatif.Change]) -> tuple[Priors, what
     return priors, whatif.apply(priors, changes)
 
 
+def without(priors: Priors, off: frozenset[str]) -> Priors:
+    """``priors`` without the evidence entries ``off`` (by ``Entry.ident``): the page's switches.
+    The file is untouched; its other entries, and its what-ifs, apply as before."""
+    if not off or not priors.evidence:
+        return priors
+    return replace(priors, evidence=tuple(e for e in priors.evidence if e.ident not in off))
+
+
 def refined_samples(priors: Priors) -> int:
     return min(priors.simulation.samples, REFINED)
 
@@ -97,10 +106,11 @@ class Lane:
         self.show = show
         self.watcher = watch.Watcher(self.path)
         self.changes: dict[str, whatif.Change] = {}
+        self.off: frozenset[str] = frozenset()  # evidence entries switched off (Entry.ident)
         self.generation = 0
         self.stopped = self.paused = False
         self._lock = threading.Lock()
-        self._wanted: tuple[int, dict] | None = None  # the newest generation not started yet
+        self._wanted: tuple[int, dict, frozenset[str]] | None = None  # the newest generation not started yet
         self._worker: threading.Thread | None = None
 
     def poll(self) -> None:
@@ -110,6 +120,11 @@ class Lane:
 
     def set_changes(self, changes: Mapping[str, whatif.Change]) -> None:
         self.changes = dict(changes)
+        self.restart()
+
+    def set_off(self, off: frozenset[str] | set[str]) -> None:
+        """Weigh the evidence without the entries ``off`` (by ``Entry.ident``); the file is untouched."""
+        self.off = frozenset(off)
         self.restart()
 
     def stop(self) -> None:
@@ -138,7 +153,7 @@ class Lane:
             if self.stopped or self.paused:
                 return
             self.generation += 1
-            self._wanted = (self.generation, dict(self.changes))
+            self._wanted = (self.generation, dict(self.changes), self.off)
             if self._worker is None:
                 self._worker = threading.Thread(target=self._run, daemon=True, name=f"aar-serve {self.path.name}")
                 self._worker.start()
@@ -150,16 +165,16 @@ class Lane:
                 if self._wanted is None:
                     self._worker = None  # under the lock: restart() starts a new one from here on
                     return
-                generation, changes = self._wanted
+                generation, changes, off = self._wanted
                 self._wanted = None
-            self._work(generation, changes)
+            self._work(generation, changes, off)
 
-    def _work(self, generation: int, changes: dict) -> None:
+    def _work(self, generation: int, changes: dict, off: frozenset[str] = frozenset()) -> None:
         def alive() -> bool:
             return self.generation == generation
 
         try:
-            self._stages(alive, changes)
+            self._stages(alive, changes, off)
         except Stale:
             pass
         except PriorsError as exc:
@@ -169,7 +184,7 @@ class Lane:
             if alive():
                 self.show(Snapshot(self.path, problems=(Problem(self.path, "", f"internal error: {exc!r}"),)))
 
-    def _stages(self, alive: Callable[[], bool], changes: dict) -> None:
+    def _stages(self, alive: Callable[[], bool], changes: dict, off: frozenset[str] = frozenset()) -> None:
         files = watch.chain(self.path)
         digest = watch.digest(files)
         try:
@@ -179,15 +194,25 @@ class Lane:
         if not alive():
             raise Stale()
         file_priors, applied = load(self.path, changes)
-        priors, values = applied.priors, applied.values
+        priors, values = without(applied.priors, off), applied.values
+        off = frozenset(e.ident for e in file_priors.evidence if e.ident in off)  # those the file still has
         seed, full = priors.simulation.seed, refined_samples(priors)
         stages = [(False, QUICK)] if full > QUICK else []
         for refined, n in [*stages, (True, full)]:
             if not alive():
                 raise Stale()
-            run = _cached_run((digest, _key(values), n, seed), priors, n, seed, alive)
+            run = _cached_run((digest, _key(values), tuple(sorted(off)), n, seed), priors, n, seed, alive)
             if not alive():
                 raise Stale()
             self.show(
-                Snapshot(self.path, priors, file_priors, run, refined=refined, whatif=values, file_digest=file_digest)
+                Snapshot(
+                    self.path,
+                    priors,
+                    file_priors,
+                    run,
+                    refined=refined,
+                    whatif=values,
+                    file_digest=file_digest,
+                    off=off,
+                )
             )

@@ -1,4 +1,5 @@
-"""Which files a priors file is made of, and whether any of them changed since last looked.
+"""Which files a priors file is made of (itself, its bases, the evidence files any of them
+lists), and whether any of them changed since last looked.
 
 Polling ``stat`` is cheap (a few files, every ~150 ms) and sees what editors do: write in
 place, write a new file and rename it over the old one, delete and recreate.
@@ -12,12 +13,16 @@ import stat as _stat
 import tomllib
 from pathlib import Path
 
-from model.core.limits import MAX_NESTING
+from model.core.limits import MAX_BASE_CHARS, MAX_NESTING
+from model.core.text import controls
 from model.priors.priors import MAX_BASE_DEPTH, PRESET_NAME, preset_path
 from model.priors.tomltext import long_key, nesting
 
 #: What ``stat`` says of a file: (inode, size, mtime in ns), or None when it cannot be read.
 Stamp = tuple[int, int, int] | None
+
+#: The most evidence files followed per priors file (the loader caps the entries themselves).
+MAX_EVIDENCE_FILES = 64
 
 #: The most bytes read of a file here (a priors file is a few kilobytes; the loader refuses
 #: more than 1 MB and says so).
@@ -44,18 +49,24 @@ def read(path: Path, limit: int = LIMIT) -> bytes:
         os.close(fd)
 
 
-def _base_of(path: Path) -> Path | None:
-    """The file ``path``'s ``[meta] base`` names (as the loader resolves it), or None."""
+def _meta_of(path: Path) -> dict:
+    """The ``[meta]`` table of ``path`` ({} when it cannot be read or the loader refuses it at once)."""
     try:
         data = read(path)
         if len(data) >= LIMIT:
-            return None  # the loader refuses such a file
+            return {}  # the loader refuses such a file
         text = data.decode("utf-8-sig")
         if long_key(text) is not None or nesting(text)[0] > MAX_NESTING:
-            return None  # the loader refuses it at once; tomllib took 28 s on a 64 KB dotted key
-        base = tomllib.loads(text).get("meta", {}).get("base")
+            return {}  # the loader refuses it at once; tomllib took 28 s on a 64 KB dotted key
+        meta = tomllib.loads(text).get("meta", {})
     except (OSError, ValueError, AttributeError, RecursionError):
-        return None
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _base_of(path: Path, meta: dict) -> Path | None:
+    """The file ``path``'s ``[meta] base`` names (as the loader resolves it), or None."""
+    base = meta.get("base")
     if not isinstance(base, str):
         return None
     if base.endswith(".toml"):
@@ -68,6 +79,19 @@ def _base_of(path: Path) -> Path | None:
     return None
 
 
+def _evidence_of(path: Path, meta: dict) -> list[Path]:
+    """The evidence files ``path``'s ``[meta] evidence`` lists, beside it (as
+    :mod:`model.priors.gather` resolves them; names it would refuse are left out)."""
+    listed = meta.get("evidence")
+    if not isinstance(listed, list):
+        return []
+    return [
+        path.parent / name
+        for name in listed[:MAX_EVIDENCE_FILES]
+        if isinstance(name, str) and name.endswith(".toml") and len(name) <= MAX_BASE_CHARS and not controls(name)
+    ]
+
+
 def _same(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -76,12 +100,18 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def chain(path: Path) -> list[Path]:
-    """``path`` and the files it inherits from, nearest first (as far as they can be read)."""
-    files = [Path(path)]
-    while len(files) <= MAX_BASE_DEPTH and (base := _base_of(files[-1])) is not None:
+    """``path`` and the files it inherits from, nearest first (as far as they can be read),
+    then the evidence files any of them lists in ``[meta] evidence``, each once."""
+    files, metas = [Path(path)], [_meta_of(Path(path))]
+    while len(files) <= MAX_BASE_DEPTH and (base := _base_of(files[-1], metas[-1])) is not None:
         if any(_same(base, f) for f in files):
             break
         files.append(base)
+        metas.append(_meta_of(base))
+    for f, meta in list(zip(files, metas, strict=True)):
+        for evidence in _evidence_of(f, meta):
+            if not any(evidence == g or _same(evidence, g) for g in files):
+                files.append(evidence)
     return files
 
 
@@ -107,7 +137,7 @@ def digest(files: list[Path]) -> str:
 
 
 class Watcher:
-    """Tells whether ``path`` or a file it inherits from changed since the last :meth:`changed`."""
+    """Tells whether ``path``, a file it inherits from or an evidence file changed since the last :meth:`changed`."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
