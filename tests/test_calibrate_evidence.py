@@ -105,10 +105,45 @@ def test_a_strength_0_entry_changes_nothing(tmp_path, base):
     assert a.methods["tilt"]["kl"] == pytest.approx(b.methods["tilt"]["kl"], rel=1e-6, abs=1e-12)
 
 
-def test_nuts_has_one_potential_per_entry(author_2026):
+def test_nuts_has_each_entry_as_a_potential_equal_to_numpy(author_2026):
+    """One potential per entry, each equal to the entry's numpy log-likelihood of the same world
+    (compiled without C code, as tests/test_calibrate.py does)."""
     pytest.importorskip("pymc")
+    import pytensor
+
+    from model.core.variables import NAMES
+    from model.families.point import Point
+
     model = cal.build_model(author_2026, MARKET)
-    assert [p.name for p in model.potentials] == ["market", *(f"evidence_{i}" for i in range(4))]
+    names = [f"evidence_{i}" for i in range(4)]
+    assert [p.name for p in model.potentials] == ["market", *names]
+    random = list(author_2026.random_names())
+    f = pytensor.function(
+        [model["z"]], [model[n] for n in (*names, *random)], mode="FAST_COMPILE", on_unused_input="ignore"
+    )
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        got = f(rng.normal(size=len(random)))
+        worlds = {n: np.atleast_1d(got[len(names) + random.index(n)]) for n in random}
+        for n in NAMES:
+            m = author_2026.variables[n].marginal
+            if isinstance(m, Point):
+                worlds[n] = np.atleast_1d(float(m.value))
+        out = outcomes(worlds, MARKET.horizon)
+        for e, value in zip(author_2026.evidence, got[: len(names)], strict=True):
+            assert float(value) == pytest.approx(float(e.log_likelihood(worlds, out)[0]), rel=1e-9, abs=1e-9)
+
+
+def test_a_strength_0_entry_leaves_the_nuts_density_unchanged(tmp_path, author_2026):
+    pytest.importorskip("pymc")
+    path = tmp_path / "mine.toml"
+    path.write_text('[meta]\nname = "mine"\nbase = "author-2026"\n' + IGNORED)
+    mine, theirs = cal.build_model(load(path), MARKET), cal.build_model(author_2026, MARKET)
+    fa, fb = (m.compile_logp(mode="FAST_COMPILE") for m in (mine, theirs))
+    rng = np.random.default_rng(6)
+    for _ in range(3):
+        point = {"z": rng.normal(size=len(author_2026.random_names()))}
+        assert fa(point) == pytest.approx(fb(point), rel=1e-12)
 
 
 def test_the_calibrated_file_given_the_evidence_is_the_calibration(tmp_path, calibrated_2026):
@@ -152,22 +187,25 @@ def test_the_report_names_the_evidence_and_its_starting_point(tmp_path, calibrat
     assert plain["calibrated_priors"]["run_check"]["view"] == "as_written"
 
 
-def test_aar_risk_run_of_the_calibrated_file_reproduces_it(tmp_path):
-    """End to end: calibrate, then run the calibrated file with the same worlds; its
-    given_evidence numbers are the calibration's, its top level the market's weighting alone."""
+@pytest.mark.parametrize("method, apply", [("reweight", "update"), ("tilt", "tilt")])
+def test_aar_risk_run_of_the_calibrated_file_reproduces_it(tmp_path, method, apply):
+    """End to end: calibrate, then run the calibrated file on the same worlds (its seed, as many):
+    its given_evidence numbers are the calibration's (a tilt's s_h is the market's), its top
+    level the calibration's weighting alone."""
     shutil.copytree(ROOT / "priors", tmp_path / "priors")
-    r = aar_in_process(
-        "calibrate", "priors/author-2026.toml", "--method", "reweight", "-n", 40_000, "--json", cwd=tmp_path
-    )
+    r = aar_in_process("calibrate", "priors/author-2026.toml", "--method", method, "-n", 40_000, "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     made = json.loads(r.stdout)
+    assert made["calibrated_priors"]["apply"] == apply
     calibrated = tmp_path / "reports" / "author-2026" / "calibration" / made["calibrated_priors"]["path"]
     out = aar_in_process("run", calibrated, "-n", 40_000, "-o", tmp_path / "check", "--json", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
-    assert got["calibration_applied"]["apply"] == "update"
-    want = made["methods"]["reweight"]
+    assert got["calibration_applied"]["apply"] == apply
+    want = made["methods"][method]
     assert got["given_evidence"][S_H]["mean"] == pytest.approx(want[S_H]["mean"], rel=1e-9)
+    if method == "tilt":
+        assert got["given_evidence"][S_H]["mean"] == pytest.approx(0.14, abs=1e-9)
     for q, block in got["given_evidence"]["outcomes"].items():
         assert block["mean"] == pytest.approx(want["outcomes"][q]["mean"], rel=1e-9, abs=1e-12), q
     top = made["calibrated_priors"]["run_check"]["as_written"]
