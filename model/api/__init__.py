@@ -38,8 +38,8 @@ __all__ = [
     "OUTCOMES",
     "Calibration",
     "Comparison",
-    "PeopleCruxes",
     "Given",
+    "PeopleCruxes",
     "Progress",
     "Run",
     "RunReport",
@@ -439,7 +439,10 @@ def calibrate(
     progress: Progress | None = None,
 ) -> Calibration:
     """Calibrate a priors file against the market (default: its ``[calibration]``, 14% in 4
-    years): NUTS (PyMC), importance reweighting and entropic tilting.
+    years): NUTS (PyMC), importance reweighting and entropic tilting. A file with evidence is
+    calibrated given it: every method multiplies its entries' likelihoods into the market's (the
+    tilt is relative to the prior given the evidence), and the calibrated file's view given the
+    evidence reproduces the calibration (docs/model.md, "Calibration given the evidence").
 
     >>> c = calibrate("priors/author.toml", methods=("reweight", "tilt"), samples=200_000, seed=1)
     >>> round(c.summary()["methods"]["tilt"]["success_within_horizon"]["mean"], 6)

@@ -539,6 +539,7 @@ def calibration(summary: dict, **kw) -> None:
         f"{summary['horizon_years']:g} years (trust {summary['trust']:g})",
         [Column("method"), *(Column(_header(c), "number", "right") for c in cols)],
         [["prior", *(pct_pm(summary["prior"]["outcomes"][c]) for c in cols)]]
+        + [["given evidence", *(pct_pm(given["outcomes"][c]) for c in cols)] for given in _given(summary)]
         + [[name, *(pct_pm(m["outcomes"][c]) for c in cols)] for name, m in summary["methods"].items()],
     )
     after = [
@@ -546,7 +547,16 @@ def calibration(summary: dict, **kw) -> None:
         for name, m in summary["methods"].items()
         if m.get("ess") is not None and m["ess"] < 1000
     ]
+    if summary.get("evidence"):
+        n, day = len(summary["evidence"]["entries"]), summary["evidence"]["as_of"]
+        after.insert(0, f"every method is given the evidence ({n} entries, as of {day}), as is the starting point")
     emit(grid, after, **kw)
+
+
+def _given(summary: dict) -> list[dict]:
+    """The prior given the evidence, the calibration's starting point (none without evidence)."""
+    evidence = summary.get("evidence")
+    return [evidence["prior_given_evidence"]] if evidence else []
 
 
 def compare(summary: dict, **kw) -> None:

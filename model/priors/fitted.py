@@ -1,9 +1,10 @@
 """What a calibrated priors file was fitted to, and whether it still is (docs/model.md, Calibration).
 
 ``aar-risk calibrate`` writes ``[calibration] fitted_to``: the digest of what the calibrated
-file says (its base files' beliefs and correlations, and its own ``[calibration]``: target,
-horizon, trust, apply, tilt_lambda). A tilt's λ is fitted to that distribution of s_h: after
-an edit of the base or of λ it no longer hits the target, so such a file is refused. An
+file says (its base files' beliefs, correlations and evidence, and its own ``[calibration]``:
+target, horizon, trust, apply, tilt_lambda). A tilt's λ is fitted to that distribution of s_h
+(given the evidence): after an edit of the base, its evidence or λ it no longer hits the
+target, so such a file is refused. An
 update weights by the market likelihood, right for any base: a stale one is run, with a warning.
 """
 
@@ -19,14 +20,23 @@ from model.priors.beliefs import Priors
 
 def content_digest(priors: Priors) -> str:
     """A fingerprint of what a priors file (with its bases) says: its variables as written,
-    its correlations and its [calibration] but for ``source`` and ``fitted_to`` (summary.json's
-    ``priors_digest``); comments, sources, [simulation] and [decision] do not count."""
+    its correlations, its [calibration] but for ``source`` and ``fitted_to`` (summary.json's
+    ``priors_digest``), and its evidence if it has any (what each entry says, in order: a tilt is
+    fitted given the evidence); comments, sources, labels, [simulation] and [decision] do not count."""
     data = {
         "variables": {n: [p.written, p.marginal.family] for n, p in priors.variables.items()},
         "correlations": sorted([f"{a}, {b}", rho] for (a, b), rho in priors.correlations.items()),
         "calibration": priors.calibration.model_dump(exclude={"source", "fitted_to"}),
     }
+    if priors.evidence:  # only then: the digests of files without evidence stay as they were
+        data["evidence"] = [_said(e) for e in priors.evidence]
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _said(entry) -> list:
+    """What an evidence entry says, for the digest: its kind, date, strength and keys."""
+    keys = ("event", "quantity", "horizon", "value", "trust", "sd", "variable", "capability_at")
+    return [entry.kind, entry.date.isoformat(), entry.strength, *(str(getattr(entry, k)) for k in keys)]
 
 
 def check(priors: Priors, where: Path, base: Path | None, line: int | None) -> tuple[Problem | None, str | None]:
@@ -51,9 +61,9 @@ def check(priors: Priors, where: Path, base: Path | None, line: int | None) -> t
             "calibration.fitted_to",
             (
                 f"this tilt (tilt_lambda = {c.tilt_lambda:g}) was fitted to priors with digest {c.fitted_to}, but "
-                f"this file and its base files now say something else (digest {now}): the base's beliefs or "
-                "correlations, or this file's tilt_lambda, target or horizon, were edited, so the tilt no longer "
-                f"makes the mean success within the horizon {c.target:g}. {again} (or delete [calibration] "
+                f"this file and its base files now say something else (digest {now}): the base's beliefs, "
+                "correlations or evidence, or this file's tilt_lambda, target or horizon, were edited, so the tilt "
+                f"no longer makes the mean success within the horizon {c.target:g}. {again} (or delete [calibration] "
                 "apply, tilt_lambda and fitted_to to run the priors unweighted)"
             ),
             line,

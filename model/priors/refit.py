@@ -88,7 +88,7 @@ def calibrated_file(priors: Priors, market, apply: str, lam: float | None, folde
         f"{priors.path.name} calibrated to the market: target {market.target:g} success within "
         f"{market.horizon:g} years, trust {market.trust:g}.",
         f"It inherits every belief from its base and {how}; aar-risk run reports the effective sample size.",
-        f"Calibrated success within the horizon: {summary['success_within_horizon']['mean']:.4f}.",
+        *_calibrated_lines(priors, summary),
     ):
         doc.add(tomlkit.comment(_comment(line)))
     doc.add(tomlkit.nl())
@@ -138,6 +138,20 @@ def _refit_comments(doc, priors: Priors, refit_from) -> None:
             value = f"(no refit: {exc})"
         text = tomlkit.dumps({n: _inline(value)}).strip()
         doc.add(tomlkit.comment(_comment(text)))
+
+
+def _calibrated_lines(priors: Priors, summary: dict) -> tuple[str, ...]:
+    """What the calibration reported, and which view of ``aar-risk run`` reproduces it: with
+    evidence, the view given the evidence (it multiplies on top of the weighting)."""
+    s_h = summary["success_within_horizon"]["mean"]
+    if not priors.evidence:
+        return (f"Calibrated success within the horizon: {s_h:.4f}.",)
+    day = max(e.date for e in priors.evidence).isoformat()
+    return (
+        f"The base's evidence ({len(priors.evidence)} entries, as of {day}) is inherited and multiplies on top.",
+        f"Calibrated success within the horizon, given the evidence: {s_h:.4f}; aar-risk run shows it in",
+        "its view given the evidence, and the priors as written with this weighting alone at the top.",
+    )
 
 
 def _fitted_to(priors: Priors, table) -> str:

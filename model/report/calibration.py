@@ -22,20 +22,19 @@ from model.report.plotting import styled
 from model.report.render import _env
 from model.report.summary import display_path, versions
 
-METHOD_COLORS = {"prior": "#8d99ae", "nuts": "#264653", "reweight": "#2a9d8f", "tilt": "#e9c46a"}
+#: The prior given the evidence: the starting point of a calibration given evidence.
+GIVEN = "prior given evidence"
+METHOD_COLORS = {"prior": "#8d99ae", GIVEN: "#b56576", "nuts": "#264653", "reweight": "#2a9d8f", "tilt": "#e9c46a"}
 
 
 def build(run: CalibrationRun, calibrated: dict | None) -> dict[str, Any]:
-    """calibration.json: the market, the prior, each method's summary (variables in crux-first
-    order), the convergence gates, the calibrated priors file and every version."""
+    """calibration.json: the market, the prior, the evidence every method was given (with the
+    prior given it), each method's summary (variables in crux-first order), the convergence
+    gates, the calibrated priors file and every version."""
     from model.report.summary import priors_digest
 
     priors, market = run.priors, run.market
-    order = [n for n in CRUXES] + [n for n in NAMES if n not in CRUXES]
-    methods = {
-        k: {**m, "variables": {n: m["variables"][n] for n in order if n in m["variables"]}}
-        for k, m in run.methods.items()
-    }
+    methods = {k: _crux_first(m) for k, m in run.methods.items()}
     nuts = methods.get("nuts")
     return {
         "priors": display_path(priors.path),
@@ -48,11 +47,34 @@ def build(run: CalibrationRun, calibrated: dict | None) -> dict[str, Any]:
         "seed": run.seed,
         "source": market_source(priors, market),
         "prior": run.prior,
+        "evidence": _evidence(run),
         "methods": methods,
         "gates": {k: {"op": op, "limit": v} for k, (op, v) in GATES.items()},
         "calibrated_priors": calibrated,
         "versions": {**versions(), **_pymc_versions(methods)},
         "nuts": {k: nuts[k] for k in ("draws", "chains", "tune")} if nuts else None,
+    }
+
+
+def _crux_first(summary: dict) -> dict:
+    order = [*CRUXES, *(n for n in NAMES if n not in CRUXES)]
+    return {**summary, "variables": {n: summary["variables"][n] for n in order if n in summary["variables"]}}
+
+
+def _evidence(run: CalibrationRun) -> dict | None:
+    """The evidence every method was given (each entry as written, in words and with its date)
+    and the prior given it, the calibration's starting point; None without evidence. Every
+    method's numbers are given the evidence: the calibrated file's ``given_evidence`` view."""
+    from model.priors.evidence import as_written
+
+    if not run.evidence:
+        return None
+    assert run.prior_given is not None  # computed whenever there is evidence (pipeline.run)
+    return {
+        "as_of": max(e.date for e in run.evidence).isoformat(),
+        "entries": [{**as_written(e), "words": e.words()} for e in run.evidence],
+        "prior_given_evidence": _crux_first(run.prior_given),
+        "calibrated_view": "given_evidence",
     }
 
 
@@ -115,7 +137,8 @@ def outcome_figure(summary: dict) -> bytes:
 
     plt = pyplot()
     keys = [*OUTCOMES, Q.success_within_horizon]
-    cols = [("prior", summary["prior"]), *summary["methods"].items()]
+    given = [(GIVEN, summary["evidence"]["prior_given_evidence"])] if summary.get("evidence") else []
+    cols = [("prior", summary["prior"]), *given, *summary["methods"].items()]
     fig, ax = plt.subplots(figsize=(8, 3.4))
     width = 0.8 / len(cols)
     for i, (name, block) in enumerate(cols):
@@ -201,7 +224,7 @@ def files(
 ) -> dict[str, str | bytes]:
     env = _env()
     encoded = {k: base64.b64encode(v).decode("ascii") for k, v in figures.items()}
-    ctx = {"s": summary, "reported": REPORTED, "figures": figures, "crux_names": CRUXES}
+    ctx = {"s": summary, "reported": REPORTED, "figures": figures, "crux_names": CRUXES, "given_label": GIVEN}
     out: dict[str, str | bytes] = {
         "calibration.json": json.dumps(summary, indent=2) + "\n",
         "report.md": env.get_template("calibration.md.j2").render(**ctx),
@@ -234,24 +257,45 @@ def calibrated(run: CalibrationRun, folder: str | Path | None = None) -> tuple[d
         "apply": run.apply,
         "tilt_lambda": run.tilt_lambda,
         "base": _relative(priors.path, folder),
-        "run_check": {
-            "samples": run.run_check.samples,
-            "success_within_horizon": run.run_check.estimates["success_within_horizon"].as_dict(),
-            "ess": run.run_check.ess,
-        },
+        "run_check": _run_check(run.run_check),
         "posterior_success_within_horizon": run.methods[shown]["success_within_horizon"],
     }
     return entry, toml
+
+
+def _run_check(check) -> dict:
+    """The calibrated file, run: the view that reproduces the calibration (``view``): its
+    ``given_evidence`` view when it has evidence (the evidence multiplies on top of its weighting,
+    MODEL.md §5.v3), else its top-level numbers; with evidence, those top-level numbers as well
+    (``as_written``: the priors as written with the calibration's weighting alone)."""
+    top = {"success_within_horizon": check.estimates["success_within_horizon"].as_dict(), "ess": check.ess}
+    if check.given is None:
+        return {"samples": check.samples, "view": "as_written", **top}
+    g = check.given.given
+    s_h = "success_within_horizon"
+    return {
+        "samples": check.samples,
+        "view": "given_evidence",
+        "success_within_horizon": {"mean": g.means[s_h], "mcse": g.mcse[s_h]},
+        "ess": g.ess,
+        "as_written": top,
+    }
 
 
 def make(run: CalibrationRun, out_dir: Path | None = None) -> tuple[dict, dict[str, str | bytes]]:
     """calibration.json's dict and the report folder's files (calibrated file in out_dir/priors/)."""
     entry, toml = calibrated(run, Path(out_dir) / "priors" if out_dir is not None else None)
     summary = build(run, entry)
+    # with evidence the figures draw the prior given it too: the calibration's starting point
+    drawn = (
+        run.posteriors
+        if run.evidence_weights is None
+        else {GIVEN: (run.worlds, run.evidence_weights), **run.posteriors}
+    )
     figures = {
         "outcomes.png": outcome_figure(summary),
-        "cruxes.png": crux_figure(run.priors, run.worlds, run.posteriors),
-        "success_h.png": success_h_figure(run.worlds, run.posteriors, run.market.target),
+        "cruxes.png": crux_figure(run.priors, run.worlds, drawn),
+        "success_h.png": success_h_figure(run.worlds, drawn, run.market.target),
     }
     if run.idata is not None:
         figures["ranks.png"] = rank_figure(run.idata)

@@ -13,6 +13,11 @@ which peaks at s_h = y and is flat at trust 0. Three ways to condition on it:
 * ``tilt``: the distribution closest to the prior in KL divergence whose mean
   success within the horizon equals the target exactly (entropic tilting;
   Robertson, Tallman & Whiteman 2005, J. Forecasting 24:383).
+
+Given evidence (``[[evidence]]``, MODEL.md §5.v3) every method conditions on it as well
+(docs/model.md, "Calibration given the evidence"): NUTS adds one potential per entry, reweighting
+multiplies the market's likelihood by every entry's, and the tilt is taken relative to the
+prior given the evidence (weights ∝ evidence likelihood · exp(λ·s_h)).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
+from model.core.evidence import Entry
 from model.core.quantities import OUTCOMES, Q
 from model.core.structure import (
     market_log_likelihood,
@@ -93,25 +99,41 @@ def check_nuts(priors: Priors) -> None:
 # -- weighted Monte Carlo -------------------------------------------------------------------
 
 
-def reweight(worlds: Mapping[str, np.ndarray], market: Market) -> np.ndarray:
-    """Normalised importance weights: the market likelihood of each prior world."""
-    return normalise_log(log_likelihood(worlds["success_within_horizon"], market))
+def evidence_log_likelihood(entries: tuple[Entry, ...], worlds: Mapping[str, np.ndarray], horizon: float):
+    """Each world's log-likelihood of all the evidence, Σ over entries (each less its largest
+    value, :func:`model.montecarlo.given.log_likelihoods`), on kept worlds; None without evidence."""
+    if not entries:
+        return None
+    from model.montecarlo.given import log_likelihoods
+
+    return log_likelihoods(entries, worlds, outcomes(worlds, horizon), horizon).sum(axis=0)
 
 
-def tilt(success_h: np.ndarray, target: float) -> tuple[np.ndarray, float, float]:
-    """Entropic tilting: weights ∝ exp(λ·s_h) with Σ w·s_h = target.
+def reweight(worlds: Mapping[str, np.ndarray], market: Market, log_evidence: np.ndarray | None = None) -> np.ndarray:
+    """Normalised importance weights: the market likelihood of each prior world, times the
+    evidence's (``log_evidence``, :func:`evidence_log_likelihood`) when given."""
+    log_w = log_likelihood(worlds["success_within_horizon"], market)
+    return normalise_log(log_w if log_evidence is None else log_w + log_evidence)
 
-    Returns the weights, λ and KL(tilted ‖ prior) = λ·target − log E[exp(λ·s_h)] in nats.
+
+def tilt(success_h: np.ndarray, target: float, log_base: np.ndarray | None = None) -> tuple[np.ndarray, float, float]:
+    """Entropic tilting: weights ∝ q·exp(λ·s_h) with Σ w·s_h = target, q the base weights
+    (∝ exp(``log_base``): the prior given the evidence; uniform without).
+
+    Returns the weights, λ and KL(tilted ‖ q) = λ·target − log E_q[exp(λ·s_h)] in nats.
     """
     s = np.asarray(success_h, dtype=float)
-    if not s.min() < target < s.max():
+    log_q = np.full(s.size, -math.log(s.size)) if log_base is None else log_base - special.logsumexp(log_base)
+    held = s[log_q > -np.inf]
+    if not held.size or not held.min() < target < held.max():
+        lo, hi = (held.min(), held.max()) if held.size else (math.nan, math.nan)
         raise ValueError(
-            f"no tilt of the prior reaches {target}: per-world success within the "
-            f"horizon spans only [{s.min():.3g}, {s.max():.3g}]"
+            f"no tilt of the prior{'' if log_base is None else ' given the evidence'} reaches {target}: "
+            f"per-world success within the horizon spans only [{lo:.3g}, {hi:.3g}]"
         )
 
     def gap(lam):
-        w = normalise_log(lam * s)
+        w = normalise_log(log_q + lam * s)
         return float(w @ s) - target
 
     lo, hi = -1.0, 1.0
@@ -120,8 +142,8 @@ def tilt(success_h: np.ndarray, target: float) -> tuple[np.ndarray, float, float
     while gap(hi) < 0:
         hi *= 2
     lam = optimize.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=500)
-    w = normalise_log(lam * s)
-    log_mean = special.logsumexp(lam * s) - math.log(s.size)
+    w = normalise_log(log_q + lam * s)
+    log_mean = special.logsumexp(log_q + lam * s)
     return w, float(lam), float(lam * target - log_mean)
 
 
@@ -193,7 +215,8 @@ def weighted_summary(worlds, w, priors: Priors) -> dict:
 
 
 def build_model(priors: Priors, market: Market, settable_target: bool = False):
-    """The PyMC model: latent copula normals, quantile transforms, the core's equations.
+    """The PyMC model: latent copula normals, quantile transforms, the core's equations, the
+    market's potential and one potential per evidence entry (``evidence_0``, … in order).
 
     With ``settable_target`` the market reading is ``pm.Data("market_target")``, so one
     compiled model can be conditioned on many readings (simulation-based calibration).
@@ -225,7 +248,28 @@ def build_model(priors: Priors, market: Market, settable_target: bool = False):
         observed = pm.Data("market_target", market.target) if settable_target else market.target
         # with settable_target the reading is data: one compiled model serves every SBC replicate
         pm.Potential("market", market_log_likelihood(s, market.trust, observed, xp=pytensor_ops()))
+        _evidence_potentials(priors.evidence, worlds, o, market.horizon)
     return model
+
+
+def _evidence_potentials(entries: tuple[Entry, ...], worlds, out, horizon: float) -> None:
+    """One ``pm.Potential`` per entry, its log-likelihood in PyTensor (MODEL.md §5.v3: every
+    term is smooth); a market entry at another horizon gets the outcomes at that horizon. A
+    measurement of a point prior is a constant: harmless."""
+    import pymc as pm
+
+    from model.core.backend import pytensor_ops
+
+    xp = pytensor_ops()
+    at = {horizon: out}
+
+    def at_horizon(h: float):
+        if h not in at:
+            at[h] = outcomes(worlds, h, xp=xp)
+        return at[h]
+
+    for i, e in enumerate(entries):
+        pm.Potential(f"evidence_{i}", e.log_likelihood(worlds, out, xp=xp, at=at_horizon))
 
 
 def ensure_compiledir() -> None:

@@ -1,6 +1,11 @@
 """The calibration pipeline: prior worlds, then NUTS, reweighting and tilting against the
 market, and the weighting a calibrated priors file applies (docs/model.md, Calibration).
 
+With evidence (``[[evidence]]``) every method is given it, and so is every number called
+"calibrated"; the starting point is the prior given the evidence (docs/model.md, "Calibration
+given the evidence"). The calibrated file inherits the evidence with its base: its
+``given_evidence`` view is the calibration.
+
 Pure computation: :mod:`model.report.calibration` turns a :class:`CalibrationRun` into
 calibration.json, figures and the calibrated priors file.
 """
@@ -15,7 +20,7 @@ import numpy as np
 
 from model.analyses.calibration import methods as cal
 from model.analyses.calibration.methods import Market
-from model.core.weights import kish_ess
+from model.core.weights import kish_ess, normalise_log
 from model.montecarlo.engine import Result, simulate, usable_cores
 from model.priors.beliefs import Priors
 
@@ -46,6 +51,14 @@ class CalibrationRun:
     tilt_lambda: float | None = None
     source: str | None = None  # the method whose posterior the refitted marginals picture
     run_check: Result | None = field(default=None, repr=False)  # the calibrated file, run
+    #: with evidence: the prior given the evidence (summary, and its weights on ``worlds``)
+    prior_given: dict | None = field(default=None, repr=False)
+    evidence_weights: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def evidence(self):
+        """The evidence entries every method was given (the priors', in order)."""
+        return self.priors.evidence
 
     @property
     def weighting(self) -> tuple | None:
@@ -127,10 +140,12 @@ def run(
     )
     worlds = mc.worlds
     assert worlds is not None  # keep_worlds=True
+    log_ev = cal.evidence_log_likelihood(priors.evidence, worlds, market.horizon)
     results, posteriors, idata, lam = _methods(
-        priors, market, worlds, methods, draws, tune, chains, seed, workers, tell
+        priors, market, worlds, methods, (draws, tune, chains), seed, workers, tell, log_ev
     )
     converged, apply, source = _choice(results)
+    w_ev = None if log_ev is None else normalise_log(log_ev)
     out = CalibrationRun(
         priors,
         market,
@@ -145,6 +160,8 @@ def run(
         apply,
         lam if apply == "tilt" else None,
         source,
+        prior_given=None if w_ev is None else _weighted(worlds, w_ev, priors),
+        evidence_weights=w_ev,
     )
     return out if apply is None else _with_run_check(out, seed, workers, tell)
 
@@ -166,8 +183,10 @@ def _with_run_check(out: CalibrationRun, seed: int, workers: int | None, tell) -
     return replace(out, run_check=check)
 
 
-def _methods(priors: Priors, market: Market, worlds, methods, draws, tune, chains, seed, workers, tell):
-    """Each method's results and posterior (worlds, weights), NUTS's InferenceData, the tilt's λ."""
+def _methods(priors: Priors, market: Market, worlds, methods, nuts_sizes, seed, workers, tell, log_ev=None):
+    """Each method's results and posterior (worlds, weights), NUTS's InferenceData, the tilt's λ:
+    each given the evidence (``log_ev``, the worlds' evidence log-likelihood, or None)."""
+    draws, tune, chains = nuts_sizes
     results: dict[str, dict] = {}
     posteriors: dict[str, tuple] = {}
     idata = None
@@ -178,11 +197,11 @@ def _methods(priors: Priors, market: Market, worlds, methods, draws, tune, chain
             priors, market, worlds, draws, tune, chains, seed, tell, cores
         )
     if "reweight" in methods:
-        w = cal.reweight(worlds, market)
+        w = cal.reweight(worlds, market, log_ev)
         results["reweight"], posteriors["reweight"] = _weighted(worlds, w, priors), (worlds, w)
     lam = None
     if "tilt" in methods:
-        w, lam, kl = cal.tilt(worlds["success_within_horizon"], market.target)
+        w, lam, kl = cal.tilt(worlds["success_within_horizon"], market.target, log_ev)
         results["tilt"], posteriors["tilt"] = _weighted(worlds, w, priors, kl=kl, **{"lambda": lam}), (worlds, w)
     return results, posteriors, idata, lam
 
