@@ -100,13 +100,23 @@ def check_nuts(priors: Priors) -> None:
 
 
 def evidence_log_likelihood(entries: tuple[Entry, ...], worlds: Mapping[str, np.ndarray], horizon: float):
-    """Each world's log-likelihood of all the evidence, Σ over entries (each less its largest
-    value, :func:`model.montecarlo.given.log_likelihoods`), on kept worlds; None without evidence."""
+    """Each world's log-likelihood of all the evidence, Σ over entries of each less its largest
+    value (:meth:`model.core.evidence.Entry.log_likelihood`), on kept worlds; None without evidence."""
     if not entries:
         return None
-    from model.montecarlo.given import log_likelihoods
+    out = outcomes(worlds, horizon)
+    at: dict[float, object] = {horizon: out}
 
-    return log_likelihoods(entries, worlds, outcomes(worlds, horizon), horizon).sum(axis=0)
+    def at_horizon(h: float):
+        if h not in at:
+            at[h] = outcomes(worlds, h)
+        return at[h]
+
+    n = len(worlds["success_within_horizon"])
+    return sum(
+        np.broadcast_to(np.minimum(e.log_likelihood(worlds, out, at=at_horizon) - e.max_log_likelihood(), 0.0), (n,))
+        for e in entries
+    )
 
 
 def reweight(worlds: Mapping[str, np.ndarray], market: Market, log_evidence: np.ndarray | None = None) -> np.ndarray:
