@@ -143,6 +143,15 @@ def test_init_writes_a_template_that_runs_and_refuses_to_overwrite(tmp_path):
     assert (tmp_path / "priors" / "mine.toml").read_text() == text
 
 
+def test_init_takes_a_file_name_too_and_answers_a_path_with_the_right_form(tmp_path):
+    """Issue 20 item 5: aar-risk init my.toml writes priors/my.toml; a path gets the right form."""
+    r = aar("init", "my.toml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "priors" / "my.toml").is_file() and not (tmp_path / "priors" / "my.toml.toml").exists()
+    bad = aar("init", "sub/dir.toml", cwd=tmp_path)
+    assert bad.returncode == 2 and "aar-risk init my-view" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_compare_end_to_end(tmp_path):
     files = [ROOT / "priors" / f"{n}.toml" for n in ("author", "openai")]
     r = aar("compare", *files, "-n", 20_000, "-q", cwd=tmp_path)

@@ -94,7 +94,7 @@ BAD = {
     "support": ("parameters.containment", "must lie in [0, 1]"),
     "nan": ("parameters.hazard_growth.mean", "finite number"),
     "infinity": ("parameters.field_years", "finite number"),
-    "wrong_type": ("parameters.hazard_growth.sd", "valid number (got '1')"),
+    "wrong_type": ("parameters.hazard_growth.sd", "expected a number (got '1')"),
     "bool_value": ("parameters.containment", "got bool True"),
     "correlation_range": ('correlations."capability_needed, danger_threshold"', "[-1, 1]"),
     "correlation_unknown": ('correlations."capability_needed, danger_treshold"', 'did you mean "danger_threshold"'),
@@ -109,9 +109,9 @@ BAD = {
     "beta_outside": ("parameters.leakage", "inside (0, 1)"),
     "base_missing": ("meta.base", 'base "no_such_preset" not found'),
     "cycle_a": ("meta.base", "form a cycle"),
-    "samples": ("simulation.samples", "greater than or equal to 1"),
+    "samples": ("simulation.samples", "must be at least 1"),
     "calibration_target": ("calibration.target", "less than 1"),
-    "decision_negative": ("decision.cost_of_catastrophe", "greater than or equal to 0"),
+    "decision_negative": ("decision.cost_of_catastrophe", "must be at least 0"),
     # hostile files (tests/test_hostile_priors.py tries many more of each kind)
     "point_truncated": ("parameters.containment", "point value cannot be truncated"),
     "duplicate_key": ("parameters.containment", "set twice: first at line 6, again at line 8"),
@@ -178,3 +178,20 @@ def test_priors_are_frozen():
         p.name = "other"  # type: ignore[misc]
     with pytest.raises(TypeError):
         p.variables["containment"] = None  # type: ignore[index]
+
+
+def test_messages_are_in_our_words_not_pydantics(tmp_path):
+    """Issue 20 item 5: no "Field required" or "Input should be" reaches the user."""
+    f = tmp_path / "words.toml"
+    f.write_text(
+        '[meta]\nbase = "author"\n[simulation]\nsamples = 0\nseed = "x"\n[calibration]\ntarget = 2\n'
+        '[[evidence]]\nkind = "not_by"\nevent = "aar"\ndate = 2026-01-01\n'
+    )
+    with pytest.raises(PriorsError) as info:
+        load(f)
+    text = str(info.value)
+    assert "Field required" not in text and "Input should be" not in text, text
+    assert "simulation.samples" in text and "must be at least 1" in text
+    assert "simulation.seed" in text and "expected a whole number" in text
+    assert "calibration.target" in text and "must be less than 1" in text
+    assert "evidence[0].source" in text and "required: this key must be set" in text

@@ -225,3 +225,22 @@ def test_prose_has_no_exponents_negative_zeros_or_one_worlds():
     assert num(4.0) == "4" and num(12.5) == "12.5" and num(-0.0001, 2) == "0" and num(5.9e-7, 7) == "0.0000006"
     assert plural(1, "world") == "1 world" and plural(1_000_000, "world") == "1,000,000 worlds"
     assert pp_change({"mean": 0.2500001, "mcse": 0.001}, {"mean": 0.25}) == "0 pp ± 0.1"
+
+
+def test_the_long_report_has_contents_and_names_files_that_exist(tmp_path):
+    """Issue 20 item 5: a table of contents linking every section; the source file the report names
+    is derived from the code, so it exists."""
+    import re as _re
+
+    from model.report.render import anchor
+
+    p = load(ROOT / "priors" / "author.toml")
+    out = files(build(p, simulate(p, samples=2_000, workers=1)), {k: b"" for k in FIGURES})
+    md, html = out["report.md"], out["report.html"]
+    sections = [line[3:] for line in md.splitlines() if line.startswith("## ")]
+    assert len(sections) >= 8 and "**Contents**" in md
+    for title in sections:
+        assert f"- [{title}](#{anchor(title)})" in md
+        assert f'href="#{anchor(title)}"' in html and f'id="{anchor(title)}"' in html
+    named = _re.findall(r"equations in `([^`]+)`", md)
+    assert named and all((ROOT / n).is_file() for n in named), named

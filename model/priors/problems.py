@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ class Problems:
         for e in err.errors():
             loc = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in e["loc"])
             full = f"{key}.{loc}".replace(".[", "[") if loc else key
-            msg = e["msg"].removeprefix("Value error, ")
+            msg = ours(e)
             if e["type"] not in ("value_error", "missing", "extra_forbidden") and not isinstance(
                 e.get("input"), (dict, list)
             ):
@@ -57,6 +57,42 @@ class Problems:
         except ValidationError as err:
             self.add_validation(path, key, err, at)
             return None
+
+
+#: pydantic's wording of a failed check, in ours (issue 20: "Field required" is not how we speak).
+_WORDING = {
+    "missing": lambda c: "required: this key must be set",
+    "greater_than": lambda c: f"must be greater than {_n(c['gt'])}",
+    "greater_than_equal": lambda c: f"must be at least {_n(c['ge'])}",
+    "less_than": lambda c: f"must be less than {_n(c['lt'])}",
+    "less_than_equal": lambda c: f"must be at most {_n(c['le'])}",
+    "literal_error": lambda c: f"expected one of {c['expected'].replace(' or ', ', ')}",
+    "int_type": lambda c: "expected a whole number",
+    "float_type": lambda c: "expected a number",
+    "finite_number": lambda c: "expected a finite number (not inf or nan)",
+    "string_type": lambda c: "expected text in quotes",
+    "bool_type": lambda c: "expected true or false",
+    "list_type": lambda c: "expected a list in brackets, [ … ]",
+    "dict_type": lambda c: "expected a table",
+    "too_short": lambda c: f"expected at least {c.get('min_length')} items",
+    "too_long": lambda c: f"expected at most {c.get('max_length')} items",
+    "date_type": lambda c: "expected a date such as 2026-12-01",
+}
+
+
+def _n(x: object) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def ours(error: Mapping[str, Any]) -> str:
+    """One pydantic error's message in the project's words (its own value errors as written)."""
+    words = _WORDING.get(error["type"])
+    if words is not None:
+        try:
+            return words(error.get("ctx") or {})
+        except (KeyError, TypeError):
+            pass
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def suggest(word: str, options: Iterable[str]) -> str:

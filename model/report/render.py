@@ -50,6 +50,16 @@ def plural(count: float, noun: str) -> str:
     return f"{count:,.0f} {noun}" + ("" if round(count) == 1 else "s")
 
 
+def source_path(module) -> str:
+    """Where a module's source is, relative to the project (model/core/structure.py): derived
+    from the module itself, so a report never names a file that has moved (issue 20)."""
+    from pathlib import Path
+
+    import model
+
+    return Path(module.__file__).resolve().relative_to(Path(model.__file__).resolve().parent.parent).as_posix()
+
+
 #: A belief's name in words where it is not a variable (the EVPI of the two cruxes together).
 BELIEF_WORDS = {"cruxes_jointly": "the two cruxes jointly (capability_needed and relative_difficulty)"}
 
@@ -217,7 +227,10 @@ def _env() -> Environment:
         md_code=md_code,
         kl=kl_text,
     )
+    from model.core import structure
+
     env.globals.update(
+        equations_file=source_path(structure),
         belief_words=BELIEF_WORDS,
         labels=LABELS,
         definitions=DEFINITIONS,
@@ -237,9 +250,37 @@ def _env() -> Environment:
 NO_CALIBRATION = {"exists": False, "current": False}
 
 
+CONTENTS = "<!-- contents -->"
+
+
+def anchor(title: str) -> str:
+    """GitHub's anchor of a heading: lower case, spaces to '-', other punctuation dropped."""
+    return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+
+
+def contents_md(text: str) -> str:
+    """The report's level-2 headings as a linked list, where the template marks CONTENTS."""
+    titles = [line[3:] for line in text.splitlines() if line.startswith("## ")]
+    items = "\n".join(f"- [{t}](#{anchor(t)})" for t in titles)
+    return text.replace(CONTENTS, f"**Contents**\n\n{items}\n", 1)
+
+
+def contents_html(text: str) -> str:
+    """Each <h2> given an id, and their list where the template marks CONTENTS."""
+    titles: list[str] = []
+
+    def with_id(m: re.Match) -> str:
+        titles.append(m.group(1))
+        return f'<h2 id="{anchor(re.sub("<[^>]+>", "", m.group(1)))}">{m.group(1)}</h2>'
+
+    text = re.sub(r"<h2>(.*?)</h2>", with_id, text)
+    items = "".join(f'<li><a href="#{anchor(re.sub("<[^>]+>", "", t))}">{t}</a></li>' for t in titles)
+    return text.replace(CONTENTS, f'<nav class="small"><b>Contents</b><ul>{items}</ul></nav>', 1)
+
+
 def markdown(summary: dict[str, Any], sens: dict | None = None, link: dict = NO_CALIBRATION) -> str:
-    """report.md for one run (figures referenced from figures/)."""
-    return _env().get_template("report.md.j2").render(s=summary, sens=sens, calibration=link)
+    """report.md for one run (figures referenced from figures/), with its table of contents."""
+    return contents_md(_env().get_template("report.md.j2").render(s=summary, sens=sens, calibration=link))
 
 
 def html(
@@ -247,7 +288,9 @@ def html(
 ) -> str:
     """report.html for one run: self-contained, figures embedded, no external requests."""
     encoded = {k: base64.b64encode(v).decode("ascii") for k, v in figures.items()}
-    return _env().get_template("report.html.j2").render(s=summary, figures=encoded, sens=sens, calibration=link)
+    return contents_html(
+        _env().get_template("report.html.j2").render(s=summary, figures=encoded, sens=sens, calibration=link)
+    )
 
 
 def files(
