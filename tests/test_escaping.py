@@ -515,7 +515,7 @@ def test_validate_piped_keeps_names_and_numbers_whole(tmp_path, columns):
 def test_run_piped_keeps_outcome_rows_whole(tmp_path, columns):
     import json
 
-    from model.report.render import LABELS, pct_pm, spread
+    from model.report.render import LABELS, quantity_pm, spread
 
     r = aar("run", AUTHOR, "-n", 20_000, "-o", tmp_path / "fresh" / "r", cwd=tmp_path, columns=columns)
     assert r.returncode == 0, r.stderr
@@ -526,7 +526,7 @@ def test_run_piped_keeps_outcome_rows_whole(tmp_path, columns):
         *[(k, s[k]) for k in ("success_within_horizon", "baseline_success", "plan_minus_baseline")],
     ]
     for key, est in rows:
-        assert _whole_on_a_line(r.stdout, LABELS[key], pct_pm(est), spread(est)), key
+        assert _whole_on_a_line(r.stdout, LABELS[key], quantity_pm(est, key), spread(est, key)), key
 
 
 def test_sensitivity_piped_shows_full_variable_names(tmp_path):

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from model.cli import terminal
-from model.report.render import LABELS, pct_pm, ratio_pm
+from model.report.render import LABELS, pct_pm, quantity_pm, ratio_pm
 
 from .conftest import ROOT, aar_in_process
 
@@ -46,7 +46,7 @@ def test_run_piped_shows_both_views_the_change_the_ess_and_the_entries(ran):
     assert "given the evidence (as of 2026-12-01)" in out and "your priors (as written)" in out
     for q in (*s["outcomes"], "success_within_horizon", "plan_minus_baseline"):
         a, b = s["outcomes"].get(q) or s[q], g["outcomes"].get(q) or g[q]
-        assert _on_a_line(out, LABELS[q], pct_pm(a), pct_pm(b), terminal._change(b, a)), q
+        assert _on_a_line(out, LABELS[q], quantity_pm(a, q), quantity_pm(b, q), terminal._change(b, a)), q
         assert terminal._change(b, a).endswith(" pp")
     assert f"effective sample size {g['effective_sample_size']:,.0f} of 20,000 worlds" in out
     for i, e in enumerate(g["entries"], 1):
@@ -90,6 +90,6 @@ def test_entry_words_are_text_never_markup_or_controls(ran):
 
 
 def test_ruled_out_every_world_shows_a_dash():
-    assert terminal._weighted({"mean": None, "mcse": None}) == "—"
+    assert terminal._weighted({"mean": None, "mcse": None}, "success") == "—"
     assert terminal._change({"mean": None, "mcse": None}, {"mean": 0.2, "mcse": 0.01}) == "—"
-    assert terminal._change({"mean": 0.25, "mcse": 0.001}, {"mean": 0.2, "mcse": 0.001}) == "+5.00 pp"
+    assert terminal._change({"mean": 0.25, "mcse": 0.001}, {"mean": 0.2, "mcse": 0.001}) == "+5 pp"

@@ -27,12 +27,12 @@ def validate(priors):
 @click.argument("name")
 def init(name):
     """Write priors/NAME.toml: a commented template that inherits the default priors.
-    NAME may end in .toml (init my-view.toml writes priors/my-view.toml)."""
+    NAME may end in .toml (init my-view.toml writes my-view.toml in the priors folder)."""
     name = name.removesuffix(".toml")
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_\-]*", name):
         err(
             f"error: NAME must be letters, digits, '_' or '-', as in: aar-risk init my-view "
-            f"(which writes priors/my-view.toml); got {name!r}"
+            f"(which writes my-view.toml in the priors folder); got {name!r}"
         )
         sys.exit(EXIT_BAD_INPUT)
     from model.priors.template import template

@@ -286,7 +286,7 @@ def outcomes(summary: dict, **kw) -> None:
     """``aar-risk run``: each outcome's mean ± Monte Carlo error and spread across worlds; for
     a file with evidence, your priors and given the evidence side by side (:func:`given`)."""
     from model.core.quantities import DEFINITIONS
-    from model.report.render import LABELS, pct_pm, spread
+    from model.report.render import LABELS, quantity_pm, spread
 
     rows = [*summary["outcomes"].items(), *[(k, summary[k]) for k in RUN_ROWS]]
     definitions = [f"{LABELS[k]}: {DEFINITIONS[k]}." for k, _ in rows]
@@ -301,16 +301,16 @@ def outcomes(summary: dict, **kw) -> None:
             Column("mean ± MC error", "number", "right"),
             Column("5th / 50th / 95th\nacross worlds", "number", "right"),
         ],
-        [[LABELS[k], pct_pm(est), spread(est)] for k, est in rows],
+        [[LABELS[k], quantity_pm(est, k), spread(est, k)] for k, est in rows],
     )
     emit(grid, definitions, **kw)
 
 
-def _weighted(est: dict) -> str:
+def _weighted(est: dict, name: str) -> str:
     """A weighted mean ± its error (``—`` where the evidence ruled out every world)."""
-    from model.report.render import pct_pm
+    from model.report.render import quantity_pm
 
-    return "—" if est.get("mean") is None else pct_pm(est)
+    return "—" if est.get("mean") is None else quantity_pm(est, name)
 
 
 def _change(after: dict, before: dict) -> str:
@@ -328,7 +328,7 @@ def _change(after: dict, before: dict) -> str:
 def given(summary: dict) -> tuple[list[Grid], list[str]]:
     """A run with evidence (MODEL.md §5.v3): the outcomes under your priors as written and given
     the evidence, the change in pp; the effective sample size; each entry's Bayes factor."""
-    from model.report.render import LABELS, pct_pm, ratio_pm
+    from model.report.render import LABELS, quantity_pm, ratio_pm
 
     g = summary["given_evidence"]
     as_of = g["as_of"]
@@ -343,7 +343,7 @@ def given(summary: dict) -> tuple[list[Grid], list[str]]:
             Column(f"given the evidence\n(as of {as_of})", "number", "right"),
             Column("change", "number", "right"),
         ],
-        [[LABELS[k], pct_pm(before[k]), _weighted(after[k]), _change(after[k], before[k])] for k in keys],
+        [[LABELS[k], quantity_pm(before[k], k), _weighted(after[k], k), _change(after[k], before[k])] for k in keys],
     )
     success = summary["outcomes"][Q.success]
     entries = Grid(
@@ -670,9 +670,11 @@ def survey(summary: dict, **kw) -> None:
 def people(summary: dict, **kw) -> None:
     """``aar-risk cruxes PRIORS…``: each person's outcomes and the pools; the players of U's
     between-person variance; each binary crux's VoD and VOI."""
+    from model.report.render import quantity_pm
+
     shown = list(summary["pools"]["linear"])
     rows = [
-        [p["name"], p["camp"] or "—", *(f"{p['outcomes'][q]['mean']:.3f}" for q in shown)] for p in summary["people"]
+        [p["name"], p["camp"] or "—", *(quantity_pm(p["outcomes"][q], q) for q in shown)] for p in summary["people"]
     ]
     for key, name in (
         ("linear", "linear pool"),
@@ -680,7 +682,7 @@ def people(summary: dict, **kw) -> None:
         ("extremized", "extremized"),
     ):
         block = summary["pools"][key]
-        rows.append([name, "", *(f"{block[q]['mean']:.3f}" if q in block else "—" for q in shown)])
+        rows.append([name, "", *(quantity_pm(block[q], q) if q in block else "—" for q in shown)])
     outcomes = Grid(
         "Each person's outcomes, and the pools",
         [

@@ -39,7 +39,7 @@ class EvidenceSums:
     w: np.ndarray  # (V,) Σ w_v
     w2: np.ndarray  # (V,) Σ w_v²
     cross: np.ndarray  # (V,) Σ w_prior·w_v (a Bayes factor's error)
-    wx: np.ndarray  # (V, Q): over every world for the first two views, the first quarter for the rest
+    wx: np.ndarray  # (V + 1, Q): the prior, given (every world); the prior, each entry (the first quarter)
     w2x: np.ndarray
     w2x2: np.ndarray
     sub_w: np.ndarray  # (V,) Σ w_v and Σ w_v² over the worlds of wx
@@ -101,8 +101,10 @@ def evidence_sums(
     np.multiply(np.prod(r, axis=0), w0, out=w[GIVEN])
     w2 = w * w
     m = max(n // ALONE_SHARE, 1)
+    # means: the prior and the evidence on every world; the prior again and each entry alone on
+    # the first m worlds (an entry's effect alone is its difference from the prior on those)
+    head, alone = w[:2], w[[PRIOR, *range(2, len(w))], :m]
     # einsum, not `@`: a BLAS product would start threads in every worker (see blocks.py)
-    head, alone = w[:2], w[2:, :m]
     v2 = values * values
     wx = np.concatenate([np.einsum("qn,vn->vq", values, head), np.einsum("qn,vn->vq", values[:, :m], alone)])
     w2x = np.concatenate(
@@ -111,13 +113,12 @@ def evidence_sums(
     w2x2 = np.concatenate([np.einsum("qn,vn->vq", v2, head * head), np.einsum("qn,vn->vq", v2[:, :m], alone * alone)])
     sub_w = np.concatenate([head.sum(axis=1), alone.sum(axis=1)])
     sub_w2 = np.concatenate([w2[:2].sum(axis=1), (alone * alone).sum(axis=1)])
-    crux = np.zeros((len(w), len(edges), CRUX_BINS))
+    rows = [*head, *alone]
+    crux = np.zeros((len(rows), len(edges), CRUX_BINS))
     for i, (name, e) in enumerate(edges):
         idx = _crux_bin(np.broadcast_to(worlds[name], (n,)), e)
-        for v in range(len(w)):
-            crux[v, i] = np.bincount(
-                idx if v < 2 else idx[:m], weights=w[v] if v < 2 else w[v, :m], minlength=CRUX_BINS
-            )
+        for v, row in enumerate(rows):
+            crux[v, i] = np.bincount(idx[: row.size], weights=row, minlength=CRUX_BINS)
     times = [np.broadcast_to(np.asarray(t, dtype=float), (n,)) for t in _event_times(worlds, out)]
     months = [np.clip(np.floor(t * 12), 0, MONTHS).astype(np.intp) for t in times]
     timeline = np.stack(
@@ -161,8 +162,14 @@ class GivenEvidence:
 
 
 def given_of(sums: EvidenceSums, entries: tuple[Entry, ...], crux_marginals: Mapping) -> GivenEvidence:
-    """The views of a run from its merged sums; ``crux_marginals`` maps each crux to its bin edges."""
-    views = [_moved(sums, v, crux_marginals) for v in range(len(sums.w))]
+    """The views of a run from its merged sums; ``crux_marginals`` maps each crux to its bin edges.
+
+    Rows of the means: 0 the prior, 1 given the evidence (every world), 2 the prior and 3… each
+    entry alone on the first quarter of the worlds; an entry's effect alone is the prior's mean
+    plus its difference from row 2, so an entry that changes nothing leaves the prior's numbers."""
+    prior, given = _moved(sums, PRIOR, crux_marginals), _moved(sums, GIVEN, crux_marginals)
+    base = _moved(sums, 2, crux_marginals)
+    alone = tuple(_shifted(prior, base, _moved(sums, 3 + k, crux_marginals)) for k in range(len(entries)))
     w0 = sums.w[PRIOR]
     factors = []
     for k in range(len(entries)):
@@ -177,14 +184,21 @@ def given_of(sums: EvidenceSums, entries: tuple[Entry, ...], crux_marginals: Map
         timeline[name] = {
             e: (cum[i] / total if total > 0 else np.full(MONTHS, np.nan)) for i, e in enumerate(TIMELINE_EVENTS)
         }
-    return GivenEvidence(
-        max(e.date for e in entries),
-        entries,
-        views[PRIOR],
-        views[GIVEN],
-        tuple(views[2:]),
-        tuple(factors),
-        timeline,
+    return GivenEvidence(max(e.date for e in entries), entries, prior, given, alone, tuple(factors), timeline)
+
+
+def _shifted(prior: Moved, base: Moved, view: Moved) -> Moved:
+    """``view`` (on the quarter) as a change from ``base`` (the prior on the same quarter), added to
+    the prior on every world: common worlds, so the difference carries less noise than either."""
+
+    def plus(a, b, c):
+        return None if a is None or b is None or c is None else a + (c - b)
+
+    return Moved(
+        {q: plus(prior.means[q], base.means[q], view.means[q]) for q in prior.means},
+        view.mcse,
+        {n: prior.crux_medians[n] + (view.crux_medians[n] - base.crux_medians[n]) for n in prior.crux_medians},
+        view.ess,
     )
 
 

@@ -55,9 +55,8 @@ def source_path(module) -> str:
     from the module itself, so a report never names a file that has moved (issue 20)."""
     from pathlib import Path
 
-    import model
-
-    return Path(module.__file__).resolve().relative_to(Path(model.__file__).resolve().parent.parent).as_posix()
+    project = Path(__file__).resolve().parents[2]  # model/report/render.py → the folder that holds model/
+    return Path(module.__file__).resolve().relative_to(project).as_posix()
 
 
 #: A belief's name in words where it is not a variable (the EVPI of the two cruxes together).
