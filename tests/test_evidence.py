@@ -304,3 +304,29 @@ def test_validate_lists_the_evidence_it_will_apply():
     assert done.returncode == 0
     assert "evidence applied by run, as of 2026-12-01" in done.stdout
     assert "no useful AAR by Dec 2026" in done.stdout and "evidence/since-2023.toml" in done.stdout
+
+
+def test_evidence_that_rules_out_every_world_is_said_not_crashed(tmp_path):
+    """A measurement no world can match (sd 1e-300): every weight underflows to 0. The run still
+    writes its report, says so, and its JSON has no NaN."""
+    import json
+    import subprocess
+    import sys
+
+    entry = (
+        'kind = "measurement"\nvariable = "containment"\nvalue = 0.1234\nsd = 1e-300\ndate = 2025-01-01\nsource = "x"'
+    )
+    f = write_priors(tmp_path, "ruled", SPREAD | {"containment": '"0.3 to 0.6"'}, _inline([entry]))
+    done = subprocess.run(
+        [sys.executable, "-m", "model", "run", str(f), "-n", "5000", "-o", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "rules out every world" in done.stdout and "Traceback" not in done.stderr
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "The evidence rules out every world drawn" in md
+    text = (tmp_path / "r" / "summary.json").read_text()
+    s = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in summary.json"))
+    assert s["given_evidence"]["effective_sample_size"] == 0
+    assert s["given_evidence"]["outcomes"]["success"]["mean"] is None

@@ -371,7 +371,12 @@ def given(summary: dict) -> tuple[list[Grid], list[str]]:
     )
     n = f"{g['effective_sample_size']:,.0f} of {summary['samples']:,}"
     ess = f"given the evidence: effective sample size {n} worlds"
-    if g.get("warning"):
+    if g["effective_sample_size"] < 1:
+        ess += (
+            " — the evidence rules out every world drawn (each weight underflowed to 0): "
+            "lower an entry's strength, widen a measurement's sd, or check a date"
+        )
+    elif g.get("warning"):
         ess += " — too few, these numbers are unreliable: run more worlds (-n)"
     after_lines = [
         ess,

@@ -45,6 +45,13 @@ def num(value: float, digits: int = 2) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def sig(value: float | None, digits: int = 3) -> str:
+    """A number to ``digits`` significant digits for prose and tables; — for none."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.{digits}g}" if 1e-4 <= abs(value) < 1e6 or value == 0 else num(value, 6)
+
+
 def plural(count: float, noun: str) -> str:
     """``1 world``, ``2 worlds``, ``1,000,000 worlds`` (whole counts with thousands separators)."""
     return f"{count:,.0f} {noun}" + ("" if round(count) == 1 else "s")
@@ -73,7 +80,10 @@ def pct(value: float, digits: int) -> str:
 
 
 def pct_pm(est: dict[str, Any]) -> str:
-    """``mean ± error pp``; the mean alone where no error could be estimated."""
+    """``mean ± error pp``; the mean alone where no error could be estimated; — where there is no
+    mean (evidence that rules out every world)."""
+    if est.get("mean") is None:
+        return "—"
     mcse = est.get("mcse")
     d = decimals(mcse)
     if not _has_error(mcse):
@@ -83,6 +93,8 @@ def pct_pm(est: dict[str, Any]) -> str:
 
 def pp_pm(est: dict[str, Any]) -> str:
     """A difference of two probabilities: ``±d.d pp ± e``, in percentage points (never %)."""
+    if est.get("mean") is None:
+        return "—"
     mcse = est.get("mcse")
     d = decimals(mcse)
     value = f"{100 * est['mean']:+.{d}f}"
@@ -102,6 +114,8 @@ def pm(se: float | None, fmt: str = "%.2f", scale: float = 100.0) -> str:
 
 def pp_change(after: dict[str, Any], before: dict[str, Any]) -> str:
     """``after − before`` in percentage points, ± the error of ``after`` (both from the same worlds)."""
+    if after.get("mean") is None or before.get("mean") is None:
+        return "—"
     mcse = after.get("mcse")
     d = decimals(mcse)
     change = 100 * (after["mean"] - before["mean"])
@@ -113,6 +127,8 @@ def pp_change(after: dict[str, Any], before: dict[str, Any]) -> str:
 def ratio_pm(est: dict[str, Any]) -> str:
     """A ratio (a Bayes factor) with its Monte Carlo error, to the error's second digit."""
     mcse = est.get("mcse")
+    if est["mean"] < 1e-4:  # no exponents, and no error longer than the number it qualifies
+        return "< 0.0001"
     d = decimals(mcse, scale=1.0)
     return f"{est['mean']:.{d}f} ± {error_text(mcse)}" if _has_error(mcse) else f"{est['mean']:.3g}"
 
@@ -213,6 +229,7 @@ def _env() -> Environment:
         pct_pm=pct_pm,
         pp_pm=pp_pm,
         num=num,
+        sig=sig,
         belief=belief,
         plural=plural,
         quantity_pm=quantity_pm,

@@ -127,6 +127,13 @@ def build(priors: Priors, result: Result) -> dict[str, Any]:
     }
 
 
+def _finite(x: float) -> float | None:
+    """JSON has no NaN: a median of no world is null."""
+    import math
+
+    return x if math.isfinite(x) else None
+
+
 def _pair(mean: float | None, mcse: float | None) -> dict[str, float | None]:
     return {"mean": mean, "mcse": mcse}
 
@@ -157,7 +164,7 @@ def given_evidence(result: Result) -> dict[str, Any]:
                     Q.success_within_horizon: _pair(
                         alone.means[Q.success_within_horizon], alone.mcse[Q.success_within_horizon]
                     ),
-                    "crux_medians": dict(alone.crux_medians),
+                    "crux_medians": {n: _finite(m) for n, m in alone.crux_medians.items()},
                     "effective_sample_size": alone.ess,
                 },
             }
@@ -170,7 +177,8 @@ def given_evidence(result: Result) -> dict[str, Any]:
         "effective_sample_size": ess,
         "warning": ess < ESS_WARNING or ess < 0.1 * result.samples,
         "crux_medians": {
-            n: {"prior": g.prior.crux_medians[n], "given": g.given.crux_medians[n]} for n in g.given.crux_medians
+            n: {"prior": _finite(g.prior.crux_medians[n]), "given": _finite(g.given.crux_medians[n])}
+            for n in g.given.crux_medians
         },
         "entries": entries,
         "timeline": {
@@ -178,7 +186,7 @@ def given_evidence(result: Result) -> dict[str, Any]:
             "months": list(range(1, MONTHS + 1)),
             "events": list(TIMELINE_EVENTS),
             **{
-                v: {e: [round(float(x), 7) for x in g.timeline[v][e]] for e in TIMELINE_EVENTS}
+                v: {e: [_finite(round(float(x), 7)) for x in g.timeline[v][e]] for e in TIMELINE_EVENTS}
                 for v in ("prior", "given")
             },
         },
