@@ -316,7 +316,7 @@ def test_evidence_that_rules_out_every_world_is_said_not_crashed(tmp_path):
     entry = (
         'kind = "measurement"\nvariable = "containment"\nvalue = 0.1234\nsd = 1e-300\ndate = 2025-01-01\nsource = "x"'
     )
-    f = write_priors(tmp_path, "ruled", SPREAD | {"containment": '"0.3 to 0.6"'}, _inline([entry]))
+    f = write_priors(tmp_path, "ruled", SPREAD | {"containment": '{ dist = "beta", alpha = 3, beta = 3 }'}, _inline([entry]))
     done = subprocess.run(
         [sys.executable, "-m", "model", "run", str(f), "-n", "5000", "-o", str(tmp_path / "r")],
         capture_output=True,
