@@ -60,7 +60,8 @@ def moved_most(variables: Mapping[str, dict], flagged: list[str]) -> list[dict]:
 def against(start: Mapping[str, dict], after: Mapping[str, dict]) -> dict:
     """How success within the horizon moved from ``start`` to ``after`` (outcome blocks with
     ``mean``), and the outcomes that moved against it: success the other way, or a failure the
-    same way (:data:`WITH_SUCCESS`). Changes are probabilities (×100 for pp)."""
+    same way (:data:`WITH_SUCCESS`), each marked ``within_error`` when smaller than twice its Monte
+    Carlo error. Changes are probabilities (×100 for pp)."""
     s_h = Q.success_within_horizon
     moved = after[s_h]["mean"] - start[s_h]["mean"]
     sign = float(np.sign(moved))
@@ -68,11 +69,16 @@ def against(start: Mapping[str, dict], after: Mapping[str, dict]) -> dict:
     return {
         "success_within_horizon": {"before": start[s_h]["mean"], "after": after[s_h]["mean"], "change": moved},
         "against": [
-            {"outcome": q, "change": c, "mcse": after[q].get("mcse")}
+            {"outcome": q, "change": c, "mcse": after[q].get("mcse"), "within_error": _within(c, after[q].get("mcse"))}
             for q, c in changes.items()
             if sign != 0 and np.sign(c) == -sign * WITH_SUCCESS[q]
         ],
     }
+
+
+def _within(change: float, mcse: float | None) -> bool:
+    """Whether a change is smaller than twice its Monte Carlo error (its sign is then noise)."""
+    return mcse is not None and abs(change) < 2 * mcse
 
 
 def spread(s_h: np.ndarray, w: np.ndarray | None = None) -> float:
