@@ -325,7 +325,8 @@ def _sensitivity(run: Run, progress: Progress | None) -> Sensitivity:
 
 def _calibration_link(folder: str | Path | None, digest: str) -> dict:
     """Whether ``folder`` holds a calibration (``exists``) of these very priors (``current``;
-    else it is stale)."""
+    else it is stale), and when current its calibrated numbers for the report to show inline
+    (``numbers``, :func:`model.report.calibration.inline_numbers`; None if it holds none)."""
     from model.report.render import NO_CALIBRATION
 
     if folder is None:
@@ -334,7 +335,12 @@ def _calibration_link(folder: str | Path | None, digest: str) -> dict:
         made = json.loads((Path(folder) / "calibration" / "calibration.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return NO_CALIBRATION
-    return {"exists": True, "current": isinstance(made, dict) and made.get("priors_digest") == digest}
+    current = isinstance(made, dict) and made.get("priors_digest") == digest
+    if not current:
+        return {"exists": True, "current": False, "numbers": None}
+    from model.report.calibration import inline_numbers
+
+    return {"exists": True, "current": True, "numbers": inline_numbers(made)}
 
 
 @dataclass(frozen=True)

@@ -555,7 +555,33 @@ def calibration(summary: dict, **kw) -> None:
     if summary.get("evidence"):
         n, day = len(summary["evidence"]["entries"]), summary["evidence"]["as_of"]
         after.insert(0, f"every method is given the evidence ({n} entries, as of {day}), as is the starting point")
-    emit(grid, after, **kw)
+    emit(grid, after + _explains(summary), **kw)
+
+
+def _explains(summary: dict) -> list[str]:
+    """Why the calibration came out so, in three lines: the beliefs the update moved most, those
+    it and the tilt move in opposite directions, the outcomes that moved against s_h."""
+    from model.report.render import SHORT, signed
+
+    x = summary.get("explains")
+    if not x:
+        return []
+    lines = []
+    if x["update"]:
+        top = x["moved_most"][x["update"]][:3]
+        moved = ", ".join(f"{r['variable']} {signed(r['shift_sd'], r['shift_mcse'])} sd" for r in top)
+        lines.append(f"moved most by the update ({x['update']}, in prior standard deviations): {moved}")
+    if x["update"] and x["tilt"]:
+        both = f"{len(x['opposite'])} of {x['beliefs']} beliefs"
+        lines.append(
+            f"the update and the tilt move {both} in opposite directions"
+            + (f": {', '.join(x['opposite'])}" if x["opposite"] else "")
+        )
+    for name, o in x["outcomes"].items():
+        if o["against"]:
+            names = ", ".join(SHORT[a["outcome"]] for a in o["against"])
+            lines.append(f"{name}: moved against success within the horizon: {names}")
+    return lines
 
 
 def _given(summary: dict) -> list[dict]:

@@ -29,7 +29,8 @@ METHOD_COLORS = {"prior": "#8d99ae", GIVEN: "#b56576", "nuts": "#264653", "rewei
 
 def build(run: CalibrationRun, calibrated: dict | None) -> dict[str, Any]:
     """calibration.json: the market, the prior, the evidence every method was given (with the
-    prior given it), each method's summary (variables in crux-first order), the convergence
+    prior given it), each method's summary (variables in crux-first order), why it came out so
+    (``explains``: beliefs that moved most, outcomes against s_h, update against tilt), the convergence
     gates, the calibrated priors file and every version."""
     from model.report.summary import priors_digest
 
@@ -49,6 +50,7 @@ def build(run: CalibrationRun, calibrated: dict | None) -> dict[str, Any]:
         "prior": run.prior,
         "evidence": _evidence(run),
         "methods": methods,
+        "explains": run.explained,
         "gates": {k: {"op": op, "limit": v} for k, (op, v) in GATES.items()},
         "calibrated_priors": calibrated,
         "versions": {**versions(), **_pymc_versions(methods)},
@@ -300,6 +302,38 @@ def make(run: CalibrationRun, out_dir: Path | None = None) -> tuple[dict, dict[s
     if run.idata is not None:
         figures["ranks.png"] = rank_figure(run.idata)
     return summary, files(summary, figures, run.idata, toml, run.priors.path.stem)
+
+
+#: The rows of the run report's inline table of calibrated numbers.
+INLINE = (Q.success_within_horizon, *OUTCOMES, Q.plan_minus_baseline)
+
+
+def inline_numbers(made: Mapping[str, Any]) -> dict | None:
+    """The calibrated numbers the run report shows inline, read from calibration.json (``made``):
+    the market, the starting point (your priors, or given the evidence) and per method (the update,
+    NUTS if it converged else reweighting, then the tilt) each quantity of :data:`INLINE` with its
+    error; None when the file holds none of them (an old or damaged calibration.json)."""
+    try:
+        methods = made["methods"]
+        evidence = made.get("evidence")
+        start = evidence["prior_given_evidence"] if evidence else made["prior"]
+        update = next((m for m in ("nuts", "reweight") if m in methods and methods[m].get("converged", True)), None)
+        shown = [(m, role) for m, role in ((update, "update"), ("tilt", "tilt")) if m in methods]
+        if not shown:
+            return None
+        return {
+            "target": float(made["target"]),
+            "horizon_years": float(made["horizon_years"]),
+            "trust": float(made["trust"]),
+            "given_evidence": bool(evidence),
+            "columns": [{"method": m, "role": role} for m, role in shown],
+            "rows": [
+                {"quantity": q, "start": start["outcomes"][q], "cells": [methods[m]["outcomes"][q] for m, _ in shown]}
+                for q in INLINE
+            ],
+        }
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def _relative(target, folder) -> str:

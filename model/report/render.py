@@ -10,7 +10,7 @@ from typing import Any, TypeGuard
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from model.core.quantities import DEFINITIONS, HEADLINE, LABELS, OUTCOMES, ROWS, SIGNED, Q
+from model.core.quantities import DEFINITIONS, HEADLINE, LABELS, OUTCOMES, ROWS, SHORT, SIGNED, Q
 from model.core.text import visible
 from model.core.variables import BY_NAME, CRUXES
 
@@ -124,6 +124,14 @@ def pp_change(after: dict[str, Any], before: dict[str, Any]) -> str:
     return f"{text} ± {error_text(100 * mcse)}" if _has_error(mcse) else text
 
 
+def signed(value: float, mcse: float | None, scale: float = 1.0) -> str:
+    """A signed number (a shift in prior standard deviations) by the one rounding rule of
+    :func:`decimals`; never "-0"."""
+    d = decimals(mcse, scale)
+    shown = f"{scale * value:+.{d}f}"
+    return shown if float(shown) != 0 else f"{0:.{d}f}"
+
+
 def ratio_pm(est: dict[str, Any]) -> str:
     """A ratio (a Bayes factor) with its Monte Carlo error, to the error's second digit."""
     mcse = est.get("mcse")
@@ -235,6 +243,7 @@ def _env() -> Environment:
         quantity_pm=quantity_pm,
         pp_change=pp_change,
         ratio_pm=ratio_pm,
+        signed=signed,
         spread=spread,
         pct=lambda v, d=1: pct(v, d),
         pm=pm,
@@ -249,6 +258,8 @@ def _env() -> Environment:
         equations_file=source_path(structure),
         belief_words=BELIEF_WORDS,
         labels=LABELS,
+        short=SHORT,
+        decimals=decimals,
         definitions=DEFINITIONS,
         variables=BY_NAME,
         cruxes=CRUXES,
@@ -263,7 +274,7 @@ def _env() -> Environment:
 
 
 #: No calibration beside the report (``link`` of :func:`files`).
-NO_CALIBRATION = {"exists": False, "current": False}
+NO_CALIBRATION = {"exists": False, "current": False, "numbers": None}
 
 
 CONTENTS = "<!-- contents -->"

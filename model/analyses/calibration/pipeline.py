@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from model.analyses.calibration import explain
 from model.analyses.calibration import methods as cal
 from model.analyses.calibration.methods import Market
 from model.core.weights import kish_ess, normalise_log
@@ -54,6 +55,8 @@ class CalibrationRun:
     #: with evidence: the prior given the evidence (summary, and its weights on ``worlds``)
     prior_given: dict | None = field(default=None, repr=False)
     evidence_weights: np.ndarray | None = field(default=None, repr=False)
+    #: why it came out so (:func:`model.analyses.calibration.explain.explain`)
+    explained: dict | None = field(default=None, repr=False)
 
     @property
     def evidence(self):
@@ -146,6 +149,8 @@ def run(
     )
     converged, apply, source = _choice(results)
     w_ev = None if log_ev is None else normalise_log(log_ev)
+    prior_given = None if w_ev is None else _weighted(worlds, w_ev, priors)
+    start = cal.prior_summary(worlds) if prior_given is None else prior_given
     out = CalibrationRun(
         priors,
         market,
@@ -160,8 +165,9 @@ def run(
         apply,
         lam if apply == "tilt" else None,
         source,
-        prior_given=None if w_ev is None else _weighted(worlds, w_ev, priors),
+        prior_given=prior_given,
         evidence_weights=w_ev,
+        explained=explain.explain(start, results, _spreads(worlds, posteriors, w_ev)),
     )
     return out if apply is None else _with_run_check(out, seed, workers, tell)
 
@@ -198,12 +204,23 @@ def _methods(priors: Priors, market: Market, worlds, methods, nuts_sizes, seed, 
         )
     if "reweight" in methods:
         w = cal.reweight(worlds, market, log_ev)
-        results["reweight"], posteriors["reweight"] = _weighted(worlds, w, priors), (worlds, w)
+        kl = explain.kl_weights(w, None if log_ev is None else normalise_log(log_ev))
+        results["reweight"], posteriors["reweight"] = _weighted(worlds, w, priors, kl=kl), (worlds, w)
     lam = None
     if "tilt" in methods:
         w, lam, kl = cal.tilt(worlds["success_within_horizon"], market.target, log_ev)
         results["tilt"], posteriors["tilt"] = _weighted(worlds, w, priors, kl=kl, **{"lambda": lam}), (worlds, w)
     return results, posteriors, idata, lam
+
+
+def _spreads(worlds, posteriors: Mapping[str, tuple], w_start: np.ndarray | None) -> dict[str, float]:
+    """The spread (standard deviation) of s_h across worlds: at the start (the prior, or the prior
+    given the evidence) and under each method."""
+    s_h = "success_within_horizon"
+    return {
+        "start": explain.spread(worlds[s_h], w_start),
+        **{k: explain.spread(draws[s_h], w) for k, (draws, w) in posteriors.items()},
+    }
 
 
 def _choice(results: dict[str, dict]) -> tuple[bool, str | None, str | None]:
