@@ -369,23 +369,25 @@ def given(summary: dict) -> tuple[list[Grid], list[str]]:
         ],
         [f"#{i}" for i in range(1, len(g["entries"]) + 1)],
     )
-    n = f"{g['effective_sample_size']:,.0f} of {summary['samples']:,}"
-    ess = f"given the evidence: effective sample size {n} worlds"
-    if g["effective_sample_size"] < 1:
-        ess += (
-            " — the evidence rules out every world drawn (each weight underflowed to 0): "
-            "lower an entry's strength, widen a measurement's sd, or check a date"
-        )
-    elif g.get("warning"):
-        ess += " — too few, these numbers are unreliable: run more worlds (-n)"
     after_lines = [
-        ess,
+        _ess_line(g, summary["samples"]),
         "change: given the evidence less your priors, in percentage points (its Monte Carlo error "
         "is about the one in the given column); 5th/50th/95th across worlds: report.md",
         "Bayes factor: the entry's mean likelihood over your priors' worlds, over its largest "
         "(1: your priors expected it; near 0: it surprised them)",
     ]
     return [outcomes_grid, entries], after_lines
+
+
+def _ess_line(g: dict, samples: int) -> str:
+    """The effective sample size given the evidence, and what to do when it is too small."""
+    ess = f"given the evidence: effective sample size {g['effective_sample_size']:,.0f} of {samples:,} worlds"
+    if g["effective_sample_size"] < 1:
+        return ess + (
+            " — the evidence rules out every world drawn (each weight underflowed to 0): "
+            "lower an entry's strength, widen a measurement's sd, or check a date"
+        )
+    return ess + (" — too few, these numbers are unreliable: run more worlds (-n)" if g.get("warning") else "")
 
 
 def _header(name: str) -> str:
