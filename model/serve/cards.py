@@ -15,7 +15,7 @@ from model.core.evidence import Entry
 from model.core.quantities import COLORS, DEFINITIONS, LABELS, OUTCOMES, QUANTITIES, Q
 from model.core.text import one_line
 from model.priors.priors import Priors
-from model.report.render import decimals, pct, ratio_pm
+from model.report.render import decimals, error_text, pct, ratio_pm
 
 _CARD = (
     "flex:1 1 180px;min-width:170px;padding:10px 14px;border:1px solid #ddd;border-top:6px solid {color};"
@@ -24,7 +24,8 @@ _CARD = (
 
 
 def _pm(mcse: float | None, d: int) -> str:
-    return f"± {100 * mcse:.{d}f} pp Monte Carlo error" if mcse else "no Monte Carlo error (one world)"
+    """The Monte Carlo error to one significant digit (the rounding rule of model/report/render.py)."""
+    return f"± {error_text(100 * mcse)} pp Monte Carlo error" if mcse else "no Monte Carlo error (one world)"
 
 
 def percent(run: Run, name: str) -> str:
@@ -41,7 +42,8 @@ def _pp(after: Weighted, before: float) -> str:
     """The change from your priors in pp, to the decimals the given view's error supports."""
     if after.mean is None:
         return "—"
-    return f"{100 * (after.mean - before):+.{decimals(after.mcse)}f} pp"
+    shown = f"{100 * (after.mean - before):+.{decimals(after.mcse)}f}"
+    return (shown if float(shown) != 0 else f"{0:.{decimals(after.mcse)}f}") + " pp"  # no "-0 pp"
 
 
 def _number(testid: str, text: str, color: str = "#000") -> str:
@@ -150,7 +152,7 @@ def quantity_table(run: Run, other: Run | None = None, other_name: str = "") -> 
     for q in QUANTITIES:
         e = run.estimates[q.name]
         d = decimals(e.mcse)
-        err = f" ± {100 * e.mcse:.{d}f}" if e.mcse else ""
+        err = f" ± {error_text(100 * e.mcse)} pp" if e.mcse else ""
         cells = f"<td>{pct(e.mean, d)}{err}</td><td>{pct(e.p5, 1)} / {pct(e.p50, 1)} / {pct(e.p95, 1)}</td>"
         if given is not None:
             w = given.estimates[q.name]
