@@ -187,6 +187,7 @@ def test_the_report_names_the_evidence_and_its_starting_point(tmp_path, calibrat
     assert plain["calibrated_priors"]["run_check"]["view"] == "as_written"
 
 
+@pytest.mark.slow  # a whole CLI run or calibration: the full suite runs it
 @pytest.mark.parametrize("method, apply", [("reweight", "update"), ("tilt", "tilt")])
 def test_aar_risk_run_of_the_calibrated_file_reproduces_it(tmp_path, method, apply):
     """End to end: calibrate, then run the calibrated file on the same worlds (its seed, as many):

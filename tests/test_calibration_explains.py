@@ -107,6 +107,7 @@ def test_the_explanation_names_the_outcomes_that_moved_against_success_within_th
         assert x["kl"][k] == s["methods"][k]["kl"] and f"{num(x['kl'][k], 3)} nats" in md
 
 
+@pytest.mark.slow  # a whole CLI run or calibration: the full suite runs it
 def test_the_run_report_shows_the_calibrated_numbers_when_current_and_not_when_stale(tmp_path):
     from .conftest import aar_in_process
 

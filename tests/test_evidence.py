@@ -306,6 +306,7 @@ def test_validate_lists_the_evidence_it_will_apply():
     assert "no useful AAR by Dec 2026" in done.stdout and "evidence/since-2023.toml" in done.stdout
 
 
+@pytest.mark.slow  # a whole CLI run or calibration: the full suite runs it
 def test_evidence_that_rules_out_every_world_is_said_not_crashed(tmp_path):
     """A measurement no world can match (sd 1e-300): every weight underflows to 0. The run still
     writes its report, says so, and its JSON has no NaN."""

@@ -54,6 +54,7 @@ def test_run_piped_shows_both_views_the_change_the_ess_and_the_entries(ran):
         assert re.search(rf"^{i}\s+{re.escape(e['words'])}\s+{e['date']}\s+{bf}", out, re.M), out
 
 
+@pytest.mark.slow  # a whole CLI run or calibration: the full suite runs it
 def test_quiet_and_json_are_unchanged(tmp_path):
     quiet = aar("run", PRIORS, "-n", 5_000, "-q", "-o", tmp_path / "q", cwd=tmp_path)
     assert quiet.returncode == 0 and quiet.stdout == "", quiet.stdout
