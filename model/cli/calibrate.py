@@ -90,6 +90,8 @@ def calibrate(priors, target, horizon, trust, method, out, samples, seed, draws,
         + (f", {summary['calibrated_priors']['path']}" if summary["calibrated_priors"] else "")
         + ")"
     )
+    for note in summary["methods"].get("nuts", {}).get("warnings", []):
+        err(f"note: {note}")
     if not result.converged:
         err("error: NUTS did not converge: " + "; ".join(summary["methods"]["nuts"]["failed"]))
         sys.exit(EXIT_NOT_CONVERGED)
