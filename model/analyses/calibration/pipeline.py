@@ -242,7 +242,8 @@ def cross_checked(nuts: dict, reweight: dict) -> dict:
     if worst > AGREEMENT_Z:
         return nuts
     note = (
-        f"{diag['divergences']} divergent transitions ({100 * diag['divergences'] / total:.2g}% of draws), at the "
+        f"{diag['divergences']} divergent transition{'' if diag['divergences'] == 1 else 's'} "
+        f"({100 * diag['divergences'] / total:.2g}% of draws), at the "
         f"model's kinks (docs/model.md, NUTS under v3); NUTS agrees with reweighting on every reported mean "
         f"(largest difference {worst:.1f} combined Monte Carlo errors), so they are reported, not fatal"
     )
