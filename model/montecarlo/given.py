@@ -91,42 +91,49 @@ def evidence_sums(
     horizon: float,
 ) -> EvidenceSums:
     """The block's sums for every view (module docstring). The prior's and the evidence's
-    means use every world; each entry alone, the first 1/ALONE_SHARE of them."""
+    means use every world; the prior again and each entry alone, the first 1/ALONE_SHARE of them
+    (an entry's effect alone is its difference from the prior on those)."""
     n = values.shape[1]
-    r = ratios(entries, worlds, out, horizon, n)  # (K, n)
-    w0 = np.ones(n) if log_w0 is None else np.exp(log_w0)
-    w = np.empty((2 + len(entries), n))
-    w[PRIOR] = w0
-    np.multiply(r, w0, out=w[2:])
-    np.multiply(np.prod(r, axis=0), w0, out=w[GIVEN])
+    w = _weights(entries, worlds, out, horizon, n, log_w0)  # (2 + K, n): prior, given, each entry
     w2 = w * w
     m = max(n // ALONE_SHARE, 1)
-    # means: the prior and the evidence on every world; the prior again and each entry alone on
-    # the first m worlds (an entry's effect alone is its difference from the prior on those)
-    head, alone = w[:2], w[[PRIOR, *range(2, len(w))], :m]
-    # einsum, not `@`: a BLAS product would start threads in every worker (see blocks.py)
+    # the rows of the means: prior, given (every world); prior, each entry (the first m worlds)
+    parts = ((w[:2], w2[:2], slice(None)), (w[:1, :m], w2[:1, :m], slice(m)), (w[2:, :m], w2[2:, :m], slice(m)))
     v2 = values * values
-    wx = np.concatenate([np.einsum("qn,vn->vq", values, head), np.einsum("qn,vn->vq", values[:, :m], alone)])
-    w2x = np.concatenate(
-        [np.einsum("qn,vn->vq", values, head * head), np.einsum("qn,vn->vq", values[:, :m], alone * alone)]
-    )
-    w2x2 = np.concatenate([np.einsum("qn,vn->vq", v2, head * head), np.einsum("qn,vn->vq", v2[:, :m], alone * alone)])
-    sub_w = np.concatenate([head.sum(axis=1), alone.sum(axis=1)])
-    sub_w2 = np.concatenate([w2[:2].sum(axis=1), (alone * alone).sum(axis=1)])
-    rows = [*head, *alone]
-    crux = np.zeros((len(rows), len(edges), CRUX_BINS))
+    # einsum, not `@`: a BLAS product would start threads in every worker (see blocks.py)
+    wx = np.concatenate([np.einsum("qn,vn->vq", values[:, cut], a) for a, _, cut in parts])
+    w2x = np.concatenate([np.einsum("qn,vn->vq", values[:, cut], a2) for _, a2, cut in parts])
+    w2x2 = np.concatenate([np.einsum("qn,vn->vq", v2[:, cut], a2) for _, a2, cut in parts])
+    sub_w = np.concatenate([a.sum(axis=1) for a, _, _ in parts])
+    sub_w2 = np.concatenate([a2.sum(axis=1) for _, a2, _ in parts])
+    rows = [row for a, _, _ in parts for row in a]
+    crux = np.empty((len(rows), len(edges), CRUX_BINS))
     for i, (name, e) in enumerate(edges):
         idx = _crux_bin(np.broadcast_to(worlds[name], (n,)), e)
         for v, row in enumerate(rows):
             crux[v, i] = np.bincount(idx[: row.size], weights=row, minlength=CRUX_BINS)
-    times = [np.broadcast_to(np.asarray(t, dtype=float), (n,)) for t in _event_times(worlds, out)]
-    months = [np.clip(np.floor(t * 12), 0, MONTHS).astype(np.intp) for t in times]
-    timeline = np.stack(
-        [np.stack([np.bincount(mo, weights=w[v], minlength=MONTHS + 1) for mo in months]) for v in (PRIOR, GIVEN)]
-    )
+    timeline = np.empty((2, len(TIMELINE_EVENTS), MONTHS + 1))
+    for i, t in enumerate(_event_times(worlds, out)):
+        month = np.clip(np.broadcast_to(np.asarray(t, dtype=float), (n,)) * 12, 0, MONTHS).astype(np.intp)
+        for v in (PRIOR, GIVEN):
+            timeline[v, i] = np.bincount(month, weights=w[v], minlength=MONTHS + 1)
     return EvidenceSums(
-        w.sum(axis=1), w2.sum(axis=1), np.einsum("vn,n->v", w, w0), wx, w2x, w2x2, sub_w, sub_w2, crux, timeline
+        w.sum(axis=1), w2.sum(axis=1), np.einsum("vn,n->v", w, w[PRIOR]), wx, w2x, w2x2, sub_w, sub_w2, crux, timeline
     )
+
+
+def _weights(entries, worlds: Mapping, out: Outcomes, horizon: float, n: int, log_w0) -> np.ndarray:
+    """Rows: the prior's weight w0 (1, or a calibrated file's), w0·Π_k r_k given all the evidence,
+    and w0·r_k for each entry alone (r_k: its likelihood over its largest value)."""
+    w = np.empty((2 + len(entries), n))
+    w[2:] = ratios(entries, worlds, out, horizon, n)
+    np.prod(w[2:], axis=0, out=w[GIVEN])
+    if log_w0 is None:
+        w[PRIOR] = 1.0
+    else:
+        w[PRIOR] = np.exp(log_w0)
+        w[1:] *= w[PRIOR]
+    return w
 
 
 def _event_times(worlds: Mapping, out: Outcomes):
