@@ -80,6 +80,7 @@ def test_every_calibrated_number_has_its_error(worlds):
         assert v["kl_resolution"] > 0 and v["ess"] > 0
 
 
+@pytest.mark.slow  # a whole CLI run end to end: the full suite (.ci/run) runs it
 @pytest.mark.parametrize("method, apply", [("reweight", "update"), ("tilt", "tilt")])
 def test_running_the_calibrated_file_gives_the_calibration(tmp_path, method, apply):
     shutil.copy(ROOT / "priors/author.toml", tmp_path / "mine.toml")

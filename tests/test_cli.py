@@ -96,6 +96,7 @@ def test_unwritable_output_keeps_going_nowhere(tmp_path):
     assert (tmp_path / "a_file").read_text() == "not a folder"
 
 
+@pytest.mark.slow  # a whole CLI run end to end: the full suite (.ci/run) runs it
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_keeps_the_earlier_report(tmp_path, sig):
     assert aar("run", "-n", 2000, "-o", "rep", "-q", cwd=tmp_path).returncode == 0
@@ -176,6 +177,7 @@ def test_help_is_light(tmp_path):
     assert "run" in r.stdout and r.stdout.strip().endswith("[]")
 
 
+@pytest.mark.slow  # a whole CLI run end to end: the full suite (.ci/run) runs it
 def test_calibrate_reweight_end_to_end_and_run_keeps_it(tmp_path):
     r = aar("calibrate", "-n", 50_000, "--method", "reweight", "-q", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -218,6 +220,7 @@ def test_unconverged_nuts_exits_3_and_says_so(tmp_path):
     assert "NUTS" not in r.stderr.replace("NUTS did not converge", "") and "Sampling" not in r.stderr, r.stderr
 
 
+@pytest.mark.slow  # a whole CLI run end to end: the full suite (.ci/run) runs it
 def test_sensitivity_end_to_end(tmp_path):
     r = aar("sensitivity", "-n", 100_000, "-q", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

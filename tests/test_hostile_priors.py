@@ -557,6 +557,7 @@ NUMBERS = [
 ]
 
 
+@pytest.mark.slow  # a whole CLI run end to end: the full suite (.ci/run) runs it
 @settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_any_number_anywhere_in_author_either_runs_or_is_rejected(tmp_path_factory, data):
