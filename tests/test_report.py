@@ -244,3 +244,10 @@ def test_the_long_report_has_contents_and_names_files_that_exist(tmp_path):
         assert f'href="#{anchor(title)}"' in html and f'id="{anchor(title)}"' in html
     named = _re.findall(r"equations in `([^`]+)`", md)
     assert named and all((ROOT / n).is_file() for n in named), named
+
+
+def test_a_figure_title_gives_a_tiny_chance_as_a_percentage_not_an_exponent():
+    from model.report.prior_figures import chance
+
+    assert chance(4.8e-7) == "0.000048%" and chance(0.031) == "3.1%" and chance(0.0) == "0%"
+    assert "e-" not in chance(5.9e-7)

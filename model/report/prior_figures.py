@@ -3,6 +3,7 @@ priors give, and every prior's density (:func:`model.report.figures.draw` draws 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,6 +13,15 @@ from model.report.plotting import ESSAY_WEEK, logit_percent, new_figure, right_o
 
 if TYPE_CHECKING:
     from model.priors.priors import Priors
+
+
+def chance(p: float) -> str:
+    """A probability for a title: a percentage to two significant digits, never an exponent
+    (0.000048%, 3.1%); 0 as "0%"."""
+    if p <= 0:
+        return "0%"
+    digits = max(0, 1 - math.floor(math.log10(100 * p)))
+    return f"{100 * p:.{digits}f}%"
 
 
 def amdahl(priors: Priors):
@@ -47,7 +57,7 @@ def amdahl(priors: Priors):
     twin.set_ylabel("your prior: share of worlds", color="#2a9d8f")
     twin.spines["right"].set_visible(True)
     reach = float(1 - p_marg.cdf(np.asarray(1 - 1 / ESSAY_WEEK)))
-    ax.set_title(f"Amdahl's law: P(speed-up ≥ 52,000×, 'a thousand years in a week') = {reach:.2g}")
+    ax.set_title(f"Amdahl's law: P(speed-up ≥ 52,000×, 'a thousand years in a week') = {chance(reach)}")
     ax.legend(loc="upper left", frameon=False)
     fig.subplots_adjust(left=0.093, bottom=0.144, top=0.916, right=right_of(fig, twin))
     return fig
