@@ -222,7 +222,7 @@ def plan_vs_baseline(result: Result):
         ax.barh(y, 100 * e.mean, color=color, alpha=0.8, xerr=100 * twice_mcse(e), capsize=3)
         ax.plot([100 * e.p5, 100 * e.p95], [y, y], color="black", lw=1, alpha=0.6)
         ax.annotate(
-            f"{100 * e.mean:+.1f}" if "adds" in label else f"{100 * e.mean:.1f}%",
+            f"{100 * e.mean:+.1f} pp" if "adds" in label else f"{100 * e.mean:.1f}%",
             (max(100 * e.mean, 0), y),
             xytext=(4, 6),
             textcoords="offset points",
